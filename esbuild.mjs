@@ -1,0 +1,25 @@
+// Bundles the extension, the CLI, the report webview and the benchmarks.
+// esbuild strips types without checking them: `npm run typecheck` (tsc) runs beside it.
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const common = { bundle: true, minify: production, sourcemap: !production, logLevel: 'warning', legalComments: 'none' };
+
+const builds = [
+  { ...common, entryPoints: ['src/extension/activate.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'] },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' }, external: ['cpu-features', './crypto/build/Release/sshcrypto.node'] },
+  { ...common, entryPoints: ['webviews/report/main.ts'], outfile: 'dist/webviews/report.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  { ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.js', platform: 'node', format: 'cjs', target: 'node20', external: ['cpu-features', './crypto/build/Release/sshcrypto.node'] },
+];
+
+mkdirSync('dist', { recursive: true });
+// Files the bundles read at run time (the remote transcription script).
+cpSync('src/core/remote/scripts', 'dist/scripts', { recursive: true, force: true });
+
+if (watch) {
+  for (const b of builds) (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

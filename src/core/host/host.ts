@@ -1,0 +1,47 @@
+/**
+ * The machine that runs the engine. `local` is this machine (ready = engine reachable); `ec2` is the
+ * GPU instance (start / wait-ready / stop, ownership, dead-man's switch). Every host records a
+ * timeline that reports and cost are computed from.
+ */
+import type { HostStateName } from '../events';
+
+export interface HostTimeline {
+  startRequested?: number;
+  running?: number;
+  ready?: number;
+  firstChunk?: number;
+  lastChunk?: number;
+  stopRequested?: number;
+  stopped?: number;
+}
+
+export interface HostStatus {
+  state: HostStateName;
+  instanceId?: string;
+  /** When the current state began, if known (ms). */
+  since?: number;
+  /** Set when the instance carries our ownership mark (a run of ours started it). */
+  ownedByRun?: string;
+  detail?: string;
+}
+
+export interface PrepareResult {
+  /** true when this run started the host and must stop it. */
+  startedByUs: boolean;
+}
+
+export interface GpuHost {
+  readonly kind: 'local' | 'ec2';
+  /** Instance id or 'localhost'. */
+  readonly id: string;
+  readonly timeline: HostTimeline;
+  status(signal?: AbortSignal): Promise<HostStatus>;
+  /** Start if needed and wait until the engine can take work. Throws on timeout with the reason. */
+  prepare(runId: string, signal: AbortSignal): Promise<PrepareResult>;
+  /** Stop if we started it (or when `force`). Retries; throws WbError('StopFailed') loudly if it never stops. */
+  release(opts: { force?: boolean; reason: string }): Promise<void>;
+  /** Extends the on-host dead-man's switch while the run is alive (no-op locally). */
+  keepAlive?(): Promise<void>;
+  /** Hourly price for cost; 0 for the local host. */
+  readonly hourlyUsd: number;
+}

@@ -1,0 +1,275 @@
+/**
+ * The scanner: lists the store once (one stream, or one per user prefix in parallel), folds keys
+ * into per-session state as they arrive, and returns the pending-jobs document. Keys under one
+ * session prefix are contiguous in S3's lexicographic order, so a session is finished (and its
+ * chunk lists dropped unless it has work) as soon as the stream leaves its prefix: memory stays
+ * bounded by the open sessions and the pending ones, never the key list.
+ */
+import type { Clock } from './clock';
+import { isoTime } from './clock';
+import type { EventSink } from './events';
+import { BucketLayout, pad, type SessionRef } from './layout';
+import type { ObjectStore, ObjectInfo } from './store/objectStore';
+import type { Settings } from './settings';
+import { humanDuration, round, usd, gpuCostUsd } from './cost';
+import { WbError, throwIfAborted } from './errors';
+import type { ChunkJob } from './engine/engine';
+
+export interface AudioChunkInfo {
+  chunk: number;
+  key: string;
+  size: number;
+  ext: string;
+  lastModified: number;
+}
+
+export interface PendingSession {
+  sessionId: string;
+  userId: string;
+  sessionPath: string;
+  /** Chunk numbers as the seed wrote them ("001", "1000"). */
+  audioChunks: string[];
+  transcriptionChunks: string[];
+  missingChunks: string[];
+  totalAudioSize: number;
+  createdAt: string;
+  ageHours: number;
+  newestChunkAt: string;
+  /** Audio of every chunk of the session (jobs need chunk 1's header and the next chunk). */
+  chunks: AudioChunkInfo[];
+  complete: boolean;
+}
+
+export interface DeferredSession extends PendingSession {
+  reason: 'recording' | 'locked';
+  detail: string;
+}
+
+export interface PendingJobs {
+  timestamp: string;
+  store: string;
+  totalSessions: number;
+  sessionsWithMissingChunks: number;
+  totalMissingChunks: number;
+  estimatedGpuTime: string;
+  estimatedGpuSeconds: number;
+  estimatedCost: string;
+  estimatedCostUSD: number;
+  sessions: PendingSession[];
+  deferredSessions: DeferredSession[];
+  lock?: { key: string; holder?: string; since?: string; stale: boolean; coversAll: boolean };
+  stats: { keys: number; requests: number; durationMs: number; streams: number };
+}
+
+export interface ScanDeps {
+  store: ObjectStore;
+  settings: Settings;
+  clock: Clock;
+  emit?: EventSink;
+  signal?: AbortSignal;
+}
+
+interface Agg {
+  ref: SessionRef;
+  prefix: string;
+  audio: Map<number, AudioChunkInfo>;
+  done: Set<number>;
+  complete: boolean;
+}
+
+interface LockInfo {
+  coversAll: boolean;
+  sessions: Set<string>;
+  users: Set<string>;
+  holder?: string;
+  since?: string;
+  stale: boolean;
+}
+
+export async function scan(deps: ScanDeps): Promise<PendingJobs> {
+  const { store, settings, clock, signal } = deps;
+  const layout = new BucketLayout(settings.layout);
+  const t0 = clock.now();
+  const lock = await readLock(store, layout, settings, clock);
+  let keys = 0;
+  let requests = 0;
+  let sessionsSeen = 0;
+  const pending: PendingSession[] = [];
+  const deferred: DeferredSession[] = [];
+  const graceMs = settings.scan.gracePeriodMinutes * 60_000;
+  const now = clock.now();
+  let lastProgress = 0;
+
+  const finish = (a: Agg) => {
+    if (a.audio.size === 0) return;
+    sessionsSeen++;
+    const missing = [...a.audio.keys()].filter((n) => !a.done.has(n)).sort((x, y) => x - y);
+    if (missing.length === 0) return;
+    const chunks = [...a.audio.values()].sort((x, y) => x.chunk - y.chunk);
+    const created = Math.min(...chunks.map((c) => c.lastModified));
+    const newest = Math.max(...chunks.map((c) => c.lastModified));
+    const s: PendingSession = {
+      sessionId: a.ref.sessionId,
+      userId: a.ref.userId,
+      sessionPath: a.prefix,
+      audioChunks: chunks.map((c) => pad(c.chunk)),
+      transcriptionChunks: [...a.done].filter((n) => a.audio.has(n)).sort((x, y) => x - y).map(pad),
+      missingChunks: missing.map(pad),
+      totalAudioSize: chunks.reduce((n, c) => n + c.size, 0),
+      createdAt: isoTime(created),
+      ageHours: round((now - created) / 3_600_000, 2),
+      newestChunkAt: isoTime(newest),
+      chunks,
+      complete: a.complete,
+    };
+    if (lock && !lock.stale && (lock.coversAll || lock.sessions.has(s.sessionId) || lock.users.has(s.userId))) {
+      deferred.push({ ...s, reason: 'locked', detail: `${layout.lockKey} is held${lock.holder ? ` by ${lock.holder}` : ''}${lock.since ? ` since ${lock.since}` : ''}` });
+    } else if (now - newest < graceMs) {
+      deferred.push({ ...s, reason: 'recording', detail: `newest chunk is ${Math.round((now - newest) / 60_000)} min old (grace period ${settings.scan.gracePeriodMinutes} min)` });
+    } else pending.push(s);
+  };
+
+  const consume = async (prefix: string) => {
+    const open = new Map<string, Agg>();
+    const stream = store.list(prefix, { signal, onPage: () => requests++ });
+    for await (const o of stream) {
+      throwIfAborted(signal);
+      keys++;
+      fold(o, open);
+      if (deps.emit && keys - lastProgress >= 1000) {
+        lastProgress = keys;
+        deps.emit({ type: 'scan.progress', keys, sessions: sessionsSeen, time: clock.now() });
+      }
+    }
+    for (const a of open.values()) finish(a);
+  };
+
+  const fold = (o: ObjectInfo, open: Map<string, Agg>) => {
+    // Close the sessions this key has moved past (sorted stream: their prefixes are done).
+    for (const [p, a] of open) {
+      if (!o.key.startsWith(p)) {
+        open.delete(p);
+        finish(a);
+      }
+    }
+    const k = layout.parse(o.key);
+    if (k.kind === 'other') return;
+    const prefix = layout.sessionPrefix(k);
+    let a = open.get(prefix);
+    if (!a) {
+      a = { ref: { userId: k.userId, sessionId: k.sessionId }, prefix, audio: new Map(), done: new Set(), complete: false };
+      open.set(prefix, a);
+    }
+    if (k.kind === 'audio') {
+      // Two files with one number (chunk-001.webm and chunk-001.m4a): keep the larger; one transcript covers the number.
+      const prev = a.audio.get(k.chunk);
+      if (!prev || o.size > prev.size) a.audio.set(k.chunk, { chunk: k.chunk, key: o.key, size: o.size, ext: k.ext, lastModified: o.lastModified });
+    } else if (k.kind === 'transcript') a.done.add(k.chunk);
+    else if (k.kind === 'complete') a.complete = true;
+  };
+
+  let streams = 1;
+  const conc = settings.scan.listConcurrency;
+  if (conc <= 1) {
+    await consume(layout.usersPrefix);
+  } else {
+    const users = await store.listPrefixes(layout.usersPrefix, signal);
+    requests++;
+    streams = Math.min(conc, Math.max(1, users.length));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: streams }, async () => {
+        while (next < users.length) {
+          const u = users[next++];
+          await consume(u);
+        }
+      }),
+    );
+  }
+
+  // Oldest first: the plan order.
+  const byAge = (x: PendingSession, y: PendingSession) => (x.createdAt < y.createdAt ? -1 : x.createdAt > y.createdAt ? 1 : x.sessionPath < y.sessionPath ? -1 : 1);
+  pending.sort(byAge);
+  deferred.sort(byAge);
+  const totalMissing = pending.reduce((n, s) => n + s.missingChunks.length, 0);
+  const est = estimateGpuSeconds(totalMissing, settings);
+  const doc: PendingJobs = {
+    timestamp: isoTime(now),
+    store: store.description,
+    totalSessions: sessionsSeen,
+    sessionsWithMissingChunks: pending.length,
+    totalMissingChunks: totalMissing,
+    estimatedGpuTime: totalMissing ? `${Math.max(1, Math.round(est / 60))} minutes` : '0 minutes',
+    estimatedGpuSeconds: est,
+    estimatedCost: usd(totalMissing ? gpuCostUsd(est, settings.cost.gpuHourlyUsd) : 0),
+    estimatedCostUSD: totalMissing ? gpuCostUsd(est, settings.cost.gpuHourlyUsd) : 0,
+    sessions: pending,
+    deferredSessions: deferred,
+    lock: lock ? { key: layout.lockKey, holder: lock.holder, since: lock.since, stale: lock.stale, coversAll: lock.coversAll } : undefined,
+    stats: { keys, requests, durationMs: clock.now() - t0, streams },
+  };
+  deps.emit?.({ type: 'scan.done', totalSessions: sessionsSeen, pendingSessions: pending.length, missingChunks: totalMissing, time: clock.now() });
+  return doc;
+}
+
+export function estimateGpuSeconds(missingChunks: number, settings: Settings): number {
+  if (!missingChunks) return 0;
+  const c = settings.cost;
+  const boot = settings.host.kind === 'ec2' ? c.bootSecondsEstimate : 0;
+  return Math.round(boot + missingChunks * c.chunkSecondsEstimate * c.realtimeFactorEstimate);
+}
+
+/** The jobs of a scan, oldest session first, chunk order within a session. */
+export function jobsOf(doc: PendingJobs, layout: BucketLayout, filter?: (s: PendingSession) => boolean): ChunkJob[] {
+  const jobs: ChunkJob[] = [];
+  for (const s of doc.sessions) {
+    if (filter && !filter(s)) continue;
+    const byNum = new Map(s.chunks.map((c) => [c.chunk, c]));
+    const first = s.chunks[0];
+    for (const m of s.missingChunks) {
+      const n = parseInt(m, 10);
+      const c = byNum.get(n)!;
+      const next = byNum.get(n + 1);
+      jobs.push({
+        userId: s.userId,
+        sessionId: s.sessionId,
+        chunk: n,
+        audioKey: c.key,
+        transcriptKey: layout.transcriptKey(s, n),
+        size: c.size,
+        firstChunkKey: first && first.chunk === 1 && first.ext.toLowerCase() === 'webm' ? first.key : undefined,
+        nextChunkKey: next && next.ext === c.ext ? next.key : undefined,
+      });
+    }
+  }
+  return jobs;
+}
+
+async function readLock(store: ObjectStore, layout: BucketLayout, settings: Settings, clock: Clock): Promise<LockInfo | undefined> {
+  let head;
+  try {
+    head = await store.head(layout.lockKey);
+  } catch (e) {
+    throw e instanceof WbError ? e : new WbError('Store', `Cannot read ${layout.lockKey}`, undefined, { cause: e });
+  }
+  if (!head) return undefined;
+  let body: any = {};
+  try {
+    body = JSON.parse((await store.get(layout.lockKey)).toString('utf8'));
+  } catch {
+    body = {}; // unreadable lock: still a lock, covering everything
+  }
+  const sessions = new Set<string>([body?.sessionId, ...(Array.isArray(body?.sessions) ? body.sessions : [])].filter((x) => typeof x === 'string'));
+  const users = new Set<string>([body?.userId, ...(Array.isArray(body?.users) ? body.users : [])].filter((x) => typeof x === 'string'));
+  const sinceRaw = body?.createdAt ?? body?.startedAt ?? body?.timestamp;
+  const sinceMs = typeof sinceRaw === 'string' && !isNaN(Date.parse(sinceRaw)) ? Date.parse(sinceRaw) : head.lastModified;
+  const stale = clock.now() - sinceMs > settings.scan.lockMaxAgeMinutes * 60_000;
+  return {
+    coversAll: sessions.size === 0 && users.size === 0,
+    sessions,
+    users,
+    holder: typeof body?.holder === 'string' ? body.holder : typeof body?.owner === 'string' ? body.owner : undefined,
+    since: isoTime(sinceMs),
+    stale,
+  };
+}

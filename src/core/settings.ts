@@ -1,0 +1,250 @@
+/**
+ * One typed settings model for the CLI (config file + env + flags) and the extension
+ * (`whisperBatch.*`). Every leaf is described once in SETTINGS_SCHEMA: type, default, what is
+ * allowed and what it means; the extension's package.json contributions are generated from it.
+ */
+import { WbError } from './errors';
+
+export type HostKind = 'local' | 'ec2';
+export type EngineKind = 'command' | 'whisperlive' | 'remote-faster-whisper';
+export type RemoteTransport = 'ssm' | 'ssh';
+
+export interface Settings {
+  /** `s3://bucket[/prefix]`, a folder path, or '' for the embedded sample folder. */
+  store: string;
+  aws: { profile: string; region: string; endpoint: string; forcePathStyle: boolean };
+  layout: {
+    usersPrefix: string;
+    sessionsDir: string;
+    chunkPrefix: string;
+    audioExtensions: string[];
+    transcriptDir: string;
+    legacyTranscriptPrefix: string;
+    completeMarker: string;
+    lockKey: string;
+    leaseKey: string;
+    reportsPrefix: string;
+  };
+  scan: { gracePeriodMinutes: number; listConcurrency: number; lockMaxAgeMinutes: number };
+  host: {
+    kind: HostKind;
+    instanceId: string;
+    tagKey: string;
+    tagValue: string;
+    maxRuntimeMinutes: number;
+    readyTimeoutSeconds: number;
+    pollSeconds: number;
+    serviceName: string;
+    venvPath: string;
+    transport: RemoteTransport;
+    sshHost: string;
+    sshUser: string;
+    sshKeyPath: string;
+    sshPort: number;
+    idleWarningMinutes: number;
+  };
+  engine: {
+    kind: EngineKind;
+    command: string;
+    whisperliveUrl: string;
+    model: string;
+    language: string;
+    useVad: boolean;
+    device: string;
+    computeType: string;
+    beamSize: number;
+    batchSize: number;
+  };
+  run: { concurrency: number; leaseSeconds: number };
+  cost: { gpuHourlyUsd: number; bootSecondsEstimate: number; realtimeFactorEstimate: number; chunkSecondsEstimate: number };
+  schedule: { enabled: boolean; intervalMinutes: number; firstRunDelayMinutes: number; jitterSeconds: number; autoRefreshSeconds: number };
+}
+
+type Leaf =
+  | { type: 'string'; default: string; enum?: readonly string[]; pattern?: RegExp; patternText?: string; description: string; machineOnly?: boolean }
+  | { type: 'number'; default: number; min: number; max: number; integer?: boolean; description: string; machineOnly?: boolean }
+  | { type: 'boolean'; default: boolean; description: string; machineOnly?: boolean }
+  | { type: 'string[]'; default: string[]; description: string; machineOnly?: boolean };
+
+const dirName = { pattern: /^[^/]+(\/[^/]+)*$/, patternText: 'a relative path without leading or trailing "/"' };
+const prefixName = { pattern: /^([^/]+\/)*$/, patternText: 'empty or a path ending in "/"' };
+const keyName = { pattern: /^[^/]+(\/[^/]+)*$/, patternText: 'an object key without leading "/"' };
+
+/** Every setting, by dotted name. `machineOnly` settings are never read from a workspace (they could point at another account). */
+export const SETTINGS_SCHEMA = {
+  store: { type: 'string', default: '', description: 'Where the recordings are: `s3://bucket[/prefix]`, or a local folder laid out like the bucket. Empty: the embedded sample folder.', machineOnly: true },
+  'aws.profile': { type: 'string', default: '', description: 'Named AWS profile from ~/.aws/config (empty: the default credential chain).', machineOnly: true },
+  'aws.region': { type: 'string', default: 'us-east-1', pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/, patternText: 'an AWS region such as us-east-1', description: 'AWS region of the bucket and the GPU instance.', machineOnly: true },
+  'aws.endpoint': { type: 'string', default: '', pattern: /^(|https?:\/\/[^\s]+)$/, patternText: 'empty or an http(s) URL', description: 'Custom endpoint for S3-compatible stores or local emulators (empty: AWS).', machineOnly: true },
+  'aws.forcePathStyle': { type: 'boolean', default: false, description: 'Use path-style S3 URLs (needed by most S3-compatible stores).', machineOnly: true },
+  'layout.usersPrefix': { type: 'string', default: 'users/', ...prefixName, description: 'Key prefix under which every user folder lives.' },
+  'layout.sessionsDir': { type: 'string', default: 'audio/sessions', ...dirName, description: 'Folder inside a user folder that holds the session folders.' },
+  'layout.chunkPrefix': { type: 'string', default: 'chunk-', pattern: /^[^/]+$/, patternText: 'a file-name prefix without "/"', description: 'File-name prefix of audio chunks (followed by the chunk number).' },
+  'layout.audioExtensions': { type: 'string[]', default: ['webm', 'aac', 'm4a', 'mp3', 'wav', 'ogg', 'flac', 'mp4', 'mov', 'm4v', 'avi'], description: 'File extensions counted as audio chunks.' },
+  'layout.transcriptDir': { type: 'string', default: 'layers/layer-0-raw-transcription', ...dirName, description: 'Folder inside a session where transcripts are written (`chunk-NNN.json`).' },
+  'layout.legacyTranscriptPrefix': { type: 'string', default: 'transcription-chunk-', pattern: /^[^/]+$/, patternText: 'a file-name prefix without "/"', description: 'Legacy transcript file-name prefix, directly in the session folder; also counts as done.' },
+  'layout.completeMarker': { type: 'string', default: '.transcription-complete', pattern: /^[^/]+$/, patternText: 'a file name', description: 'Marker file of a finished session.' },
+  'layout.lockKey': { type: 'string', default: 'batch-lock.json', ...keyName, description: 'Key the realtime path writes while a browser records live.' },
+  'layout.leaseKey': { type: 'string', default: 'batch-reports/.lease.json', ...keyName, description: 'Key of the run lease that keeps batch runs one at a time.' },
+  'layout.reportsPrefix': { type: 'string', default: 'batch-reports/', ...prefixName, description: 'Key prefix of the batch reports.' },
+  'scan.gracePeriodMinutes': { type: 'number', default: 15, min: 0, max: 1440, description: 'Sessions whose newest chunk is younger than this are left alone (the user may still be recording).' },
+  'scan.listConcurrency': { type: 'number', default: 4, min: 1, max: 64, integer: true, description: 'Parallel listing streams (one per user prefix) during a scan.' },
+  'scan.lockMaxAgeMinutes': { type: 'number', default: 240, min: 1, max: 10080, description: 'A batch-lock.json older than this is treated as stale and ignored.' },
+  'host.kind': { type: 'string', default: 'local', enum: ['local', 'ec2'] as const, description: 'Where the engine runs: this machine, or the EC2 GPU instance.', machineOnly: true },
+  'host.instanceId': { type: 'string', default: '', pattern: /^(|i-[0-9a-f]{8,17})$/, patternText: 'an EC2 instance id such as i-0123456789abcdef0', description: 'EC2 instance id of the GPU host.', machineOnly: true },
+  'host.tagKey': { type: 'string', default: 'ManagedBy', description: 'Tag key the GPU instance must carry before we start or stop it.', machineOnly: true },
+  'host.tagValue': { type: 'string', default: 'BatchTranscription', description: 'Tag value the GPU instance must carry.', machineOnly: true },
+  'host.maxRuntimeMinutes': { type: 'number', default: 120, min: 5, max: 1440, description: 'Hard limit of a run on the GPU: the watchdog and the on-instance shutdown timer stop it after this.' },
+  'host.readyTimeoutSeconds': { type: 'number', default: 900, min: 30, max: 7200, description: 'How long to wait for the GPU host to become ready before giving up (and stopping it).' },
+  'host.pollSeconds': { type: 'number', default: 2, min: 0.1, max: 60, description: 'Poll interval while waiting for the host.' },
+  'host.serviceName': { type: 'string', default: 'whisperlive', pattern: /^[A-Za-z0-9@._-]+$/, patternText: 'a systemd unit name', description: 'systemd unit of WhisperLive on the instance.', machineOnly: true },
+  'host.venvPath': { type: 'string', default: '/home/ubuntu/whisperlive/WhisperLive/venv', pattern: /^\/[A-Za-z0-9._\/-]+$/, patternText: 'an absolute path of letters, digits, ".", "_", "-", "/"', description: "WhisperLive's Python venv on the instance.", machineOnly: true },
+  'host.transport': { type: 'string', default: 'ssm', enum: ['ssm', 'ssh'] as const, description: 'How commands reach the instance: SSM RunCommand, or SSH.', machineOnly: true },
+  'host.sshHost': { type: 'string', default: '', description: 'SSH host name or address (transport ssh).', machineOnly: true },
+  'host.sshUser': { type: 'string', default: 'ubuntu', description: 'SSH user (transport ssh).', machineOnly: true },
+  'host.sshKeyPath': { type: 'string', default: '', description: 'Path of the SSH private key (transport ssh).', machineOnly: true },
+  'host.sshPort': { type: 'number', default: 22, min: 1, max: 65535, integer: true, description: 'SSH port (transport ssh).', machineOnly: true },
+  'host.idleWarningMinutes': { type: 'number', default: 20, min: 1, max: 1440, description: 'Warn when the GPU has run this long with no batch (a forgotten GPU costs money).' },
+  'engine.kind': { type: 'string', default: 'command', enum: ['command', 'whisperlive', 'remote-faster-whisper'] as const, description: 'Speech engine: a local program (`command`), a WhisperLive server (`whisperlive`), or faster-whisper on the GPU instance (`remote-faster-whisper`).', machineOnly: true },
+  'engine.command': { type: 'string', default: 'pocketsphinx', description: 'Local speech program for engine `command` (`pocketsphinx` uses Debian\'s pocketsphinx_continuous).', machineOnly: true },
+  'engine.whisperliveUrl': { type: 'string', default: 'ws://127.0.0.1:9090', pattern: /^wss?:\/\/[^\s]+$/, patternText: 'a ws:// or wss:// URL', description: 'WhisperLive websocket URL (engine `whisperlive`).', machineOnly: true },
+  'engine.model': { type: 'string', default: 'small.en', pattern: /^[A-Za-z0-9._\/-]+$/, patternText: 'a model name such as small.en', description: 'Whisper model name.' },
+  'engine.language': { type: 'string', default: 'en', pattern: /^[a-z]{2,3}$/, patternText: 'a language code such as en', description: 'Spoken language.' },
+  'engine.useVad': { type: 'boolean', default: true, description: 'Voice activity detection filter.' },
+  'engine.device': { type: 'string', default: 'cuda', enum: ['cuda', 'cpu', 'auto'] as const, description: 'faster-whisper device on the instance.' },
+  'engine.computeType': { type: 'string', default: 'float16', enum: ['float16', 'int8_float16', 'int8', 'float32', 'default'] as const, description: 'faster-whisper compute type.' },
+  'engine.beamSize': { type: 'number', default: 5, min: 1, max: 20, integer: true, description: 'Beam size.' },
+  'engine.batchSize': { type: 'number', default: 8, min: 1, max: 64, integer: true, description: "Batch size of faster-whisper's BatchedInferencePipeline." },
+  'run.concurrency': { type: 'number', default: 2, min: 1, max: 32, integer: true, description: 'Chunks transcribed at once (local engines) or downloaded ahead (remote).' },
+  'run.leaseSeconds': { type: 'number', default: 120, min: 10, max: 3600, description: 'Run lease duration; renewed while the run is alive, taken over only after it expires.' },
+  'cost.gpuHourlyUsd': { type: 'number', default: 0.526, min: 0, max: 1000, description: 'On-demand price of the GPU instance per hour (g4dn.xlarge us-east-1: 0.526).' },
+  'cost.bootSecondsEstimate': { type: 'number', default: 180, min: 0, max: 3600, description: 'Estimated boot-to-ready time, for cost estimates.' },
+  'cost.realtimeFactorEstimate': { type: 'number', default: 0.1, min: 0.001, max: 10, description: 'Estimated transcription time per second of audio, for estimates.' },
+  'cost.chunkSecondsEstimate': { type: 'number', default: 5, min: 0.1, max: 3600, description: 'Estimated audio seconds per chunk, when the duration is unknown.' },
+  'schedule.enabled': { type: 'boolean', default: false, description: 'Run batches on a timer.' },
+  'schedule.intervalMinutes': { type: 'number', default: 120, min: 5, max: 10080, description: 'Minutes between scheduled runs.' },
+  'schedule.firstRunDelayMinutes': { type: 'number', default: 10, min: 0, max: 1440, description: 'Delay of the first scheduled run after start-up.' },
+  'schedule.jitterSeconds': { type: 'number', default: 60, min: 0, max: 3600, description: 'Random delay added to each scheduled run, so that runners do not collide.' },
+  'schedule.autoRefreshSeconds': { type: 'number', default: 30, min: 0, max: 3600, description: 'Refresh of GPU state and the last scan while the views are visible (0: off).' },
+} satisfies Record<string, Leaf>;
+
+export type SettingName = keyof typeof SETTINGS_SCHEMA;
+export type RawSettings = Record<string, unknown>;
+
+export function defaultSettings(): Settings {
+  const flat: RawSettings = {};
+  for (const [k, leaf] of Object.entries(SETTINGS_SCHEMA)) flat[k] = structuredClone(leaf.default);
+  return unflatten(flat) as Settings;
+}
+
+/**
+ * Merges sources (lowest priority first) of dotted-name values and validates them.
+ * Throws one WbError('Config') listing every wrong value with what is allowed.
+ */
+export function resolveSettings(...sources: RawSettings[]): Settings {
+  const flat: RawSettings = {};
+  const problems: string[] = [];
+  for (const [k, leaf] of Object.entries(SETTINGS_SCHEMA)) flat[k] = structuredClone(leaf.default);
+  for (const src of sources) {
+    for (const [k, v] of Object.entries(flattenInput(src))) {
+      if (v === undefined) continue;
+      if (!(k in SETTINGS_SCHEMA)) {
+        problems.push(`unknown setting "${k}"${suggest(k)}`);
+        continue;
+      }
+      const res = coerce(k as SettingName, v);
+      if (typeof res === 'string') problems.push(res);
+      else flat[k] = res.value;
+    }
+  }
+  const settings = unflatten(flat) as Settings;
+  problems.push(...crossCheck(settings));
+  if (problems.length) {
+    throw new WbError('Config', `Invalid settings:\n  - ${problems.join('\n  - ')}`, 'Fix the values above in the config file, environment, flags or VS Code settings (whisperBatch.*).');
+  }
+  return settings;
+}
+
+/** Reads `WHISPER_BATCH_<NAME>` variables, e.g. WHISPER_BATCH_HOST_KIND=ec2, WHISPER_BATCH_SCAN_GRACE_PERIOD_MINUTES=5. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv): RawSettings {
+  const out: RawSettings = {};
+  for (const name of Object.keys(SETTINGS_SCHEMA)) {
+    const envName = 'WHISPER_BATCH_' + name.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
+    if (env[envName] !== undefined) out[name] = env[envName];
+  }
+  return out;
+}
+
+function coerce(name: SettingName, v: unknown): { value: unknown } | string {
+  const leaf = SETTINGS_SCHEMA[name] as Leaf;
+  const show = JSON.stringify(v);
+  switch (leaf.type) {
+    case 'boolean':
+      if (typeof v === 'boolean') return { value: v };
+      if (v === 'true' || v === '1' || v === 'yes') return { value: true };
+      if (v === 'false' || v === '0' || v === 'no') return { value: false };
+      return `${name} = ${show}: must be true or false`;
+    case 'number': {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+      if (!Number.isFinite(n)) return `${name} = ${show}: must be a number from ${leaf.min} to ${leaf.max}`;
+      if (leaf.integer && !Number.isInteger(n)) return `${name} = ${show}: must be a whole number from ${leaf.min} to ${leaf.max}`;
+      if (n < leaf.min || n > leaf.max) return `${name} = ${show}: must be from ${leaf.min} to ${leaf.max}`;
+      return { value: n };
+    }
+    case 'string[]': {
+      const arr = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : null;
+      if (!arr || !arr.every((x) => typeof x === 'string' && x.length > 0)) return `${name} = ${show}: must be a list of names`;
+      return { value: arr };
+    }
+    case 'string': {
+      if (typeof v !== 'string') return `${name} = ${show}: must be text`;
+      if (leaf.enum && !leaf.enum.includes(v)) return `${name} = ${show}: must be one of ${leaf.enum.join(', ')}`;
+      if (leaf.pattern && !leaf.pattern.test(v)) return `${name} = ${show}: must be ${leaf.patternText}`;
+      return { value: v };
+    }
+  }
+}
+
+function crossCheck(s: Settings): string[] {
+  const p: string[] = [];
+  if (s.host.kind === 'ec2' && !s.host.instanceId) p.push('host.instanceId is empty: host.kind = "ec2" needs the GPU instance id (i-...)');
+  if (s.engine.kind === 'remote-faster-whisper' && s.host.kind !== 'ec2') p.push('engine.kind = "remote-faster-whisper" runs on the GPU instance: set host.kind = "ec2"');
+  if (s.host.transport === 'ssh' && s.host.kind === 'ec2' && s.engine.kind === 'remote-faster-whisper' && !s.host.sshHost)
+    p.push('host.sshHost is empty: host.transport = "ssh" needs the instance host name');
+  if (s.store.startsWith('s3://') && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(s.store))
+    p.push(`store = ${JSON.stringify(s.store)}: the bucket name must be 3-63 lowercase letters, digits, "." or "-"`);
+  return p;
+}
+
+/** Accepts both nested objects ({host:{kind}}) and dotted names ({'host.kind'}). */
+function flattenInput(src: RawSettings, prefix = ''): RawSettings {
+  const out: RawSettings = {};
+  for (const [k, v] of Object.entries(src)) {
+    const name = prefix + k;
+    if (v && typeof v === 'object' && !Array.isArray(v) && !(name in SETTINGS_SCHEMA)) Object.assign(out, flattenInput(v as RawSettings, name + '.'));
+    else out[name] = v;
+  }
+  return out;
+}
+
+function unflatten(flat: RawSettings): any {
+  const out: Record<string, any> = {};
+  for (const [k, v] of Object.entries(flat)) {
+    const parts = k.split('.');
+    let o = out;
+    for (const p of parts.slice(0, -1)) o = o[p] ??= {};
+    o[parts[parts.length - 1]] = v;
+  }
+  return out;
+}
+
+function suggest(k: string): string {
+  const last = k.split('.').pop()!.toLowerCase();
+  const near = Object.keys(SETTINGS_SCHEMA).find((n) => n.toLowerCase().endsWith(last));
+  return near ? ` (did you mean "${near}"?)` : '';
+}
+
+/** Schema entries for docs and for the extension's package.json `contributes.configuration`. */
+export function describeSettings(): Array<{ name: SettingName } & Leaf> {
+  return Object.entries(SETTINGS_SCHEMA).map(([name, leaf]) => ({ name: name as SettingName, ...(leaf as Leaf) }));
+}

@@ -1,0 +1,53 @@
+/**
+ * The bucket, as the core sees it: S3 (store/s3Store) or a local folder (store/folderStore).
+ * Keys are relative to the store's root (an S3 prefix is applied by the store, not the caller).
+ */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** Last-modified time, ms since epoch. */
+  lastModified: number;
+  etag?: string;
+}
+
+export interface ListOptions {
+  /** Stop early (for probes); undefined lists everything. */
+  maxKeys?: number;
+  signal?: AbortSignal;
+  /** Called after each page/batch: for request counts in benchmarks. */
+  onPage?: (keysInPage: number) => void;
+}
+
+export interface PutResult {
+  /** false when `ifAbsent` was set and the object already existed: nothing was written. */
+  written: boolean;
+  etag?: string;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** Create-only: never overwrite (S3 `IfNoneMatch: "*"`, exclusive create on disk). */
+  ifAbsent?: boolean;
+  /** Replace only if the current object has this etag (leases). Fails with written=false otherwise. */
+  ifMatch?: string;
+}
+
+export interface ObjectStore {
+  /** Human name for messages, e.g. `s3://bucket/prefix` or `/path/to/folder`. */
+  readonly description: string;
+  readonly kind: 's3' | 'folder';
+  /** Streams every object under `prefix` in key order, one page at a time (never the whole list in memory). */
+  list(prefix: string, opts?: ListOptions): AsyncIterable<ObjectInfo>;
+  /** Lists the "folders" directly under `prefix` (S3 CommonPrefixes), e.g. user folders. Returns full prefixes ending in "/". */
+  listPrefixes(prefix: string, signal?: AbortSignal): Promise<string[]>;
+  /** Throws WbError('NotFound') when missing. */
+  get(key: string, signal?: AbortSignal): Promise<Buffer>;
+  /** undefined when missing. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  put(key: string, body: Buffer | string, opts?: PutOptions): Promise<PutResult>;
+  delete(key: string): Promise<void>;
+  /** Short-lived URLs for a remote worker with no credentials of its own (S3 only). */
+  presignGet?(key: string, expiresSeconds: number): Promise<string>;
+  /** Presigned create-only PUT (`If-None-Match: *` is part of the signature). */
+  presignPutIfAbsent?(key: string, expiresSeconds: number, contentType: string): Promise<string>;
+}
