@@ -1,0 +1,87 @@
+/** The batch report (seed fields, plus what the viewer and cost per audio hour need). */
+export type ReportStatus = 'success' | 'partial' | 'failed' | 'skipped';
+
+export interface ReportError {
+  phase: 'scan' | 'lease' | 'host-start' | 'host-ready' | 'transcribe' | 'host-stop' | 'report' | 'run';
+  message: string;
+  userId?: string;
+  sessionId?: string;
+  chunk?: string;
+  key?: string;
+}
+
+export interface ReportSession {
+  sessionId: string;
+  userId: string;
+  chunksProcessed: number;
+  chunksFailed: number;
+  chunkNumbers: string[];
+  failedChunks: string[];
+  status: 'success' | 'partial' | 'failed' | 'cancelled';
+  duration: string;
+  durationSeconds: number;
+  audioSeconds: number;
+}
+
+export interface BatchReport {
+  reportId: string;
+  runId: string;
+  timestamp: string;
+  status: ReportStatus;
+  cancelled: boolean;
+  store: string;
+  execution: { startTime: string; endTime: string; durationSeconds: number; durationHuman: string };
+  gpu: {
+    host: 'local' | 'ec2';
+    instanceId: string;
+    /** This run started the host (and so had to stop it). */
+    started: boolean;
+    /** The host was already running (e.g. realtime use) and was left running. */
+    alreadyRunning: boolean;
+    startTime: string | null;
+    readyTime: string | null;
+    firstChunkTime: string | null;
+    lastChunkTime: string | null;
+    stopRequestedTime: string | null;
+    stopTime: string | null;
+    runtimeSeconds: number;
+    runtimeHuman: string;
+    hourlyUsd: number;
+    costUSD: number;
+  };
+  scanning: {
+    totalSessions: number;
+    sessionsScanned: number;
+    sessionsWithMissingChunks: number;
+    deferredSessions: number;
+    totalMissingChunks: number;
+    keysListed: number;
+    durationMs: number;
+  };
+  transcription: {
+    engine: string;
+    model: string | null;
+    chunksFound: number;
+    chunksTranscribed: number;
+    chunksFailed: number;
+    chunksSkipped: number;
+    successRate: number;
+    audioSeconds: number;
+    costPerAudioHourUSD: number | null;
+  };
+  sessions: ReportSession[];
+  errors: ReportError[];
+  nextScheduledRun: string | null;
+}
+
+/** What a reports listing shows without downloading every report. */
+export interface ReportSummary {
+  reportId: string;
+  key: string;
+  timestamp: string;
+  status: ReportStatus;
+  chunksTranscribed: number;
+  chunksFailed: number;
+  costUSD: number;
+  runtimeSeconds: number;
+}
