@@ -1,0 +1,35 @@
+/**
+ * Runs fixed, shipped commands on the GPU instance: over SSM RunCommand (AWS-RunShellScript) or
+ * SSH (node-ssh). Data never becomes shell text: a command is a fixed program plus an argument
+ * list, and each argument is passed quoted by the transport (SSM: single-quoted with ' escaped;
+ * SSH: the same) or, for job data, as one base64 JSON argument.
+ */
+export interface RemoteCommand {
+  /** Fixed program text or path shipped with the product, e.g. 'systemctl' or a script's contents. */
+  program: string;
+  args: string[];
+  /** When set, `program` is a script body written to a temp file and run with this interpreter. */
+  interpreter?: 'bash' | 'python3';
+  timeoutSeconds: number;
+}
+
+export interface RemoteResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** SSM cut the output at 24,000 characters. */
+  truncated?: boolean;
+}
+
+export interface RemoteRunner {
+  readonly transport: 'ssm' | 'ssh';
+  /** Is the agent (SSM) / sshd reachable for this instance? */
+  isReachable(signal?: AbortSignal): Promise<boolean>;
+  run(cmd: RemoteCommand, opts: { signal?: AbortSignal; onOutput?: (chunk: string) => void }): Promise<RemoteResult>;
+  dispose?(): Promise<void>;
+}
+
+/** POSIX single-quote one argument. The only place an argument becomes shell text. */
+export function shellQuote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
