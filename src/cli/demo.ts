@@ -1,0 +1,55 @@
+/**
+ * `whisper-batch demo`: the whole flow on one machine with no AWS account. Makes a sample bucket
+ * folder with real speech (flite -> WebM/Opus cut like Chromium's MediaRecorder), then scan and
+ * run with the local host and pocketsphinx, and prints the summary and the report's path.
+ */
+import { rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { systemClock } from '../core/clock';
+import { describeError } from '../core/errors';
+import { scan } from '../core/scan';
+import { runBatch } from '../core/batch';
+import { openRuntime } from '../core/runtime';
+import { createSampleBucket } from '../core/sample/sampleBucket';
+import { loadSettings, embeddedStorePath, type GlobalFlags } from './config';
+import type { Output } from './output';
+
+export async function runDemo(o: { dir?: string; keep?: boolean; json?: boolean; out: Output; flags: GlobalFlags }): Promise<number> {
+  const dir = path.resolve(o.dir ?? embeddedStorePath());
+  const { settings } = loadSettings({ ...o.flags, store: dir, host: 'local', engine: 'command' });
+  const out = o.out;
+  if (!o.keep) {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  out.info(`1/3 making a sample bucket with real speech in ${dir}`);
+  const t0 = systemClock.now();
+  await createSampleBucket(dir, { clock: systemClock, log: (m: string) => out.info(`    ${m}`), layout: settings.layout, reuse: o.keep });
+  out.info(`    done in ${((systemClock.now() - t0) / 1000).toFixed(1)} s`);
+
+  const rt = await openRuntime(settings, { clock: systemClock, emit: out.sink, engine: true, installMissing: true });
+  try {
+    out.info('2/3 scanning for chunks without a transcript');
+    const doc = await scan({ store: rt.store, settings, clock: systemClock });
+    for (const s of doc.sessions) out.info(`    ${s.userId} / "${s.sessionId}": missing ${s.missingChunks.join(', ')} of ${s.audioChunks.length}`);
+    for (const s of doc.deferredSessions) out.info(`    deferred ${s.userId} / "${s.sessionId}": ${s.detail}`);
+    out.info(`    ${doc.totalSessions} session(s), ${doc.totalMissingChunks} chunk(s) to transcribe`);
+    out.info(`3/3 transcribing on this machine with ${rt.engine.name}`);
+    const result = await runBatch({ store: rt.store, settings, clock: systemClock, host: rt.host, engine: rt.engine, emit: out.sink, scan: doc });
+    const r = result.report;
+    if (o.json) process.stdout.write(JSON.stringify({ ...r, reportKeys: result.reportKeys, store: dir }, null, 2) + '\n');
+    out.info('');
+    out.info(`demo run: ${r.status.toUpperCase()}: ${r.transcription.chunksTranscribed} chunk(s) transcribed, ${r.transcription.chunksFailed} failed, in ${r.execution.durationHuman}`);
+    for (const e of r.errors) out.warn(`${e.sessionId !== undefined ? `"${e.sessionId}" chunk ${e.chunk}: ` : ''}${e.message}`);
+    if (result.reportKeys) {
+      out.info(`report: ${path.join(dir, result.reportKeys.json)}`);
+      out.info(`        ${path.join(dir, result.reportKeys.html)}`);
+    }
+    out.info(`next: \`node dist/cli.js run --store ${JSON.stringify(dir)} --yes\` again transcribes nothing (everything is done); \`node dist/cli.js reports --store ${JSON.stringify(dir)}\` lists the reports.`);
+    return r.status === 'failed' ? 1 : 0;
+  } catch (e) {
+    out.error(describeError(e));
+    return 1;
+  } finally {
+    await rt.dispose();
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * One batch run: scan -> (only if there is work) lease -> host.prepare -> transcribe -> host.release
+ * -> report. The host is released in a `finally` on every path that touched it, the report is
+ * written in a `finally` whatever happened, and transcripts are written create-only, so an
+ * interrupted run loses nothing and a re-run does only what is left.
+ */
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import type { Clock } from './clock';
+import { isoTime } from './clock';
+import { standaloneChunk } from './decode';
+import type { ChunkJob, ChunkOutcome, Engine } from './engine/engine';
+import { CancelledError, WbError, describeError, isCancelled } from './errors';
+import type { BatchEventInput, EventSink, RunPhase } from './events';
+import type { GpuHost } from './host/host';
+import { BucketLayout } from './layout';
+import { Lease } from './lease';
+import { buildReport } from './report/build';
+import type { BatchReport, ReportError } from './report/model';
+import { writeReport } from './report/reportStore';
+import { jobsOf, scan, type PendingJobs, type PendingSession } from './scan';
+import type { Settings } from './settings';
+import type { ObjectStore } from './store/objectStore';
+
+export interface BatchDeps {
+  store: ObjectStore;
+  settings: Settings;
+  clock: Clock;
+  host: GpuHost;
+  engine: Engine;
+  emit?: EventSink;
+  signal?: AbortSignal;
+  runId?: string;
+  /** Who runs this (shown to a second runner): e.g. "cli pid 123 on host". */
+  holder?: string;
+  nextScheduledRun?: string | null;
+  /** Only these sessions (e.g. "transcribe this session now"). */
+  sessionFilter?: (s: PendingSession) => boolean;
+  /** A scan already made (the extension's last scan); rescanned if absent. */
+  scan?: PendingJobs;
+}
+
+export interface BatchResult {
+  report: BatchReport;
+  reportKeys?: { json: string; html: string };
+  scan?: PendingJobs;
+}
+
+export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
+  const { store, settings, clock, host, engine } = deps;
+  const layout = new BucketLayout(settings.layout);
+  const runId = deps.runId ?? `${isoTime(clock.now()).replace(/[:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+  const holder = deps.holder ?? `whisper-batch pid ${process.pid} on ${os.hostname()}`;
+  const emit = (e: BatchEventInput) => deps.emit?.({ ...e, time: clock.now() } as any);
+  const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
+  const phase = (p: RunPhase) => emit({ type: 'run.phase', phase: p });
+
+  // Our own controller: cancelled by the caller, by the watchdog, or by a lost lease.
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(new CancelledError('run cancelled'));
+  if (deps.signal?.aborted) onOuterAbort();
+  deps.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const signal = controller.signal;
+
+  const startMs = clock.now();
+  const errors: ReportError[] = [];
+  const outcomes: ChunkOutcome[] = [];
+  let doc: PendingJobs | undefined = deps.scan;
+  let jobs: ChunkJob[] = [];
+  let hostTouched = false;
+  let startedByUs = false;
+  let fatal = false;
+  let currentPhase: ReportError['phase'] = 'scan';
+  let reportKeys: BatchResult['reportKeys'];
+  let report: BatchReport | undefined;
+
+  try {
+    phase('scan');
+    if (!doc) doc = await scan({ store, settings, clock, emit: deps.emit, signal });
+    jobs = jobsOf(doc, layout, deps.sessionFilter);
+    if (doc.deferredSessions.length) log('info', `deferred ${doc.deferredSessions.length} session(s): ${doc.deferredSessions.map((d) => `"${d.sessionId}" (${d.reason})`).slice(0, 5).join(', ')}`);
+    if (jobs.length === 0) {
+      log('info', 'nothing pending: the GPU host is not touched');
+      return await finish();
+    }
+    log('info', `${jobs.length} chunk(s) in ${new Set(jobs.map((j) => j.userId + '/' + j.sessionId)).size} session(s) to transcribe`);
+
+    currentPhase = 'lease';
+    phase('lease');
+    const lease = await Lease.acquire({ store, layout, clock, runId, holder, seconds: settings.run.leaseSeconds });
+    lease.startRenewal((e) => {
+      log('error', describeError(e));
+      errors.push({ phase: 'lease', message: describeError(e) });
+      controller.abort(e);
+    });
+    let watchdog: unknown;
+    try {
+      // The host is released on every path from here, even when prepare() itself failed half way.
+      hostTouched = true;
+      currentPhase = 'host-start';
+      phase('host-start');
+      watchdog = clock.setTimeout(() => {
+        const msg = `max runtime of ${settings.host.maxRuntimeMinutes} min reached: stopping the run`;
+        log('error', msg);
+        errors.push({ phase: 'run', message: msg });
+        controller.abort(new WbError('Host', msg));
+      }, settings.host.maxRuntimeMinutes * 60_000);
+      const prep = await host.prepare(runId, signal);
+      startedByUs = prep.startedByUs;
+      currentPhase = 'transcribe';
+      phase('transcribe');
+      await transcribe(jobs, signal);
+    } finally {
+      if (watchdog !== undefined) clock.clearTimeout(watchdog);
+      phase('host-stop');
+      try {
+        await host.release({ reason: `run ${runId} finished` });
+      } catch (e) {
+        fatal = true;
+        errors.push({ phase: 'host-stop', message: describeError(e) });
+        log('error', describeError(e));
+      }
+      await lease.release();
+    }
+  } catch (e) {
+    if (isCancelled(e) || (signal.aborted && isCancelled(signal.reason))) {
+      log('warn', 'run cancelled: finished transcripts are kept');
+    } else {
+      fatal = currentPhase !== 'transcribe' || fatal;
+      if (!errors.some((x) => x.message === describeError(e))) errors.push({ phase: currentPhase, message: describeError(e) });
+      log('error', describeError(e));
+    }
+  } finally {
+    deps.signal?.removeEventListener('abort', onOuterAbort);
+    if (!report) await finish();
+  }
+  return { report: report!, reportKeys, scan: doc };
+
+  async function finish(): Promise<BatchResult> {
+    phase('report');
+    report = buildReport({
+      runId,
+      store: store.description,
+      startMs,
+      endMs: clock.now(),
+      scan: doc,
+      jobsFound: jobs.length,
+      outcomes,
+      errors,
+      cancelled: signal.aborted && !errors.some((e) => e.phase === 'run' || e.phase === 'lease'),
+      host: { kind: host.kind, id: host.id, touched: hostTouched, startedByUs, hourlyUsd: host.hourlyUsd, timeline: host.timeline },
+      engine: { name: engine.name, model: engine.model },
+      nextScheduledRun: deps.nextScheduledRun ?? null,
+      fatal,
+    });
+    try {
+      reportKeys = await writeReport(store, layout, report, startMs);
+      log('info', `report written: ${reportKeys.json}`);
+    } catch (e) {
+      report.errors.push({ phase: 'report', message: describeError(e) });
+      log('error', `could not write the report: ${describeError(e)}`);
+    }
+    phase('done');
+    emit({ type: 'run.done', status: report.status, reportKey: reportKeys?.json });
+    return { report, reportKeys, scan: doc };
+  }
+
+  async function transcribe(list: ChunkJob[], sig: AbortSignal): Promise<void> {
+    const total = list.length;
+    let index = 0;
+    const record = (o: ChunkOutcome, i: number) => {
+      outcomes.push(o);
+      host.timeline.lastChunk = clock.now();
+      if (o.ok) emit({ type: 'chunk.done', key: o.job.audioKey, sessionId: o.job.sessionId, index: i, total, seconds: o.seconds });
+      else {
+        errors.push({ phase: 'transcribe', message: o.error ?? 'failed', userId: o.job.userId, sessionId: o.job.sessionId, chunk: String(o.job.chunk).padStart(3, '0'), key: o.job.audioKey });
+        emit({ type: 'chunk.failed', key: o.job.audioKey, sessionId: o.job.sessionId, index: i, total, error: o.error ?? 'failed' });
+      }
+      if (o.ok && o.written === false) emit({ type: 'chunk.skipped', key: o.job.audioKey, sessionId: o.job.sessionId, reason: 'a transcript appeared meanwhile: kept, not overwritten' });
+    };
+
+    if (engine.transcribeAll) {
+      host.timeline.firstChunk ??= clock.now();
+      let i = 0;
+      await engine.transcribeAll(list, {
+        store,
+        layout,
+        signal: sig,
+        concurrency: settings.run.concurrency,
+        runId,
+        emit,
+        onOutcome: (o) => record(o, ++i),
+      });
+      if (sig.aborted) throw sig.reason;
+      return;
+    }
+    if (!engine.transcribeChunk) throw new WbError('Internal', `engine ${engine.name} can transcribe nothing`);
+
+    // Chunk 1 of a session holds the WebM header every later chunk needs: fetch it once per session.
+    const headers = new Map<string, Promise<Buffer>>();
+    const header = (key: string) => {
+      let p = headers.get(key);
+      if (!p) {
+        if (headers.size > 64) headers.delete(headers.keys().next().value!);
+        headers.set(key, (p = store.get(key, sig)));
+      }
+      return p;
+    };
+
+    const worker = async () => {
+      for (;;) {
+        if (sig.aborted) return;
+        const i = index++;
+        if (i >= total) return;
+        const job = list[i];
+        emit({ type: 'chunk.started', key: job.audioKey, sessionId: job.sessionId, index: i + 1, total });
+        host.timeline.firstChunk ??= clock.now();
+        const t0 = clock.now();
+        try {
+          const [audio, hdr, next] = await Promise.all([
+            store.get(job.audioKey, sig),
+            job.firstChunkKey && job.firstChunkKey !== job.audioKey ? header(job.firstChunkKey) : undefined,
+            job.nextChunkKey ? store.get(job.nextChunkKey, sig).catch(() => undefined) : undefined,
+          ]);
+          if (audio.length === 0) throw new WbError('Decode', `empty audio file (0 bytes): "${job.audioKey}"`, 'The upload may have failed; re-upload the chunk or delete it.');
+          const ext = job.audioKey.slice(job.audioKey.lastIndexOf('.') + 1).toLowerCase();
+          const input = ext === 'webm' ? standaloneChunk(audio, hdr, next) : audio;
+          const transcript = await engine.transcribeChunk!({ job, audio: input, ext, signal: sig });
+          transcript.batch = { engine: engine.name, model: engine.model, createdAt: isoTime(clock.now()), runId };
+          const put = await store.put(job.transcriptKey, JSON.stringify(transcript), { ifAbsent: true, contentType: 'application/json' });
+          record({ job, ok: true, written: put.written, audioSeconds: transcript.duration, seconds: (clock.now() - t0) / 1000 }, i + 1);
+        } catch (e) {
+          if (sig.aborted) return; // cancelled mid-chunk: not a failure of the chunk; it stays pending
+          record({ job, ok: false, error: describeError(e), seconds: (clock.now() - t0) / 1000 }, i + 1);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(settings.run.concurrency, total)) }, worker));
+    if (sig.aborted) throw sig.reason ?? new CancelledError();
+  }
+}
