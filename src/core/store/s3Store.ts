@@ -1,0 +1,207 @@
+/**
+ * The bucket on S3 (or an S3-compatible store, or moto) as an ObjectStore. `s3://bucket/prefix`:
+ * the prefix is applied here, so callers use keys relative to it and listings return relative keys.
+ * Listing streams page by page (1000 keys) and never holds the whole key list. Create-only writes
+ * use `If-None-Match: *`, so a retry or a second runner can never replace a transcript.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { WbError } from '../errors';
+import { awsErrorCode, awsErrorToWbError, awsHttpStatus, type AwsErrorContext } from '../aws/clients';
+import type { ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './objectStore';
+
+export interface S3Location {
+  bucket: string;
+  /** '' or a prefix ending in "/". */
+  prefix: string;
+}
+
+/** Parses `s3://bucket[/prefix]`; the prefix comes back normalised to end in "/". */
+export function parseS3Url(url: string): S3Location {
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m || !m[1]) throw new WbError('Config', `Not an S3 location: ${JSON.stringify(url)}`, 'Write it as s3://bucket or s3://bucket/prefix.');
+  let prefix = (m[2] ?? '').replace(/^\/+/, '');
+  if (prefix && !prefix.endsWith('/')) prefix += '/';
+  return { bucket: m[1], prefix };
+}
+
+export interface S3StoreOptions extends S3Location {
+  /** Returns the (lazily built, cached) client; the SDK is only loaded when this is first called. */
+  client: () => Promise<S3Client>;
+  /** For error messages and hints only. */
+  profile?: string;
+  region?: string;
+  endpoint?: string;
+  /** Keys per list request (S3 maximum and default: 1000). */
+  pageSize?: number;
+}
+
+type Sdk = typeof import('@aws-sdk/client-s3');
+
+export class S3Store implements ObjectStore {
+  readonly kind = 's3' as const;
+  readonly description: string;
+  readonly bucket: string;
+  readonly prefix: string;
+  private sdkPromise?: Promise<Sdk>;
+
+  constructor(private readonly o: S3StoreOptions) {
+    this.bucket = o.bucket;
+    this.prefix = o.prefix && !o.prefix.endsWith('/') ? o.prefix + '/' : o.prefix;
+    this.description = `s3://${o.bucket}${this.prefix ? '/' + this.prefix.replace(/\/$/, '') : ''}`;
+  }
+
+  async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    const [{ paginateListObjectsV2 }, client] = await Promise.all([this.sdk(), this.o.client()]);
+    const full = this.prefix + prefix;
+    const pages = paginateListObjectsV2(
+      { client, pageSize: this.o.pageSize ?? 1000, ...(opts.signal ? { abortSignal: opts.signal } : {}) } as any,
+      { Bucket: this.bucket, Prefix: full },
+    );
+    let count = 0;
+    const it = pages[Symbol.asyncIterator]();
+    for (;;) {
+      let step: IteratorResult<import('@aws-sdk/client-s3').ListObjectsV2CommandOutput>;
+      try {
+        step = await it.next();
+      } catch (e) {
+        throw this.error(e, { action: `list ${this.description}/${prefix}`, iamAction: 's3:ListBucket' });
+      }
+      if (step.done) return;
+      const contents = step.value.Contents ?? [];
+      opts.onPage?.(contents.length);
+      for (const c of contents) {
+        if (opts.signal?.aborted) return;
+        if (!c.Key) continue;
+        yield { key: c.Key.slice(this.prefix.length), size: c.Size ?? 0, lastModified: c.LastModified?.getTime() ?? 0, etag: c.ETag };
+        if (opts.maxKeys !== undefined && ++count >= opts.maxKeys) return;
+      }
+    }
+  }
+
+  async listPrefixes(prefix: string, signal?: AbortSignal): Promise<string[]> {
+    const [{ paginateListObjectsV2 }, client] = await Promise.all([this.sdk(), this.o.client()]);
+    const out: string[] = [];
+    try {
+      const pages = paginateListObjectsV2({ client, pageSize: this.o.pageSize ?? 1000, ...(signal ? { abortSignal: signal } : {}) } as any, {
+        Bucket: this.bucket,
+        Prefix: this.prefix + prefix,
+        Delimiter: '/',
+      });
+      for await (const page of pages) {
+        for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix.slice(this.prefix.length));
+      }
+    } catch (e) {
+      throw this.error(e, { action: `list folders of ${this.description}/${prefix}`, iamAction: 's3:ListBucket' });
+    }
+    return out;
+  }
+
+  async get(key: string, signal?: AbortSignal): Promise<Buffer> {
+    const full = this.fullKey(key);
+    const [{ GetObjectCommand }, client] = await Promise.all([this.sdk(), this.o.client()]);
+    try {
+      const r = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: full }), { abortSignal: signal });
+      if (!r.Body) return Buffer.alloc(0);
+      return Buffer.from(await r.Body.transformToByteArray());
+    } catch (e) {
+      throw this.error(e, { action: `read ${this.description}/${key}`, iamAction: 's3:GetObject', key: full });
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    const full = this.fullKey(key);
+    const [{ HeadObjectCommand }, client] = await Promise.all([this.sdk(), this.o.client()]);
+    try {
+      const r = await client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: full }));
+      return { key, size: r.ContentLength ?? 0, lastModified: r.LastModified?.getTime() ?? 0, etag: r.ETag };
+    } catch (e) {
+      // HEAD has no body, so a missing key is a bare 404 "NotFound" (a missing bucket too: the
+      // next list call names it properly).
+      const code = awsErrorCode(e);
+      if (code === 'NotFound' || code === 'NoSuchKey' || awsHttpStatus(e) === 404) return undefined;
+      throw this.error(e, { action: `read ${this.description}/${key}`, iamAction: 's3:GetObject', key: full });
+    }
+  }
+
+  async put(key: string, body: Buffer | string, opts: PutOptions = {}): Promise<PutResult> {
+    const full = this.fullKey(key);
+    const [{ PutObjectCommand }, client] = await Promise.all([this.sdk(), this.o.client()]);
+    try {
+      const r = await client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: full,
+          Body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+          ContentType: opts.contentType,
+          ...(opts.ifAbsent ? { IfNoneMatch: '*' } : {}),
+          ...(opts.ifMatch !== undefined ? { IfMatch: opts.ifMatch } : {}),
+        }),
+      );
+      return { written: true, etag: r.ETag };
+    } catch (e) {
+      const code = awsErrorCode(e);
+      const status = awsHttpStatus(e);
+      // 412: the condition failed (exists / etag changed). 409: a concurrent conditional write to
+      // the same key is in flight; S3 lets exactly one win, so for us it is "not written".
+      if ((opts.ifAbsent || opts.ifMatch !== undefined) && (status === 412 || code === 'PreconditionFailed' || status === 409 || code === 'ConditionalRequestConflict')) {
+        return { written: false };
+      }
+      // If-Match on a key that does not exist: S3 answers 404 NoSuchKey.
+      if (opts.ifMatch !== undefined && (code === 'NoSuchKey' || (status === 404 && code !== 'NoSuchBucket'))) return { written: false };
+      throw this.error(e, { action: `write ${this.description}/${key}`, iamAction: 's3:PutObject', key: full });
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const full = this.fullKey(key);
+    const [{ DeleteObjectCommand }, client] = await Promise.all([this.sdk(), this.o.client()]);
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: full }));
+    } catch (e) {
+      throw this.error(e, { action: `delete ${this.description}/${key}`, iamAction: 's3:DeleteObject', key: full });
+    }
+  }
+
+  async presignGet(key: string, expiresSeconds: number): Promise<string> {
+    const full = this.fullKey(key);
+    const [{ GetObjectCommand }, { getSignedUrl }, client] = await Promise.all([this.sdk(), import('@aws-sdk/s3-request-presigner'), this.o.client()]);
+    try {
+      return await getSignedUrl(client, new GetObjectCommand({ Bucket: this.bucket, Key: full }), { expiresIn: expiresSeconds });
+    } catch (e) {
+      throw this.error(e, { action: `sign a download URL for ${this.description}/${key}`, key: full });
+    }
+  }
+
+  /**
+   * A URL that can only create the object: `If-None-Match: *` and `Content-Type` are signed
+   * headers, so the worker must send exactly `If-None-Match: *` and `Content-Type: <contentType>`
+   * (S3 rejects the signature otherwise), and S3 answers 412 if the object exists.
+   */
+  async presignPutIfAbsent(key: string, expiresSeconds: number, contentType: string): Promise<string> {
+    const full = this.fullKey(key);
+    const [{ PutObjectCommand }, { getSignedUrl }, client] = await Promise.all([this.sdk(), import('@aws-sdk/s3-request-presigner'), this.o.client()]);
+    try {
+      return await getSignedUrl(client, new PutObjectCommand({ Bucket: this.bucket, Key: full, IfNoneMatch: '*', ContentType: contentType }), {
+        expiresIn: expiresSeconds,
+        signableHeaders: new Set(['if-none-match', 'content-type']),
+        // Keep them headers (not query parameters), where S3 evaluates the condition.
+        unhoistableHeaders: new Set(['if-none-match', 'content-type']),
+      });
+    } catch (e) {
+      throw this.error(e, { action: `sign an upload URL for ${this.description}/${key}`, key: full });
+    }
+  }
+
+  private fullKey(key: string): string {
+    if (!key) throw new WbError('Store', `Empty object key in ${this.description}`, 'This is a bug: please report it.');
+    return this.prefix + key;
+  }
+
+  private sdk(): Promise<Sdk> {
+    return (this.sdkPromise ??= import('@aws-sdk/client-s3'));
+  }
+
+  private error(e: unknown, ctx: AwsErrorContext): WbError {
+    return awsErrorToWbError(e, { service: 's3', bucket: this.bucket, profile: this.o.profile, region: this.o.region, endpoint: this.o.endpoint, ...ctx });
+  }
+}
