@@ -1,0 +1,417 @@
+/**
+ * The EC2 GPU host: start only from `stopped`, wait until the instance runs, the agent answers and
+ * the WhisperLive unit is active; stop at the end only if this run started it, with retries, and
+ * fail LOUDLY if the stop never succeeds. A GPU left running by our code is the worst bug this
+ * product can have, so every start is marked on the instance (tags a later run can see) and backed
+ * by the instance's own shutdown timer (the dead-man's switch).
+ */
+import type { Clock } from '../clock';
+import { isoTime, sleep } from '../clock';
+import { CancelledError, WbError, describeError, throwIfAborted } from '../errors';
+import type { BatchEventInput, HostStateName } from '../events';
+import type { RemoteRunner, RemoteResult } from '../remote/remoteRunner';
+import { shellQuote } from '../remote/remoteRunner';
+import type { Settings } from '../settings';
+import type { Ec2Api, Ec2StateName, InstanceInfo } from '../aws/ec2Api';
+import { ec2ErrorKind, toEc2Error } from '../aws/ec2Api';
+import type { GpuHost, HostStatus, HostTimeline, PrepareResult } from './host';
+
+/** Ownership mark: the run that started the instance, and when. Removed when we stop it. */
+export const OWNER_TAG = 'WhisperBatchRun';
+export const STARTED_TAG = 'WhisperBatchStarted';
+
+export interface HostRetryTuning {
+  /** Extra start attempts after InsufficientInstanceCapacity. */
+  capacityRetries: number;
+  capacityDelaySeconds: number;
+  /** Stop attempts before the loud StopFailed. */
+  stopAttempts: number;
+  stopBaseDelaySeconds: number;
+  stopMaxDelaySeconds: number;
+  /** How long to wait for `stopped` after EC2 accepted the stop. */
+  stopWaitSeconds: number;
+  /** keepAlive() re-arms the shutdown timer at most this often (shutdown counts in minutes). */
+  keepAliveEverySeconds: number;
+}
+
+export const defaultRetryTuning: HostRetryTuning = {
+  capacityRetries: 4,
+  capacityDelaySeconds: 30,
+  stopAttempts: 8,
+  stopBaseDelaySeconds: 2,
+  stopMaxDelaySeconds: 60,
+  stopWaitSeconds: 600,
+  keepAliveEverySeconds: 60,
+};
+
+export interface Ec2HostDeps {
+  ec2: Ec2Api;
+  remote: RemoteRunner;
+  clock: Clock;
+  settings: Settings;
+  emit?: (e: BatchEventInput) => void;
+  retry?: Partial<HostRetryTuning>;
+}
+
+const REMOTE_TIMEOUT_SECONDS = 30;
+
+export class Ec2Host implements GpuHost {
+  readonly kind = 'ec2' as const;
+  readonly id: string;
+  readonly timeline: HostTimeline = {};
+  readonly hourlyUsd: number;
+  private readonly tune: HostRetryTuning;
+  private startedByUs = false;
+  private guardChecked = false;
+  private shutdownArmedAt: number | undefined;
+  private lastState: HostStateName | undefined;
+  private lastDetail: string | undefined;
+  private preparing: Promise<PrepareResult> | undefined;
+  private releasing: Promise<void> | undefined;
+  /** Aborted by release(): a prepare still in flight stops before it can start anything. */
+  private readonly closeCtl = new AbortController();
+
+  constructor(private readonly d: Ec2HostDeps) {
+    this.id = d.settings.host.instanceId;
+    this.hourlyUsd = d.settings.cost.gpuHourlyUsd;
+    this.tune = { ...defaultRetryTuning, ...d.retry };
+  }
+
+  /** True once this run started (or adopted) the instance: release() will stop it. */
+  get ownsInstance(): boolean {
+    return this.startedByUs;
+  }
+
+  /** True while the instance's own shutdown timer is armed by us. */
+  get deadMansSwitchArmed(): boolean {
+    return this.shutdownArmedAt !== undefined;
+  }
+
+  async status(signal?: AbortSignal): Promise<HostStatus> {
+    if (!this.id) return { state: 'not-configured', detail: 'host.instanceId is empty' };
+    const info = await this.d.ec2.describe(this.id, signal);
+    if (!info) return { state: 'unknown', instanceId: this.id, detail: `instance ${this.id} not found in ${this.d.settings.aws.region}` };
+    const guard = this.guardProblem(info);
+    return {
+      state: info.state,
+      instanceId: this.id,
+      since: info.stateTransitionTime ?? (info.state === 'running' ? info.launchTime : undefined),
+      ownedByRun: info.tags[OWNER_TAG] || undefined,
+      detail: guard ? `not managed by whisper-batch: ${guard}` : undefined,
+    };
+  }
+
+  prepare(runId: string, signal: AbortSignal): Promise<PrepareResult> {
+    if (this.preparing) return this.preparing;
+    if (this.releasing) return Promise.reject(new WbError('Internal', 'GPU host prepared after release'));
+    this.preparing = this.doPrepare(runId, AbortSignal.any([signal, this.closeCtl.signal]));
+    return this.preparing;
+  }
+
+  private async doPrepare(runId: string, signal: AbortSignal): Promise<PrepareResult> {
+    const s = this.d.settings.host;
+    const id = this.requireId();
+    const deadline = this.d.clock.now() + s.readyTimeoutSeconds * 1000;
+    let info = await this.describeGuarded(signal);
+    this.observe(info);
+
+    if (info.state === 'terminated' || info.state === 'shutting-down') {
+      throw new WbError('Host', `GPU instance ${id} is ${info.state}: it cannot be started again`, 'Point host.instanceId at a live instance.');
+    }
+    if (info.state === 'running' || info.state === 'pending') {
+      const owner = info.tags[OWNER_TAG];
+      if (owner && owner !== runId) {
+        // We hold the run lease, so the run named in the tag is gone: its GPU is ours to finish and stop.
+        this.log('warn', `GPU ${id} was started by run "${owner}", which is no longer alive: this run takes it over and will stop it`);
+        await this.markOwned(runId);
+      } else if (owner === runId) {
+        this.startedByUs = true;
+      } else {
+        this.log('info', `GPU ${id} is already ${info.state} (started outside whisper-batch, e.g. the realtime path): using it and leaving it running`);
+      }
+      if (info.state === 'pending') await this.waitFor('running', deadline, signal);
+    } else {
+      if (info.state === 'stopping') {
+        this.log('info', `GPU ${id} is stopping: waiting until it has stopped before starting it`);
+        await this.waitFor('stopped', deadline, signal);
+      }
+      await this.startInstance(runId, signal);
+      await this.waitFor('running', deadline, signal);
+    }
+    info = (await this.d.ec2.describe(id, signal)) ?? info;
+    this.observe(info);
+    await this.waitReady(deadline, signal);
+    this.timeline.ready = this.d.clock.now();
+    this.setState('running', 'ready');
+    await this.armShutdown();
+    return { startedByUs: this.startedByUs };
+  }
+
+  async keepAlive(): Promise<void> {
+    if (this.shutdownArmedAt === undefined || this.releasing) return;
+    if (this.d.clock.now() - this.shutdownArmedAt < this.tune.keepAliveEverySeconds * 1000) return;
+    await this.armShutdown();
+  }
+
+  release(opts: { force?: boolean; reason: string }): Promise<void> {
+    this.releasing ??= this.doRelease(opts);
+    return this.releasing;
+  }
+
+  private async doRelease(opts: { force?: boolean; reason: string }): Promise<void> {
+    this.closeCtl.abort(new CancelledError(`GPU host released: ${opts.reason}`));
+    // Let a prepare in flight settle (its waits are abortable), so we know whether it started the instance.
+    if (this.preparing) await this.preparing.catch(() => undefined);
+    if (!this.startedByUs && !opts.force) {
+      if (this.shutdownArmedAt !== undefined) await this.disarmShutdown();
+      if (this.timeline.ready !== undefined) this.log('info', `Leaving GPU ${this.id} running: it was already running when this run began`);
+      return;
+    }
+    await this.stopWithRetry(opts.reason);
+  }
+
+  // ---- start --------------------------------------------------------------------------------
+
+  private async markOwned(runId: string): Promise<void> {
+    await this.d.ec2.createTags(this.id, { [OWNER_TAG]: runId, [STARTED_TAG]: isoTime(this.d.clock.now()) });
+    this.startedByUs = true;
+  }
+
+  private async startInstance(runId: string, signal: AbortSignal): Promise<void> {
+    const id = this.id;
+    throwIfAborted(signal);
+    // Tag first: if we die right after StartInstances, the next run still finds the mark.
+    await this.markOwned(runId);
+    const retries = this.tune.capacityRetries;
+    for (let attempt = 0; ; attempt++) {
+      throwIfAborted(signal);
+      this.timeline.startRequested ??= this.d.clock.now();
+      try {
+        const state = await this.d.ec2.start(id);
+        this.setState(state, 'start requested');
+        return;
+      } catch (e) {
+        const kind = ec2ErrorKind(e);
+        if (kind === 'state') {
+          // Raced with a transition: find out where it is now and act on that.
+          const now = await this.d.ec2.describe(id, signal);
+          if (now?.state === 'pending' || now?.state === 'running') return;
+          if (now?.state === 'stopping' && attempt < retries) {
+            await this.d.ec2.waitForState(id, 'stopped', { timeoutSeconds: this.tune.stopWaitSeconds, pollSeconds: this.d.settings.host.pollSeconds, signal });
+            continue;
+          }
+        }
+        if (kind === 'capacity' && attempt < retries) {
+          const delay = this.tune.capacityDelaySeconds * 2 ** attempt;
+          this.log('warn', `AWS has no free GPU capacity in this zone right now (InsufficientInstanceCapacity): trying again in ${delay} s (attempt ${attempt + 2} of ${retries + 1}): ${id}`);
+          await sleep(this.d.clock, delay * 1000, signal);
+          continue;
+        }
+        if ((kind === 'throttled' || kind === 'network') && attempt < retries) {
+          await sleep(this.d.clock, this.tune.stopBaseDelaySeconds * 2 ** attempt * 1000, signal);
+          continue;
+        }
+        const err = toEc2Error(e, 'ec2:StartInstances', id);
+        if (kind === 'capacity') {
+          throw new WbError('Host', `Could not start GPU ${id}: AWS had no free capacity for its instance type in its zone after ${retries + 1} tries (InsufficientInstanceCapacity)`, 'This is on the AWS side, not a fault of your setup: the next scheduled run will try again; or move the instance to another availability zone or type.', { cause: e });
+        }
+        throw err;
+      }
+    }
+  }
+
+  private async waitFor(target: 'running' | 'stopped', deadline: number, signal: AbortSignal): Promise<void> {
+    const left = Math.max(1, Math.ceil((deadline - this.d.clock.now()) / 1000));
+    try {
+      await this.d.ec2.waitForState(this.id, target, { timeoutSeconds: left, pollSeconds: this.d.settings.host.pollSeconds, signal });
+    } catch (e) {
+      if (signal.aborted) throw signal.reason ?? e;
+      const info = await this.d.ec2.describe(this.id).catch(() => undefined);
+      if (info) this.observe(info);
+      throw new WbError('HostNotReady', `GPU ${this.id} did not reach "${target}" within ${this.d.settings.host.readyTimeoutSeconds} s (now ${info?.state ?? 'unknown'}): ${describeError(e)}`, 'Look at the instance in the EC2 console (status checks, system log).', { cause: e });
+    }
+    this.observe({ instanceId: this.id, state: target, tags: {} });
+  }
+
+  /** Ready = running AND agent online AND `systemctl is-active <unit>` prints "active". */
+  private async waitReady(deadline: number, signal: AbortSignal): Promise<void> {
+    const s = this.d.settings.host;
+    const agent = this.d.remote.transport === 'ssm' ? 'the SSM agent' : 'SSH';
+    let reason = '';
+    let hint = '';
+    for (;;) {
+      throwIfAborted(signal);
+      const info = await this.d.ec2.describe(this.id, signal);
+      if (!info) throw new WbError('NotFound', `GPU instance ${this.id} disappeared while starting`);
+      this.observe(info);
+      if (info.state !== 'running' && info.state !== 'pending') {
+        throw new WbError('HostNotReady', `GPU ${this.id} became ${info.state} while we waited for it to be ready${info.stateReason ? ` (${info.stateReason})` : ''}`);
+      }
+      if (info.state !== 'running') {
+        reason = `the instance is ${info.state}, not running`;
+        hint = 'Look at the instance in the EC2 console.';
+      } else if (!(await this.d.remote.isReachable(signal).catch(() => false))) {
+        reason = `${agent} on the instance is not online`;
+        hint = this.d.remote.transport === 'ssm'
+          ? 'Check that the instance profile has AmazonSSMManagedInstanceCore and the amazon-ssm-agent runs (or set host.transport to ssh).'
+          : 'Check host.sshHost, host.sshUser, host.sshKeyPath and the security group.';
+      } else {
+        const res = await this.runRemote('systemctl', ['is-active', s.serviceName], signal);
+        const out = res.stdout.trim();
+        if (out === 'active') return;
+        reason = `\`systemctl is-active ${s.serviceName}\` printed "${out || res.stderr.trim() || 'nothing'}"`;
+        hint = `Check the unit on the instance: systemctl status ${shellQuote(s.serviceName)}; journalctl -u ${shellQuote(s.serviceName)} (host.serviceName names the unit).`;
+      }
+      this.setState(info.state, `waiting: ${reason}`);
+      if (this.d.clock.now() + s.pollSeconds * 1000 > deadline) {
+        throw new WbError('HostNotReady', `GPU ${this.id} not ready after ${s.readyTimeoutSeconds} s: ${reason}`, hint);
+      }
+      await sleep(this.d.clock, s.pollSeconds * 1000, signal);
+    }
+  }
+
+  // ---- dead-man's switch --------------------------------------------------------------------
+
+  /** `shutdown -h +N` on the instance: it powers itself off even if this machine dies. Re-arming replaces the timer. */
+  private async armShutdown(): Promise<void> {
+    const minutes = Math.round(this.d.settings.host.maxRuntimeMinutes);
+    const res = await this.runRemote('shutdown', ['-h', `+${minutes}`], this.closeCtl.signal);
+    if (res.exitCode === 0) {
+      this.shutdownArmedAt = this.d.clock.now();
+    } else {
+      this.log('warn', `Could not arm the GPU's own shutdown timer (shutdown -h +${minutes}); only this process will stop it: ${res.stderr.trim() || `exit ${res.exitCode}`}`);
+    }
+  }
+
+  private async disarmShutdown(): Promise<void> {
+    const res = await this.runRemote('shutdown', ['-c']);
+    if (res.exitCode === 0) this.shutdownArmedAt = undefined;
+    else this.log('warn', `Could not cancel the shutdown timer on GPU ${this.id} (shutdown -c): it will power off ${this.d.settings.host.maxRuntimeMinutes} min after this run began unless cancelled by hand: ${res.stderr.trim() || `exit ${res.exitCode}`}`);
+  }
+
+  private async runRemote(program: string, args: string[], signal?: AbortSignal): Promise<RemoteResult> {
+    try {
+      return await this.d.remote.run({ program, args, timeoutSeconds: REMOTE_TIMEOUT_SECONDS }, { signal });
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason ?? e;
+      return { exitCode: -1, stdout: '', stderr: describeError(e) };
+    }
+  }
+
+  // ---- stop ---------------------------------------------------------------------------------
+
+  private async stopWithRetry(reason: string): Promise<void> {
+    const id = this.requireId();
+    if (!this.guardChecked) {
+      const info = await this.describeGuarded();
+      if (info.state === 'stopped' || info.state === 'terminated') {
+        this.observe(info);
+        return;
+      }
+    }
+    this.timeline.stopRequested = this.d.clock.now();
+    this.log('info', `Stopping GPU ${id}: ${reason}`);
+    let accepted = false;
+    let lastErr: unknown;
+    const n = this.tune.stopAttempts;
+    for (let attempt = 1; attempt <= n && !accepted; attempt++) {
+      try {
+        this.setState(await this.d.ec2.stop(id), 'stop requested');
+        accepted = true;
+        break;
+      } catch (e) {
+        lastErr = e;
+        const kind = ec2ErrorKind(e);
+        if (kind === 'not-found') {
+          this.log('warn', `GPU ${id} no longer exists: nothing to stop`);
+          return;
+        }
+        if (kind === 'denied') break; // retrying cannot grant a missing IAM action
+        if (kind === 'state') {
+          const now = await this.d.ec2.describe(id).catch(() => undefined);
+          if (now && ['stopping', 'stopped', 'shutting-down', 'terminated'].includes(now.state)) {
+            this.observe(now);
+            accepted = true;
+            break;
+          }
+          // pending: EC2 cannot stop it until it runs.
+        }
+        if (attempt < n) {
+          const delay = Math.min(this.tune.stopMaxDelaySeconds, this.tune.stopBaseDelaySeconds * 2 ** (attempt - 1));
+          this.log('warn', `Stop of GPU ${id} failed (${kind}), retrying in ${delay} s (attempt ${attempt + 1} of ${n}): ${describeError(e)}`);
+          // Deliberately not cancellable: a cancelled run must still stop its GPU.
+          await sleep(this.d.clock, delay * 1000);
+        }
+      }
+    }
+    if (!accepted) {
+      const s = this.d.settings;
+      const msg = `THE GPU IS STILL RUNNING: could not stop EC2 instance ${id} (${describeError(lastErr)})`;
+      const hint =
+        `Stop it by hand NOW: aws ec2 stop-instances --instance-ids ${id} --region ${s.aws.region}${s.aws.profile ? ` --profile ${shellQuote(s.aws.profile)}` : ''} (or in the EC2 console). ` +
+        `It costs about $${this.hourlyUsd}/h until stopped.` +
+        (this.shutdownArmedAt !== undefined ? ` Its own shutdown timer will power it off within ${s.host.maxRuntimeMinutes} min.` : '');
+      this.log('error', `${msg}. ${hint}`);
+      throw new WbError('StopFailed', msg, hint, { cause: lastErr });
+    }
+    try {
+      await this.d.ec2.waitForState(id, 'stopped', { timeoutSeconds: this.tune.stopWaitSeconds, pollSeconds: this.d.settings.host.pollSeconds });
+      this.timeline.stopped = this.d.clock.now();
+      this.setState('stopped', 'stopped');
+    } catch (e) {
+      // EC2 accepted the stop; it finishes on its own. Keep the ownership tags so a later run can check.
+      this.log('warn', `GPU ${id}: stop accepted but not "stopped" after ${this.tune.stopWaitSeconds} s: ${describeError(e)}`);
+      return;
+    }
+    this.shutdownArmedAt = undefined;
+    await this.d.ec2.deleteTags(id, [OWNER_TAG, STARTED_TAG]).catch((e) => this.log('warn', `Could not remove the ownership tags from GPU ${id}: ${describeError(e)}`));
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private requireId(): string {
+    if (!this.id) throw new WbError('Config', 'host.kind is "ec2" but host.instanceId is empty', 'Set host.instanceId to the GPU instance id (i-...).');
+    return this.id;
+  }
+
+  private guardProblem(info: InstanceInfo): string | undefined {
+    const { tagKey, tagValue } = this.d.settings.host;
+    const have = info.tags[tagKey];
+    if (have === tagValue) return undefined;
+    return have === undefined ? `it has no tag ${tagKey}` : `its tag ${tagKey} is "${have}", not "${tagValue}"`;
+  }
+
+  /** Describes the instance and refuses to act on one without the configured tag. */
+  private async describeGuarded(signal?: AbortSignal): Promise<InstanceInfo> {
+    const id = this.requireId();
+    const s = this.d.settings;
+    const info = await this.d.ec2.describe(id, signal);
+    if (!info) throw new WbError('NotFound', `GPU instance ${id} does not exist in region ${s.aws.region}`, 'Check the host.instanceId and aws.region settings.');
+    const problem = this.guardProblem(info);
+    if (problem) {
+      throw new WbError(
+        'HostGuard',
+        `Refusing to start or stop EC2 instance ${id}: ${problem}, so it is not marked as managed by whisper-batch`,
+        `If this is the GPU for batch transcription, tag it: aws ec2 create-tags --resources ${id} --tags ${shellQuote(`Key=${s.host.tagKey},Value=${s.host.tagValue}`)} --region ${s.aws.region}. Or change the host.tagKey / host.tagValue settings to a tag it carries.`,
+      );
+    }
+    this.guardChecked = true;
+    return info;
+  }
+
+  private observe(info: InstanceInfo): void {
+    if (info.state === 'running') this.timeline.running ??= this.d.clock.now();
+    this.setState(info.state, this.lastState === info.state ? this.lastDetail : undefined);
+  }
+
+  private setState(state: Ec2StateName | HostStateName, detail?: string): void {
+    if (state === this.lastState && detail === this.lastDetail) return;
+    this.lastState = state;
+    this.lastDetail = detail;
+    this.d.emit?.({ type: 'host.state', state, detail });
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.d.emit?.({ type: 'log', level, message });
+  }
+}
