@@ -1,0 +1,70 @@
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import FakeTimers from '@sinonjs/fake-timers';
+import type { Clock } from '../../../src/core/clock';
+import { BucketLayout } from '../../../src/core/layout';
+import { Lease, readLease } from '../../../src/core/lease';
+import { defaultSettings } from '../../../src/core/settings';
+import { FolderStore } from '../../../src/core/store/folderStore';
+import { WbError } from '../../../src/core/errors';
+
+describe('run lease (folder store, fake clock)', function () {
+  let dir: string;
+  let store: FolderStore;
+  const layout = new BucketLayout(defaultSettings().layout);
+  let fake: any;
+  let clock: Clock;
+
+  beforeEach(function () {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'wb-lease-'));
+    store = new FolderStore(dir);
+    fake = FakeTimers.createClock(Date.parse('2026-11-25T10:00:00Z'));
+    clock = { now: () => fake.now, setTimeout: (fn, ms) => fake.setTimeout(fn, ms), clearTimeout: (h) => fake.clearTimeout(h as any) };
+  });
+  afterEach(function () {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the second taker is refused with the holder and the time', async function () {
+    const a = await Lease.acquire({ store, layout, clock, runId: 'run-a', holder: 'cron on server', seconds: 120 });
+    await assert.rejects(
+      Lease.acquire({ store, layout, clock, runId: 'run-b', holder: 'vscode', seconds: 120 }),
+      (e: WbError) => e.code === 'Lease' && /cron on server/.test(e.message) && /2026-11-25T10:00:00/.test(e.message),
+    );
+    await a.release();
+    const b = await Lease.acquire({ store, layout, clock, runId: 'run-b', holder: 'vscode', seconds: 120 });
+    assert.equal((await readLease(store, layout, clock))?.runId, 'run-b');
+    await b.release();
+    assert.equal(await readLease(store, layout, clock), undefined);
+  });
+
+  it('an expired lease (crashed runner) is taken over; a live one is renewed and kept', async function () {
+    const crashed = await Lease.acquire({ store, layout, clock, runId: 'crashed', holder: 'dead pid', seconds: 60 });
+    void crashed; // never released, never renewed
+    fake.tick(61_000);
+    assert.equal((await readLease(store, layout, clock))?.expired, true);
+    const next = await Lease.acquire({ store, layout, clock, runId: 'next', holder: 'me', seconds: 60 });
+    assert.equal((await readLease(store, layout, clock))?.runId, 'next');
+    // the crashed runner coming back cannot renew what it lost
+    assert.equal(await crashed.renew(), false);
+    assert.equal(await next.renew(), true);
+    await next.release();
+  });
+
+  it('renewal keeps the lease alive past its first expiry', async function () {
+    const l = await Lease.acquire({ store, layout, clock, runId: 'long', holder: 'me', seconds: 30 });
+    let lost = false;
+    l.startRenewal(() => (lost = true));
+    for (let i = 0; i < 10; i++) {
+      await fake.tickAsync(10_000);
+      await new Promise((r) => setImmediate(r)); // let the renewal's file I/O finish
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const info = await readLease(store, layout, clock);
+    assert.equal(lost, false);
+    assert.equal(info?.expired, false, `expires ${info?.expiresAt}, now ${new Date(fake.now).toISOString()}`);
+    await l.release();
+  });
+});
