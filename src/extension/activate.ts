@@ -1,0 +1,71 @@
+/**
+ * Entry point (bundled to dist/extension.js, `vscode` external). Activation builds the views,
+ * the status bar, the commands and the timed runner; it loads no AWS SDK and scans nothing until
+ * a view is shown or a command runs. Returns a small API the in-editor tests read.
+ */
+import * as vscode from 'vscode';
+import { App } from './app';
+import { registerCommands } from './commands';
+import { PendingTree } from './pendingTree';
+import { registerReportSerializer } from './reportsLink';
+import { awsSdkRequested } from './storeAccess';
+
+export interface WhisperBatchApi {
+  app: App;
+  pendingTree: PendingTree;
+  pendingView: vscode.TreeView<unknown>;
+  awsSdkRequested(): boolean;
+  activationMs: number;
+}
+
+export function activate(context: vscode.ExtensionContext): WhisperBatchApi {
+  const t0 = performance.now();
+  const app = new App({ context, runsDir: process.env.WHISPER_BATCH_RUNS_DIR || undefined });
+  context.subscriptions.push(app);
+
+  const pendingTree = new PendingTree(app.model, app.clock);
+  const pendingView = vscode.window.createTreeView('whisperBatch.pending', { treeDataProvider: pendingTree, showCollapseAll: true });
+  const reportsView = vscode.window.createTreeView('whisperBatch.reports', { treeDataProvider: app.reports });
+  context.subscriptions.push(pendingTree, pendingView, reportsView);
+
+  // Badge = missing chunks; the view message says what the tree cannot (errors, empty, untrusted).
+  const renderPendingChrome = () => {
+    const t = app.model.totals;
+    pendingView.badge = t && t.missingChunks ? { value: t.missingChunks, tooltip: `${t.missingChunks} chunk(s) without transcript` } : undefined;
+    const parts: string[] = [];
+    if (app.model.lastError) parts.push(`Scan failed: ${app.model.lastError}`);
+    else if (t && !t.pendingSessions && !t.deferredSessions) parts.push('Every chunk has a transcript.');
+    if (!app.trusted) parts.push('Restricted mode: no runs from an untrusted workspace.');
+    pendingView.message = parts.join(' ') || undefined;
+    pendingView.description = t ? `${t.missingChunks} missing · ${t.estimatedCost}` : undefined;
+  };
+  context.subscriptions.push(app.model.onDidChange(renderPendingChrome));
+  renderPendingChrome();
+
+  // First data when a view is first shown; auto-refresh only while one is visible.
+  let loaded = false;
+  const onVisible = (id: string, visible: boolean) => {
+    app.setViewVisible(id, visible);
+    if (visible && !loaded && app.configured) {
+      loaded = true;
+      void app.scan().catch(() => undefined);
+      void app.refreshReports();
+      void app.refreshHost();
+    }
+  };
+  context.subscriptions.push(
+    pendingView.onDidChangeVisibility((e) => onVisible('pending', e.visible)),
+    reportsView.onDidChangeVisibility((e) => onVisible('reports', e.visible)),
+  );
+  if (pendingView.visible) onVisible('pending', true);
+  if (reportsView.visible) onVisible('reports', true);
+
+  context.subscriptions.push(...registerCommands(app, context));
+  context.subscriptions.push(registerReportSerializer(context, async () => ({ store: app.store(), layout: app.layout, log: (l) => app.log.info(l) })));
+
+  return { app, pendingTree, pendingView: pendingView as vscode.TreeView<unknown>, awsSdkRequested, activationMs: performance.now() - t0 };
+}
+
+export function deactivate(): void {
+  // Runs are separate processes: closing the window leaves them running (they stop the GPU themselves).
+}

@@ -1,0 +1,267 @@
+/**
+ * Every command of the extension (palette category "Whisper Batch"). Handlers are thin: they ask,
+ * confirm, and call the App; errors end as one message naming what to do, and in the log.
+ */
+import * as vscode from 'vscode';
+import { describeError, isCancelled } from '../core/errors';
+import { CONFIG_SECTION } from './configContribution';
+import type { App } from './app';
+import { COMMON_REGIONS, listAwsProfiles } from './awsProfiles';
+import type { GpuAction } from './gpuStatus';
+import type { PendingNode, SessionNode } from './pendingModel';
+import { openReportPanel } from './reportsLink';
+import type { TrackedRun } from './runProcess';
+import { makeSample } from './sample';
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+
+export interface RunBatchArgs {
+  /** Skip the modal confirmation (tests, the scheduler). */
+  yes?: boolean;
+  /** Resolve when the run ends rather than when it starts. */
+  wait?: boolean;
+}
+
+const ACTION_LABELS: Record<GpuAction, { label: string; command: string }> = {
+  runBatch: { label: '$(play) Run batch now', command: 'whisperBatch.runBatch' },
+  cancelRun: { label: '$(debug-stop) Cancel the run', command: 'whisperBatch.cancelRun' },
+  stopGpu: { label: '$(primitive-square) Stop the GPU', command: 'whisperBatch.stopGpu' },
+  scan: { label: '$(search) Scan now', command: 'whisperBatch.scan' },
+  showLog: { label: '$(output) Show log', command: 'whisperBatch.showLog' },
+  openReports: { label: '$(graph) Open reports', command: 'whisperBatch.openReports' },
+  toggleSchedule: { label: '$(watch) Turn scheduled runs on/off', command: 'whisperBatch.toggleSchedule' },
+  configureAws: { label: '$(cloud) Choose AWS profile and region', command: 'whisperBatch.configureAws' },
+  trySample: { label: '$(beaker) Try on a local sample bucket', command: 'whisperBatch.trySample' },
+  openSettings: { label: '$(gear) Open settings', command: 'whisperBatch.openSettings' },
+  refresh: { label: '$(refresh) Refresh', command: 'whisperBatch.refresh' },
+};
+
+export function registerCommands(app: App, context: vscode.ExtensionContext): vscode.Disposable[] {
+  const reg = (id: string, fn: (...args: any[]) => unknown) =>
+    vscode.commands.registerCommand(id, async (...args: any[]) => {
+      try {
+        return await fn(...args);
+      } catch (e) {
+        if (isCancelled(e)) return undefined;
+        const msg = describeError(e);
+        app.log.error(`${id}: ${msg}`);
+        void vscode.window.showErrorMessage(`Whisper Batch: ${msg}`);
+        return undefined;
+      }
+    });
+
+  const follow = (run: TrackedRun, title: string) =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      token.onCancellationRequested(() => app.cancel(run));
+      let last = 0;
+      const sub = app.tracker.onEvent(({ run: r, event }) => {
+        if (r.state.pid !== run.state.pid) return;
+        if (event.type === 'run.phase') progress.report({ message: event.phase });
+        if ((event.type === 'chunk.done' || event.type === 'chunk.failed') && r.total) {
+          const pct = (r.done / r.total) * 100;
+          progress.report({ message: `chunk ${r.done} of ${r.total}${r.failed ? ` (${r.failed} failed)` : ''}`, increment: pct - last });
+          last = pct;
+        }
+      });
+      try {
+        return await app.whenEnded(run);
+      } finally {
+        sub.dispose();
+      }
+    });
+
+  const afterRun = (run: TrackedRun) => {
+    const status = run.status ?? 'unknown';
+    const text = `Whisper Batch run ${status}: ${run.done - run.failed} transcribed${run.failed ? `, ${run.failed} failed` : ''}.`;
+    const show = status === 'success' || status === 'skipped' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+    void show(text, 'Open Report', 'Show Log').then((p) => {
+      if (p === 'Open Report') void vscode.commands.executeCommand('whisperBatch.openReports', run.reportKey);
+      if (p === 'Show Log') app.log.show();
+    });
+  };
+
+  const sessionOf = (node: PendingNode | undefined): SessionNode | undefined => (node?.kind === 'session' ? node : node?.kind === 'chunk' ? node.session : undefined);
+
+  return [
+    reg('whisperBatch.scan', async () => {
+      return vscode.window.withProgress({ location: { viewId: 'whisperBatch.pending' }, title: 'Scanning' }, () => app.scan());
+    }),
+
+    reg('whisperBatch.refresh', async () => {
+      await Promise.all([app.scan(), app.refreshReports(), app.refreshHost(), app.tracker.poll()]);
+    }),
+
+    reg('whisperBatch.runBatch', async (args: RunBatchArgs = {}) => {
+      const doc = await app.scan();
+      if (!doc) return undefined;
+      if (!doc.totalMissingChunks && !args.yes) {
+        void vscode.window.showInformationMessage(`Nothing to transcribe${doc.deferredSessions.length ? ` (${doc.deferredSessions.length} session(s) deferred: live or locked)` : ''}.`);
+        return undefined;
+      }
+      if (!args.yes) {
+        const s = app.settings;
+        const where = s.host.kind === 'ec2' ? `the GPU ${s.host.instanceId}` : 'this machine';
+        const pick = await vscode.window.showWarningMessage(
+          `Transcribe ${doc.totalMissingChunks} chunk(s) in ${doc.sessionsWithMissingChunks} session(s)?`,
+          {
+            modal: true,
+            detail: `On ${where}, estimated ${doc.estimatedGpuTime}, ${s.host.kind === 'ec2' ? `about ${doc.estimatedCost} of GPU time` : 'no GPU cost'}. The run goes on if this window closes; cancel it from the status bar.`,
+          },
+          'Run',
+        );
+        if (pick !== 'Run') return undefined;
+      }
+      const run = await app.startRun('manual');
+      const ended = follow(run, 'Whisper Batch run');
+      void ended.then(afterRun);
+      return args.wait ? ended : run;
+    }),
+
+    reg('whisperBatch.transcribeSession', async (node?: PendingNode, args: RunBatchArgs = {}) => {
+      const s = sessionOf(node);
+      if (!s) throw new Error('Pick a session in the Pending view');
+      if (s.state !== 'pending') throw new Error(`Session "${s.sessionId}" is deferred (${s.state}): ${s.deferredDetail ?? ''}`);
+      if (app.settings.host.kind === 'ec2' && !args.yes) {
+        const pick = await vscode.window.showWarningMessage(`Transcribe ${s.missing} chunk(s) of "${s.sessionId}" now?`, { modal: true, detail: `This may start the GPU ${app.settings.host.instanceId}.` }, 'Run');
+        if (pick !== 'Run') return undefined;
+      }
+      const run = await app.startRun('session', s.sessionId);
+      const ended = follow(run, `Transcribing "${s.sessionId}"`);
+      void ended.then(afterRun);
+      return args.wait ? ended : run;
+    }),
+
+    reg('whisperBatch.cancelRun', async () => {
+      const live = app.liveRuns;
+      if (!live.length) return void vscode.window.showInformationMessage('No run in progress.');
+      let run = live[0];
+      if (live.length > 1) {
+        const pick = await vscode.window.showQuickPick(
+          live.map((r) => ({ label: `pid ${r.state.pid}`, description: `${r.done}/${r.total} · started ${r.state.startedAt}`, run: r })),
+          { title: 'Cancel which run?' },
+        );
+        if (!pick) return;
+        run = pick.run;
+      }
+      // Finished transcripts stay; the CLI still stops the GPU and writes the report.
+      app.cancel(run);
+    }),
+
+    reg('whisperBatch.stopGpu', async (args: { yes?: boolean } = {}) => {
+      const s = app.settings;
+      if (s.host.kind !== 'ec2') return void vscode.window.showInformationMessage('The host is this machine (host.kind = local): there is no GPU to stop.');
+      if (!args.yes) {
+        const pick = await vscode.window.showWarningMessage(`Stop the GPU ${s.host.instanceId}?`, { modal: true, detail: app.liveRuns.length ? 'A run is in progress: cancel it instead, it stops the GPU when it ends.' : 'A live recording that uses it will lose it.' }, 'Stop');
+        if (pick !== 'Stop') return;
+      }
+      const out = await runCli(app, context, ['stop']);
+      app.log.info(`stop: ${out.trim()}`);
+      await app.refreshHost();
+    }),
+
+    reg('whisperBatch.openReports', async (key?: unknown) => {
+      await openReportPanel(context, { store: app.store(), layout: app.layout, log: (l) => app.log.info(l), initialReportKey: typeof key === 'string' ? key : undefined });
+    }),
+
+    reg('whisperBatch.openSessionReport', async (node?: PendingNode) => {
+      const s = sessionOf(node);
+      if (!s) return;
+      await app.refreshReports();
+      const { readReport } = await import('../core/report/reportStore');
+      for (const r of app.reports.items.slice(0, 30)) {
+        const rep = await readReport(app.store(), r.key).catch(() => undefined);
+        if (rep?.sessions.some((x) => x.sessionId === s.sessionId && x.userId === s.userId)) {
+          return vscode.commands.executeCommand('whisperBatch.openReports', r.key);
+        }
+      }
+      void vscode.window.showInformationMessage(`No report mentions session "${s.sessionId}" yet.`);
+    }),
+
+    reg('whisperBatch.copyKey', async (node?: PendingNode) => {
+      const key = node?.kind === 'chunk' ? node.key : node?.kind === 'session' ? node.sessionPath : undefined;
+      if (!key) return;
+      await vscode.env.clipboard.writeText(key);
+      vscode.window.setStatusBarMessage(`Copied ${key}`, 3000);
+      return key;
+    }),
+
+    reg('whisperBatch.toggleSchedule', async () => {
+      const enabled = !app.settings.schedule.enabled;
+      if (enabled && !app.trusted) throw new Error('Scheduled runs are off in an untrusted workspace (restricted mode)');
+      await vscode.workspace.getConfiguration(CONFIG_SECTION).update('schedule.enabled', enabled, vscode.ConfigurationTarget.Global);
+      const next = app.runner.nextRunAt;
+      vscode.window.setStatusBarMessage(enabled ? `Whisper Batch: scheduled runs on${next ? `, next at ${new Date(next).toLocaleTimeString()}` : ''}` : 'Whisper Batch: scheduled runs off', 4000);
+      return enabled;
+    }),
+
+    reg('whisperBatch.showLog', () => app.log.show(true)),
+
+    reg('whisperBatch.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${context.extension.id}`)),
+
+    reg('whisperBatch.configureAws', async () => {
+      const profiles = await listAwsProfiles();
+      const current = app.settings.aws.profile;
+      const p = await vscode.window.showQuickPick(
+        [{ label: '(default credential chain)', value: '' }, ...profiles.map((n) => ({ label: n, value: n, description: n === current ? 'current' : undefined }))],
+        { title: 'AWS profile (from ~/.aws/config)', placeHolder: profiles.length ? 'Pick a profile' : 'No profiles in ~/.aws/config: the default chain is used' },
+      );
+      if (!p) return;
+      const r = await vscode.window.showQuickPick(
+        COMMON_REGIONS.map((x) => ({ label: x, description: x === app.settings.aws.region ? 'current' : undefined })),
+        { title: 'AWS region of the bucket and the GPU' },
+      );
+      if (!r) return;
+      const store = await vscode.window.showInputBox({
+        title: 'Bucket',
+        prompt: 's3://bucket[/prefix] of the recordings',
+        value: app.settings.store.startsWith('s3://') ? app.settings.store : 's3://',
+        validateInput: (v) => (/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(v) ? undefined : 'Use s3://bucket[/prefix] (bucket: 3-63 lowercase letters, digits, "." or "-")'),
+      });
+      if (store === undefined) return;
+      const cfg = vscode.workspace.getConfiguration(CONFIG_SECTION);
+      await cfg.update('aws.profile', p.value, vscode.ConfigurationTarget.Global);
+      await cfg.update('aws.region', r.label, vscode.ConfigurationTarget.Global);
+      await cfg.update('store', store, vscode.ConfigurationTarget.Global);
+    }),
+
+    reg('whisperBatch.trySample', async () => {
+      const dir = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Making a sample bucket with real speech' },
+        (progress) => makeSample(context.globalStorageUri.fsPath, app.settings.layout, app.clock, (m) => (progress.report({ message: m }), app.log.info(`sample: ${m}`))),
+      );
+      const cfg = vscode.workspace.getConfiguration(CONFIG_SECTION);
+      await cfg.update('store', dir, vscode.ConfigurationTarget.Global);
+      await cfg.update('host.kind', 'local', vscode.ConfigurationTarget.Global);
+      await cfg.update('engine.kind', 'command', vscode.ConfigurationTarget.Global);
+      void vscode.commands.executeCommand('whisperBatch.pending.focus');
+      return dir;
+    }),
+
+    reg('whisperBatch.gpuActions', async () => {
+      const p = app.status.presentation;
+      const pick = await vscode.window.showQuickPick(
+        p.actions.map((a) => ({ label: ACTION_LABELS[a].label, command: ACTION_LABELS[a].command })),
+        { title: p.tooltip.split('\n')[0] },
+      );
+      if (pick) await vscode.commands.executeCommand(pick.command);
+    }),
+  ];
+}
+
+/** The CLI for one short command (stop), with the settings as a file: no shell, arguments as an array. */
+async function runCli(app: App, context: vscode.ExtensionContext, args: string[]): Promise<string> {
+  const { promises: fs } = await import('node:fs');
+  const os = await import('node:os');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'whisper-batch-'));
+  const config = path.join(dir, 'settings.json');
+  await fs.writeFile(config, JSON.stringify(app.settings), { mode: 0o600 });
+  try {
+    return await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [path.join(context.extensionUri.fsPath, 'dist', 'cli.js'), ...args, '--config', config], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 15 * 60_000 }, (err, stdout, stderr) =>
+        err ? reject(new Error((stderr || stdout || err.message).trim().split('\n').slice(-3).join(' '))) : resolve(stdout + stderr),
+      ),
+    );
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The Pending view's data: a scan (core PendingJobs) folded into user > session > missing chunk,
+ * oldest first, with the words the tree shows (size, age, why deferred). No vscode import: the
+ * model is tested with plain data, and the tree provider only maps it to TreeItems.
+ */
+import { Emitter } from '../core/events';
+import type { PendingJobs, PendingSession, DeferredSession } from '../core/scan';
+
+export type SessionState = 'pending' | 'recording' | 'locked';
+
+export interface ChunkNode {
+  kind: 'chunk';
+  id: string;
+  chunk: string;
+  key: string;
+  size: number;
+  session: SessionNode;
+}
+
+export interface SessionNode {
+  kind: 'session';
+  id: string;
+  userId: string;
+  sessionId: string;
+  sessionPath: string;
+  state: SessionState;
+  deferredDetail?: string;
+  createdAt: number;
+  size: number;
+  missing: number;
+  total: number;
+  chunks: ChunkNode[];
+}
+
+export interface UserNode {
+  kind: 'user';
+  id: string;
+  userId: string;
+  sessions: SessionNode[];
+  missing: number;
+  oldest: number;
+}
+
+export type PendingNode = UserNode | SessionNode | ChunkNode;
+
+export interface PendingTotals {
+  pendingSessions: number;
+  deferredSessions: number;
+  missingChunks: number;
+  estimatedCost: string;
+  estimatedGpuTime: string;
+}
+
+export class PendingModel {
+  private doc: PendingJobs | undefined;
+  private users: UserNode[] = [];
+  private scannedAt: number | undefined;
+  private error: string | undefined;
+  private readonly changed = new Emitter<void>();
+  readonly onDidChange = (l: () => void) => this.changed.on(l);
+
+  get lastScan(): PendingJobs | undefined {
+    return this.doc;
+  }
+
+  get lastScanAt(): number | undefined {
+    return this.scannedAt;
+  }
+
+  get lastError(): string | undefined {
+    return this.error;
+  }
+
+  get roots(): readonly UserNode[] {
+    return this.users;
+  }
+
+  get totals(): PendingTotals | undefined {
+    const d = this.doc;
+    if (!d) return undefined;
+    return {
+      pendingSessions: d.sessionsWithMissingChunks,
+      deferredSessions: d.deferredSessions.length,
+      missingChunks: d.totalMissingChunks,
+      estimatedCost: d.estimatedCost,
+      estimatedGpuTime: d.estimatedGpuTime,
+    };
+  }
+
+  setScan(doc: PendingJobs, at: number): void {
+    this.doc = doc;
+    this.scannedAt = at;
+    this.error = undefined;
+    this.users = buildTree(doc);
+    this.changed.emit();
+  }
+
+  setError(message: string): void {
+    this.error = message;
+    this.changed.emit();
+  }
+
+  /** Re-render (ages move on) without a new scan. */
+  touch(): void {
+    this.changed.emit();
+  }
+
+  clear(): void {
+    this.doc = undefined;
+    this.users = [];
+    this.scannedAt = undefined;
+    this.error = undefined;
+    this.changed.emit();
+  }
+
+  /** For "transcribe this session now": the session as it was scanned. */
+  findSession(id: string): SessionNode | undefined {
+    for (const u of this.users) for (const s of u.sessions) if (s.id === id) return s;
+    return undefined;
+  }
+}
+
+/** Users ordered by their oldest waiting session; sessions oldest first; chunks by number. */
+export function buildTree(doc: PendingJobs): UserNode[] {
+  const byUser = new Map<string, UserNode>();
+  const add = (s: PendingSession, state: SessionState, detail?: string) => {
+    let u = byUser.get(s.userId);
+    if (!u) {
+      u = { kind: 'user', id: `user:${s.userId}`, userId: s.userId, sessions: [], missing: 0, oldest: Infinity };
+      byUser.set(s.userId, u);
+    }
+    const createdAt = Date.parse(s.createdAt);
+    const node: SessionNode = {
+      kind: 'session',
+      id: `session:${s.sessionPath}`,
+      userId: s.userId,
+      sessionId: s.sessionId,
+      sessionPath: s.sessionPath,
+      state,
+      deferredDetail: detail,
+      createdAt,
+      size: s.totalAudioSize,
+      missing: s.missingChunks.length,
+      total: s.audioChunks.length,
+      chunks: [],
+    };
+    const byNum = new Map(s.chunks.map((c) => [c.chunk, c]));
+    for (const m of s.missingChunks) {
+      const c = byNum.get(parseInt(m, 10));
+      if (!c) continue;
+      node.chunks.push({ kind: 'chunk', id: `chunk:${c.key}`, chunk: m, key: c.key, size: c.size, session: node });
+    }
+    u.sessions.push(node);
+    if (state === 'pending') u.missing += node.missing;
+    u.oldest = Math.min(u.oldest, createdAt);
+  };
+  for (const s of doc.sessions) add(s, 'pending');
+  for (const s of doc.deferredSessions as DeferredSession[]) add(s, s.reason, s.detail);
+  const users = [...byUser.values()];
+  for (const u of users) u.sessions.sort((a, b) => a.createdAt - b.createdAt || (a.sessionPath < b.sessionPath ? -1 : 1));
+  users.sort((a, b) => a.oldest - b.oldest || (a.userId < b.userId ? -1 : 1));
+  return users;
+}
+
+/** `session:pending`, `session:deferred:recording`, `session:deferred:locked`: menus match these by regex. */
+export function contextValueOf(n: PendingNode): string {
+  if (n.kind === 'user') return 'user';
+  if (n.kind === 'chunk') return `chunk:missing${n.session.state === 'pending' ? '' : ':deferred'}`;
+  return n.state === 'pending' ? 'session:pending' : `session:deferred:${n.state}`;
+}
+
+export function humanSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = bytes / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+/** 90 s -> "2 min", 5 h -> "5 h", 3 days -> "3 d" (ago is implied by the column). */
+export function humanAge(ms: number): string {
+  const min = Math.max(0, Math.round(ms / 60_000));
+  if (min < 60) return `${min} min`;
+  const h = Math.round(min / 60);
+  if (h < 48) return `${h} h`;
+  return `${Math.round(h / 24)} d`;
+}
+
+export function describeNode(n: PendingNode, now: number): { label: string; description: string; tooltip: string } {
+  switch (n.kind) {
+    case 'user': {
+      const deferred = n.sessions.filter((s) => s.state !== 'pending').length;
+      return {
+        label: n.userId,
+        description: `${n.missing} missing${deferred ? `, ${deferred} deferred` : ''}`,
+        tooltip: `User "${n.userId}": ${n.sessions.length} session(s) waiting, ${n.missing} chunk(s) to transcribe`,
+      };
+    }
+    case 'session': {
+      const age = humanAge(now - n.createdAt);
+      const state = n.state === 'pending' ? '' : n.state === 'recording' ? ' · live (recording)' : ' · locked';
+      return {
+        label: n.sessionId,
+        description: `${n.missing}/${n.total} missing · ${humanSize(n.size)} · ${age}${state}`,
+        tooltip: [
+          `Session "${n.sessionId}" of "${n.userId}"`,
+          `${n.missing} of ${n.total} chunk(s) without transcript`,
+          `Audio: ${humanSize(n.size)}, recorded ${age} ago (${new Date(n.createdAt).toISOString()})`,
+          n.state === 'pending' ? 'Transcribed by the next run' : `Deferred (${n.state}): ${n.deferredDetail ?? ''}`,
+        ].join('\n'),
+      };
+    }
+    case 'chunk':
+      return {
+        label: `chunk ${n.chunk}`,
+        description: humanSize(n.size),
+        tooltip: `${n.key}\n${humanSize(n.size)}, no transcript yet`,
+      };
+  }
+}

@@ -1,0 +1,11 @@
+/** The one link to the report viewer (written by the report engineer): adjust here if it moves. */
+import type * as vscode from 'vscode';
+import { ReportPanel, type ReportPanelOptions } from './reportPanel';
+
+export async function openReportPanel(context: vscode.ExtensionContext, opts: ReportPanelOptions): Promise<void> {
+  ReportPanel.show(context, opts);
+}
+
+export function registerReportSerializer(context: vscode.ExtensionContext, deps: () => Promise<Omit<ReportPanelOptions, 'initialReportKey'>>): vscode.Disposable {
+  return ReportPanel.registerSerializer(context, deps);
+}

@@ -1,0 +1,38 @@
+/** The Reports view: the runs' reports from the store, newest first; a click opens the viewer. */
+import * as vscode from 'vscode';
+import { humanDuration, usd } from '../core/cost';
+import type { ReportSummary } from '../core/report/model';
+import { Disposable } from './lifecycle';
+
+export class ReportsTree extends Disposable implements vscode.TreeDataProvider<ReportSummary> {
+  private readonly changed = this._register(new vscode.EventEmitter<ReportSummary | undefined>());
+  readonly onDidChangeTreeData = this.changed.event;
+  private reports: ReportSummary[] = [];
+
+  get items(): readonly ReportSummary[] {
+    return this.reports;
+  }
+
+  set(reports: ReportSummary[]): void {
+    this.reports = reports;
+    this.changed.fire(undefined);
+  }
+
+  getChildren(node?: ReportSummary): ReportSummary[] {
+    return node ? [] : this.reports;
+  }
+
+  getTreeItem(r: ReportSummary): vscode.TreeItem {
+    const item = new vscode.TreeItem(new Date(r.timestamp).toLocaleString(), vscode.TreeItemCollapsibleState.None);
+    item.id = r.key;
+    item.description = `${r.status} · ${r.chunksTranscribed} chunk(s)${r.chunksFailed ? `, ${r.chunksFailed} failed` : ''} · ${usd(r.costUSD)}`;
+    item.tooltip = `${r.reportId}\nStatus: ${r.status}\nTranscribed: ${r.chunksTranscribed}, failed: ${r.chunksFailed}\nGPU: ${humanDuration(r.runtimeSeconds)}, ${usd(r.costUSD)}\n${r.key}`;
+    item.contextValue = `report:${r.status}`;
+    item.iconPath = new vscode.ThemeIcon(
+      r.status === 'success' ? 'pass' : r.status === 'skipped' ? 'circle-slash' : r.status === 'partial' ? 'warning' : 'error',
+      new vscode.ThemeColor(r.status === 'success' ? 'testing.iconPassed' : r.status === 'skipped' ? 'disabledForeground' : r.status === 'partial' ? 'list.warningForeground' : 'testing.iconFailed'),
+    );
+    item.command = { command: 'whisperBatch.openReports', title: 'Open Report', arguments: [r.key] };
+    return item;
+  }
+}
