@@ -1,0 +1,64 @@
+/**
+ * Audio bytes -> raw float32 PCM, mono, 16 kHz (what WhisperLive and most Whisper front-ends eat),
+ * decoded by ffmpeg. The bytes go through a private temp file rather than stdin: containers such as
+ * mp4/m4a keep their index at the end and cannot be demuxed from a pipe.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CancelledError, WbError, throwIfAborted } from './errors';
+
+export const PCM_RATE = 16_000;
+export const PCM_BYTES_PER_SAMPLE = 4;
+
+export interface Pcm {
+  /** float32 little-endian samples, mono, PCM_RATE Hz. */
+  data: Buffer;
+  samples: number;
+  seconds: number;
+}
+
+export interface DecodePcmOptions {
+  /** ffmpeg program (default `ffmpeg` on PATH). */
+  ffmpeg?: string;
+  signal?: AbortSignal;
+}
+
+/** Decodes one standalone audio file (bytes + extension) to float32 mono 16 kHz PCM. */
+export async function decodeToPcm(audio: Buffer, ext: string, opts: DecodePcmOptions = {}): Promise<Pcm> {
+  throwIfAborted(opts.signal);
+  // The extension only names the temp file (ffmpeg probes the content anyway); keep it tame.
+  const safeExt = /^[A-Za-z0-9]{1,8}$/.test(ext) ? ext : 'bin';
+  const dir = await mkdtemp(join(tmpdir(), 'wb-pcm-'));
+  try {
+    const input = join(dir, `audio.${safeExt}`);
+    await writeFile(input, audio);
+    const data = await runFfmpeg(opts.ffmpeg ?? 'ffmpeg', input, opts.signal);
+    const samples = Math.floor(data.length / PCM_BYTES_PER_SAMPLE);
+    return { data: data.subarray(0, samples * PCM_BYTES_PER_SAMPLE), samples, seconds: samples / PCM_RATE };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function runFfmpeg(program: string, input: string, signal?: AbortSignal): Promise<Buffer> {
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', input, '-vn', '-f', 'f32le', '-acodec', 'pcm_f32le', '-ac', '1', '-ar', String(PCM_RATE), 'pipe:1'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.name === 'AbortError') reject(signal?.reason instanceof CancelledError ? signal.reason : new CancelledError());
+      else if (e.code === 'ENOENT') reject(new WbError('EngineMissing', `ffmpeg not found: "${program}"`, 'Install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg).', { cause: e }));
+      else reject(new WbError('Decode', `ffmpeg could not start: ${e.message}`, undefined, { cause: e }));
+    });
+    child.on('close', (code) => {
+      if (signal?.aborted) return; // already rejected by the 'error' handler
+      if (code === 0) resolve(Buffer.concat(out));
+      else reject(new WbError('Decode', `ffmpeg could not decode the audio (exit ${code}): ${err.trim() || 'no message'}`, 'The chunk may be damaged or not standalone (a WebM chunk needs the header of chunk 1).'));
+    });
+  });
+}
