@@ -6,7 +6,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { WbError, type ErrorCode } from '../errors';
-import type { Settings } from '../settings';
+import { defaultClientFactory, type AwsClientOptions } from './clients';
 
 export type Ec2StateName = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 
@@ -116,54 +116,6 @@ export function toEc2Error(e: unknown, action: string, instanceId: string): Ec2E
   }
 }
 
-/** Connection settings for the SDK clients. `credentials` overrides the profile (tests against moto). */
-export interface AwsClientOptions {
-  region: string;
-  endpoint?: string;
-  profile?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /** SDK-level attempts per call (its own retry of throttling/5xx). */
-  maxAttempts?: number;
-  /** Per-request socket timeout, ms: a call can never hang. */
-  requestTimeoutMs?: number;
-}
-
-export function awsClientOptions(settings: Settings): AwsClientOptions {
-  return {
-    region: settings.aws.region,
-    endpoint: settings.aws.endpoint || undefined,
-    profile: settings.aws.profile || undefined,
-  };
-}
-
-async function baseConfig(o: AwsClientOptions): Promise<Record<string, unknown>> {
-  let credentials: unknown = o.credentials;
-  if (!credentials && o.profile) {
-    const { fromIni } = await import('@aws-sdk/credential-providers');
-    credentials = fromIni({ profile: o.profile });
-  }
-  const timeout = o.requestTimeoutMs ?? 30_000;
-  return {
-    region: o.region,
-    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-    ...(credentials ? { credentials } : {}),
-    maxAttempts: o.maxAttempts ?? 3,
-    // The SDK builds its Node handler from these options: no call can hang forever.
-    requestHandler: { connectionTimeout: Math.min(timeout, 10_000), requestTimeout: timeout },
-  };
-}
-
-/** Client factories: swap for the shared src/core/aws/clients.ts cache when it lands. */
-export async function makeEc2Client(o: AwsClientOptions): Promise<EC2Client> {
-  const { EC2Client } = await import('@aws-sdk/client-ec2');
-  return new EC2Client(await baseConfig(o));
-}
-
-export async function makeSsmClient(o: AwsClientOptions): Promise<SSMClient> {
-  const { SSMClient } = await import('@aws-sdk/client-ssm');
-  return new SSMClient(await baseConfig(o));
-}
-
 const STATES: readonly Ec2StateName[] = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'];
 function stateName(s: string | undefined): Ec2StateName {
   return STATES.includes(s as Ec2StateName) ? (s as Ec2StateName) : 'pending';
@@ -182,7 +134,7 @@ export class SdkEc2Api implements Ec2Api {
 
   constructor(
     private readonly opts: AwsClientOptions,
-    private readonly factory: (o: AwsClientOptions) => Promise<EC2Client> = makeEc2Client,
+    private readonly factory: (o: AwsClientOptions) => Promise<EC2Client> = (o) => defaultClientFactory().ec2(o),
   ) {}
 
   private ec2(): Promise<EC2Client> {
@@ -281,7 +233,7 @@ export class SdkSsmPing implements SsmPing {
 
   constructor(
     private readonly opts: AwsClientOptions,
-    private readonly factory: (o: AwsClientOptions) => Promise<SSMClient> = makeSsmClient,
+    private readonly factory: (o: AwsClientOptions) => Promise<SSMClient> = (o) => defaultClientFactory().ssm(o),
   ) {}
 
   async isOnline(instanceId: string, signal?: AbortSignal): Promise<boolean> {

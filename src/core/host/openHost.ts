@@ -1,5 +1,6 @@
 /** Picks the host from settings: this machine, or the EC2 GPU (SDK-backed unless a fake is given). */
-import { SdkEc2Api, awsClientOptions, type Ec2Api } from '../aws/ec2Api';
+import { SdkEc2Api, type Ec2Api } from '../aws/ec2Api';
+import { awsOptionsFromSettings } from '../aws/clients';
 import type { Clock } from '../clock';
 import type { Engine } from '../engine/engine';
 import { WbError } from '../errors';
@@ -30,7 +31,7 @@ export function openHost(settings: Settings, deps: OpenHostDeps): GpuHost {
     throw new WbError('Internal', 'The EC2 host needs a remote runner (SSM or SSH) to check WhisperLive and arm the shutdown timer');
   }
   return new Ec2Host({
-    ec2: deps.ec2 ?? new SdkEc2Api(awsClientOptions(settings)),
+    ec2: deps.ec2 ?? new SdkEc2Api(awsOptionsFromSettings(settings)),
     remote: deps.remote,
     clock: deps.clock,
     settings,
