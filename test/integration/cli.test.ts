@@ -1,0 +1,124 @@
+/**
+ * The CLI as a user runs it: the bundled dist/cli.js in a child process, on a real folder store
+ * (and the demo on real speech with pocketsphinx). Build first: `node esbuild.mjs`.
+ */
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BucketLayout } from '../../src/core/layout';
+import { defaultSettings } from '../../src/core/settings';
+import { FolderStore } from '../../src/core/store/folderStore';
+
+const CLI = path.resolve(__dirname, '../../../dist/cli.js');
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, WHISPER_BATCH_HOME: path.join(os.tmpdir(), 'wb-cli-home'), ...env }, maxBuffer: 64 << 20, timeout: 600_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof (err as any).code === 'number' ? (err as any).code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('whisper-batch CLI @integration', function () {
+  this.timeout(600_000);
+  let dir: string;
+  const layout = new BucketLayout(defaultSettings().layout);
+  const old = new Date(Date.now() - 3 * 3_600_000);
+
+  before(function () {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`node esbuild.mjs\` first`);
+  });
+  beforeEach(async function () {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'wb-cli-'));
+    const store = new FolderStore(dir);
+    const put = async (key: string, body: string) => {
+      await store.put(key, body);
+      utimesSync(path.join(dir, ...key.split('/')), old, old);
+    };
+    const odd = { userId: 'u1', sessionId: `s 'x' <img src=x onerror=alert(1)> $(touch pwned)` };
+    await put(layout.audioKey(odd, 1, 'webm'), 'audio');
+    await put(layout.audioKey(odd, 2, 'webm'), 'audio');
+    await put(layout.transcriptKey(odd, 1), '{}');
+    await put(layout.audioKey({ userId: 'u2', sessionId: 'legacy' }, 1000, 'webm'), 'audio');
+    await put(layout.legacyTranscriptKey({ userId: 'u2', sessionId: 'legacy' }, 1000), '{}');
+  });
+  afterEach(function () {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('scan --json prints the pending-jobs document with the seed fields and writes nothing', async function () {
+    const before = listAll(dir);
+    const r = await cli(['scan', '--store', dir, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    for (const f of ['timestamp', 'totalSessions', 'sessionsWithMissingChunks', 'totalMissingChunks', 'estimatedGpuTime', 'estimatedCost', 'sessions', 'deferredSessions']) assert.ok(f in doc, f);
+    assert.equal(doc.totalSessions, 2);
+    assert.equal(doc.totalMissingChunks, 1);
+    const s = doc.sessions[0];
+    for (const f of ['sessionId', 'userId', 'sessionPath', 'audioChunks', 'transcriptionChunks', 'missingChunks', 'totalAudioSize', 'createdAt', 'ageHours']) assert.ok(f in s, f);
+    assert.deepEqual(s.missingChunks, ['002']);
+    assert.equal(s.sessionId, `s 'x' <img src=x onerror=alert(1)> $(touch pwned)`);
+    assert.deepEqual(listAll(dir), before, 'a scan writes nothing');
+    assert.equal(existsSync(path.join(process.cwd(), 'pwned')), false);
+  });
+
+  it('run --dry-run shows the plan and starts nothing', async function () {
+    const before = listAll(dir);
+    const r = await cli(['run', '--store', dir, '--dry-run', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const plan = JSON.parse(r.stdout);
+    assert.equal(plan.dryRun, true);
+    assert.equal(plan.chunks, 1);
+    assert.deepEqual(listAll(dir), before);
+  });
+
+  it('run without --yes and without a terminal refuses with exit code 2', async function () {
+    const r = await cli(['run', '--store', dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--yes/);
+  });
+
+  it('a wrong setting gives exit code 2 and names the setting, the value and what is allowed', async function () {
+    const r = await cli(['scan', '--store', dir, '--set', 'scan.gracePeriodMinutes=-3']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /scan\.gracePeriodMinutes = "-3": must be from 0 to 1440/);
+    const e = await cli(['scan', '--store', dir], { WHISPER_BATCH_HOST_KIND: 'gpu' });
+    assert.equal(e.code, 2);
+    assert.match(e.stderr, /host\.kind = "gpu": must be one of local, ec2/);
+  });
+
+  it('a missing store folder is a clear error', async function () {
+    const r = await cli(['scan', '--store', path.join(dir, 'nope')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /does not exist/);
+  });
+
+  it('run --yes transcribes with pocketsphinx, records the bad chunk, and a second run does nothing', async function () {
+    // "audio" bytes are not audio: the run must name the chunk and go on; the exit code says partial/failed.
+    const r = await cli(['run', '--store', dir, '--yes', '--json']);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.transcription.chunksFound, 1);
+    assert.equal(rep.transcription.chunksFailed, 1);
+    assert.equal(rep.status, 'failed');
+    assert.equal(r.code, 1);
+    assert.match(rep.errors[0].message, /chunk-002|decode|audio/i);
+    assert.ok(existsSync(path.join(dir, rep.reportKeys.json)));
+    const html = readFileSync(path.join(dir, rep.reportKeys.html), 'utf8');
+    assert.ok(!html.includes('<img src=x'), 'the HTML report escapes session ids');
+  });
+});
+
+function listAll(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(path.relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
