@@ -141,6 +141,8 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
         deps.emit({ type: 'scan.progress', keys, sessions: sessionsSeen, time: clock.now() });
       }
     }
+    // Stores end a listing quietly when aborted: a cut-short listing must not pass for a full scan.
+    throwIfAborted(signal);
     for (const a of open.values()) finish(a);
   };
 
