@@ -9,7 +9,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { WbError, type ErrorCode } from '../errors';
+import { CancelledError, WbError, type ErrorCode } from '../errors';
 import type { Settings } from '../settings';
 
 export type AwsCredentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
@@ -205,6 +205,7 @@ export function awsHttpStatus(e: unknown): number | undefined {
  */
 export function awsErrorToWbError(e: unknown, what: string | AwsErrorContext): WbError {
   if (e instanceof WbError) return e;
+  if ((e as any)?.name === 'AbortError') return new CancelledError();
   const ctx: AwsErrorContext = typeof what === 'string' ? { action: what } : what;
   const code = awsErrorCode(e);
   const status = awsHttpStatus(e);

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { WbError } from '../../../../src/core/errors';
+import { CancelledError, WbError } from '../../../../src/core/errors';
 import { LazyAwsClientFactory, awsErrorToWbError, awsOptionsFromSettings, redact } from '../../../../src/core/aws/clients';
 import { defaultSettings } from '../../../../src/core/settings';
 
@@ -142,6 +142,11 @@ describe('awsErrorToWbError', function () {
   it('a string context is the action', function () {
     const e = awsErrorToWbError(sdkError('InternalError', 500, 'boom'), 'describe the instance');
     assert.equal(e.message, 'Could not describe the instance: InternalError: boom');
+  });
+
+  it('an aborted request is a cancellation, not a store error', function () {
+    const e = awsErrorToWbError(Object.assign(new Error('Request aborted'), { name: 'AbortError' }), { service: 's3', bucket: 'b' });
+    assert.ok(e instanceof CancelledError);
   });
 
   it('passes WbErrors through unchanged', function () {
