@@ -1,21 +1,15 @@
 /**
  * whisperBatch.* (VS Code configuration) -> the core's validated Settings. Every wrong value is
- * reported by its full setting name, and the other values still apply (a typo in one setting must
- * not leave the views empty). Machine-scoped settings are never read from a workspace: VS Code
- * enforces that through `"scope": "machine"` and the restricted-mode list in package.json.
+ * reported by its full setting name, and the other values still apply (settingsValidation.ts).
+ * Machine-scoped settings are never read from a workspace: VS Code enforces that through
+ * `"scope": "machine"` and the restricted-mode list in package.json.
  */
 import * as vscode from 'vscode';
-import { WbError } from '../core/errors';
-import { SETTINGS_SCHEMA, resolveSettings, type RawSettings, type Settings } from '../core/settings';
+import { SETTINGS_SCHEMA, type RawSettings } from '../core/settings';
 import { CONFIG_SECTION } from './configContribution';
+import { validate, type SettingsRead } from './settingsValidation';
 
-export interface SettingsRead {
-  settings: Settings;
-  /** One line per wrong value, naming the setting (`whisperBatch.host.kind = "gpu": must be ...`). */
-  problems: string[];
-  /** Dotted names (without the section) of settings the user has set anywhere. */
-  explicit: string[];
-}
+export { settingOfProblem, type SettingsRead } from './settingsValidation';
 
 export function readSettings(config: vscode.WorkspaceConfiguration = vscode.workspace.getConfiguration(CONFIG_SECTION)): SettingsRead {
   const raw: RawSettings = {};
@@ -30,47 +24,3 @@ export function readSettings(config: vscode.WorkspaceConfiguration = vscode.work
   return validate(raw, explicit);
 }
 
-/** Pure part of readSettings: validation per setting, then the cross-setting checks. */
-export function validate(raw: RawSettings, explicit: string[] = Object.keys(raw)): SettingsRead {
-  const problems: string[] = [];
-  const good: RawSettings = {};
-  for (const [name, value] of Object.entries(raw)) {
-    try {
-      resolveSettings({ [name]: value });
-      good[name] = value;
-    } catch (e) {
-      if (!(e instanceof WbError)) throw e;
-      // A single value can fail only its own check, or a cross-check that needs other settings.
-      const own = problemLines(e).filter((l) => l.startsWith(`${name} =`));
-      if (own.length) problems.push(...own.map(qualify));
-      else good[name] = value;
-    }
-  }
-  try {
-    return { settings: resolveSettings(good), problems, explicit };
-  } catch (e) {
-    if (!(e instanceof WbError)) throw e;
-    problems.push(...problemLines(e).map(qualify));
-    return { settings: resolveSettings({}), problems, explicit };
-  }
-}
-
-function problemLines(e: WbError): string[] {
-  return e.message
-    .split('\n')
-    .map((l) => l.replace(/^\s*-\s*/, '').trim())
-    .filter((l) => l && !l.startsWith('Invalid settings'));
-}
-
-/** `host.kind = ...` -> `whisperBatch.host.kind = ...` (setting names as the user sees them). */
-function qualify(line: string): string {
-  return line.replace(/(^|\s|")((?:[a-z]+\.)?[a-z][A-Za-z]*)( = |(?= is empty))/g, (m, pre, name, post) =>
-    name in SETTINGS_SCHEMA ? `${pre}${CONFIG_SECTION}.${name}${post}` : m,
-  );
-}
-
-/** The setting a problem line is about (for "Open Settings" filtered to it). */
-export function settingOfProblem(line: string): string | undefined {
-  const m = /whisperBatch\.[A-Za-z.]+?(?= = | is empty)/.exec(line);
-  return m?.[0];
-}

@@ -1,0 +1,41 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { SETTINGS_SCHEMA } from '../../../src/core/settings';
+import { configurationContribution, restrictedConfigurations } from '../../../src/extension/configContribution';
+
+const root = path.resolve(__dirname, '../../../..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+describe('extension/configContribution', function () {
+  it('package.json contributes.configuration is what SETTINGS_SCHEMA generates (run node scripts/gen-config.mjs)', function () {
+    assert.deepEqual(pkg.contributes.configuration, JSON.parse(JSON.stringify(configurationContribution())));
+  });
+
+  it('package.json restricted-mode list is the machine-only settings', function () {
+    assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, restrictedConfigurations());
+    assert.ok(restrictedConfigurations().includes('whisperBatch.store'));
+    assert.ok(restrictedConfigurations().includes('whisperBatch.aws.profile'));
+    assert.ok(!restrictedConfigurations().includes('whisperBatch.scan.gracePeriodMinutes'));
+  });
+
+  it('covers every setting, machine scope for machine-only ones, with their bounds and patterns', function () {
+    const props = configurationContribution().properties;
+    assert.equal(Object.keys(props).length, Object.keys(SETTINGS_SCHEMA).length);
+    assert.equal(props['whisperBatch.store'].scope, 'machine');
+    assert.equal(props['whisperBatch.engine.model'].scope, 'window');
+    assert.equal(props['whisperBatch.scan.listConcurrency'].type, 'integer');
+    assert.equal(props['whisperBatch.scan.listConcurrency'].minimum, 1);
+    assert.deepEqual(props['whisperBatch.host.kind'].enum, ['local', 'ec2']);
+    assert.equal(props['whisperBatch.layout.audioExtensions'].type, 'array');
+    const re = new RegExp(props['whisperBatch.host.instanceId'].pattern!);
+    assert.ok(re.test('i-0123456789abcdef0') && re.test('') && !re.test('i-xyz'));
+  });
+
+  it('declares a command for every command id the menus use, all in the "Whisper Batch" category', function () {
+    const ids = new Set(pkg.contributes.commands.map((c: { command: string }) => c.command));
+    for (const c of pkg.contributes.commands) assert.equal(c.category, 'Whisper Batch');
+    for (const list of Object.values(pkg.contributes.menus) as Array<Array<{ command: string }>>) for (const m of list) assert.ok(ids.has(m.command), m.command);
+  });
+});
