@@ -151,8 +151,9 @@ export interface ClusterStart {
  * `43 B6 75`): then the missing head bytes are returned so the caller can put them back.
  */
 export function findClusterStart(b: Buffer): ClusterStart | undefined {
+  // Cut inside the Cluster id (any size form), or inside a live muxer's "unknown size" field.
   for (let j = 1; j < LIVE_CLUSTER_HEAD.length; j++) {
-    const rest = LIVE_CLUSTER_HEAD.subarray(j);
+    const rest = LIVE_CLUSTER_HEAD.subarray(j, j < 4 ? 4 : undefined);
     if (b.length >= rest.length && b.subarray(0, rest.length).equals(rest)) {
       const head = LIVE_CLUSTER_HEAD.subarray(0, j);
       if (isClusterStart(Buffer.concat([head, b.subarray(0, 64)]), 0)) return { pos: 0, missingHead: Buffer.from(head) };
