@@ -15,6 +15,7 @@ import type { BatchEventInput, EventSink, RunPhase } from './events';
 import type { GpuHost } from './host/host';
 import { BucketLayout } from './layout';
 import { Lease } from './lease';
+import { startWatchdog } from './host/watchdog';
 import { buildReport } from './report/build';
 import type { BatchReport, ReportError } from './report/model';
 import { writeReport } from './report/reportStore';
@@ -93,25 +94,22 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
       errors.push({ phase: 'lease', message: describeError(e) });
       controller.abort(e);
     });
-    let watchdog: unknown;
+    // The max-runtime watchdog cancels the run and releases the host even if the run is stuck.
+    const watchdog = startWatchdog({ clock, minutes: settings.host.maxRuntimeMinutes, controller, host, emit });
     try {
       // The host is released on every path from here, even when prepare() itself failed half way.
       hostTouched = true;
       currentPhase = 'host-start';
       phase('host-start');
-      watchdog = clock.setTimeout(() => {
-        const msg = `max runtime of ${settings.host.maxRuntimeMinutes} min reached: stopping the run`;
-        log('error', msg);
-        errors.push({ phase: 'run', message: msg });
-        controller.abort(new WbError('Host', msg));
-      }, settings.host.maxRuntimeMinutes * 60_000);
       const prep = await host.prepare(runId, signal);
       startedByUs = prep.startedByUs;
       currentPhase = 'transcribe';
       phase('transcribe');
       await transcribe(jobs, signal);
     } finally {
-      if (watchdog !== undefined) clock.clearTimeout(watchdog);
+      watchdog.dispose();
+      if (watchdog.fired) errors.push({ phase: 'run', message: `stopped by the watchdog: the run reached host.maxRuntimeMinutes (${settings.host.maxRuntimeMinutes} min)` });
+      await watchdog.released;
       phase('host-stop');
       try {
         await host.release({ reason: `run ${runId} finished` });

@@ -59,8 +59,9 @@ describe('run lease (folder store, fake clock)', function () {
     l.startRenewal(() => (lost = true));
     for (let i = 0; i < 10; i++) {
       await fake.tickAsync(10_000);
-      await new Promise((r) => setImmediate(r)); // let the renewal's file I/O finish
-      await new Promise((r) => setTimeout(r, 5));
+      // The renewal's file I/O runs on real time: wait (bounded) until it wrote the new expiry.
+      const want = new Date(fake.now + 30_000).toISOString();
+      for (let k = 0; k < 200 && (await readLease(store, layout, clock))?.expiresAt !== want; k++) await new Promise((r) => setTimeout(r, 10));
     }
     const info = await readLease(store, layout, clock);
     assert.equal(lost, false);
