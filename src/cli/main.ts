@@ -16,6 +16,7 @@ import { listReports, readReport } from '../core/report/reportStore';
 import { readLease } from '../core/lease';
 import { describeSettings, type Settings } from '../core/settings';
 import { usd } from '../core/cost';
+import { systemdUnits } from '../core/schedule';
 import { loadSettings, type GlobalFlags } from './config';
 import { terminalOutput, type Output } from './output';
 import { EventsFile } from './runState';
@@ -254,6 +255,21 @@ export function buildProgram(): Command {
       const out = terminalOutput({ quiet: o.quiet, verbose: o.verbose, color: o.color });
       const code = await runDemo({ dir: a.dir, keep: a.keep, json: o.json, out, flags: o });
       if (code) throw new ExitCode(code);
+    });
+
+  program
+    .command('schedule')
+    .description('print systemd service + timer units that run `whisper-batch run --yes` on the schedule settings (for a server)')
+    .option('--user <name>', 'run the service as this user')
+    .action(async (a: { user?: string }, cmd: Command) => {
+      const { o, settings } = setup(cmd);
+      const { configFile } = loadSettings(o);
+      const units = systemdUnits({ node: process.execPath, cli: require('node:path').resolve(process.argv[1]), configFile, user: a.user, schedule: settings.schedule, maxRuntimeMinutes: settings.host.maxRuntimeMinutes });
+      if (o.json) printJson(units);
+      else {
+        process.stdout.write(`# /etc/systemd/system/whisper-batch.service\n${units.service}\n# /etc/systemd/system/whisper-batch.timer\n${units.timer}\n`);
+        process.stderr.write('install: save both files, then `systemctl daemon-reload && systemctl enable --now whisper-batch.timer`\n');
+      }
     });
 
   program

@@ -1,0 +1,67 @@
+/**
+ * When scheduled runs happen. Pure functions shared by the extension's timed runner and the CLI
+ * (which prints systemd units for servers: the timer's Persistent= catch-up and RandomizedDelaySec=
+ * jitter give the same behaviour as the extension's runner).
+ */
+import type { Settings } from './settings';
+
+export type ScheduleSettings = Settings['schedule'];
+
+/** A missed run starts this soon after start-up at the latest (or after the first-run delay if shorter). */
+export const CATCH_UP_DELAY_MS = 60_000;
+
+/** When the next run is due, from the last run time; `jitterMs` is drawn by the caller (0..jitterSeconds). */
+export function nextRunTime(s: Pick<ScheduleSettings, 'intervalMinutes' | 'firstRunDelayMinutes'>, now: number, startedAt: number, lastRunAt: number | undefined, jitterMs: number): number {
+  const interval = s.intervalMinutes * 60_000;
+  const firstDelay = s.firstRunDelayMinutes * 60_000;
+  if (lastRunAt === undefined) return Math.max(now, startedAt + firstDelay) + jitterMs;
+  const due = lastRunAt + interval;
+  if (due > now) return due + jitterMs;
+  // Missed while closed (or while busy): catch up soon after start-up, not at once.
+  return Math.max(now, startedAt + Math.min(firstDelay, CATCH_UP_DELAY_MS)) + jitterMs;
+}
+
+/** systemd quoting for one ExecStart argument: no shell is involved, but systemd splits on spaces and expands % and $. */
+function systemdArg(a: string): string {
+  if (/[\n\r]/.test(a)) throw new Error('a systemd argument cannot hold a line break');
+  const esc = a.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$');
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? esc : `"${esc}"`;
+}
+
+/** A oneshot service + timer that run `whisper-batch run --yes` on the schedule, for a server. */
+export function systemdUnits(o: { node: string; cli: string; configFile?: string; user?: string; schedule: ScheduleSettings; maxRuntimeMinutes: number }): { service: string; timer: string } {
+  const args = [o.node, o.cli, 'run', '--yes', ...(o.configFile ? ['--config', o.configFile] : [])];
+  const service = [
+    '[Unit]',
+    'Description=Whisper Batch: transcribe pending recordings (starts and stops the GPU)',
+    'After=network-online.target',
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    ...(o.user ? [`User=${o.user}`] : []),
+    `ExecStart=${args.map(systemdArg).join(' ')}`,
+    // SIGTERM makes the run cancel cleanly and stop the GPU; the timeout leaves time for the stop.
+    'KillSignal=SIGTERM',
+    'KillMode=mixed',
+    `TimeoutStartSec=${o.maxRuntimeMinutes + 15}min`,
+    'TimeoutStopSec=10min',
+    'Environment=AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true',
+    '',
+  ].join('\n');
+  const timer = [
+    '[Unit]',
+    'Description=Whisper Batch schedule',
+    '',
+    '[Timer]',
+    `OnBootSec=${o.schedule.firstRunDelayMinutes}min`,
+    `OnUnitActiveSec=${o.schedule.intervalMinutes}min`,
+    'Persistent=true',
+    `RandomizedDelaySec=${o.schedule.jitterSeconds}`,
+    '',
+    '[Install]',
+    'WantedBy=timers.target',
+    '',
+  ].join('\n');
+  return { service, timer };
+}
