@@ -137,8 +137,8 @@ function renderDetail(): void {
   renderReport(current.report);
 }
 
-function card(label: string, value: string | HTMLElement, title?: string): HTMLElement {
-  return h('div', { class: 'card', attrs: title ? { title } : {} }, h('dt', {}, label), h('dd', {}, value));
+function card(label: string, value: string | HTMLElement, title?: string, sub?: string): HTMLElement {
+  return h('div', { class: 'card', attrs: title ? { title } : {} }, h('dt', {}, label), h('dd', {}, value, sub ? h('span', { class: 'card-sub' }, sub) : null));
 }
 
 function renderReport(r: BatchReport): void {
@@ -157,10 +157,10 @@ function renderReport(r: BatchReport): void {
       card('Chunks failed', String(t.chunksFailed)),
       card('Success rate', pct(t.successRate)),
       card('Audio', humanDuration(t.audioSeconds)),
-      card('GPU host', `${g.host} · ${g.instanceId}`),
+      card('GPU host', g.host, undefined, g.instanceId),
       card('Host start', hostStart),
       card('GPU runtime', g.runtimeHuman || humanDuration(g.runtimeSeconds)),
-      card('Cost', usd(g.costUSD), `${usd(g.hourlyUsd)} per hour`),
+      card('Cost', usd(g.costUSD), undefined, `at ${usd(g.hourlyUsd)} per hour`),
       card('Cost per audio hour', usd(t.costPerAudioHourUSD)),
       card('Engine', t.model ? `${t.engine} (${t.model})` : t.engine),
     ),

@@ -169,7 +169,7 @@ function config(points: Point[], what: 'chunks' | 'cost', kind: Kind): ChartConf
             datasets: [
               { type: 'bar', label: 'Transcribed', data: points.map((p) => p.transcribed), stack: 'c', yAxisID: 'y' },
               { type: 'bar', label: 'Failed', data: points.map((p) => p.failed), stack: 'c', yAxisID: 'y' },
-              { type: 'line', label: 'Success rate %', data: points.map((p) => p.successRate), yAxisID: 'y2', spanGaps: true, tension: 0.2, pointRadius: kind === 'runs' ? 2 : 3 },
+              { type: 'line', label: 'Success rate %', data: points.map((p) => p.successRate), yAxisID: 'y2', spanGaps: true, cubicInterpolationMode: 'monotone', pointRadius: kind === 'runs' ? 2 : 3 },
             ],
           },
           options: baseOptions('Chunks', 'Success %', { min: 0, max: 100 }),
@@ -180,7 +180,7 @@ function config(points: Point[], what: 'chunks' | 'cost', kind: Kind): ChartConf
             labels,
             datasets: [
               { type: 'bar', label: 'GPU minutes', data: points.map((p) => Math.round(p.gpuMinutes * 10) / 10), yAxisID: 'y' },
-              { type: 'line', label: 'Cost (USD)', data: points.map((p) => Math.round(p.cost * 1000) / 1000), yAxisID: 'y2', tension: 0.2, pointRadius: kind === 'runs' ? 2 : 3 },
+              { type: 'line', label: 'Cost (USD)', data: points.map((p) => Math.round(p.cost * 1000) / 1000), yAxisID: 'y2', cubicInterpolationMode: 'monotone', pointRadius: kind === 'runs' ? 2 : 3 },
             ],
           },
           options: baseOptions('GPU minutes', 'USD', { min: 0 }),
