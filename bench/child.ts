@@ -1,0 +1,38 @@
+/**
+ * Runs one listing task in a fresh Node process (this same bench script with --child), so that each
+ * strategy's peak RSS (getrusage maxrss) is its own and no strategy warms another's caches.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ListingResult, ListingTask } from './listing';
+
+const MARK = 'BENCH-RESULT ';
+
+export function runInChild(task: ListingTask, timeoutMs = 30 * 60_000): Promise<ListingResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [...process.execArgv, benchScript(), '--child', JSON.stringify(task)],
+      { timeout: timeoutMs, maxBuffer: 16 << 20, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+      (err, stdout, stderr) => {
+        const line = stdout.split('\n').find((l) => l.startsWith(MARK));
+        if (err || !line) return reject(new Error(`bench child ${task.kind} failed: ${err?.message ?? 'no result'}\n${stderr.slice(-2000)}`));
+        resolve(JSON.parse(line.slice(MARK.length)));
+      },
+    );
+  });
+}
+
+/** The child's side: run the task and print its result on one marked line. */
+export async function childMain(arg: string): Promise<void> {
+  const { runListingTask } = await import('./listing');
+  const result = await runListingTask(JSON.parse(arg));
+  process.stdout.write(MARK + JSON.stringify(result) + '\n');
+}
+
+/** out/bench/main.js when compiled by tsc, else the bundle itself (dist/bench.js). */
+function benchScript(): string {
+  const main = join(__dirname, 'main.js');
+  return existsSync(main) ? main : __filename;
+}

@@ -1,0 +1,164 @@
+/**
+ * The listing strategies a benchmark compares, each run on its own in a child process (so that its
+ * peak RSS is its own): raw sequential ListObjectsV2 (the floor for one stream), the product's scan
+ * (one stream or parallel by user prefix), the seed's way (one listing per session, sequential),
+ * and the scan over a generated listing with no server (memory at 1M keys, fold speed).
+ */
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { systemClock } from '../src/core/clock';
+import { scan } from '../src/core/scan';
+import { defaultSettings, type Settings } from '../src/core/settings';
+import { openStore } from '../src/core/store/openStore';
+import type { ListOptions, ObjectInfo, ObjectStore } from '../src/core/store/objectStore';
+import { bucketObjects, type BucketSpec } from './bucket';
+
+export interface S3Target {
+  endpoint: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export type ListingTask =
+  | { kind: 'raw'; target: S3Target }
+  | { kind: 'scan'; target: S3Target; concurrency: number }
+  | { kind: 'seed'; target: S3Target; maxSessions?: number }
+  | { kind: 'scan-synthetic'; spec: BucketSpec };
+
+export interface ListingResult {
+  kind: string;
+  seconds: number;
+  keys: number;
+  sessions: number;
+  requests: number;
+  pendingSessions?: number;
+  missingChunks?: number;
+  /** For the seed baseline on a subset: sessions in the bucket (its time is extrapolated from the rate). */
+  sessionsMeasured?: number;
+  peakRssMB: number;
+}
+
+function client(t: S3Target): S3Client {
+  // The same client options the product's factory uses for custom endpoints.
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint: t.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** ListObjectsV2 page after page over `prefix`, counting keys and keeping nothing. */
+async function rawList(c: S3Client, bucket: string, prefix: string, onKey?: (key: string) => void): Promise<{ keys: number; requests: number }> {
+  let token: string | undefined;
+  let keys = 0;
+  let requests = 0;
+  do {
+    const page = await c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: 1000 }));
+    requests++;
+    for (const o of page.Contents ?? []) {
+      keys++;
+      onKey?.(o.Key!);
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return { keys, requests };
+}
+
+export async function runListingTask(task: ListingTask): Promise<ListingResult> {
+  const t0 = performance.now();
+  const done = (r: Omit<ListingResult, 'seconds' | 'peakRssMB' | 'kind'>): ListingResult => ({
+    kind: task.kind,
+    seconds: (performance.now() - t0) / 1000,
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...r,
+  });
+  switch (task.kind) {
+    case 'raw': {
+      const r = await rawList(client(task.target), task.target.bucket, 'users/');
+      return done({ ...r, sessions: 0 });
+    }
+    case 'scan': {
+      const settings = benchSettings(`s3://${task.target.bucket}`, task.concurrency, task.target.endpoint);
+      const store = openStore(settings, { credentials: { accessKeyId: task.target.accessKeyId, secretAccessKey: task.target.secretAccessKey } });
+      const doc = await scan({ store, settings, clock: systemClock });
+      return done({ keys: doc.stats.keys, requests: doc.stats.requests, sessions: doc.totalSessions, pendingSessions: doc.sessionsWithMissingChunks, missingChunks: doc.totalMissingChunks });
+    }
+    case 'seed': {
+      // The design's shell loop: one recursive listing to find the sessions (`aws s3 ls --recursive |
+      // grep | sed | sort -u`), then one listing per session, one after the other. Generous to the
+      // seed: it listed audio and transcripts separately (two per session) and paid an `aws` CLI
+      // process start (~0.5 s) per call, neither of which is counted here.
+      const c = client(task.target);
+      const sessions = new Set<string>();
+      const first = await rawList(c, task.target.bucket, 'users/', (k) => {
+        const m = /^(users\/[^/]+\/audio\/sessions\/[^/]+\/)/.exec(k);
+        if (m) sessions.add(m[1]);
+      });
+      let requests = first.requests;
+      let keys = 0;
+      let measured = 0;
+      for (const p of [...sessions].sort()) {
+        if (task.maxSessions !== undefined && measured >= task.maxSessions) break;
+        const r = await rawList(c, task.target.bucket, p);
+        requests += r.requests;
+        keys += r.keys;
+        measured++;
+      }
+      return done({ keys, requests, sessions: sessions.size, sessionsMeasured: measured });
+    }
+    case 'scan-synthetic': {
+      const settings = benchSettings('', 1, '');
+      const store = new GeneratedStore(task.spec);
+      const doc = await scan({ store, settings, clock: systemClock });
+      return done({ keys: doc.stats.keys, requests: doc.stats.requests, sessions: doc.totalSessions, pendingSessions: doc.sessionsWithMissingChunks, missingChunks: doc.totalMissingChunks });
+    }
+  }
+}
+
+export function benchSettings(store: string, listConcurrency: number, endpoint: string): Settings {
+  const s = defaultSettings();
+  s.store = store;
+  s.aws.endpoint = endpoint;
+  s.aws.forcePathStyle = true;
+  s.scan.listConcurrency = listConcurrency;
+  s.scan.gracePeriodMinutes = 0;
+  return s;
+}
+
+/** A read-only store whose listing is generated on the fly: no server, no key list in memory. */
+class GeneratedStore implements ObjectStore {
+  readonly kind = 'folder' as const;
+  readonly description = 'generated listing';
+  private readonly modified = Date.now() - 86_400_000;
+  constructor(private readonly spec: BucketSpec) {}
+  async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    let inPage = 0;
+    for (const o of bucketObjects(this.spec)) {
+      if (!o.key.startsWith(prefix)) continue;
+      yield { key: o.key, size: o.body.length, lastModified: this.modified };
+      if (++inPage === 1000) {
+        opts.onPage?.(inPage);
+        inPage = 0;
+      }
+    }
+    if (inPage) opts.onPage?.(inPage);
+  }
+  async listPrefixes(): Promise<string[]> {
+    throw new Error('not used: the synthetic scan runs with one stream');
+  }
+  async get(): Promise<Buffer> {
+    throw new Error('read-only');
+  }
+  async head(): Promise<undefined> {
+    return undefined;
+  }
+  async put(): Promise<never> {
+    throw new Error('read-only');
+  }
+  async delete(): Promise<never> {
+    throw new Error('read-only');
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * `npm run bench [-- options]`: the benchmark suite, every figure with its baseline measured in the
+ * same run (see docs/PERFORMANCE.md). Prints a table and writes JSON (bench/results/latest.json).
+ *
+ *   --quick               moto only, small bucket, one round (CI checks that it works; < 5 min)
+ *   (default: full)       moto ~20k keys and radosgw 100k keys (needs the Debian ceph packages), 3 rounds
+ *   --moto-keys N         bucket size on moto          --rgw-keys N      bucket size on radosgw
+ *   --synthetic-keys N    keys of the server-less scan (peak RSS at 1M keys)
+ *   --reps N              rounds of raw/scan          --no-rgw          skip radosgw in full mode
+ *   --keep-rgw            leave radosgw running (reuse with BENCH_RGW_ENDPOINT=...)
+ *   --only a,b            scan-moto, scan-rgw, synthetic, batch, extension
+ *   --out FILE            JSON output (default bench/results/latest.json)
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { bucketCounts, specForKeys } from './bucket';
+import { batchBench, type BatchRow } from './batchBench';
+import { childMain, runInChild } from './child';
+import { extensionFigures, type ExtensionFigures } from './extensionBench';
+import type { ListingResult } from './listing';
+import { scanBench, round, type ScanRow } from './scanBench';
+import { startMotoServer, startRadosgw, type S3Server } from './servers';
+
+interface Args {
+  quick: boolean;
+  motoKeys: number;
+  rgwKeys: number;
+  syntheticKeys: number;
+  reps: number;
+  rgw: boolean;
+  keepRgw: boolean;
+  only?: Set<string>;
+  out: string;
+}
+
+export interface BenchResults {
+  date: string;
+  command: string;
+  mode: 'quick' | 'full';
+  machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; os: string };
+  scan: ScanRow[];
+  fills: Array<{ server: string; keys: number; reused: boolean; seconds: number }>;
+  synthetic?: ListingResult & { keysPerSec: number };
+  batch: BatchRow[];
+  extension?: ExtensionFigures;
+  headline: string[];
+  errors: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const quick = argv.includes('--quick');
+  const num = (name: string, dflt: number) => {
+    const i = argv.indexOf(name);
+    if (i < 0) return dflt;
+    const n = Number(argv[i + 1]);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number`);
+    return n;
+  };
+  const onlyAt = argv.indexOf('--only');
+  const outAt = argv.indexOf('--out');
+  return {
+    quick,
+    motoKeys: num('--moto-keys', quick ? 4000 : 20000),
+    rgwKeys: num('--rgw-keys', 100_000),
+    syntheticKeys: num('--synthetic-keys', quick ? 100_000 : 1_000_000),
+    reps: num('--reps', quick ? 1 : 3),
+    rgw: !quick && !argv.includes('--no-rgw'),
+    keepRgw: argv.includes('--keep-rgw'),
+    only: onlyAt >= 0 ? new Set(argv[onlyAt + 1].split(',')) : undefined,
+    out: outAt >= 0 ? resolve(argv[outAt + 1]) : join(repoRoot(), 'bench', 'results', 'latest.json'),
+  };
+}
+
+function repoRoot(): string {
+  let d = __dirname;
+  while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
+
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+export async function main(argv: string[]): Promise<BenchResults> {
+  const a = parseArgs(argv);
+  const want = (x: string) => !a.only || a.only.has(x);
+  const res: BenchResults = {
+    date: new Date().toISOString(),
+    command: `npm run bench --${argv.length ? ' ' + argv.join(' ') : ''}`,
+    mode: a.quick ? 'quick' : 'full',
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` },
+    scan: [],
+    fills: [],
+    batch: [],
+    headline: [],
+    errors: [],
+  };
+  const attempt = async (name: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      const msg = `${name}: ${e instanceof Error ? e.message : String(e)}`;
+      res.errors.push(msg);
+      log(`FAILED ${msg}`);
+    }
+  };
+
+  const listingOn = async (server: S3Server, keys: number, parallel: number[], seedMax: number) => {
+    const spec = specForKeys(keys);
+    const { rows, fill } = await scanBench(server, { spec, reps: a.reps, parallel, seedMaxSessions: seedMax, log });
+    res.scan.push(...rows);
+    res.fills.push({ server: server.name, keys: bucketCounts(spec).keys, reused: fill.reused, seconds: round(fill.seconds, 1) });
+  };
+
+  if (want('scan-moto')) {
+    await attempt('scan on moto', async () => {
+      const moto = await startMotoServer();
+      try {
+        await listingOn(moto, a.motoKeys, a.quick ? [4] : [4, 8], a.quick ? 300 : 1000);
+      } finally {
+        await moto.stop();
+      }
+    });
+  }
+  if (a.rgw && want('scan-rgw')) {
+    await attempt('scan on radosgw', async () => {
+      const rgw = await startRadosgw({ keep: a.keepRgw, log });
+      try {
+        await listingOn(rgw, a.rgwKeys, [4, 8, 16], 1000);
+      } finally {
+        await rgw.stop();
+      }
+    });
+  }
+  if (want('synthetic')) {
+    await attempt('synthetic scan', async () => {
+      const spec = specForKeys(a.syntheticKeys);
+      const r = await runInChild({ kind: 'scan-synthetic', spec });
+      res.synthetic = { ...r, keysPerSec: Math.round(r.keys / r.seconds) };
+    });
+  }
+  if (want('batch')) {
+    await attempt('batch overhead', async () => {
+      // Odd times, so that polls and boot do not line up by luck.
+      const base = { startSeconds: 91.3, osBootSeconds: 47.7, chunkSeconds: 2.9 };
+      for (const [chunks, concurrency] of a.quick ? [[40, 2]] : [[10, 1], [40, 2], [400, 4]]) res.batch.push(await batchBench({ ...base, chunks, concurrency }));
+    });
+  }
+  if (want('extension')) res.extension = extensionFigures(repoRoot());
+
+  headline(res);
+  print(res);
+  mkdirSync(dirname(a.out), { recursive: true });
+  writeFileSync(a.out, JSON.stringify(res, null, 2) + '\n');
+  log(`written ${a.out}`);
+  return res;
+}
+
+function headline(r: BenchResults): void {
+  for (const server of new Set(r.scan.map((s) => s.server))) {
+    const rows = r.scan.filter((s) => s.server === server);
+    const raw = rows.find((s) => s.strategy.startsWith('raw'));
+    const one = rows.find((s) => s.strategy === 'scan, 1 stream');
+    const par = rows.filter((s) => s.strategy.includes('streams')).sort((x, y) => x.seconds - y.seconds)[0];
+    const seed = rows.find((s) => s.strategy.startsWith('seed'));
+    if (!raw || !one) continue;
+    const k = `${server} ${raw.keys} keys`;
+    r.headline.push(`${k}: scan (1 stream) takes ${one.vsRaw}x the raw listing time (target <= 1.10)`);
+    if (par) r.headline.push(`${k}: best parallel scan (${par.strategy}) is ${round(raw.seconds / par.seconds, 2)}x faster than raw sequential listing (target >= 2.5)`);
+    if (seed) r.headline.push(`${k}: the seed's loop takes ${round(seed.seconds / (par ?? one).seconds, 1)}x as long as our ${par ? 'parallel ' : ''}scan (${seed.note})`);
+  }
+  if (r.synthetic) r.headline.push(`scan of ${r.synthetic.keys} generated keys: peak RSS ${r.synthetic.peakRssMB} MB (target < 150 MB at 1M keys), ${r.synthetic.keysPerSec} keys/s`);
+  for (const b of r.batch) r.headline.push(`batch of ${b.chunks} chunks (concurrency ${b.concurrency}): orchestration overhead ${b.overheadSeconds} s of ${b.billedSeconds} s billed (target < 15 s)`);
+  const e = r.extension;
+  if (e?.bundleBytes !== undefined) r.headline.push(`extension bundle ${(e.bundleBytes / 2 ** 20).toFixed(2)} MB (target < 1.5 MB)`);
+  if (e?.vsixBytes !== undefined) r.headline.push(`.vsix ${(e.vsixBytes / 2 ** 20).toFixed(2)} MB`);
+}
+
+function print(r: BenchResults): void {
+  const out: string[] = [];
+  out.push(`whisper-batch benchmarks (${r.mode}) ${r.date} on ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGB} GB, Node ${r.machine.node}`);
+  if (r.scan.length) {
+    out.push('', table(['server', 'keys', 'sessions', 'strategy', 's', 'keys/s', 'sessions/s', 'requests', 'peak RSS MB', 'vs raw', 'note'], r.scan.map((s) => [s.server, s.keys, s.sessions, s.strategy, s.seconds, s.keysPerSec, s.sessionsPerSec, s.requests, s.peakRssMB, s.vsRaw, s.note ?? ''])));
+  }
+  if (r.synthetic) out.push('', `generated listing, no server: ${r.synthetic.keys} keys, ${r.synthetic.sessions} sessions in ${round(r.synthetic.seconds, 2)} s (${r.synthetic.keysPerSec} keys/s), peak RSS ${r.synthetic.peakRssMB} MB`);
+  if (r.batch.length) {
+    out.push('', table(['chunks', 'conc.', 'billed s', 'needed s', 'overhead s', 'ready noticed +s', 'ready->1st chunk s', 'last chunk->stop s', 'status'], r.batch.map((b) => [b.chunks, b.concurrency, b.billedSeconds, b.necessarySeconds, b.overheadSeconds, b.readyNoticedAfterSeconds, b.firstChunkAfterReadySeconds, b.stopAfterLastChunkSeconds, b.status])));
+  }
+  if (r.extension) {
+    const e = r.extension;
+    out.push('', `extension bundle: ${e.bundleBytes !== undefined ? `${e.bundleBytes} bytes` : 'TODO'}; .vsix: ${e.vsixBytes !== undefined ? `${e.vsixBytes} bytes` : 'TODO'}`);
+    for (const t of e.todo) out.push(`TODO ${t}`);
+  }
+  out.push('', ...r.headline.map((h) => `* ${h}`));
+  for (const e of r.errors) out.push(`ERROR ${e}`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+function table(head: string[], rows: Array<Array<string | number>>): string {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const w = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return cells.map((r, j) => r.map((c, i) => (typeof (j ? rows[j - 1][i] : '') === 'number' ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd()).join('\n');
+}
+
+if (require.main === module) {
+  // The SDK's notice about Node 20 support would be printed by every child.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const argv = process.argv.slice(2);
+  const childAt = argv.indexOf('--child');
+  const run = childAt >= 0 ? childMain(argv[childAt + 1]) : main(argv).then((r) => (process.exitCode = r.errors.length ? 1 : 0));
+  run.catch((e) => {
+    process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * Scan vs raw listing, on one S3 server and one bucket, all in the same run: raw sequential
+ * ListObjectsV2 (the floor for one stream), the product's scan with one stream and in parallel by
+ * user prefix, and the seed's one-listing-per-session loop. Each strategy runs in its own process;
+ * raw and scan alternate `reps` times and the medians are kept, so that a noisy neighbour hurts both.
+ */
+import { bucketCounts, fillBucket, type BucketSpec } from './bucket';
+import { runInChild } from './child';
+import type { ListingResult } from './listing';
+import { ensureBucket, s3Client, target, type S3Server } from './servers';
+
+export interface ScanRow {
+  server: string;
+  keys: number;
+  sessions: number;
+  strategy: string;
+  seconds: number;
+  keysPerSec: number;
+  sessionsPerSec: number;
+  requests: number;
+  peakRssMB: number;
+  /** seconds / raw seconds (below 1: faster than one raw listing stream). */
+  vsRaw: number;
+  note?: string;
+}
+
+export interface ScanBenchOptions {
+  spec: BucketSpec;
+  reps: number;
+  parallel: number[];
+  /** Seed baseline on at most this many sessions (its rate is then extrapolated to the bucket). */
+  seedMaxSessions?: number;
+  log: (m: string) => void;
+}
+
+export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<{ rows: ScanRow[]; fill: { reused: boolean; seconds: number; objects: number } }> {
+  const { spec } = o;
+  const counts = bucketCounts(spec);
+  const bucket = `wb-bench-${spec.users}-${spec.sessionsPerUser}-${spec.chunksPerSession}`;
+  const c = s3Client(server);
+  await ensureBucket(c, bucket);
+  o.log(`${server.name}: bucket ${bucket}: ${counts.keys} keys, ${counts.sessions} sessions, ${spec.users} users`);
+  const fill = await fillBucket(c, bucket, spec, { log: o.log });
+  o.log(fill.reused ? `${server.name}: reusing the filled bucket` : `${server.name}: filled ${fill.objects} objects in ${fill.seconds.toFixed(1)} s (${Math.round(fill.objects / fill.seconds)}/s)`);
+  c.destroy();
+  const t = target(server, bucket);
+
+  const runs = new Map<string, ListingResult[]>();
+  const add = (name: string, r: ListingResult) => runs.set(name, [...(runs.get(name) ?? []), r]);
+  for (let i = 0; i < o.reps; i++) {
+    add('raw sequential ListObjectsV2', await runInChild({ kind: 'raw', target: t }));
+    const one = await runInChild({ kind: 'scan', target: t, concurrency: 1 });
+    check(one, counts, 'scan');
+    add('scan, 1 stream', one);
+    for (const p of o.parallel) {
+      const par = await runInChild({ kind: 'scan', target: t, concurrency: p });
+      check(par, counts, `scan x${p}`);
+      add(`scan, ${p} streams by user`, par);
+    }
+    o.log(`${server.name}: round ${i + 1}/${o.reps}: raw ${runs.get('raw sequential ListObjectsV2')!.at(-1)!.seconds.toFixed(2)} s, scan ${one.seconds.toFixed(2)} s`);
+  }
+  const seed = await runInChild({ kind: 'seed', target: t, maxSessions: o.seedMaxSessions });
+
+  const raw = median(runs.get('raw sequential ListObjectsV2')!);
+  const row = (strategy: string, r: ListingResult, note?: string): ScanRow => ({
+    server: server.name,
+    keys: counts.keys,
+    sessions: counts.sessions,
+    strategy,
+    seconds: round(r.seconds, 3),
+    keysPerSec: Math.round(counts.keys / r.seconds),
+    sessionsPerSec: Math.round(counts.sessions / r.seconds),
+    requests: r.requests,
+    peakRssMB: r.peakRssMB,
+    vsRaw: round(r.seconds / raw.seconds, 3),
+    note,
+  });
+  const rows = [...runs.entries()].map(([name, rs]) => row(name, median(rs), o.reps > 1 ? `median of ${o.reps}` : undefined));
+  // The seed's time: its full first listing plus per-session listings at the measured rate.
+  const perSession = seed.sessionsMeasured ? (seed.seconds - raw.seconds) / seed.sessionsMeasured : 0;
+  const seedSeconds = seed.sessionsMeasured === seed.sessions ? seed.seconds : raw.seconds + perSession * seed.sessions;
+  const seedRequests = seed.sessionsMeasured === seed.sessions ? seed.requests : Math.round(raw.requests + ((seed.requests - raw.requests) / Math.max(1, seed.sessionsMeasured ?? 1)) * seed.sessions);
+  rows.push({
+    ...row('seed: one listing per session', { ...seed, seconds: seedSeconds, requests: seedRequests }),
+    note: seed.sessionsMeasured === seed.sessions ? 'measured on every session' : `extrapolated from ${seed.sessionsMeasured} of ${seed.sessions} sessions`,
+  });
+  return { rows, fill };
+}
+
+function check(r: ListingResult, counts: ReturnType<typeof bucketCounts>, what: string): void {
+  // A fast scan that finds the wrong work is no result: the bench fails loudly instead.
+  if (r.keys !== counts.keys || r.sessions !== counts.sessions || r.pendingSessions !== counts.pendingSessions || r.missingChunks !== counts.missingChunks) {
+    throw new Error(`${what} found ${r.keys} keys / ${r.sessions} sessions / ${r.pendingSessions} pending / ${r.missingChunks} missing; expected ${counts.keys} / ${counts.sessions} / ${counts.pendingSessions} / ${counts.missingChunks}`);
+  }
+}
+
+export function median<T extends { seconds: number }>(xs: T[]): T {
+  const s = [...xs].sort((a, b) => a.seconds - b.seconds);
+  return s[Math.floor((s.length - 1) / 2)];
+}
+
+export function round(n: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(n * f) / f;
+}

@@ -1,0 +1,50 @@
+/**
+ * The benchmark suite runs end to end in quick mode with tiny sizes (moto started by the bench
+ * itself). Benchmarks are not timed tests: this checks that every part works and that the JSON
+ * holds its figures, never how fast anything is.
+ */
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { BenchResults } from '../../bench/main';
+
+describe('bench --quick @integration', function () {
+  this.timeout(300_000);
+  let dir: string;
+
+  before(function () {
+    dir = mkdtempSync(join(tmpdir(), 'wb-bench-test-'));
+  });
+  after(function () {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('measures scan, baselines, batch overhead and extension figures and writes them as JSON', async function () {
+    const out = join(dir, 'latest.json');
+    const main = resolve(__dirname, '../../bench/main.js');
+    const stdout = await new Promise<string>((res, rej) =>
+      execFile(process.execPath, [main, '--quick', '--moto-keys', '150', '--synthetic-keys', '2000', '--out', out], { timeout: 280_000 }, (e, so, se) => (e ? rej(new Error(`${e.message}\n${se}`)) : res(so))),
+    );
+    const r: BenchResults = JSON.parse(readFileSync(out, 'utf8'));
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.mode, 'quick');
+    const strategies = r.scan.map((s) => s.strategy);
+    assert.deepEqual(strategies, ['raw sequential ListObjectsV2', 'scan, 1 stream', 'scan, 4 streams by user', 'seed: one listing per session']);
+    for (const s of r.scan) {
+      assert.equal(s.server, 'moto');
+      assert.ok(s.keys >= 100 && s.sessions > 0 && s.seconds > 0 && s.requests > 0 && s.peakRssMB > 0, JSON.stringify(s));
+    }
+    // One listing per session: the seed makes at least as many requests as there are sessions.
+    const seed = r.scan[3];
+    assert.ok(seed.requests > seed.sessions, JSON.stringify(seed));
+    assert.ok(r.synthetic && r.synthetic.keys >= 1500 && r.synthetic.peakRssMB > 0);
+    assert.equal(r.batch.length, 1);
+    assert.equal(r.batch[0].status, 'success');
+    assert.ok(r.batch[0].billedSeconds >= r.batch[0].necessarySeconds, JSON.stringify(r.batch[0]));
+    assert.ok(r.extension && Array.isArray(r.extension.todo));
+    assert.match(stdout, /vs raw/);
+    assert.match(stdout, /orchestration overhead/);
+  });
+});
