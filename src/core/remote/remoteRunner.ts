@@ -8,8 +8,13 @@ export interface RemoteCommand {
   /** Fixed program text or path shipped with the product, e.g. 'systemctl' or a script's contents. */
   program: string;
   args: string[];
-  /** When set, `program` is a script body written to a temp file and run with this interpreter. */
+  /** When set, `program` is a script body run with this interpreter (sent as base64 or on stdin, never as shell text). */
   interpreter?: 'bash' | 'python3';
+  /**
+   * Absolute path of the interpreter for `interpreter` (e.g. a venv's python3); default: the
+   * interpreter's name on PATH. Passed quoted like an argument, never as shell text.
+   */
+  interpreterPath?: string;
   timeoutSeconds: number;
 }
 

@@ -1,0 +1,330 @@
+/**
+ * Engine `remote-faster-whisper`: runs the shipped transcribe_batch.py on the GPU instance through a
+ * RemoteRunner (SSM or SSH). The instance gets no S3 rights: we sign GET URLs for the audio and
+ * create-only PUT URLs for the transcripts, and the job travels as ONE base64 argument (zlib JSON),
+ * never as shell text.
+ *
+ * A big batch goes as several calls: one call's argument and its stdout must stay within SSM's
+ * limits, and SSM returns output only when a call ends, so progress arrives call by call (over SSH
+ * lines stream as they come). Each call loads the model once. Chunks a call did not report (script
+ * killed, output cut) are checked in the store: a transcript there counts as done, else the chunk
+ * fails with the reason.
+ */
+import { deflateSync } from 'node:zlib';
+import { describeError, isCancelled, WbError } from '../errors';
+import type { Settings } from '../settings';
+import type { RemoteCommand, RemoteResult, RemoteRunner } from '../remote/remoteRunner';
+import { readShippedScript, TRANSCRIBE_SCRIPT } from '../remote/shippedScript';
+import type { BatchContext, ChunkJob, ChunkOutcome, Engine } from './engine';
+
+export interface RemoteFasterWhisperOptions {
+  runner: RemoteRunner;
+  settings: Pick<Settings, 'engine' | 'host' | 'run'>;
+  /** The script body (default: the shipped transcribe_batch.py). */
+  script?: string;
+  /** Chunks per call at most (default 80: ~25 characters of stdout each, far below 24,000). */
+  maxJobsPerCall?: number;
+  /** Characters of the whole command at most, script included (default 48,000); bigger calls are split. */
+  maxCommandChars?: number;
+  /** Seconds a call may take to start and load the model (default 600: the first run may download it). */
+  loadTimeoutSeconds?: number;
+  /** Seconds per chunk added to a call's timeout (default 120). */
+  chunkTimeoutSeconds?: number;
+  /**
+   * Key of a create-only progress object the script writes at the end of call `call` (full per-chunk
+   * results, read back when stdout was cut). Optional: without it, unreported chunks are checked
+   * by their transcripts only.
+   */
+  progressKey?: (runId: string, call: number) => string;
+}
+
+interface ScriptJob {
+  id: number;
+  audioUrl: string;
+  headerUrl?: string;
+  nextUrl?: string;
+  transcriptUrl: string;
+  chunk: number;
+  sessionId: string;
+  ext: string;
+}
+
+/** One chunk's result as the script reports it (full or compact line, or the progress object). */
+interface ChunkLine {
+  id: number;
+  ok: boolean;
+  seconds: number;
+  audioSeconds?: number;
+  written?: boolean;
+  error?: string;
+}
+
+const CONTENT_TYPE = 'application/json';
+
+export class RemoteFasterWhisperEngine implements Engine {
+  readonly name = 'remote-faster-whisper';
+  readonly model: string;
+  private readonly o: Required<Omit<RemoteFasterWhisperOptions, 'script' | 'progressKey'>> & Pick<RemoteFasterWhisperOptions, 'progressKey'>;
+  private scriptBody?: string;
+
+  constructor(opts: RemoteFasterWhisperOptions) {
+    this.o = { maxJobsPerCall: 80, maxCommandChars: 48_000, loadTimeoutSeconds: 600, chunkTimeoutSeconds: 120, ...opts };
+    this.scriptBody = opts.script;
+    this.model = opts.settings.engine.model;
+  }
+
+  async check(): Promise<void> {
+    if (!/^\/[A-Za-z0-9._/-]+$/.test(this.o.settings.host.venvPath)) {
+      throw new WbError('Config', `host.venvPath ${JSON.stringify(this.o.settings.host.venvPath)} is not an absolute path of letters, digits, ".", "_", "-", "/"`, "Set host.venvPath to WhisperLive's venv on the instance.");
+    }
+    this.script();
+  }
+
+  async transcribeAll(jobs: ChunkJob[], ctx: BatchContext): Promise<void> {
+    const store = ctx.store;
+    if (store.kind !== 's3' || !store.presignGet || !store.presignPutIfAbsent) {
+      throw new WbError('Config', `The remote-faster-whisper engine needs an S3 store, not ${store.description}`, 'The GPU instance reads audio and writes transcripts through presigned S3 URLs: set `store` to s3://bucket[/prefix], or use engine `command` or `whisperlive` for a local folder.');
+    }
+    await this.check();
+    const queue = chunk(jobs, Math.max(1, this.o.maxJobsPerCall));
+    let call = 0;
+    let transportFailures = 0;
+    while (queue.length) {
+      if (ctx.signal.aborted) return; // the batch turns the abort into its report
+      const part = queue.shift()!;
+      const built = await this.buildCommand(part, ctx, call);
+      if (built.tooBig && part.length > 1) {
+        // Split and retry: presigned URLs vary in length (session tokens, long keys).
+        const half = Math.ceil(part.length / 2);
+        queue.unshift(part.slice(0, half), part.slice(half));
+        continue;
+      }
+      ctx.emit({ type: 'log', level: 'info', message: `remote call ${call + 1}: ${part.length} chunk(s) over ${this.o.runner.transport}` });
+      const done = await this.runCall(part, built.command, ctx, call);
+      call++;
+      if (done === 'transport-failed') {
+        if (++transportFailures >= 2) {
+          // The instance is not answering: fail the rest now instead of waiting out every call.
+          const rest = queue.flat();
+          queue.length = 0;
+          for (const job of rest) ctx.onOutcome({ job, ok: false, seconds: 0, error: 'not attempted: the GPU instance stopped answering remote commands' });
+        }
+      } else transportFailures = 0;
+    }
+  }
+
+  private script(): string {
+    return (this.scriptBody ??= readShippedScript(TRANSCRIBE_SCRIPT));
+  }
+
+  private callTimeout(n: number): number {
+    return this.o.loadTimeoutSeconds + n * this.o.chunkTimeoutSeconds;
+  }
+
+  /** Signs the URLs of one call and builds its fixed command with the job as the only argument. */
+  private async buildCommand(part: ChunkJob[], ctx: BatchContext, call: number): Promise<{ command: RemoteCommand; tooBig: boolean }> {
+    const store = ctx.store;
+    const timeout = this.callTimeout(part.length);
+    // Valid for the whole call plus a margin (SigV4 allows at most 7 days).
+    const expires = Math.min(604_800, timeout + 900);
+    const gets = new Map<string, Promise<string>>();
+    const get = (key: string) => {
+      let p = gets.get(key);
+      if (!p) gets.set(key, (p = store.presignGet!(key, expires)));
+      return p;
+    };
+    const jobs: ScriptJob[] = await Promise.all(
+      part.map(async (job, id) => {
+        const parsed = ctx.layout.parse(job.audioKey);
+        const sj: ScriptJob = {
+          id,
+          audioUrl: await get(job.audioKey),
+          transcriptUrl: await store.presignPutIfAbsent!(job.transcriptKey, expires, CONTENT_TYPE),
+          chunk: job.chunk,
+          sessionId: job.sessionId,
+          ext: parsed.kind === 'audio' ? parsed.ext.toLowerCase() : 'webm',
+        };
+        if (job.firstChunkKey && job.firstChunkKey !== job.audioKey) sj.headerUrl = await get(job.firstChunkKey);
+        if (job.nextChunkKey) sj.nextUrl = await get(job.nextChunkKey);
+        return sj;
+      }),
+    );
+    const e = this.o.settings.engine;
+    const payload: Record<string, unknown> = {
+      jobs,
+      model: e.model,
+      device: e.device,
+      compute_type: e.computeType,
+      beam_size: e.beamSize,
+      batch_size: e.batchSize,
+      vad_filter: e.useVad,
+      language: e.language,
+      prefetch: Math.max(1, this.o.settings.run.concurrency),
+      runId: ctx.runId,
+    };
+    if (this.o.progressKey) payload.progressUrl = await store.presignPutIfAbsent!(this.o.progressKey(ctx.runId, call), expires, CONTENT_TYPE);
+    const arg = encodeJob(payload);
+    const command: RemoteCommand = {
+      program: this.script(),
+      interpreter: 'python3',
+      interpreterPath: `${this.o.settings.host.venvPath.replace(/\/+$/, '')}/bin/python3`,
+      args: [arg],
+      timeoutSeconds: timeout,
+    };
+    // The script goes as base64 (4/3 of its size) next to the argument.
+    const size = Math.ceil((Buffer.byteLength(command.program) * 4) / 3) + arg.length + 200;
+    return { command, tooBig: size > this.o.maxCommandChars };
+  }
+
+  /** Runs one call and reports every chunk of it exactly once. */
+  private async runCall(part: ChunkJob[], command: RemoteCommand, ctx: BatchContext, call: number): Promise<'ok' | 'transport-failed'> {
+    const reported = new Set<number>();
+    const parser = new LineParser();
+    let fatal: string | undefined;
+    let omitted = 0;
+    const accept = (line: string) => {
+      const ev = parser.parse(line);
+      if (!ev) return;
+      if (ev.kind === 'fatal') fatal = ev.error;
+      else if (ev.kind === 'done') omitted = ev.omitted;
+      else if (ev.kind === 'start') ctx.emit({ type: 'log', level: 'info', message: `remote call ${call + 1}: model ${this.model} loaded in ${ev.loadSeconds ?? '?'} s` });
+      else this.report(part, ev.chunk, reported, ctx);
+    };
+    let result: RemoteResult | undefined;
+    let failure: string | undefined;
+    try {
+      result = await this.o.runner.run(command, { signal: ctx.signal, onOutput: (text) => parser.feed(text, accept) });
+      parser.end(accept);
+      // SSM hands the output over only at the end (and may not call onOutput): read it once more; ids dedupe.
+      for (const line of result.stdout.split('\n')) accept(line);
+    } catch (e) {
+      if (isCancelled(e) || ctx.signal.aborted) throw e;
+      failure = `remote command failed: ${describeError(e)}`;
+      ctx.emit({ type: 'log', level: 'error', message: `remote call ${call + 1}: ${failure}` });
+    }
+    if (reported.size === part.length) return 'ok';
+
+    // Some chunks were not reported: read the progress object, then look for their transcripts.
+    if (result && this.o.progressKey && (omitted > 0 || result.truncated)) {
+      for (const line of await this.readProgress(ctx, call)) this.report(part, line, reported, ctx);
+    }
+    const why =
+      fatal ??
+      failure ??
+      (result && result.exitCode !== 0
+        ? `the transcription script stopped (exit ${result.exitCode})${tail(result.stderr)}`
+        : result?.truncated
+          ? 'no result line (the output was cut at the SSM limit)'
+          : 'no result line from the transcription script');
+    for (let id = 0; id < part.length; id++) {
+      if (reported.has(id)) continue;
+      const job = part[id];
+      let exists = false;
+      try {
+        exists = !!(await ctx.store.head(job.transcriptKey));
+      } catch {
+        exists = false; // unknown: report it failed; a later run sees the transcript if it is there
+      }
+      reported.add(id);
+      ctx.onOutcome(exists ? { job, ok: true, seconds: 0 } : { job, ok: false, seconds: 0, error: why });
+    }
+    return failure ? 'transport-failed' : 'ok';
+  }
+
+  private report(part: ChunkJob[], line: ChunkLine, reported: Set<number>, ctx: BatchContext): void {
+    const job = part[line.id];
+    if (!job || reported.has(line.id)) return;
+    reported.add(line.id);
+    const o: ChunkOutcome = { job, ok: line.ok, seconds: line.seconds };
+    if (line.audioSeconds !== undefined) o.audioSeconds = line.audioSeconds;
+    if (line.written !== undefined) o.written = line.written;
+    if (!line.ok) o.error = line.error ?? 'failed on the instance';
+    ctx.onOutcome(o);
+  }
+
+  private async readProgress(ctx: BatchContext, call: number): Promise<ChunkLine[]> {
+    try {
+      const body = JSON.parse((await ctx.store.get(this.o.progressKey!(ctx.runId, call))).toString('utf8'));
+      const out: ChunkLine[] = [];
+      for (const r of Array.isArray(body?.results) ? body.results : []) {
+        const line = toChunkLine(r);
+        if (line) out.push(line);
+      }
+      return out;
+    } catch {
+      return [];
+    }
+  }
+}
+
+/** The job argument: "z:" + base64 of zlib-compressed JSON (presigned URLs compress ~3x). */
+export function encodeJob(payload: unknown): string {
+  return 'z:' + deflateSync(Buffer.from(JSON.stringify(payload), 'utf8'), { level: 9 }).toString('base64');
+}
+
+type ScriptEvent =
+  | { kind: 'chunk'; chunk: ChunkLine }
+  | { kind: 'start'; loadSeconds?: number }
+  | { kind: 'done'; omitted: number }
+  | { kind: 'fatal'; error: string };
+
+/** Splits streamed output into lines and reads the script's JSON lines (anything else is ignored). */
+export class LineParser {
+  private pending = '';
+
+  feed(text: string, each: (line: string) => void): void {
+    const lines = (this.pending + text).split('\n');
+    this.pending = lines.pop() ?? '';
+    for (const l of lines) each(l);
+  }
+
+  end(each: (line: string) => void): void {
+    if (this.pending) each(this.pending);
+    this.pending = '';
+  }
+
+  parse(line: string): ScriptEvent | undefined {
+    const t = line.trim();
+    if (!t.startsWith('{')) return undefined;
+    let v: any;
+    try {
+      v = JSON.parse(t);
+    } catch {
+      return undefined;
+    }
+    if (v?.event === 'fatal') return { kind: 'fatal', error: String(v.error ?? 'the script failed') };
+    if (v?.event === 'done') return { kind: 'done', omitted: Number(v.omitted) || 0 };
+    if (v?.event === 'start') return { kind: 'start', loadSeconds: typeof v.loadSeconds === 'number' ? v.loadSeconds : undefined };
+    const chunk = toChunkLine(v);
+    return chunk ? { kind: 'chunk', chunk } : undefined;
+  }
+}
+
+/** Reads a full line ({"event":"chunk","id",...}) or a compact one ({"c":id,"ok":1,"s","a","w","e"}). */
+function toChunkLine(v: any): ChunkLine | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const full = v.event === 'chunk';
+  const id = full ? v.id : v.c;
+  if (!Number.isInteger(id) || id < 0) return undefined;
+  const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+  const ok = full ? v.ok === true : v.ok === 1 || v.ok === true;
+  const line: ChunkLine = { id, ok, seconds: num(full ? v.seconds : v.s) ?? 0 };
+  const audio = num(full ? v.audioSeconds : v.a);
+  if (audio !== undefined) line.audioSeconds = audio;
+  const written = full ? v.written : ok ? v.w !== 0 : undefined;
+  if (typeof written === 'boolean') line.written = written;
+  const error = full ? v.error : v.e;
+  if (!ok) line.error = typeof error === 'string' && error ? error : 'failed on the instance';
+  return line;
+}
+
+function chunk<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+function tail(stderr: string): string {
+  const last = stderr.trim().split('\n').filter(Boolean).slice(-2).join(' | ');
+  return last ? `: ${last.slice(0, 300)}` : '';
+}

@@ -1,0 +1,496 @@
+#!/usr/bin/env python3
+"""whisper-batch: transcribe a batch of audio chunks ON the GPU instance.
+
+Shipped with the product and run by the remote-faster-whisper engine over SSM RunCommand or SSH,
+inside WhisperLive's venv (faster_whisper importable). Python 3.8+, stdlib only besides
+faster_whisper (and numpy, which faster_whisper itself depends on).
+
+Input: ONE argument, the job: base64 of JSON, or "z:" + base64 of zlib-compressed JSON:
+  {"jobs": [{"id", "audioUrl", "headerUrl"?, "nextUrl"?, "transcriptUrl", "chunk", "sessionId",
+             "ext"?}],
+   "model", "device", "compute_type", "beam_size", "batch_size", "vad_filter", "language",
+   "prefetch"?, "runId"?, "progressUrl"?}
+The instance needs no S3 rights: every URL is presigned by the caller (GET for audio, create-only
+PUT with `If-None-Match: *` for transcripts and the progress object).
+
+Output: one JSON line per chunk on stdout, as it finishes, then one "done" line. SSM keeps only the
+first 24,000 characters of stdout, so with many jobs the lines are compact ({"c": id, "ok": 1, ...})
+and once a budget is spent per-chunk lines stop (the "done" line says how many were omitted; the
+full results go to the progress object). One bad chunk never stops the batch.
+"""
+import base64
+import concurrent.futures
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import zlib
+
+EBML_ID = b"\x1a\x45\xdf\xa3"
+CLUSTER_ID = b"\x1f\x43\xb6\x75"
+TIMECODE_SCALE_ID = b"\x2a\xd7\xb1"
+SAMPLE_RATE = 16000
+# SSM cuts stdout at 24,000 characters; keep a margin for the "done" line.
+STDOUT_BUDGET = 22000
+COMPACT_ABOVE = 100  # more jobs than this: compact lines
+NEXT_RANGE_BYTES = 65536  # the leading fragment of the next chunk is one block (< 4 KB for Opus)
+HTTP_TIMEOUT = 60
+HTTP_ATTEMPTS = 3
+
+
+class ChunkError(Exception):
+    """A failure of one chunk: reported for that chunk, the batch goes on."""
+
+
+# ---------------------------------------------------------------- job
+
+def read_job(arg):
+    raw = arg.strip()
+    if raw.startswith("z:"):
+        data = zlib.decompress(base64.b64decode(raw[2:]))
+    else:
+        data = base64.b64decode(raw)
+    job = json.loads(data.decode("utf-8"))
+    if not isinstance(job.get("jobs"), list):
+        raise ValueError("job has no 'jobs' list")
+    return job
+
+
+# ---------------------------------------------------------------- output
+
+class Output:
+    """Per-chunk lines on stdout within the SSM budget; full results kept for the progress object."""
+
+    def __init__(self, total):
+        self.compact = total > COMPACT_ABOVE
+        self.used = 0
+        self.omitted = 0
+        self.results = []
+        self.lock = threading.Lock()
+
+    def _print(self, obj, force=False):
+        line = json.dumps(obj, separators=(",", ":"), ensure_ascii=True)
+        if not force and self.used + len(line) + 1 > STDOUT_BUDGET:
+            return False
+        self.used += len(line) + 1
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+        return True
+
+    def event(self, obj):
+        self._print(obj, force=True)
+
+    def chunk(self, job_id, ok, seconds, audio_seconds=None, written=None, error=None):
+        with self.lock:
+            full = {"event": "chunk", "id": job_id, "ok": ok, "seconds": round(seconds, 3)}
+            if audio_seconds is not None:
+                full["audioSeconds"] = round(audio_seconds, 3)
+            if written is not None:
+                full["written"] = written
+            if error is not None:
+                full["error"] = error[:2000]
+            self.results.append(full)
+            if self.compact:
+                line = {"c": job_id, "ok": 1 if ok else 0, "s": round(seconds, 2)}
+                if audio_seconds is not None:
+                    line["a"] = round(audio_seconds, 2)
+                if written is False:
+                    line["w"] = 0
+                if error is not None:
+                    line["e"] = error[:60]
+            else:
+                line = dict(full)
+                if error is not None:
+                    line["error"] = error[:300]
+            if not self._print(line):
+                self.omitted += 1
+
+
+# ---------------------------------------------------------------- HTTP
+
+def http_get(url, range_end=None):
+    headers = {}
+    if range_end is not None:
+        headers["Range"] = "bytes=0-%d" % range_end
+    return _http("GET", url, None, headers)[1]
+
+
+def http_put_if_absent(url, body, content_type="application/json"):
+    """True when written, False when the object already exists (412: nothing overwritten)."""
+    status, _ = _http("PUT", url, body, {"Content-Type": content_type, "If-None-Match": "*"}, ok_statuses=(412,))
+    return status != 412
+
+
+def _http(method, url, body, headers, ok_statuses=()):
+    last = None
+    for attempt in range(HTTP_ATTEMPTS):
+        req = urllib.request.Request(url, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            if e.code in ok_statuses:
+                return e.code, b""
+            detail = _s3_error(e)
+            # 5xx and throttling are worth a retry; 4xx (expired URL, denied, missing) are not.
+            if e.code < 500 and e.code not in (408, 429):
+                raise ChunkError("%s %s: HTTP %d %s" % (method, _where(url), e.code, detail))
+            last = "HTTP %d %s" % (e.code, detail)
+        except (urllib.error.URLError, OSError) as e:
+            last = str(getattr(e, "reason", e))
+        time.sleep(0.5 * (2 ** attempt))
+    raise ChunkError("%s %s failed after %d attempts: %s" % (method, _where(url), HTTP_ATTEMPTS, last))
+
+
+def _s3_error(e):
+    try:
+        text = e.read(2000).decode("utf-8", "replace")
+    except Exception:  # noqa: BLE001 - only for the message
+        return ""
+    start, end = text.find("<Code>"), text.find("</Code>")
+    return text[start + 6:end] if 0 <= start < end else ""
+
+
+def _where(url):
+    """The object's path without the signature (presigned query strings are credentials)."""
+    return url.split("?", 1)[0].rsplit("/", 1)[-1]
+
+
+# ---------------------------------------------------------------- WebM repair (FACTS.md section 1)
+
+def read_vint(buf, pos, keep_marker=False):
+    """EBML variable-length integer at pos: (length, value, unknown_size) or None if cut off."""
+    if pos >= len(buf):
+        return None
+    first = buf[pos]
+    length = 1
+    while length <= 8 and not first & (0x80 >> (length - 1)):
+        length += 1
+    if length > 8 or pos + length > len(buf):
+        return None
+    mask = 0xFF >> length
+    value = first if keep_marker else first & mask
+    all_ones = (first & mask) == mask
+    for i in range(1, length):
+        value = value * 256 + buf[pos + i]
+        all_ones = all_ones and buf[pos + i] == 0xFF
+    return length, value, (not keep_marker) and all_ones
+
+
+def read_element(buf, pos):
+    """(id_len + size_len, size or None for unknown) of the element at pos, or None if cut off."""
+    ident = read_vint(buf, pos, keep_marker=True)
+    if ident is None or ident[0] > 4:
+        return None
+    size = read_vint(buf, pos + ident[0])
+    if size is None:
+        return None
+    return ident[0] + size[0], (None if size[2] else size[1])
+
+
+def header_of(first_chunk):
+    """Chunk 1's bytes up to its first Cluster: EBML header + Segment info + Tracks."""
+    if not first_chunk.startswith(EBML_ID):
+        raise ChunkError("chunk 1 has no WebM header")
+    at = first_chunk.find(CLUSTER_ID)
+    if at < 0:
+        raise ChunkError("chunk 1 has no Cluster")
+    return first_chunk[:at]
+
+
+def first_cluster(chunk):
+    """Offset of the first Cluster of a headerless chunk. It starts with the rest of the previous
+    chunk's last block (size vint + data); parse that, and search only if the parse disagrees."""
+    v = read_vint(chunk, 0)
+    if v is not None and chunk[v[0] + v[1]:v[0] + v[1] + 4] == CLUSTER_ID:
+        return v[0] + v[1]
+    if chunk.startswith(CLUSTER_ID):
+        return 0
+    at = chunk.find(CLUSTER_ID)
+    if at < 0:
+        raise ChunkError("headerless WebM chunk without a Cluster")
+    return at
+
+
+def complete_end(body, start):
+    """Offset where the last complete element ends, walking Clusters from `start`: bytes after it
+    are the head of a block cut by the recorder (Chromium leaves a lone 0xA3 there)."""
+    pos = start
+    while pos < len(body):
+        el = read_element(body, pos)
+        if el is None:
+            return pos
+        head, size = el
+        if body[pos:pos + 4] == CLUSTER_ID:
+            pos += head  # descend: Clusters from MediaRecorder have unknown size
+            continue
+        if size is None or pos + head + size > len(body):
+            return pos
+        pos += head + size
+    return pos
+
+
+def leading_fragment(next_chunk, tail):
+    """Bytes of the next chunk that complete the element `tail` (the cut block's first bytes)."""
+    if not next_chunk or next_chunk.startswith(EBML_ID) or next_chunk.startswith(CLUSTER_ID):
+        return b""
+    joined = tail + next_chunk
+    el = read_element(joined, 0)
+    if el is None or el[1] is None:
+        return b""
+    end = el[0] + el[1]
+    if end > len(joined) or end <= len(tail):
+        return b""
+    # Trust it only if a Cluster (or the end of what we fetched) follows the completed block.
+    after = joined[end:end + 4]
+    if after and after != CLUSTER_ID[:len(after)]:
+        return b""
+    return next_chunk[:end - len(tail)]
+
+
+def timecode_seconds(header, body, cluster_at):
+    """Start time of the chunk in the recording (Cluster Timecode x TimecodeScale)."""
+    scale = 1000000
+    at = header.find(TIMECODE_SCALE_ID)
+    if at >= 0:
+        size = read_vint(header, at + 3)
+        if size is not None and 0 < size[1] <= 8:
+            scale = int.from_bytes(header[at + 3 + size[0]:at + 3 + size[0] + size[1]], "big")
+    el = read_element(body, cluster_at)
+    if el is None:
+        return None
+    pos = cluster_at + el[0]
+    if body[pos:pos + 1] != b"\xe7":
+        return None
+    size = read_vint(body, pos + 1)
+    if size is None or not 0 < size[1] <= 8:
+        return None
+    value = int.from_bytes(body[pos + 1 + size[0]:pos + 1 + size[0] + size[1]], "big")
+    return round(value * scale / 1e9, 3)
+
+
+def repair_webm(audio, header_source, next_chunk):
+    """Make one MediaRecorder chunk decodable alone: chunk 1's header + this chunk from its first
+    Cluster, the trailing cut block dropped, or completed with the next chunk's leading fragment.
+    Returns (bytes, offset_seconds)."""
+    if audio.startswith(EBML_ID):
+        header = header_of(audio)
+        body = audio
+        cluster_at = len(header)
+    else:
+        if header_source is None:
+            raise ChunkError("WebM chunk has no header and chunk 1 is missing")
+        header = header_of(header_source)
+        start = first_cluster(audio)
+        body = header + audio[start:]
+        cluster_at = len(header)
+    end = complete_end(body, cluster_at)
+    tail = body[end:]
+    body = body[:end]
+    if tail and next_chunk:
+        fragment = leading_fragment(next_chunk, tail)
+        if fragment:
+            body += tail + fragment
+    return body, timecode_seconds(header, body, cluster_at)
+
+
+# ---------------------------------------------------------------- decode
+
+def decode(data, ext, faster_whisper):
+    """16 kHz mono float32 samples and their duration. ffmpeg (argument list, never a shell) when
+    installed, else faster_whisper.decode_audio (PyAV)."""
+    fd, path = tempfile.mkstemp(prefix="wb-", suffix="." + (ext if ext.isalnum() else "bin"))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        ffmpeg = shutil.which("ffmpeg")
+        if ffmpeg:
+            proc = subprocess.run(
+                [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-i", path,
+                 "-f", "s16le", "-acodec", "pcm_s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600,
+            )
+            if proc.returncode != 0:
+                err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+                raise ChunkError("decode failed: %s" % (err[-1] if err else "ffmpeg exit %d" % proc.returncode))
+            if len(proc.stdout) < 2:
+                raise ChunkError("decode failed: no audio in the chunk")
+            return _pcm_to_float(proc.stdout), len(proc.stdout) / 2.0 / SAMPLE_RATE
+        try:
+            samples = faster_whisper.decode_audio(path, sampling_rate=SAMPLE_RATE)
+        except Exception as e:  # noqa: BLE001 - any decoder error is this chunk's failure
+            raise ChunkError("decode failed: %s" % e)
+        return samples, len(samples) / float(SAMPLE_RATE)
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def _pcm_to_float(pcm):
+    try:
+        import numpy as np  # a dependency of faster_whisper, present in its venv
+        return np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+    except ImportError:
+        import array
+        ints = array.array("h")
+        ints.frombytes(pcm[: len(pcm) // 2 * 2])
+        return array.array("f", (i / 32768.0 for i in ints))
+
+
+# ---------------------------------------------------------------- fetch (runs ahead in threads)
+
+class Fetcher:
+    """Downloads, repairs and decodes chunks; chunk 1 headers are cached per URL."""
+
+    def __init__(self, faster_whisper):
+        self.fw = faster_whisper
+        self.headers = {}
+        self.lock = threading.Lock()
+
+    def header_source(self, url):
+        with self.lock:
+            if url in self.headers:
+                return self.headers[url]
+        data = http_get(url, range_end=NEXT_RANGE_BYTES - 1)
+        if data.find(CLUSTER_ID) < 0:
+            data = http_get(url)  # header longer than the range: take the whole chunk
+        with self.lock:
+            self.headers[url] = data
+        return data
+
+    def prepare(self, job):
+        audio = http_get(job["audioUrl"])
+        ext = str(job.get("ext") or "webm").lower()
+        offset = None
+        if ext == "webm":
+            header = self.header_source(job["headerUrl"]) if job.get("headerUrl") else None
+            nxt = None
+            if job.get("nextUrl"):
+                try:
+                    nxt = http_get(job["nextUrl"], range_end=NEXT_RANGE_BYTES - 1)
+                except ChunkError:
+                    nxt = None  # only the boundary frame (60 ms) is lost
+            if not audio.startswith(EBML_ID) or header is not None or nxt is not None:
+                audio, offset = repair_webm(audio, header, nxt)
+        samples, seconds = decode(audio, ext, self.fw)
+        return samples, seconds, offset
+
+
+# ---------------------------------------------------------------- transcribe
+
+def load_pipeline(job):
+    import faster_whisper
+    model = faster_whisper.WhisperModel(job.get("model", "small.en"), device=job.get("device", "cuda"),
+                                        compute_type=job.get("compute_type", "float16"))
+    return faster_whisper, model, faster_whisper.BatchedInferencePipeline(model=model)
+
+
+def transcribe(model, pipeline, samples, seconds, job):
+    opts = dict(beam_size=int(job.get("beam_size", 5)), word_timestamps=True,
+                vad_filter=bool(job.get("vad_filter", True)), language=job.get("language") or None)
+    if not opts["vad_filter"] and seconds > 30:
+        # The batched pipeline needs VAD (or clip timestamps) to cut audio longer than one window.
+        segments, info = model.transcribe(samples, **opts)
+    else:
+        segments, info = pipeline.transcribe(samples, batch_size=int(job.get("batch_size", 8)), **opts)
+    out = []
+    for s in segments:  # a generator: decoding happens here
+        out.append({
+            "text": s.text, "start": round(float(s.start), 3), "end": round(float(s.end), 3), "is_final": True,
+            "words": [{"word": w.word, "start": round(float(w.start), 3), "end": round(float(w.end), 3),
+                       "probability": round(float(w.probability), 4)} for w in (s.words or [])],
+        })
+    return out, info
+
+
+def transcript_json(segments, info, seconds, offset, job):
+    t = {
+        "segments": segments,
+        "language": getattr(info, "language", None) or job.get("language") or "",
+        "language_probability": round(float(getattr(info, "language_probability", 0.0) or 0.0), 4),
+        "duration": round(float(getattr(info, "duration", None) or seconds), 3),
+        "batch": {"engine": "remote-faster-whisper", "model": job.get("model"),
+                  "createdAt": datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")},
+    }
+    if offset is not None:
+        t["batch"]["offsetSeconds"] = offset
+    if job.get("runId"):
+        t["batch"]["runId"] = job["runId"]
+    return json.dumps(t, ensure_ascii=False).encode("utf-8")
+
+
+def main(argv):
+    if len(argv) != 2:
+        sys.stderr.write("usage: transcribe_batch.py <base64 job>\n")
+        return 2
+    started = time.time()
+    try:
+        job = read_job(argv[1])
+    except Exception as e:  # noqa: BLE001
+        print(json.dumps({"event": "fatal", "error": "bad job argument: %s" % e}))
+        return 2
+    jobs = job["jobs"]
+    out = Output(len(jobs))
+    try:
+        fw, model, pipeline = load_pipeline(job)
+    except Exception as e:  # noqa: BLE001 - no model: every chunk fails with this reason
+        out.event({"event": "fatal", "error": ("cannot load model %s: %s" % (job.get("model"), e))[:500]})
+        return 3
+    out.event({"event": "start", "jobs": len(jobs), "model": job.get("model"), "loadSeconds": round(time.time() - started, 2)})
+
+    fetcher = Fetcher(fw)
+    ahead = max(1, int(job.get("prefetch", 2)))
+    ok = failed = skipped = 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=ahead) as pool:
+        futures = {}
+
+        def submit(i):
+            if i < len(jobs) and i not in futures:
+                futures[i] = pool.submit(fetcher.prepare, jobs[i])
+
+        for i in range(ahead):
+            submit(i)
+        for i, j in enumerate(jobs):
+            t0 = time.time()
+            submit(i + ahead)  # keep downloads and decoding ahead of the GPU
+            try:
+                samples, seconds, offset = futures.pop(i).result()
+                segments, info = transcribe(model, pipeline, samples, seconds, job)
+                written = http_put_if_absent(j["transcriptUrl"], transcript_json(segments, info, seconds, offset, job))
+                ok += 1
+                skipped += 0 if written else 1
+                out.chunk(j.get("id"), True, time.time() - t0, seconds, written=written)
+            except ChunkError as e:
+                failed += 1
+                out.chunk(j.get("id"), False, time.time() - t0, error=str(e))
+            except Exception as e:  # noqa: BLE001 - one bad chunk never stops the batch
+                failed += 1
+                out.chunk(j.get("id"), False, time.time() - t0, error="%s: %s" % (type(e).__name__, e))
+
+    progress_written = None
+    if job.get("progressUrl"):
+        try:
+            body = json.dumps({"results": out.results, "ok": ok, "failed": failed}).encode("utf-8")
+            progress_written = http_put_if_absent(job["progressUrl"], body)
+        except Exception as e:  # noqa: BLE001 - the lines on stdout still stand
+            sys.stderr.write("progress object not written: %s\n" % e)
+            progress_written = False
+    done = {"event": "done", "ok": ok, "failed": failed, "skipped": skipped, "omitted": out.omitted,
+            "seconds": round(time.time() - started, 2)}
+    if progress_written is not None:
+        done["progress"] = progress_written
+    out.event(done)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
