@@ -148,7 +148,7 @@ export function resolveSettings(...sources: RawSettings[]): Settings {
   for (const src of sources) {
     for (const [k, v] of Object.entries(flattenInput(src))) {
       if (v === undefined) continue;
-      if (!(k in SETTINGS_SCHEMA)) {
+      if (!isSettingName(k)) {
         problems.push(`unknown setting "${k}"${suggest(k)}`);
         continue;
       }
@@ -179,11 +179,14 @@ function coerce(name: SettingName, v: unknown): { value: unknown } | string {
   const leaf = SETTINGS_SCHEMA[name] as Leaf;
   const show = JSON.stringify(v);
   switch (leaf.type) {
-    case 'boolean':
+    case 'boolean': {
       if (typeof v === 'boolean') return { value: v };
-      if (v === 'true' || v === '1' || v === 'yes') return { value: true };
-      if (v === 'false' || v === '0' || v === 'no') return { value: false };
+      // Env values arrive as text, often TRUE/False.
+      const t = typeof v === 'string' ? v.trim().toLowerCase() : v;
+      if (t === 'true' || t === '1' || t === 'yes') return { value: true };
+      if (t === 'false' || t === '0' || t === 'no') return { value: false };
       return `${name} = ${show}: must be true or false`;
+    }
     case 'number': {
       const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
       if (!Number.isFinite(n)) return `${name} = ${show}: must be a number from ${leaf.min} to ${leaf.max}`;
@@ -218,13 +221,19 @@ function crossCheck(s: Settings): string[] {
 
 /** Accepts both nested objects ({host:{kind}}) and dotted names ({'host.kind'}). */
 function flattenInput(src: RawSettings, prefix = ''): RawSettings {
-  const out: RawSettings = {};
+  // No prototype: a "__proto__" or "constructor" key from a config file is just an unknown name.
+  const out: RawSettings = Object.create(null);
   for (const [k, v] of Object.entries(src)) {
     const name = prefix + k;
-    if (v && typeof v === 'object' && !Array.isArray(v) && !(name in SETTINGS_SCHEMA)) Object.assign(out, flattenInput(v as RawSettings, name + '.'));
+    if (v && typeof v === 'object' && !Array.isArray(v) && !isSettingName(name)) Object.assign(out, flattenInput(v as RawSettings, name + '.'));
     else out[name] = v;
   }
   return out;
+}
+
+/** Own names only: "constructor" or "toString" are not settings. */
+function isSettingName(k: string): k is SettingName {
+  return Object.prototype.hasOwnProperty.call(SETTINGS_SCHEMA, k);
 }
 
 function unflatten(flat: RawSettings): any {
@@ -238,10 +247,41 @@ function unflatten(flat: RawSettings): any {
   return out;
 }
 
+/** The setting the user most likely meant: same name in another case or group, a prefix of it, or a near typo. */
 function suggest(k: string): string {
-  const last = k.split('.').pop()!.toLowerCase();
-  const near = Object.keys(SETTINGS_SCHEMA).find((n) => n.toLowerCase().endsWith(last));
-  return near ? ` (did you mean "${near}"?)` : '';
+  const names = Object.keys(SETTINGS_SCHEMA);
+  const members = names.filter((n) => n.startsWith(k + '.'));
+  if (members.length) return ` ("${k}" is a group: set ${members.slice(0, 3).map((n) => `"${n}"`).join(', ')}${members.length > 3 ? ' ...' : ''})`;
+  const norm = (s: string) => s.toLowerCase().replace(/[_\s-]/g, '');
+  const group = k.includes('.') ? k.slice(0, k.lastIndexOf('.')) : '';
+  const full = norm(k);
+  const last = norm(k.slice(k.lastIndexOf('.') + 1));
+  let best = '';
+  let bestScore = Infinity;
+  for (const n of names) {
+    const nFull = norm(n);
+    const nLast = norm(n.slice(n.lastIndexOf('.') + 1));
+    let score: number;
+    if (nFull === full || nLast === last) score = 0;
+    else if (last.length >= 4 && (nLast.startsWith(last) || nLast.endsWith(last))) score = 1;
+    else {
+      const d = Math.min(editDistance(full, nFull), editDistance(last, nLast));
+      score = d <= Math.max(2, Math.floor(last.length / 4)) ? 1 + d : Infinity;
+    }
+    if (score !== Infinity && group && n.startsWith(group + '.')) score -= 0.5; // same group wins a tie
+    if (score < bestScore) [best, bestScore] = [n, score];
+  }
+  return best ? ` (did you mean "${best}"?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 /** Schema entries for docs and for the extension's package.json `contributes.configuration`. */
