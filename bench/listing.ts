@@ -68,6 +68,13 @@ async function rawList(c: S3Client, bucket: string, prefix: string, onKey?: (key
 }
 
 export async function runListingTask(task: ListingTask): Promise<ListingResult> {
+  // Each strategy first makes one small request untimed: loading the SDK, resolving credentials and
+  // opening the connection are the same for all and not what is compared.
+  const settings = task.kind === 'scan' ? benchSettings(`s3://${task.target.bucket}`, task.concurrency, task.target.endpoint) : undefined;
+  const store = task.kind === 'scan' ? openStore(settings!, { credentials: { accessKeyId: task.target.accessKeyId, secretAccessKey: task.target.secretAccessKey } }) : undefined;
+  const c = task.kind === 'raw' || task.kind === 'seed' ? client(task.target) : undefined;
+  if (store) await store.head('bench-warm-up');
+  if (c && 'target' in task) await c.send(new ListObjectsV2Command({ Bucket: task.target.bucket, MaxKeys: 1 }));
   const t0 = performance.now();
   const done = (r: Omit<ListingResult, 'seconds' | 'peakRssMB' | 'kind'>): ListingResult => ({
     kind: task.kind,
@@ -77,13 +84,11 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
   });
   switch (task.kind) {
     case 'raw': {
-      const r = await rawList(client(task.target), task.target.bucket, 'users/');
+      const r = await rawList(c!, task.target.bucket, 'users/');
       return done({ ...r, sessions: 0 });
     }
     case 'scan': {
-      const settings = benchSettings(`s3://${task.target.bucket}`, task.concurrency, task.target.endpoint);
-      const store = openStore(settings, { credentials: { accessKeyId: task.target.accessKeyId, secretAccessKey: task.target.secretAccessKey } });
-      const doc = await scan({ store, settings, clock: systemClock });
+      const doc = await scan({ store: store!, settings: settings!, clock: systemClock });
       return done({ keys: doc.stats.keys, requests: doc.stats.requests, sessions: doc.totalSessions, pendingSessions: doc.sessionsWithMissingChunks, missingChunks: doc.totalMissingChunks });
     }
     case 'seed': {
@@ -91,9 +96,8 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
       // grep | sed | sort -u`), then one listing per session, one after the other. Generous to the
       // seed: it listed audio and transcripts separately (two per session) and paid an `aws` CLI
       // process start (~0.5 s) per call, neither of which is counted here.
-      const c = client(task.target);
       const sessions = new Set<string>();
-      const first = await rawList(c, task.target.bucket, 'users/', (k) => {
+      const first = await rawList(c!, task.target.bucket, 'users/', (k) => {
         const m = /^(users\/[^/]+\/audio\/sessions\/[^/]+\/)/.exec(k);
         if (m) sessions.add(m[1]);
       });
@@ -102,7 +106,7 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
       let measured = 0;
       for (const p of [...sessions].sort()) {
         if (task.maxSessions !== undefined && measured >= task.maxSessions) break;
-        const r = await rawList(c, task.target.bucket, p);
+        const r = await rawList(c!, task.target.bucket, p);
         requests += r.requests;
         keys += r.keys;
         measured++;
@@ -110,9 +114,7 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
       return done({ keys, requests, sessions: sessions.size, sessionsMeasured: measured });
     }
     case 'scan-synthetic': {
-      const settings = benchSettings('', 1, '');
-      const store = new GeneratedStore(task.spec);
-      const doc = await scan({ store, settings, clock: systemClock });
+      const doc = await scan({ store: new GeneratedStore(task.spec), settings: benchSettings('', 1, ''), clock: systemClock });
       return done({ keys: doc.stats.keys, requests: doc.stats.requests, sessions: doc.totalSessions, pendingSessions: doc.sessionsWithMissingChunks, missingChunks: doc.totalMissingChunks });
     }
   }
