@@ -13,8 +13,9 @@ export class ReportsTree extends Disposable implements vscode.TreeDataProvider<R
     return this.reports;
   }
 
+  /** Newest first by run time (report names of runs in the same minute do not sort by time). */
   set(reports: ReportSummary[]): void {
-    this.reports = reports;
+    this.reports = [...reports].sort((a, b) => (a.timestamp < b.timestamp ? 1 : a.timestamp > b.timestamp ? -1 : 0));
     this.changed.fire(undefined);
   }
 

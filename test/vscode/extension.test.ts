@@ -1,0 +1,186 @@
+/**
+ * The extension inside a real VS Code (code-server's Node extension host, or Electron with
+ * @vscode/test-electron). Real parts throughout: the bundled dist/extension.js, a folder bucket,
+ * the real CLI (dist/cli.js) started detached, pocketsphinx on real Chromium chunks, and moto for
+ * EC2. The only stand-in is moto itself (no GPU here: its instance is "running" at once).
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { WhisperBatchApi } from '../../src/extension/activate';
+import type { PendingNode, SessionNode, UserNode } from '../../src/extension/pendingModel';
+import type { TrackedRun } from '../../src/extension/runProcess';
+import { releaseMoto, startMoto } from '../support/moto';
+import { HOSTILE_SESSION, OLD_SESSION, makeFixtureBucket, type FixtureBucket } from './fixtureBucket';
+import { EXT_ID, activateExtension, setSetting, until } from './helpers';
+
+const awsSdkInRequireCache = () => Object.keys(require.cache).some((k) => k.endsWith(`${path.sep}dist${path.sep}aws-sdk.js`));
+
+describe('Whisper Batch in VS Code', function () {
+  let api: WhisperBatchApi;
+  let bucket: FixtureBucket;
+
+  before(async function () {
+    api = await activateExtension();
+    bucket = await makeFixtureBucket();
+  });
+
+  it('activates without loading the AWS SDK, quickly, with every command registered', async function () {
+    assert.equal(api.awsSdkRequested(), false, 'no SDK client requested');
+    assert.equal(awsSdkInRequireCache(), false, 'dist/aws-sdk.js not in require.cache');
+    console.log(`      activation: ${api.activationMs.toFixed(1)} ms`);
+    const pkg = vscode.extensions.getExtension(EXT_ID)!.packageJSON;
+    const all = await vscode.commands.getCommands(true);
+    for (const c of pkg.contributes.commands) assert.ok(all.includes(c.command), `${c.command} registered`);
+  });
+
+  it('shows the set-up state while no store is configured', async function () {
+    assert.equal(api.app.configured, false);
+    assert.equal(api.app.status.presentation.state, 'not-configured');
+    assert.deepEqual(api.pendingTree.getChildren(), []);
+  });
+
+  it('names a wrong setting in its message and keeps working', async function () {
+    await setSetting('scan.gracePeriodMinutes', -5);
+    await until(() => api.app.problems.length > 0, 'the settings problem');
+    assert.match(api.app.problems[0], /^whisperBatch\.scan\.gracePeriodMinutes = -5: must be from 0 to 1440/);
+    await setSetting('scan.gracePeriodMinutes', undefined);
+    await until(() => api.app.problems.length === 0, 'the problem to clear');
+  });
+
+  it('the Pending view shows the sessions of the bucket: user > session > missing chunk, oldest first, badge = missing chunks', async function () {
+    await setSetting('store', bucket.dir);
+    await vscode.commands.executeCommand('whisperBatch.pending.focus');
+    await until(() => api.app.model.totals?.missingChunks === bucket.missing, 'the first scan');
+    const users = api.pendingTree.getChildren() as UserNode[];
+    assert.deepEqual(users.map((u) => api.pendingTree.getTreeItem(u).label), ['alice', 'bob']);
+    const bobSessions = api.pendingTree.getChildren(users[1]) as SessionNode[];
+    const items = bobSessions.map((s) => api.pendingTree.getTreeItem(s));
+    assert.deepEqual(items.map((i) => i.label), [HOSTILE_SESSION, 'session_live'], 'hostile id shown as plain text, live session listed');
+    assert.deepEqual(items.map((i) => i.contextValue), ['session:pending', 'session:deferred:recording']);
+    assert.match(String(items[1].description), /live \(recording\)/);
+    const aliceSessions = api.pendingTree.getChildren(users[0]) as SessionNode[];
+    assert.deepEqual(aliceSessions.map((s) => s.sessionId), [OLD_SESSION], 'transcribed sessions are not listed');
+    const chunks = api.pendingTree.getChildren(aliceSessions[0]) as PendingNode[];
+    assert.deepEqual(chunks.map((c) => api.pendingTree.getTreeItem(c).label), ['chunk 001', 'chunk 002', 'chunk 003']);
+    assert.match(String(api.pendingTree.getTreeItem(aliceSessions[0]).description), /^3\/3 missing · \d+ KB · 2 d$/);
+    assert.equal(api.pendingView.badge?.value, bucket.missing);
+    assert.equal(await vscode.commands.executeCommand('whisperBatch.copyKey', chunks[0]), `users/alice/audio/sessions/${OLD_SESSION}/chunk-001.webm`);
+    assert.equal(await vscode.env.clipboard.readText(), `users/alice/audio/sessions/${OLD_SESSION}/chunk-001.webm`);
+  });
+
+  it('the status bar shows the local host and the pending count', async function () {
+    const p = api.app.status.presentation;
+    assert.equal(p.state, 'local');
+    assert.match(p.text, /Local idle/);
+    assert.match(p.tooltip, new RegExp(`Pending: ${bucket.missing} chunk\\(s\\) in 2 session\\(s\\)`));
+    assert.match(p.tooltip, /Scheduled runs: off/);
+  });
+
+  it('Scan Now finds a new chunk; a folder store never needs the AWS SDK', async function () {
+    const { FolderStore } = await import('../../src/core/store/folderStore');
+    const key = `users/alice/audio/sessions/${OLD_SESSION}/chunk-004.webm`;
+    await new FolderStore(bucket.dir).put(key, fs.readFileSync(path.resolve(__dirname, '../../../test/fixtures/chromium-recording/chunk-004.webm')));
+    const old = (Date.now() - 2 * 86_400_000) / 1000;
+    fs.utimesSync(path.join(bucket.dir, ...key.split('/')), old, old);
+    const doc: any = await vscode.commands.executeCommand('whisperBatch.scan');
+    assert.equal(doc.totalMissingChunks, bucket.missing + 1);
+    assert.equal(api.pendingView.badge?.value, bucket.missing + 1);
+    assert.equal(api.awsSdkRequested(), false);
+  });
+
+  it('Transcribe This Session Now runs the real CLI detached on one session; the tree and status bar follow it', async function () {
+    const users = api.pendingTree.getChildren() as UserNode[];
+    const hostile = (api.pendingTree.getChildren(users[1]) as SessionNode[])[0];
+    assert.equal(hostile.sessionId, HOSTILE_SESSION);
+    const texts: string[] = [];
+    const sub = api.app.tracker.onEvent(() => texts.push(api.app.status.presentation.text));
+    const run = (await vscode.commands.executeCommand('whisperBatch.transcribeSession', hostile, { wait: true })) as TrackedRun;
+    sub.dispose();
+    assert.ok(run, 'the command returned the run');
+    assert.equal(run.status, 'success', `run status (log: ${run.state.eventsFile})`);
+    assert.equal(run.done, 1);
+    assert.ok(texts.some((t) => /Local 1\/1/.test(t)), `status bar showed progress: ${texts.join(' | ')}`);
+    await until(() => api.app.model.totals?.missingChunks === bucket.missing, 'the rescan after the run');
+    const bob = (api.pendingTree.getChildren() as UserNode[]).find((u) => u.userId === 'bob')!;
+    assert.deepEqual((api.pendingTree.getChildren(bob) as SessionNode[]).map((s) => s.sessionId), ['session_live']);
+    const written = fs.readFileSync(path.join(bucket.dir, 'users', 'bob', 'audio', 'sessions', HOSTILE_SESSION, 'layers', 'layer-0-raw-transcription', 'chunk-002.json'), 'utf8');
+    assert.ok(JSON.parse(written).segments.length > 0, 'a real transcript was written');
+  });
+
+  it('Run Batch Now transcribes everything pending, writes a report, and the views show it', async function () {
+    const run = (await vscode.commands.executeCommand('whisperBatch.runBatch', { yes: true, wait: true })) as TrackedRun;
+    assert.ok(run);
+    assert.equal(run.status, 'success');
+    assert.equal(run.done, 4);
+    await until(() => api.app.model.totals?.missingChunks === 0, 'no missing chunk left');
+    assert.equal(api.pendingView.badge, undefined);
+    await until(() => api.app.reports.items.length === 2, 'two reports in the Reports view');
+    const item = api.app.reports.getTreeItem(api.app.reports.items[0]);
+    assert.match(String(item.description), /^success · 4 chunk\(s\)/);
+    assert.equal(item.command?.command, 'whisperBatch.openReports');
+    assert.equal(api.app.status.presentation.state, 'local');
+    assert.equal(api.app.liveRuns.length, 0);
+  });
+
+  it('cancelling a run from the status bar ends it (the CLI gets SIGTERM) and keeps finished transcripts', async function () {
+    // Make work again: a new session of 3 chunks.
+    const { FolderStore } = await import('../../src/core/store/folderStore');
+    const store = new FolderStore(bucket.dir);
+    const old = (Date.now() - 86_400_000) / 1000;
+    for (const n of [1, 2, 3, 4, 5, 6]) {
+      const key = `users/carol/audio/sessions/s1/chunk-00${n}.webm`;
+      await store.put(key, fs.readFileSync(path.resolve(__dirname, `../../../test/fixtures/chromium-recording/chunk-00${n}.webm`)));
+      fs.utimesSync(path.join(bucket.dir, ...key.split('/')), old, old);
+    }
+    await setSetting('run.concurrency', 1);
+    const started = (await vscode.commands.executeCommand('whisperBatch.runBatch', { yes: true })) as TrackedRun;
+    assert.ok(started && !started.ended);
+    await until(() => api.app.liveRuns[0]?.done >= 1, 'a first chunk done', 60_000);
+    await vscode.commands.executeCommand('whisperBatch.cancelRun');
+    const ended = await api.app.whenEnded(started);
+    assert.ok(ended.status === 'partial' || ended.status === 'success', `status ${ended.status}`);
+    await until(() => (api.app.model.lastScanAt ?? 0) >= ended.endedAt! && api.app.liveRuns.length === 0, 'the rescan after the cancelled run');
+    const left = api.app.model.totals!.missingChunks;
+    assert.ok(left < 6, `finished transcripts kept (${left} left)`);
+    await setSetting('run.concurrency', undefined);
+  });
+
+  it('the GPU status comes from EC2 (moto) and only then loads the AWS SDK', async function () {
+    const moto = await startMoto();
+    try {
+      process.env.AWS_ACCESS_KEY_ID = 'test';
+      process.env.AWS_SECRET_ACCESS_KEY = 'test';
+      const { EC2Client, RunInstancesCommand } = require('@aws-sdk/client-ec2');
+      const ec2 = new EC2Client({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      const out = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, InstanceType: 'g4dn.xlarge' }));
+      const id = out.Instances[0].InstanceId as string;
+      await setSetting('aws.endpoint', moto.endpoint);
+      await setSetting('host.instanceId', id);
+      await setSetting('host.kind', 'ec2');
+      await vscode.commands.executeCommand('whisperBatch.refresh');
+      await until(() => api.app.status.presentation.state === 'idle', `GPU idle (state ${api.app.status.presentation.state}: ${api.app.status.currentFacts.hostError ?? ''})`);
+      assert.match(api.app.status.presentation.text, /GPU idle/);
+      assert.equal(api.awsSdkRequested(), true);
+      assert.equal(awsSdkInRequireCache(), true, 'dist/aws-sdk.js loaded on first use');
+      // A GPU forgotten for longer than the setting turns the item to the warning colour.
+      api.app.status.update({ hostSince: Date.now() - 60 * 60_000, lastRunEnd: Date.now() - 50 * 60_000, now: Date.now() });
+      assert.equal(api.app.status.presentation.background, 'statusBarItem.warningBackground');
+      assert.ok(api.app.status.presentation.actions.includes('stopGpu'));
+    } finally {
+      await setSetting('host.kind', undefined);
+      await setSetting('host.instanceId', undefined);
+      await setSetting('aws.endpoint', undefined);
+      await releaseMoto();
+    }
+  });
+
+  it('the schedule toggle turns the timed runner on with a next run time in the tooltip', async function () {
+    assert.equal(await vscode.commands.executeCommand('whisperBatch.toggleSchedule'), true);
+    await until(() => api.app.runner.nextRunAt, 'a next run time');
+    assert.match(api.app.status.presentation.tooltip, /Next scheduled run: /);
+    assert.equal(await vscode.commands.executeCommand('whisperBatch.toggleSchedule'), false);
+    await until(() => api.app.runner.nextRunAt === undefined, 'the schedule off');
+  });
+});

@@ -1,0 +1,34 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { WhisperBatchApi } from '../../src/extension/activate';
+
+export const EXT_ID = 'whisper-batch.whisper-batch';
+
+export async function activateExtension(): Promise<WhisperBatchApi> {
+  const ext = vscode.extensions.getExtension<WhisperBatchApi>(EXT_ID);
+  assert.ok(ext, `${EXT_ID} is installed`);
+  return ext.activate();
+}
+
+export async function until<T>(get: () => T | undefined | false, what: string, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = get();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function setSetting(name: string, value: unknown): Promise<void> {
+  await vscode.workspace.getConfiguration('whisperBatch').update(name, value, vscode.ConfigurationTarget.Global);
+}
+
+/** Asks the harness for a screenshot at `file` and waits for it (no-op outside code-server). */
+export async function screenshot(file: string): Promise<boolean> {
+  const fs = await import('node:fs');
+  fs.rmSync(file, { force: true });
+  console.log(`[vscode-host] screenshot ${file}`);
+  for (let i = 0; i < 100 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+  return fs.existsSync(file);
+}

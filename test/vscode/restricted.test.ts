@@ -1,0 +1,39 @@
+/**
+ * Restricted mode: the harness opens a workspace that is NOT trusted (--untrusted) and whose
+ * .vscode/settings.json points the store at another folder. The extension must ignore that
+ * machine-scoped setting and start no run.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { makeFixtureBucket } from './fixtureBucket';
+import { activateExtension, setSetting, until } from './helpers';
+
+describe('Whisper Batch in an untrusted workspace', function () {
+  it('runs in restricted mode', async function () {
+    assert.equal(vscode.workspace.isTrusted, false);
+  });
+
+  it('ignores the store the workspace sets, and shows the user-level one', async function () {
+    const api = await activateExtension();
+    const i = vscode.workspace.getConfiguration('whisperBatch').inspect<string>('store');
+    assert.ok(i?.workspaceValue, 'the workspace does set whisperBatch.store');
+    assert.notEqual(api.app.settings.store, i!.workspaceValue);
+    assert.equal(api.app.configured, false);
+    const bucket = await makeFixtureBucket();
+    await setSetting('store', bucket.dir);
+    await until(() => api.app.model.totals?.missingChunks === bucket.missing, 'the scan of the user-level store');
+    assert.equal(api.app.settings.store, bucket.dir);
+  });
+
+  it('starts no run, not by command, not on schedule', async function () {
+    const api = await activateExtension();
+    const result = await vscode.commands.executeCommand('whisperBatch.runBatch', { yes: true });
+    assert.equal(result, undefined);
+    assert.equal(api.app.liveRuns.length, 0);
+    await assert.rejects(api.app.startRun('manual'), /untrusted workspace/);
+    await setSetting('schedule.enabled', true);
+    await until(() => api.app.settings.schedule.enabled, 'the setting');
+    assert.equal(api.app.runner.nextRunAt, undefined, 'no scheduled run in restricted mode');
+    assert.match(String(api.pendingView.message), /Restricted mode/);
+  });
+});
