@@ -36,8 +36,9 @@ export function fakeClock(start = T0): TestClock {
       const until = fake.now + max;
       while (!settled) {
         if (fake.now > until) throw new Error(`still pending after ${max / 1000} s of fake time`);
-        // Real I/O (fs, sockets) completes in the real event loop: give it a turn each step.
-        await new Promise((r) => setImmediate(r));
+        // Real I/O (fs, sockets) completes in the real event loop: give it a real millisecond each
+        // step, so fake time does not race ahead of a file write (a lease would expire mid-write).
+        await new Promise((r) => setTimeout(r, 1));
         if (settled) break;
         await fake.tickAsync(step);
       }

@@ -313,6 +313,7 @@ export class Ec2Host implements GpuHost {
     this.log('info', `Stopping GPU ${id}: ${reason}`);
     let accepted = false;
     let lastErr: unknown;
+    let pendingWaits = 0;
     const n = this.tune.stopAttempts;
     for (let attempt = 1; attempt <= n && !accepted; attempt++) {
       try {
@@ -334,7 +335,13 @@ export class Ec2Host implements GpuHost {
             accepted = true;
             break;
           }
-          // pending: EC2 cannot stop it until it runs.
+          if (now?.state === 'pending' && pendingWaits++ < 2) {
+            // EC2 cannot stop a pending instance: wait until it runs, then stop (this try does not count).
+            this.log('info', `GPU ${id} is still booting: waiting until it runs to stop it`);
+            await this.d.ec2.waitForState(id, 'running', { timeoutSeconds: this.tune.stopWaitSeconds, pollSeconds: this.d.settings.host.pollSeconds }).catch(() => undefined);
+            attempt--;
+            continue;
+          }
         }
         if (attempt < n) {
           const delay = Math.min(this.tune.stopMaxDelaySeconds, this.tune.stopBaseDelaySeconds * 2 ** (attempt - 1));
