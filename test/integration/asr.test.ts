@@ -24,7 +24,7 @@ function job(n: number): ChunkJob {
 }
 
 describe('speech recognition: pocketsphinx on real Chromium chunks, each decoded alone @integration', function () {
-  this.timeout(180_000);
+  this.timeout(400_000);
   const engine = new CommandEngine({ command: 'pocketsphinx' });
   const results: Transcript[] = [];
 
