@@ -1,0 +1,234 @@
+/**
+ * The remote-faster-whisper engine end to end, except the transport: LocalShellRunner runs the exact
+ * command line SSM would run (quoted venv python, base64 script, base64 job) with this machine's sh
+ * and python3, the real script reads and writes a moto bucket through presigned URLs and decodes
+ * real Chromium chunks with ffmpeg. No SSM agent or GPU can run here, and faster_whisper is the
+ * stand-in of test/fixtures/fake_faster_whisper. @integration (needs moto, python3, ffmpeg)
+ */
+import * as assert from 'node:assert';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { BatchContext, ChunkJob, ChunkOutcome } from '../../../../src/core/engine/engine';
+import { LineParser, RemoteFasterWhisperEngine, type RemoteFasterWhisperOptions } from '../../../../src/core/engine/remoteFasterWhisper';
+import { WbError } from '../../../../src/core/errors';
+import type { BatchEventInput } from '../../../../src/core/events';
+import { BucketLayout } from '../../../../src/core/layout';
+import type { RemoteCommand, RemoteResult, RemoteRunner } from '../../../../src/core/remote/remoteRunner';
+import { defaultSettings, type Settings } from '../../../../src/core/settings';
+import { FolderStore } from '../../../../src/core/store/folderStore';
+import type { ObjectStore } from '../../../../src/core/store/objectStore';
+import { LocalShellRunner, makeLocalVenv } from '../../../support/localShellRunner';
+import { createMotoBucket, type MotoBucket } from '../../../support/motoBucket';
+import { releaseMoto, startMoto } from '../../../support/moto';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..');
+const FAKE_FW = path.join(ROOT, 'test', 'fixtures', 'fake_faster_whisper');
+const CHUNKS = path.join(ROOT, 'test', 'fixtures', 'chunks', 'chromium156');
+const HOSTILE = `sess $(touch /tmp/wb-engine-pwned) 'q' <i> ü`;
+
+describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; transport and faster_whisper faked) @integration', function () {
+  this.timeout(180_000);
+  let b: MotoBucket;
+  let store: ObjectStore;
+  let venv: ReturnType<typeof makeLocalVenv>;
+  let settings: Settings;
+  const layout = new BucketLayout(defaultSettings().layout);
+
+  before(async function () {
+    b = await createMotoBucket(await startMoto(), 'wb-remote-engine');
+    store = b.store();
+    venv = makeLocalVenv();
+    settings = defaultSettings();
+    settings.host.venvPath = venv.venvPath;
+    settings.engine.device = 'cpu';
+    settings.engine.computeType = 'int8';
+  });
+
+  after(async function () {
+    await b?.dispose();
+    await releaseMoto();
+    venv?.dispose();
+  });
+
+  /** Uploads chunks 1..n of a session (real Chromium chunks, cycled) and returns their jobs. */
+  async function session(sessionId: string, n = 3): Promise<ChunkJob[]> {
+    const ref = { userId: 'u', sessionId };
+    for (let i = 1; i <= n; i++) await store.put(layout.audioKey(ref, i), readFileSync(path.join(CHUNKS, `chunk-00${((i - 1) % 3) + 1}.webm`)));
+    return Array.from({ length: n }, (_, k) => {
+      const chunk = k + 1;
+      return {
+        userId: ref.userId,
+        sessionId,
+        chunk,
+        audioKey: layout.audioKey(ref, chunk),
+        transcriptKey: layout.transcriptKey(ref, chunk),
+        size: 1,
+        firstChunkKey: layout.audioKey(ref, 1),
+        nextChunkKey: chunk < n ? layout.audioKey(ref, chunk + 1) : undefined,
+      };
+    });
+  }
+
+  function context(over: Partial<BatchContext> = {}): BatchContext & { outcomes: ChunkOutcome[]; events: BatchEventInput[] } {
+    const outcomes: ChunkOutcome[] = [];
+    const events: BatchEventInput[] = [];
+    return {
+      store,
+      layout,
+      signal: new AbortController().signal,
+      concurrency: 2,
+      runId: 'run-test',
+      emit: (e) => events.push(e),
+      onOutcome: (o) => outcomes.push(o),
+      outcomes,
+      events,
+      ...over,
+    };
+  }
+
+  function engine(runner: RemoteRunner, over: Partial<RemoteFasterWhisperOptions> = {}) {
+    return new RemoteFasterWhisperEngine({ runner, settings, ...over });
+  }
+
+  const shell = (mode: 'ssm' | 'ssh', env: NodeJS.ProcessEnv = {}) => new LocalShellRunner({ mode, env: { PYTHONPATH: FAKE_FW, ...env } });
+
+  it('transcribes a session through presigned URLs in calls of maxJobsPerCall, with the venv python and one base64 argument', async function () {
+    const jobs = await session(HOSTILE);
+    const runner = shell('ssm');
+    const ctx = context();
+    await engine(runner, { maxJobsPerCall: 2 }).transcribeAll(jobs, ctx);
+
+    assert.deepStrictEqual(
+      ctx.outcomes.map((o) => [o.job.chunk, o.ok, o.written, o.audioSeconds]),
+      [[1, true, true, 5.04], [2, true, true, 5.04], [3, true, true, 4.98]],
+    );
+    assert.strictEqual(runner.commands.length, 2);
+    for (const c of runner.commands) {
+      assert.strictEqual(c.interpreter, 'python3');
+      assert.strictEqual(c.interpreterPath, `${venv.venvPath}/bin/python3`);
+      assert.strictEqual(c.args.length, 1);
+      assert.match(c.args[0], /^z:[A-Za-z0-9+/=]+$/);
+    }
+    for (const line of runner.lines) assert.ok(!line.includes('touch') && !line.includes('sess '), 'no session id in the command text');
+    const t = JSON.parse((await store.get(jobs[1].transcriptKey)).toString('utf8'));
+    assert.strictEqual(t.duration, 5.04);
+    assert.strictEqual(t.batch.runId, 'run-test');
+    assert.strictEqual(t.batch.model, 'small.en');
+    const loads = ctx.events.filter((e) => e.type === 'log' && /model small\.en loaded/.test(e.message));
+    assert.strictEqual(loads.length, 2, 'model loaded once per call');
+  });
+
+  it('streams lines over SSH and reports each chunk exactly once', async function () {
+    const jobs = await session('streamed', 2);
+    const seen: string[] = [];
+    const runner = shell('ssh');
+    const run = runner.run.bind(runner);
+    runner.run = (cmd, opts) => run(cmd, { ...opts, onOutput: (s) => (seen.push(s), opts?.onOutput?.(s)) });
+    const ctx = context();
+    await engine(runner).transcribeAll(jobs, ctx);
+    assert.ok(seen.join('').includes('"event":"chunk"'), 'output arrived through onOutput');
+    assert.deepStrictEqual(ctx.outcomes.map((o) => [o.job.chunk, o.ok]), [[1, true], [2, true]]);
+  });
+
+  it('marks the rest failed with the reason when the script is killed, and counts a transcript already there as done', async function () {
+    const jobs = await session('killed', 3);
+    await store.put(jobs[2].transcriptKey, '{"segments":[],"language":"en","language_probability":1,"duration":5}');
+    const ctx = context();
+    await engine(shell('ssm', { FAKE_FW_EXIT_AFTER: '1' })).transcribeAll(jobs, ctx);
+    assert.deepStrictEqual(
+      ctx.outcomes.map((o) => [o.job.chunk, o.ok, o.error]),
+      [[1, true, undefined], [2, false, 'the transcription script stopped (exit 137)'], [3, true, undefined]],
+    );
+  });
+
+  it('fails every chunk with the model error when faster-whisper cannot load', async function () {
+    const jobs = await session('noload', 2);
+    const ctx = context();
+    await engine(shell('ssm', { FAKE_FW_FAIL_LOAD: '1' })).transcribeAll(jobs, ctx);
+    assert.deepStrictEqual(ctx.outcomes.map((o) => o.ok), [false, false]);
+    for (const o of ctx.outcomes) assert.match(o.error!, /^cannot load model small\.en: CUDA failed/);
+  });
+
+  it('reads the progress object when SSM cut the output', async function () {
+    const jobs = await session('cut', 3);
+    const runner = shell('ssm');
+    const run = runner.run.bind(runner);
+    // As if the output had hit SSM's limit after the first chunk line.
+    runner.run = async (cmd, opts): Promise<RemoteResult> => {
+      const r = await run(cmd, opts);
+      const lines = r.stdout.split('\n');
+      return { ...r, stdout: lines.slice(0, 2).join('\n') + '\n---Output truncated---', truncated: true };
+    };
+    const ctx = context();
+    await engine(runner, { progressKey: (runId, call) => `batch-reports/progress/${runId}-${call}.json` }).transcribeAll(jobs, ctx);
+    assert.deepStrictEqual(ctx.outcomes.map((o) => [o.job.chunk, o.ok, o.audioSeconds]), [[1, true, 5.04], [2, true, 5.04], [3, true, 4.98]]);
+    assert.ok(await store.head('batch-reports/progress/run-test-0.json'));
+  });
+
+  it('splits a call whose command would be too big, and stops between calls when aborted', async function () {
+    const jobs = await session('split', 3);
+    const runner = shell('ssm');
+    const ac = new AbortController();
+    const ctx = context({ signal: ac.signal });
+    ctx.onOutcome = (o) => {
+      ctx.outcomes.push(o);
+      if (ctx.outcomes.length === 2) ac.abort();
+    };
+    // No call fits: 3 jobs are halved down to calls of one job each (one job always goes).
+    await engine(runner, { maxCommandChars: 1 }).transcribeAll(jobs, ctx);
+    assert.strictEqual(runner.commands.length, 2, 'third call not started after the abort');
+    assert.deepStrictEqual(ctx.outcomes.map((o) => [o.job.chunk, o.ok]), [[1, true], [2, true]]);
+  });
+
+  it('stops calling after two transport failures in a row and fails the rest with the reason', async function () {
+    const jobs = await session('unreachable', 3);
+    const calls: RemoteCommand[] = [];
+    const dead: RemoteRunner = {
+      transport: 'ssm',
+      isReachable: async () => false,
+      run: async (cmd) => {
+        calls.push(cmd);
+        throw new WbError('Host', 'SSM command cmd-1 on i-0abc ended Failed (Undeliverable) without an exit code');
+      },
+    };
+    const ctx = context();
+    await engine(dead, { maxJobsPerCall: 1 }).transcribeAll(jobs, ctx);
+    assert.strictEqual(calls.length, 2);
+    assert.deepStrictEqual(ctx.outcomes.map((o) => o.ok), [false, false, false]);
+    assert.match(ctx.outcomes[0].error!, /^remote command failed: SSM command cmd-1 .*\(Undeliverable\)/);
+    assert.match(ctx.outcomes[2].error!, /stopped answering/);
+  });
+
+  it('refuses a folder store: the instance needs presigned S3 URLs', async function () {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wb-folder-'));
+    try {
+      const ctx = context({ store: new FolderStore(dir) });
+      await assert.rejects(engine(shell('ssm')).transcribeAll([], ctx), (e: unknown) => e instanceof WbError && e.code === 'Config' && /needs an S3 store/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('LineParser', function () {
+  it('reads full and compact chunk lines across chunk boundaries and ignores other text', function () {
+    const p = new LineParser();
+    const got: unknown[] = [];
+    const each = (l: string) => {
+      const e = p.parse(l);
+      if (e) got.push(e);
+    };
+    p.feed('{"event":"start","jobs":2,"loadSeconds":1.5}\nTraceback (most recent', each);
+    p.feed(' call last)\n{"event":"chunk","id":0,"ok":true,"seconds":0.5,"audioSeconds":5.04,"written":false}\n{"c":1,"ok":0,"s":0.1,"e":"decode fa', each);
+    p.feed('iled: x"}\n{"c":2,"ok":1,"s":0.2,"a":4.98}\n{"event":"done","omitted":3}', each);
+    p.end(each);
+    assert.deepStrictEqual(got, [
+      { kind: 'start', loadSeconds: 1.5 },
+      { kind: 'chunk', chunk: { id: 0, ok: true, seconds: 0.5, audioSeconds: 5.04, written: false } },
+      { kind: 'chunk', chunk: { id: 1, ok: false, seconds: 0.1, error: 'decode failed: x' } },
+      { kind: 'chunk', chunk: { id: 2, ok: true, seconds: 0.2, audioSeconds: 4.98, written: true } },
+      { kind: 'done', omitted: 3 },
+    ]);
+  });
+});
