@@ -114,3 +114,12 @@ export function makeSummaries(n: number, startMs = Date.parse('2026-11-10T00:30:
     };
   });
 }
+
+/** A run that found nothing pending: no session, host untouched, no cost. */
+export function makeSkippedReport(over: Partial<BatchReport> = {}): BatchReport {
+  const r = makeReport({ status: 'skipped', ...over }, 0);
+  r.gpu = { ...r.gpu, host: 'local', instanceId: 'localhost', started: false, startTime: null, readyTime: null, firstChunkTime: null, lastChunkTime: null, stopRequestedTime: null, stopTime: null, runtimeSeconds: 0, runtimeHuman: '0s', costUSD: 0 };
+  r.transcription = { ...r.transcription, chunksFound: 0, chunksTranscribed: 0, chunksFailed: 0, successRate: 100, audioSeconds: 0, costPerAudioHourUSD: null };
+  r.execution = { ...r.execution, durationSeconds: 3, durationHuman: '3s' };
+  return r;
+}

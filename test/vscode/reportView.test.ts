@@ -1,0 +1,91 @@
+/**
+ * The report viewer inside a real VS Code (code-server, suite `reportView`): a folder store with a
+ * month of reports written through the real report store, the real command opening the real panel,
+ * and screenshots in the Light and Dark Modern themes (docs/screenshots/report-vscode-*.png when
+ * WB_SCREENSHOT_DIR is set). The webview's DOM is tested in Chromium (test/web/reportView.test.ts);
+ * here we check the panel the workbench shows and that a theme change keeps it open.
+ *
+ *   WB_VSCODE_SUITE=reportView WB_SCREENSHOT_DIR=$PWD/docs/screenshots \
+ *   node test/vscode-host/run-extension-tests.mjs --extension "$PWD" --tests "$PWD/out/test/vscode/index.js"
+ */
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { BucketLayout } from '../../src/core/layout';
+import { listReports, writeReport } from '../../src/core/report/reportStore';
+import { defaultSettings } from '../../src/core/settings';
+import { FolderStore } from '../../src/core/store/folderStore';
+import { makeReport, makeSkippedReport, XSS } from '../support/reportBuilders';
+import { activateExtension, screenshot, setSetting, until } from './helpers';
+
+const VIEW_TYPE = 'whisperBatch.report';
+
+function reportTab(): vscode.Tab | undefined {
+  for (const g of vscode.window.tabGroups.all) {
+    for (const t of g.tabs) if (t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(VIEW_TYPE)) return t;
+  }
+  return undefined;
+}
+
+async function setTheme(name: string): Promise<void> {
+  await vscode.workspace.getConfiguration('workbench').update('colorTheme', name, vscode.ConfigurationTarget.Global);
+}
+
+describe('Report viewer in VS Code', function () {
+  let dir: string;
+  let newestKey: string;
+
+  before(async function () {
+    await activateExtension();
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wb-vscode-reports-'));
+    const store = new FolderStore(dir);
+    const layout = new BucketLayout(defaultSettings().layout);
+    const start = Date.parse('2026-11-22T04:30:00Z');
+    for (let i = 0; i < 14; i++) {
+      const t = start + i * 6 * 3600_000;
+      const r = i % 5 === 4 ? makeSkippedReport() : makeReport({}, 4 + ((i * 5) % 23));
+      r.reportId = `batch-${new Date(t).toISOString().slice(0, 16).replace(/[T:]/g, '-').replace(/-(\d\d)$/, '$1')}`;
+      r.execution = { ...r.execution, startTime: new Date(t).toISOString(), endTime: new Date(t + r.execution.durationSeconds * 1000).toISOString() };
+      r.timestamp = r.execution.endTime;
+      if (r.status !== 'skipped') r.gpu = { ...r.gpu, runtimeSeconds: 400 + r.sessions.length * 30, costUSD: Math.round(((400 + r.sessions.length * 30) / 3600) * 0.526 * 1000) / 1000 };
+      // The newest run also holds a session id that is HTML: it must show as text.
+      if (i === 13) r.sessions[1] = { ...r.sessions[1], sessionId: XSS };
+      await writeReport(store, layout, r, t);
+    }
+    const listed = await listReports(store, layout);
+    assert.equal(listed.length, 14);
+    newestKey = listed[0].key;
+    await setSetting('store', dir);
+  });
+
+  after(async function () {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await setSetting('store', undefined);
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('opens the report viewer on a report, once, and keeps it through theme changes', async function () {
+    await setTheme('Default Light Modern');
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await vscode.commands.executeCommand('whisperBatch.openReports', newestKey);
+    const tab = await until(() => reportTab(), 'the report viewer tab');
+    assert.equal(tab.label, 'Whisper Batch Reports');
+    assert.ok(tab.isActive);
+    // Opening again reuses the one panel.
+    await vscode.commands.executeCommand('whisperBatch.openReports', newestKey);
+    const count = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(VIEW_TYPE)).length;
+    assert.equal(count, 1, 'a single report panel');
+
+    const shots = process.env.WB_SCREENSHOT_DIR;
+    // The page loads, says ready, and draws the report it is sent; give it time before the shot.
+    await new Promise((r) => setTimeout(r, 3000));
+    if (shots) assert.ok(await screenshot(path.join(shots, 'report-vscode-light.png')), 'light screenshot');
+    await setTheme('Default Dark Modern');
+    await new Promise((r) => setTimeout(r, 2000));
+    if (shots) assert.ok(await screenshot(path.join(shots, 'report-vscode-dark.png')), 'dark screenshot');
+    assert.ok(reportTab(), 'still open after the theme change');
+    await setTheme(undefined as unknown as string);
+  });
+});
