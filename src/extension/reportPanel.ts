@@ -45,6 +45,11 @@ export class ReportPanel {
     return (ReportPanel.current = new ReportPanel(panel, context, opts, opts.initialReportKey));
   }
 
+  /** Re-lists the reports in the open panel, if any (call after a run wrote a new report). */
+  static refreshOpen(): Promise<void> {
+    return ReportPanel.current?.refresh() ?? Promise.resolve();
+  }
+
   /** Registers the serializer that brings the panel back after a window reload. */
   static registerSerializer(context: vscode.ExtensionContext, getDeps: () => Promise<ReportPanelDeps>): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(ReportPanel.viewType, {

@@ -54,6 +54,7 @@ h2 { font-size: 16px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); 
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; margin: 0; }
 .card dt { color: var(--muted); font-size: 12px; }
 .card dd { margin: 2px 0 0; font-size: 17px; font-weight: 600; overflow-wrap: anywhere; }
+.card dd small { display: block; font-size: 12px; font-weight: 400; color: var(--muted); font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 .status { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600;
   border: 1px solid currentColor; text-transform: uppercase; letter-spacing: .03em; }
 .s-success { color: var(--ok); } .s-partial, .s-cancelled { color: var(--warn); }
@@ -102,10 +103,10 @@ ${card('Chunks failed', t.chunksFailed)}
 ${card('Success rate', pct(t.successRate))}
 ${card('Audio', humanDuration(t.audioSeconds))}
 ${card('Engine', t.model ? `${t.engine} (${t.model})` : t.engine)}
-${card('GPU host', `${r.gpu.host} ${r.gpu.instanceId}`)}
+${card('GPU host', r.gpu.host, r.gpu.instanceId)}
 ${card('Host start', hostStart(r))}
 ${card('GPU runtime', r.gpu.runtimeHuman || humanDuration(r.gpu.runtimeSeconds))}
-${card('Cost', usd(r.gpu.costUSD))}
+${card('Cost', usd(r.gpu.costUSD), `at ${usd(r.gpu.hourlyUsd)} per hour`)}
 ${card('Cost per audio hour', t.costPerAudioHourUSD === null ? '—' : usd(t.costPerAudioHourUSD))}
 </dl>
 
@@ -136,8 +137,8 @@ ${errorsList(r.errors)}
   return page.value;
 }
 
-function card(label: string, value: Part): SafeHtml {
-  return html`<div class="card"><dt>${label}</dt><dd>${value}</dd></div>`;
+function card(label: string, value: Part, sub?: string): SafeHtml {
+  return html`<div class="card"><dt>${label}</dt><dd>${value}${sub ? html`<small>${sub}</small>` : ''}</dd></div>`;
 }
 
 function statusBadge(status: string): SafeHtml {
