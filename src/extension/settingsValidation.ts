@@ -17,6 +17,12 @@ export interface SettingsRead {
 
 /** Pure part of readSettings: validation per setting, then the cross-setting checks. */
 export function validate(raw: RawSettings, explicit: string[] = Object.keys(raw)): SettingsRead {
+  // The common case (all valid) costs one resolve; per-setting checks only when something is wrong.
+  try {
+    return { settings: resolveSettings(raw), problems: [], explicit };
+  } catch (e) {
+    if (!(e instanceof WbError)) throw e;
+  }
   const problems: string[] = [];
   const good: RawSettings = {};
   for (const [name, value] of Object.entries(raw)) {
