@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { LazyAwsClientFactory, type AwsClientOptions } from '../../src/core/aws/clients';
-import { Ec2Error, SdkEc2Api, SdkSsmPing, parseTransitionTime } from '../../src/core/aws/ec2Api';
+import { Ec2Error, SdkEc2Api, parseTransitionTime } from '../../src/core/aws/ec2Api';
 import { systemClock } from '../../src/core/clock';
 import { Ec2Host, OWNER_TAG } from '../../src/core/host/ec2Host';
 import type { RemoteRunner } from '../../src/core/remote/remoteRunner';
@@ -120,21 +120,6 @@ describe('SdkEc2Api on moto @integration', function () {
     assert.equal(after?.state, 'stopped');
     assert.equal(after?.tags[OWNER_TAG], undefined);
     assert.ok(host.timeline.stopped! >= host.timeline.ready!);
-  });
-});
-
-describe('SdkSsmPing', function () {
-  // moto answers DescribeInstanceInformation with HTTP 500 (not implemented), so the response is
-  // read from a stub client here; the request shape is what the SDK sends to AWS.
-  it('is online only for this instance with PingStatus Online', async function () {
-    const sent: unknown[] = [];
-    const reply = { InstanceInformationList: [{ InstanceId: 'i-other', PingStatus: 'Online' }, { InstanceId: 'i-1', PingStatus: 'ConnectionLost' }] };
-    const stub = { send: async (cmd: { input: unknown }) => (sent.push(cmd.input), reply) };
-    const ping = new SdkSsmPing({ region: 'us-east-1' }, async () => stub as never);
-    assert.equal(await ping.isOnline('i-1'), false);
-    reply.InstanceInformationList[1].PingStatus = 'Online';
-    assert.equal(await ping.isOnline('i-1'), true);
-    assert.deepEqual(sent[0], { Filters: [{ Key: 'InstanceIds', Values: ['i-1'] }] });
   });
 });
 

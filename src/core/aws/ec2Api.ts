@@ -1,10 +1,9 @@
 /**
- * The few EC2 and SSM calls the GPU host needs, behind narrow interfaces: the host is tested against
+ * The few EC2 calls the GPU host needs, behind narrow interfaces: the host is tested against
  * an in-repo fake (moto shows no pending/stopping), and this SDK v3 implementation against moto.
  * The SDK is loaded by dynamic import on first use, so the extension activates without it.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { WbError, type ErrorCode } from '../errors';
 import { defaultClientFactory, type AwsClientOptions } from './clients';
 
@@ -40,11 +39,6 @@ export interface Ec2Api {
   deleteTags(instanceId: string, keys: string[]): Promise<void>;
   /** Waits until the instance is in `target`; throws Ec2Error 'timeout' or 'state' (e.g. terminated while waiting for running). */
   waitForState(instanceId: string, target: 'running' | 'stopped', opts: WaitOptions): Promise<void>;
-}
-
-/** Is the SSM agent of this instance online? (DescribeInstanceInformation PingStatus). */
-export interface SsmPing {
-  isOnline(instanceId: string, signal?: AbortSignal): Promise<boolean>;
 }
 
 /** What went wrong, in the terms the host acts on (retry, wait, give up). */
@@ -224,29 +218,6 @@ export class SdkEc2Api implements Ec2Api {
         throw new Ec2Error('state', 'Host', `EC2 instance ${instanceId} cannot reach "${target}": it is ${now?.state ?? 'gone'}${now?.stateReason ? ` (${now.stateReason})` : ''}`, undefined, { cause: e });
       }
       throw toEc2Error(e, 'ec2:DescribeInstances', instanceId);
-    }
-  }
-}
-
-export class SdkSsmPing implements SsmPing {
-  private client: Promise<SSMClient> | undefined;
-
-  constructor(
-    private readonly opts: AwsClientOptions,
-    private readonly factory: (o: AwsClientOptions) => Promise<SSMClient> = (o) => defaultClientFactory().ssm(o),
-  ) {}
-
-  async isOnline(instanceId: string, signal?: AbortSignal): Promise<boolean> {
-    const { DescribeInstanceInformationCommand } = await import('@aws-sdk/client-ssm');
-    this.client ??= this.factory(this.opts);
-    try {
-      const out = await (await this.client).send(
-        new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }),
-        { abortSignal: signal },
-      );
-      return (out.InstanceInformationList ?? []).some((i) => i.InstanceId === instanceId && i.PingStatus === 'Online');
-    } catch (e) {
-      throw toEc2Error(e, 'ssm:DescribeInstanceInformation', instanceId);
     }
   }
 }
