@@ -159,7 +159,7 @@ export class RemoteFasterWhisperEngine implements Engine {
       batch_size: e.batchSize,
       vad_filter: e.useVad,
       language: e.language,
-      prefetch: Math.max(1, this.o.settings.run.concurrency),
+      prefetch: Math.max(1, ctx.concurrency),
       runId: ctx.runId,
     };
     if (this.o.progressKey) payload.progressUrl = await store.presignPutIfAbsent!(this.o.progressKey(ctx.runId, call), expires, CONTENT_TYPE);

@@ -391,13 +391,15 @@ def load_pipeline(job):
     import faster_whisper
     model = faster_whisper.WhisperModel(job.get("model", "small.en"), device=job.get("device", "cuda"),
                                         compute_type=job.get("compute_type", "float16"))
-    return faster_whisper, model, faster_whisper.BatchedInferencePipeline(model=model)
+    # faster-whisper < 1.1 (older WhisperLive venvs) has no batched pipeline: plain transcribe then.
+    batched = getattr(faster_whisper, "BatchedInferencePipeline", None)
+    return faster_whisper, model, batched(model=model) if batched else None
 
 
 def transcribe(model, pipeline, samples, seconds, job):
     opts = dict(beam_size=int(job.get("beam_size", 5)), word_timestamps=True,
                 vad_filter=bool(job.get("vad_filter", True)), language=job.get("language") or None)
-    if not opts["vad_filter"] and seconds > 30:
+    if pipeline is None or (not opts["vad_filter"] and seconds > 30):
         # The batched pipeline needs VAD (or clip timestamps) to cut audio longer than one window.
         segments, info = model.transcribe(samples, **opts)
     else:
@@ -445,7 +447,8 @@ def main(argv):
     except Exception as e:  # noqa: BLE001 - no model: every chunk fails with this reason
         out.event({"event": "fatal", "error": ("cannot load model %s: %s" % (job.get("model"), e))[:500]})
         return 3
-    out.event({"event": "start", "jobs": len(jobs), "model": job.get("model"), "loadSeconds": round(time.time() - started, 2)})
+    out.event({"event": "start", "jobs": len(jobs), "model": job.get("model"), "batched": pipeline is not None,
+               "loadSeconds": round(time.time() - started, 2)})
 
     fetcher = Fetcher(fw)
     ahead = max(1, int(job.get("prefetch", 2)))
