@@ -86,7 +86,7 @@ const MARKER = '.whisper-batch-sample.json';
 
 /** Session ids are opaque user text (FACTS.md §1); this one holds what breaks naive code. Windows forbids "<>:"|?* in names. */
 function oddSessionId(): string {
-  return process.platform === 'win32' ? 'meeting notes & "plans" $(echo hi) `id` 100%' : 'meeting "notes" <img src=x onerror=alert(1)> $(touch pwned) `id` & 100%';
+  return process.platform === 'win32' ? "meeting notes & 'plans' $(echo hi) `id` 100%" : 'meeting "notes" <img src=x onerror=alert(1)> $(touch pwned) `id` & 100%';
 }
 
 function specs(): SessionSpec[] {

@@ -102,6 +102,20 @@ describe('decode: standaloneChunk on real Chromium chunks', function () {
     assert.doesNotThrow(() => standaloneChunk(Buffer.concat([chunks[1].subarray(0, 40), seeded(500, 6)]), chunks[0], chunks[2]));
   });
 
+  it('never throws on damaged real chunks (cut anywhere, bytes flipped)', function () {
+    let x = 42;
+    const rnd = (n: number) => ((x = (x * 1103515245 + 12345) & 0x7fffffff), x % n);
+    for (let k = 0; k < 300; k++) {
+      const c = chunks[rnd(chunks.length)];
+      const a = rnd(c.length);
+      const piece = Buffer.from(c.subarray(a, a + rnd(c.length - a + 1)));
+      if (piece.length && k % 2) piece[rnd(piece.length)] ^= 1 << rnd(8);
+      const next = chunks[rnd(chunks.length)].subarray(0, rnd(2000));
+      assert.doesNotThrow(() => standaloneChunk(piece, chunks[0], next), `case ${k}`);
+      assert.doesNotThrow(() => standaloneChunk(piece, piece, piece), `case ${k}`);
+    }
+  });
+
   it('knows where each chunk starts in the recording (Cluster timecode)', function () {
     const starts = chunks.map((c, i) => webmStartSeconds(standaloneChunk(c, chunks[0], chunks[i + 1])));
     assert.equal(starts[0], 0);
