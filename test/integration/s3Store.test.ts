@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { WbError } from '../../src/core/errors';
+import { CancelledError, WbError } from '../../src/core/errors';
 import { S3Store } from '../../src/core/store/s3Store';
 import { openStore } from '../../src/core/store/openStore';
 import { LazyAwsClientFactory } from '../../src/core/aws/clients';
@@ -26,6 +26,12 @@ const ODD_KEYS = [
 async function keysOf(store: S3Store, prefix: string): Promise<string[]> {
   const out: string[] = [];
   for await (const o of store.list(prefix)) out.push(o.key);
+  return out;
+}
+
+async function collectKeys(it: AsyncIterable<{ key: string }>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const o of it) out.push(o.key);
   return out;
 }
 
@@ -98,6 +104,14 @@ describe('S3Store on moto @integration', function () {
         if (++n === 10) ac.abort();
       }
       assert.equal(n, 10);
+    });
+
+    it('an aborted signal cancels a request in flight with CancelledError', async function () {
+      const ac = new AbortController();
+      ac.abort();
+      await assert.rejects(collectKeys(store.list('many/', { signal: ac.signal })), CancelledError);
+      await assert.rejects(store.listPrefixes('', ac.signal), CancelledError);
+      await assert.rejects(store.get('many/k-00001', ac.signal), CancelledError);
     });
 
     it('lists only what is under the prefix', async function () {

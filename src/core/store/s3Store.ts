@@ -53,10 +53,8 @@ export class S3Store implements ObjectStore {
   async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
     const [{ paginateListObjectsV2 }, client] = await Promise.all([this.sdk(), this.o.client()]);
     const full = this.prefix + prefix;
-    const pages = paginateListObjectsV2(
-      { client, pageSize: this.o.pageSize ?? 1000, ...(opts.signal ? { abortSignal: opts.signal } : {}) } as any,
-      { Bucket: this.bucket, Prefix: full },
-    );
+    // Extra paginator arguments go to client.send(): the signal aborts a request in flight.
+    const pages = paginateListObjectsV2({ client, pageSize: this.o.pageSize ?? 1000 }, { Bucket: this.bucket, Prefix: full }, { abortSignal: opts.signal });
     let count = 0;
     const it = pages[Symbol.asyncIterator]();
     for (;;) {
@@ -82,11 +80,7 @@ export class S3Store implements ObjectStore {
     const [{ paginateListObjectsV2 }, client] = await Promise.all([this.sdk(), this.o.client()]);
     const out: string[] = [];
     try {
-      const pages = paginateListObjectsV2({ client, pageSize: this.o.pageSize ?? 1000, ...(signal ? { abortSignal: signal } : {}) } as any, {
-        Bucket: this.bucket,
-        Prefix: this.prefix + prefix,
-        Delimiter: '/',
-      });
+      const pages = paginateListObjectsV2({ client, pageSize: this.o.pageSize ?? 1000 }, { Bucket: this.bucket, Prefix: this.prefix + prefix, Delimiter: '/' }, { abortSignal: signal });
       for await (const page of pages) {
         for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix.slice(this.prefix.length));
       }
