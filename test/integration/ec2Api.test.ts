@@ -21,9 +21,9 @@ describe('SdkEc2Api on moto @integration', function () {
   let client: EC2Client;
   let api: SdkEc2Api;
 
-  async function launch(tags: Record<string, string> = { ManagedBy: 'BatchTranscription' }): Promise<string> {
+  async function launch(tags: Record<string, string> = { ManagedBy: 'BatchTranscription' }, onShutdown: 'stop' | 'terminate' = 'stop'): Promise<string> {
     const out = await client.send(new RunInstancesCommand({
-      ImageId: 'ami-12c6146b', InstanceType: 'g4dn.xlarge', MinCount: 1, MaxCount: 1,
+      ImageId: 'ami-12c6146b', InstanceType: 'g4dn.xlarge', MinCount: 1, MaxCount: 1, InstanceInitiatedShutdownBehavior: onShutdown,
       TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
     }));
     return out.Instances![0].InstanceId!;
@@ -69,6 +69,11 @@ describe('SdkEc2Api on moto @integration', function () {
     assert.equal((await api.describe(id))?.tags[OWNER_TAG], 'run-1');
     await api.deleteTags(id, [OWNER_TAG, 'WhisperBatchStarted']);
     assert.deepEqual((await api.describe(id))?.tags, { ManagedBy: 'BatchTranscription' });
+  });
+
+  it('reads the shutdown behaviour (stop or terminate)', async function () {
+    assert.equal(await api.shutdownBehavior(await launch()), 'stop');
+    assert.equal(await api.shutdownBehavior(await launch(undefined, 'terminate')), 'terminate');
   });
 
   it('maps a missing instance: describe says undefined, start names the instance and the settings', async function () {

@@ -42,6 +42,8 @@ export class FakeEc2 implements Ec2Api {
   state: Ec2StateName;
   tags: Record<string, string>;
   exists = true;
+  /** What an OS shutdown does (EC2 default: stop). */
+  onShutdown: 'stop' | 'terminate' = 'stop';
   faults: FakeEc2Faults = {};
   /** Every API call, in order: 'describe', 'start', 'stop', 'createTags', 'deleteTags', 'wait:running'. */
   readonly calls: string[] = [];
@@ -143,7 +145,16 @@ export class FakeEc2 implements Ec2Api {
 
   /** The OS powered itself off (shutdown -h): EC2 stops the instance (InstanceInitiatedShutdownBehavior=stop). */
   shutdownFromInside(): void {
-    if (this.state === 'running') this.beginStop();
+    if (this.state !== 'running') return;
+    if (this.onShutdown === 'stop') return this.beginStop();
+    this.set('shutting-down');
+    this.later(this.stopDelayMs, () => this.set('terminated'));
+  }
+
+  async shutdownBehavior(id: string): Promise<'stop' | 'terminate'> {
+    this.calls.push('shutdownBehavior');
+    this.check('ec2:DescribeInstanceAttribute', id);
+    return this.onShutdown;
   }
 
   terminate(): void {

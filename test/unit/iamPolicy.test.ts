@@ -25,6 +25,7 @@ const ACTIONS: Record<string, string[]> = {
   waitUntilInstanceStopped: ['ec2:DescribeInstances'],
   StartInstances: ['ec2:StartInstances'],
   StopInstances: ['ec2:StopInstances'],
+  DescribeInstanceAttribute: ['ec2:DescribeInstanceAttribute'],
   CreateTags: ['ec2:CreateTags'],
   DeleteTags: ['ec2:DeleteTags'],
   // SSM
@@ -103,7 +104,7 @@ describe('IAM policy (docs/iam-policy.json)', function () {
     for (const st of policy.Statement) {
       const actions: string[] = [].concat(st.Action);
       assert.ok(!actions.some((a) => a.includes('*')), `${st.Sid}: no wildcard actions`);
-      if (actions.some((a) => /^ec2:(Start|Stop|CreateTags|DeleteTags)/.test(a))) {
+      if (actions.some((a) => /^ec2:(Start|Stop|CreateTags|DeleteTags|DescribeInstanceAttribute)/.test(a))) {
         assert.equal(st.Condition?.StringEquals?.['aws:ResourceTag/ManagedBy'], 'BatchTranscription', `${st.Sid}: tag condition`);
       }
       if (actions.some((a) => a.startsWith('ec2:CreateTags') || a.startsWith('ec2:DeleteTags'))) {

@@ -37,6 +37,8 @@ export interface Ec2Api {
   stop(instanceId: string): Promise<Ec2StateName>;
   createTags(instanceId: string, tags: Record<string, string>): Promise<void>;
   deleteTags(instanceId: string, keys: string[]): Promise<void>;
+  /** What an OS shutdown does to the instance (DescribeInstanceAttribute instanceInitiatedShutdownBehavior). */
+  shutdownBehavior(instanceId: string): Promise<'stop' | 'terminate'>;
   /** Waits until the instance is in `target`; throws Ec2Error 'timeout' or 'state' (e.g. terminated while waiting for running). */
   waitForState(instanceId: string, target: 'running' | 'stopped', opts: WaitOptions): Promise<void>;
 }
@@ -194,6 +196,16 @@ export class SdkEc2Api implements Ec2Api {
       await (await this.ec2()).send(new DeleteTagsCommand({ Resources: [instanceId], Tags: keys.map((Key) => ({ Key })) }));
     } catch (e) {
       throw toEc2Error(e, 'ec2:DeleteTags', instanceId);
+    }
+  }
+
+  async shutdownBehavior(instanceId: string): Promise<'stop' | 'terminate'> {
+    const { DescribeInstanceAttributeCommand } = await import('@aws-sdk/client-ec2');
+    try {
+      const out = await (await this.ec2()).send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' }));
+      return out.InstanceInitiatedShutdownBehavior?.Value === 'terminate' ? 'terminate' : 'stop';
+    } catch (e) {
+      throw toEc2Error(e, 'ec2:DescribeInstanceAttribute', instanceId);
     }
   }
 

@@ -275,12 +275,32 @@ export class Ec2Host implements GpuHost {
   /** `shutdown -h +N` on the instance: it powers itself off even if this machine dies. Re-arming replaces the timer. */
   private async armShutdown(): Promise<void> {
     const minutes = Math.round(this.d.settings.host.maxRuntimeMinutes);
+    if (this.shutdownArmedAt === undefined && !(await this.shutdownStops())) return;
     const res = await this.runRemote('shutdown', ['-h', `+${minutes}`], this.closeCtl.signal);
     if (res.exitCode === 0) {
       this.shutdownArmedAt = this.d.clock.now();
     } else {
       this.log('warn', `Could not arm the GPU's own shutdown timer (shutdown -h +${minutes}); only this process will stop it: ${res.stderr.trim() || `exit ${res.exitCode}`}`);
     }
+  }
+
+  /** An OS shutdown must stop the instance, never terminate (delete) it: check before arming the timer. */
+  private async shutdownStops(): Promise<boolean> {
+    const s = this.d.settings;
+    let behavior: string;
+    try {
+      behavior = await this.d.ec2.shutdownBehavior(this.id);
+    } catch (e) {
+      this.log('warn', `Not arming the GPU's own shutdown timer: could not read its shutdown behaviour (${describeError(e)}); only this process will stop it`);
+      return false;
+    }
+    if (behavior === 'stop') return true;
+    this.log(
+      'warn',
+      `Not arming the GPU's own shutdown timer: a shutdown would TERMINATE (delete) instance ${this.id}, so only this process will stop it. ` +
+        `Make shutdowns stop it: aws ec2 modify-instance-attribute --instance-id ${this.id} --instance-initiated-shutdown-behavior Value=stop --region ${s.aws.region}`,
+    );
+    return false;
   }
 
   private async disarmShutdown(): Promise<void> {

@@ -227,6 +227,21 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     assert.equal(ec2.state, 'stopped');
   });
 
+  it('never arms the shutdown timer on an instance that a shutdown would terminate, and says how to fix it', async function () {
+    const host = setup();
+    ec2.onShutdown = 'terminate';
+    await clock.drive(host.prepare('run-1', ctl.signal));
+    assert.deepEqual(remote.shutdownsArmed, []);
+    assert.equal(host.deadMansSwitchArmed, false);
+    assert.ok(logs('warn').some((m) => /would TERMINATE .* aws ec2 modify-instance-attribute --instance-id i-0123456789abcdef0 --instance-initiated-shutdown-behavior Value=stop/.test(m)));
+    await host.keepAlive();
+    await clock.tick(5 * 60_000);
+    await host.keepAlive();
+    assert.deepEqual(remote.shutdownsArmed, [], 'keepAlive does not arm it either');
+    await clock.drive(host.release({ reason: 'done' }));
+    assert.equal(ec2.state, 'stopped', 'stopped by us, not terminated');
+  });
+
   it('keepAlive pushes the shutdown timer back, at most once a minute', async function () {
     const host = setup();
     await clock.drive(host.prepare('run-1', ctl.signal));
