@@ -197,6 +197,8 @@ export function completeEnd(b: Buffer, from = 0): number {
  * whole blocks. Empty when the next chunk starts with a Cluster (the tail was a Cluster head).
  */
 export function boundaryBlocks(tail: Buffer, next: Buffer): Buffer {
+  // A next chunk with its own header is a new recording: nothing of ours continues in it.
+  if (next.length >= 4 && next.readUInt32BE(0) === EBML_ID) return Buffer.alloc(0);
   const t = Buffer.concat([tail, next]);
   const cs = findClusterStart(t);
   const limit = cs ? cs.pos : t.length;

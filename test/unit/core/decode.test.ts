@@ -95,6 +95,8 @@ describe('decode: standaloneChunk on real Chromium chunks', function () {
     assert.equal(standaloneChunk(chunks[1], seeded(200, 3)), chunks[1], 'a header that is not WebM');
     const wav = Buffer.concat([Buffer.from('RIFF....WAVEfmt '), seeded(100, 9)]);
     assert.equal(standaloneChunk(wav, chunks[0], chunks[1]), wav);
+    // A next chunk that starts a new recording (its own header) lends nothing.
+    assert.deepEqual(standaloneChunk(chunks[1], chunks[0], chunks[0]), standaloneChunk(chunks[1], chunks[0]));
     const whole = Buffer.concat(chunks);
     assert.equal(standaloneChunk(whole, chunks[0]), whole, 'a complete recording is already decodable');
     // Garbage right after a real Cluster start, and a Cluster id in garbage, do not throw either.
