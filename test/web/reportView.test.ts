@@ -224,6 +224,17 @@ describe('report viewer webview (Chromium) @integration', function () {
     assert.deepEqual(await page.evaluate(() => (window.__state as { selectedKey?: string }).selectedKey), reports[1].key);
   });
 
+  it('shows a report the host opens by itself, leaving the trends tab', async function () {
+    await load({ tab: 'trends' });
+    const reports = makeSummaries(3);
+    await send({ type: 'init', reports });
+    assert.equal(await page.locator('#tab-trends').getAttribute('aria-selected'), 'true');
+    await send({ type: 'report', key: reports[2].key, report: makeReport({ reportId: reports[2].reportId }, 2) });
+    assert.equal(await page.locator('#tab-report').getAttribute('aria-selected'), 'true');
+    assert.equal(await page.locator('.report-item[aria-current="true"]').getAttribute('data-key'), reports[2].key);
+    assert.deepEqual(await page.evaluate(() => window.__state), { tab: 'report', selectedKey: reports[2].key });
+  });
+
   it('restores from saved state: asks for the report it showed, and shows host errors', async function () {
     const key = 'batch-reports/batch-2026-11-20-0830.json';
     await load({ selectedKey: key, tab: 'report', filter: 'user-1' });

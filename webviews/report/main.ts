@@ -268,6 +268,8 @@ function onMessage(data: unknown): void {
       if (loadingKey && loadingKey !== m.key) return; // the user has since asked for another one
       current = { key: m.key, report: m.report };
       loadingKey = undefined;
+      // The host may open a report by itself (e.g. "open this session's report"): show it.
+      if (state.selectedKey !== m.key || state.tab !== 'report') setState({ selectedKey: m.key, tab: 'report' });
       errorText = undefined;
       break;
     case 'error':
