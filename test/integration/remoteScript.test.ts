@@ -36,7 +36,7 @@ const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)
 
 function runScript(arg: string, env: NodeJS.ProcessEnv = {}): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT, arg], { env: { ...process.env, PYTHONPATH: FAKE_FW, ...env } });
+    const child = spawn(PYTHON, [SCRIPT, arg], { env: { ...process.env, PYTHONPATH: FAKE_FW, PYTHONDONTWRITEBYTECODE: '1', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

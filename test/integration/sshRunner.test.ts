@@ -36,7 +36,7 @@ describe('SshRunner over a real SSH connection @integration', function () {
   };
 
   before(async function () {
-    server = await startSshServer({ passphrase: 'correct horse', env: { PYTHONPATH: FAKE_FW } });
+    server = await startSshServer({ passphrase: 'correct horse', env: { PYTHONPATH: FAKE_FW, PYTHONDONTWRITEBYTECODE: '1' } });
     tmp = mkdtempSync(path.join(os.tmpdir(), 'wb-ssh-'));
     keyPath = path.join(tmp, 'id_ed25519');
     writeFileSync(keyPath, server.clientKey, { mode: 0o600 });

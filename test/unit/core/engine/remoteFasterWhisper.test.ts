@@ -91,7 +91,7 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
     return new RemoteFasterWhisperEngine({ runner, settings, ...over });
   }
 
-  const shell = (mode: 'ssm' | 'ssh', env: NodeJS.ProcessEnv = {}) => new LocalShellRunner({ mode, env: { PYTHONPATH: FAKE_FW, ...env } });
+  const shell = (mode: 'ssm' | 'ssh', env: NodeJS.ProcessEnv = {}) => new LocalShellRunner({ mode, env: { PYTHONPATH: FAKE_FW, PYTHONDONTWRITEBYTECODE: '1', ...env } });
 
   it('transcribes a session through presigned URLs in calls of maxJobsPerCall, with the venv python and one base64 argument', async function () {
     const jobs = await session(HOSTILE);
