@@ -37,7 +37,8 @@ export function activate(context: vscode.ExtensionContext): WhisperBatchApi {
     else if (t && !t.pendingSessions && !t.deferredSessions) parts.push('Every chunk has a transcript.');
     if (!app.trusted) parts.push('Restricted mode: no runs from an untrusted workspace.');
     pendingView.message = parts.join(' ') || undefined;
-    pendingView.description = t ? `${t.missingChunks} missing · ${t.estimatedCost}` : undefined;
+    // A cost only means something on the GPU; the local host costs nothing per hour.
+    pendingView.description = t ? `${t.missingChunks} missing${app.settings.host.kind === 'ec2' ? ` · ~${t.estimatedCost}` : ''}` : undefined;
   };
   context.subscriptions.push(app.model.onDidChange(renderPendingChrome));
   renderPendingChrome();

@@ -22,6 +22,7 @@ import { ReportsTree } from './reportsTree';
 import { ScheduleRunner } from './runner';
 import { RunTracker, cancelRun, defaultRunsDir, startDetachedRun, type TrackedRun } from './runProcess';
 import { readSettings, settingOfProblem, type SettingsRead } from './settingsBridge';
+import { refreshOpenReports } from './reportsLink';
 import { openStoreFor, probeHost } from './storeAccess';
 
 export interface AppDeps {
@@ -316,6 +317,7 @@ export class App extends Disposable {
     this.log.info(`run ended: pid ${run.state.pid}, ${run.status ?? 'unknown'} (${run.done - run.failed} transcribed, ${run.failed} failed)`);
     const doc = await this.scan().catch(() => undefined);
     await this.refreshReports();
+    await refreshOpenReports().catch((e) => this.log.warn(`report viewer: ${describeError(e)}`));
     await this.refreshHost().catch(() => undefined);
     if (origin === 'scheduled') {
       // The timed runner is quiet unless something needs a human.

@@ -9,3 +9,8 @@ export async function openReportPanel(context: vscode.ExtensionContext, opts: Re
 export function registerReportSerializer(context: vscode.ExtensionContext, deps: () => Promise<Omit<ReportPanelOptions, 'initialReportKey'>>): vscode.Disposable {
   return ReportPanel.registerSerializer(context, deps);
 }
+
+/** After a run: an open viewer lists the new report. */
+export function refreshOpenReports(): Promise<void> {
+  return ReportPanel.refreshOpen();
+}

@@ -34,6 +34,8 @@ describe('screenshots', function () {
     await api.pendingView.reveal(alice.sessions[0].chunks[0] as never, { expand: true, select: false, focus: false });
     await vscode.commands.executeCommand('whisperBatch.reports.focus');
     await vscode.commands.executeCommand('whisperBatch.pending.focus');
+    // A wider sidebar, so that session ids and descriptions are not cut.
+    for (let i = 0; i < 12; i++) await vscode.commands.executeCommand('workbench.action.increaseViewWidth');
     await new Promise((r) => setTimeout(r, 1500));
     assert.ok(await screenshot(path.join(dir, `sidebar-${theme}.png`)));
   });
