@@ -66,10 +66,12 @@ export class Ec2Host implements GpuHost {
   private shutdownArmedAt: number | undefined;
   private lastState: HostStateName | undefined;
   private lastDetail: string | undefined;
+  // One host object serves run after run (the extension keeps it): each prepare starts a new cycle.
   private preparing: Promise<PrepareResult> | undefined;
   private releasing: Promise<void> | undefined;
+  private releaseForced = false;
   /** Aborted by release(): a prepare still in flight stops before it can start anything. */
-  private readonly closeCtl = new AbortController();
+  private closeCtl = new AbortController();
 
   constructor(private readonly d: Ec2HostDeps) {
     this.id = d.settings.host.instanceId;
@@ -102,9 +104,17 @@ export class Ec2Host implements GpuHost {
   }
 
   prepare(runId: string, signal: AbortSignal): Promise<PrepareResult> {
-    if (this.preparing) return this.preparing;
-    if (this.releasing) return Promise.reject(new WbError('Internal', 'GPU host prepared after release'));
-    this.preparing = this.doPrepare(runId, AbortSignal.any([signal, this.closeCtl.signal]));
+    if (this.preparing && !this.releasing) return this.preparing;
+    const previous = this.releasing;
+    const ctl = (this.closeCtl = new AbortController());
+    this.releasing = undefined;
+    this.releaseForced = false;
+    this.preparing = (async () => {
+      if (previous) await previous.catch(() => undefined); // the last run's stop finishes first
+      this.startedByUs = false;
+      for (const k of Object.keys(this.timeline) as Array<keyof HostTimeline>) delete this.timeline[k];
+      return this.doPrepare(runId, AbortSignal.any([signal, ctl.signal]));
+    })();
     return this.preparing;
   }
 
@@ -154,7 +164,14 @@ export class Ec2Host implements GpuHost {
   }
 
   release(opts: { force?: boolean; reason: string }): Promise<void> {
-    this.releasing ??= this.doRelease(opts);
+    if (!this.releasing) {
+      this.releaseForced = !!opts.force;
+      this.releasing = this.doRelease(opts);
+    } else if (opts.force && !this.releaseForced) {
+      // e.g. the user's Stop after a run that left an already-running GPU on: stop it now.
+      this.releaseForced = true;
+      this.releasing = this.releasing.catch(() => undefined).then(() => this.doRelease(opts));
+    }
     return this.releasing;
   }
 

@@ -277,6 +277,32 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     assert.equal(ec2.state, 'stopped');
   });
 
+  it('one host object serves run after run: each prepare starts afresh, each release stops what it started', async function () {
+    const host = setup();
+    await clock.drive(host.prepare('run-1', ctl.signal));
+    await clock.drive(host.release({ reason: 'done' }));
+    const firstReady = host.timeline.ready!;
+    await clock.tick(3_600_000);
+    await clock.drive(host.prepare('run-2', new AbortController().signal));
+    assert.equal(ec2.tags[OWNER_TAG], 'run-2');
+    assert.ok(host.timeline.startRequested! > firstReady, 'timeline of the new run only');
+    assert.equal(host.timeline.stopped, undefined);
+    await clock.drive(host.release({ reason: 'done' }));
+    assert.equal(ec2.state, 'stopped');
+    assert.equal(ec2.starts, 2);
+  });
+
+  it('a forced stop after a release that left the GPU running stops it (the user\'s Stop)', async function () {
+    const host = setup({ state: 'running', remote: { agentOnlineAfterPolls: 0, unitActivatingPolls: 0 } });
+    await clock.drive(host.prepare('run-1', ctl.signal));
+    await clock.drive(host.release({ reason: 'done' }));
+    assert.equal(ec2.state, 'running');
+    await clock.drive(host.release({ reason: 'again' }));
+    assert.ok(!ec2.calls.includes('stop'), 'a second plain release changes nothing');
+    await clock.drive(host.release({ force: true, reason: 'whisper-batch stop' }));
+    assert.equal(ec2.state, 'stopped');
+  });
+
   it('status() reports state, since and the owning run', async function () {
     const host = setup();
     assert.deepEqual(await host.status(), { state: 'stopped', instanceId: GPU_ID, since: T0, ownedByRun: undefined, detail: undefined });
