@@ -21,6 +21,8 @@ const ODD_KEYS = [
   'odd/<img src=x onerror=alert(1)>.webm',
   'odd/$(touch pwned); rm -rf ~ `id`.webm',
   'odd/plus+and&amp=?#hash%20.webm',
+  'odd/control\x01\x7f char.webm', // not XML 1.0 text: listed with EncodingType=url
+  'odd/trailing space /and+plus+ .webm',
 ];
 
 async function keysOf(store: S3Store, prefix: string): Promise<string[]> {
@@ -141,7 +143,7 @@ describe('S3Store on moto @integration', function () {
 
   describe('listPrefixes', function () {
     it('returns the folders directly under a prefix, across pages', async function () {
-      const users = ['u1', 'u2', 'u 3', 'ü4', 'u5'];
+      const users = ['u1', 'u2', 'u 3', 'ü4', 'u5', 'u+6%', '<u7>'];
       for (const u of users) {
         await store.put(`users/${u}/audio/sessions/s/chunk-001.webm`, 'a');
         await store.put(`users/${u}/audio/sessions/s/chunk-002.webm`, 'a');
@@ -149,7 +151,7 @@ describe('S3Store on moto @integration', function () {
       await store.put('users/loose-file.txt', 'not a folder');
       const expected = users.map((u) => `users/${u}/`).sort();
       assert.deepEqual(await store.listPrefixes('users/'), expected);
-      // 2 per request: 3 requests, same answer.
+      // 2 per request: 4 requests, same answer.
       assert.deepEqual(await b.store('', 2).listPrefixes('users/'), expected);
       assert.deepEqual(await store.listPrefixes('users/u1/audio/sessions/'), ['users/u1/audio/sessions/s/']);
       assert.deepEqual(await store.listPrefixes('nothing-here/'), []);

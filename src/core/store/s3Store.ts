@@ -24,6 +24,15 @@ export function parseS3Url(url: string): S3Location {
   return { bucket: m[1], prefix };
 }
 
+/**
+ * Listings ask for `EncodingType: url`: keys are user text and may hold characters XML 1.0 cannot
+ * carry (S3 allows control characters), which would make a whole page unparseable. S3 encodes a
+ * space as "+" (moto as "%20") and a literal "+" always as "%2B", so "+" can be read as a space.
+ */
+export function decodeS3Key(encoded: string): string {
+  return decodeURIComponent(encoded.replace(/\+/g, ' '));
+}
+
 export interface S3StoreOptions extends S3Location {
   /** Returns the (lazily built, cached) client; the SDK is only loaded when this is first called. */
   client: () => Promise<S3Client>;
@@ -54,7 +63,7 @@ export class S3Store implements ObjectStore {
     const [{ paginateListObjectsV2 }, client] = await Promise.all([this.sdk(), this.o.client()]);
     const full = this.prefix + prefix;
     // Extra paginator arguments go to client.send(): the signal aborts a request in flight.
-    const pages = paginateListObjectsV2({ client, pageSize: this.o.pageSize ?? 1000 }, { Bucket: this.bucket, Prefix: full }, { abortSignal: opts.signal });
+    const pages = paginateListObjectsV2({ client, pageSize: this.o.pageSize ?? 1000 }, { Bucket: this.bucket, Prefix: full, EncodingType: 'url' }, { abortSignal: opts.signal });
     let count = 0;
     const it = pages[Symbol.asyncIterator]();
     for (;;) {
@@ -66,11 +75,12 @@ export class S3Store implements ObjectStore {
       }
       if (step.done) return;
       const contents = step.value.Contents ?? [];
+      const url = step.value.EncodingType === 'url';
       opts.onPage?.(contents.length);
       for (const c of contents) {
         if (opts.signal?.aborted) return;
         if (!c.Key) continue;
-        yield { key: c.Key.slice(this.prefix.length), size: c.Size ?? 0, lastModified: c.LastModified?.getTime() ?? 0, etag: c.ETag };
+        yield { key: (url ? decodeS3Key(c.Key) : c.Key).slice(this.prefix.length), size: c.Size ?? 0, lastModified: c.LastModified?.getTime() ?? 0, etag: c.ETag };
         if (opts.maxKeys !== undefined && ++count >= opts.maxKeys) return;
       }
     }
@@ -80,9 +90,9 @@ export class S3Store implements ObjectStore {
     const [{ paginateListObjectsV2 }, client] = await Promise.all([this.sdk(), this.o.client()]);
     const out: string[] = [];
     try {
-      const pages = paginateListObjectsV2({ client, pageSize: this.o.pageSize ?? 1000 }, { Bucket: this.bucket, Prefix: this.prefix + prefix, Delimiter: '/' }, { abortSignal: signal });
+      const pages = paginateListObjectsV2({ client, pageSize: this.o.pageSize ?? 1000 }, { Bucket: this.bucket, Prefix: this.prefix + prefix, Delimiter: '/', EncodingType: 'url' }, { abortSignal: signal });
       for await (const page of pages) {
-        for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix.slice(this.prefix.length));
+        for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push((page.EncodingType === 'url' ? decodeS3Key(p.Prefix) : p.Prefix).slice(this.prefix.length));
       }
     } catch (e) {
       throw this.error(e, { action: `list folders of ${this.description}/${prefix}`, iamAction: 's3:ListBucket' });

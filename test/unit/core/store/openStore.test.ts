@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { WbError } from '../../../../src/core/errors';
 import { openStore } from '../../../../src/core/store/openStore';
 import { FolderStore } from '../../../../src/core/store/folderStore';
-import { S3Store, parseS3Url } from '../../../../src/core/store/s3Store';
+import { S3Store, decodeS3Key, parseS3Url } from '../../../../src/core/store/s3Store';
 import { LazyAwsClientFactory } from '../../../../src/core/aws/clients';
 import { defaultSettings } from '../../../../src/core/settings';
 
@@ -54,5 +54,13 @@ describe('parseS3Url', function () {
 
   it('refuses what is not s3://bucket', function () {
     for (const u of ['s3://', 'https://b/p', 'b/p']) assert.throws(() => parseS3Url(u), (e: unknown) => e instanceof WbError && e.code === 'Config', u);
+  });
+});
+
+describe('decodeS3Key', function () {
+  it('reads keys listed with EncodingType=url, as S3 ("+" for space) and moto ("%20") write them', function () {
+    assert.equal(decodeS3Key('users/a+b%2Bc/chunk-001.webm'), 'users/a b+c/chunk-001.webm');
+    assert.equal(decodeS3Key('users/a%20b%2Bc%25/x'), 'users/a b+c%/x');
+    assert.equal(decodeS3Key('ctl/a%01b%C3%BC%3C%26%3E'), 'ctl/a\x01bü<&>');
   });
 });
