@@ -147,6 +147,21 @@ describe('report viewer webview (Chromium) @integration', function () {
     const desc = (await page.locator('.vt-rows .vt-row .vt-cell:nth-child(4)').allTextContents()).map(Number);
     assert.equal(desc[0], max);
 
+    // Keyboard: the focused table moves a current row with the arrows, and End reaches the last one.
+    await page.focus('.vt-viewport');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    const activeRow = () => page.evaluate(() => {
+      const v = document.querySelector('.vt-viewport')!;
+      const row = document.getElementById(v.getAttribute('aria-activedescendant') ?? '');
+      return { index: row?.getAttribute('aria-rowindex'), active: row?.classList.contains('active') };
+    });
+    assert.deepEqual(await activeRow(), { index: '5', active: true });
+    await page.keyboard.press('End');
+    await page.waitForFunction((last) => document.querySelector('.vt-viewport')?.getAttribute('aria-activedescendant') === `wb-row-${last}` && !!document.getElementById(`wb-row-${last}`), n - 1);
+    assert.deepEqual(await activeRow(), { index: String(n + 1), active: true });
+    await page.keyboard.press('Home');
+    assert.deepEqual(await activeRow(), { index: '2', active: true });
+
     // Scrolled to the end, the last row is drawn (and still only a window of rows exists).
     await page.evaluate(() => {
       const v = document.querySelector('.vt-viewport')!;

@@ -48,6 +48,8 @@ export class SessionsTable {
   private view: number[] = [];
   private frame = 0;
   private lastStart = -1;
+  /** The keyboard's row (index into `view`), shown with aria-activedescendant; -1 before first use. */
+  private active = -1;
 
   constructor(
     private readonly sessions: ReportSession[],
@@ -77,11 +79,15 @@ export class SessionsTable {
     this.rowsEl = h('div', { class: 'vt-rows', attrs: { role: 'rowgroup' } });
     this.viewport = h(
       'div',
-      { class: 'vt-viewport', attrs: { tabindex: '0', 'aria-label': 'Sessions (scroll with the arrow keys)' }, on: { scroll: () => this.schedule() } },
+      {
+        class: 'vt-viewport',
+        attrs: { tabindex: '0', role: 'rowgroup', 'aria-label': 'Sessions: arrow keys, Page Up/Down, Home and End move between rows' },
+        on: { scroll: () => this.schedule(), keydown: (e) => this.onKey(e), focus: () => this.activate(this.inView(this.active) ? this.active : Math.ceil(this.viewport.scrollTop / ROW_HEIGHT)) },
+      },
       this.spacer,
       this.rowsEl,
     );
-    const table = h('div', { class: 'vt', attrs: { role: 'table', 'aria-label': 'Sessions' } }, h('div', { attrs: { role: 'rowgroup' } }, header), this.viewport);
+    const table = h('div', { class: 'vt', attrs: { role: 'grid', 'aria-label': 'Sessions' } }, h('div', { attrs: { role: 'rowgroup' } }, header), this.viewport);
     this.element = h('div', { class: 'sessions' }, h('div', { class: 'toolbar' }, filter, this.countEl), table);
     this.apply();
   }
@@ -115,6 +121,7 @@ export class SessionsTable {
       });
     }
     this.view = idx;
+    this.active = Math.min(this.active, idx.length - 1);
     for (const [k, th] of this.headers) {
       th.setAttribute('aria-sort', k === key ? (this.state.sortDesc ? 'descending' : 'ascending') : 'none');
       th.querySelector('.arrow')!.textContent = k === key ? (this.state.sortDesc ? ' ▼' : ' ▲') : '';
@@ -122,6 +129,35 @@ export class SessionsTable {
     this.countEl.textContent = idx.length === this.sessions.length ? `${idx.length} sessions` : `${idx.length} of ${this.sessions.length} sessions`;
     this.spacer.style.height = `${idx.length * ROW_HEIGHT}px`;
     this.table().setAttribute('aria-rowcount', String(idx.length + 1));
+    this.lastStart = -1;
+    this.draw();
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const page = Math.max(1, Math.floor(this.viewport.clientHeight / ROW_HEIGHT) - 1);
+    const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page };
+    let next: number | undefined;
+    if (e.key in moves) next = this.active + moves[e.key];
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = this.view.length - 1;
+    if (next === undefined) return;
+    e.preventDefault();
+    this.activate(next);
+  }
+
+  private inView(i: number): boolean {
+    const top = i * ROW_HEIGHT;
+    return i >= 0 && top >= this.viewport.scrollTop && top + ROW_HEIGHT <= this.viewport.scrollTop + this.viewport.clientHeight;
+  }
+
+  /** Moves the keyboard's row, scrolling it into view (which draws it). */
+  private activate(i: number): void {
+    if (!this.view.length) return this.viewport.removeAttribute('aria-activedescendant');
+    this.active = Math.max(0, Math.min(this.view.length - 1, i));
+    const top = this.active * ROW_HEIGHT;
+    const vh = this.viewport.clientHeight;
+    if (top < this.viewport.scrollTop) this.viewport.scrollTop = top;
+    else if (top + ROW_HEIGHT > this.viewport.scrollTop + vh) this.viewport.scrollTop = top + ROW_HEIGHT - vh;
     this.lastStart = -1;
     this.draw();
   }
@@ -149,13 +185,14 @@ export class SessionsTable {
     }
     for (let i = start; i < end; i++) {
       const s = this.sessions[this.view[i]];
-      const row = h('div', { class: `vt-row st-${known(s.status)}`, attrs: { role: 'row', 'aria-rowindex': String(i + 2) } });
+      const row = h('div', { class: `vt-row st-${known(s.status)}${i === this.active ? ' active' : ''}`, attrs: { role: 'row', id: `wb-row-${i}`, 'aria-rowindex': String(i + 2) } });
       for (const c of COLUMNS) {
         const text = c.cell(s);
         row.appendChild(h('div', { class: `vt-cell${c.num ? ' num' : ''}${c.key === 'status' ? ` status-text s-${known(s.status)}` : ''}`, attrs: { role: 'cell', title: text } }, text));
       }
       this.rowsEl.appendChild(row);
     }
+    if (this.active >= 0) this.viewport.setAttribute('aria-activedescendant', `wb-row-${this.active}`);
   }
 }
 
