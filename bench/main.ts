@@ -7,6 +7,7 @@
  *   --moto-keys N         bucket size on moto          --rgw-keys N      bucket size on radosgw
  *   --synthetic-keys N    keys of the server-less scan (peak RSS at 1M keys)
  *   --reps N              rounds of raw/scan          --no-rgw          skip radosgw in full mode
+ *   --seed-sessions N     the seed baseline lists this many sessions one by one and extrapolates
  *   --keep-rgw            leave radosgw running (reuse with BENCH_RGW_ENDPOINT=...)
  *   --only a,b            scan-moto, scan-rgw, synthetic, batch, extension
  *   --out FILE            JSON output (default bench/results/latest.json)
@@ -28,6 +29,8 @@ interface Args {
   rgwKeys: number;
   syntheticKeys: number;
   reps: number;
+  /** The seed baseline lists at most this many sessions one by one, then extrapolates. */
+  seedSessions: number;
   rgw: boolean;
   keepRgw: boolean;
   only?: Set<string>;
@@ -65,6 +68,7 @@ function parseArgs(argv: string[]): Args {
     rgwKeys: num('--rgw-keys', 100_000),
     syntheticKeys: num('--synthetic-keys', quick ? 100_000 : 1_000_000),
     reps: num('--reps', quick ? 1 : 3),
+    seedSessions: num('--seed-sessions', quick ? 300 : 1000),
     rgw: !quick && !argv.includes('--no-rgw'),
     keepRgw: argv.includes('--keep-rgw'),
     only: onlyAt >= 0 ? new Set(argv[onlyAt + 1].split(',')) : undefined,
@@ -115,7 +119,7 @@ export async function main(argv: string[]): Promise<BenchResults> {
     await attempt('scan on moto', async () => {
       const moto = await startMotoServer();
       try {
-        await listingOn(moto, a.motoKeys, a.quick ? [4] : [4, 8], a.quick ? 300 : 1000);
+        await listingOn(moto, a.motoKeys, a.quick ? [4] : [4, 8], a.seedSessions);
       } finally {
         await moto.stop();
       }
@@ -125,7 +129,7 @@ export async function main(argv: string[]): Promise<BenchResults> {
     await attempt('scan on radosgw', async () => {
       const rgw = await startRadosgw({ keep: a.keepRgw, log });
       try {
-        await listingOn(rgw, a.rgwKeys, [4, 8, 16], 1000);
+        await listingOn(rgw, a.rgwKeys, [4, 8, 16], a.seedSessions);
       } finally {
         await rgw.stop();
       }

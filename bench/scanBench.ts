@@ -75,7 +75,7 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
     vsRaw: round(r.seconds / raw.seconds, 3),
     note,
   });
-  const rows = [...runs.entries()].map(([name, rs]) => row(name, median(rs), o.reps > 1 ? `median of ${o.reps}` : undefined));
+  const rows = [...runs.entries()].map(([name, rs]) => row(name, median(rs), o.reps === 2 ? 'best of 2' : o.reps > 2 ? `median of ${o.reps}` : undefined));
   // The seed's time: its full first listing plus per-session listings at the measured rate.
   const perSession = seed.sessionsMeasured ? (seed.seconds - raw.seconds) / seed.sessionsMeasured : 0;
   const seedSeconds = seed.sessionsMeasured === seed.sessions ? seed.seconds : raw.seconds + perSession * seed.sessions;

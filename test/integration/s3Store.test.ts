@@ -171,6 +171,17 @@ describe('S3Store on moto @integration', function () {
       }
     });
 
+    it('presign create-only PUT URLs that write them once', async function () {
+      for (const k of ODD_KEYS) {
+        const key = k.replace('odd/', 'odd-put/');
+        const url = await store.presignPutIfAbsent(key, 60, 'application/json');
+        const headers = { 'If-None-Match': '*', 'Content-Type': 'application/json' };
+        assert.equal((await fetch(url, { method: 'PUT', headers, body: '1' })).status, 200, key);
+        assert.equal((await fetch(url, { method: 'PUT', headers, body: '2' })).status, 412, key);
+        assert.equal((await store.get(key)).toString(), '1');
+      }
+    });
+
     it('presign GET URLs that fetch them', async function () {
       for (const k of ODD_KEYS) {
         const r = await fetch(await store.presignGet(k, 60));

@@ -22,13 +22,20 @@ export interface RemoteFasterWhisperOptions {
   settings: Pick<Settings, 'engine' | 'host' | 'run'>;
   /** The script body (default: the shipped transcribe_batch.py). */
   script?: string;
-  /** Chunks per call at most (default 80: ~25 characters of stdout each, far below 24,000). */
+  /**
+   * Chunks per call at most. Default SSM 150 (full lines of ~100 characters stay under its 24,000),
+   * SSH 400 (output streams; compact lines). Each call loads the model once.
+   */
   maxJobsPerCall?: number;
-  /** Characters of the whole command at most, script included (default 48,000); bigger calls are split. */
+  /**
+   * Characters of the command at most; bigger calls are split. Default SSM 48,000 with the script
+   * inline (kept well under SSM's parameter limits), SSH 120,000 for the argument alone (the script
+   * goes on stdin; Linux allows 128 KiB per argument).
+   */
   maxCommandChars?: number;
   /** Seconds a call may take to start and load the model (default 600: the first run may download it). */
   loadTimeoutSeconds?: number;
-  /** Seconds per chunk added to a call's timeout (default 120). */
+  /** Seconds per chunk added to a call's timeout (default 60: a 5 s chunk takes well under 1 s on a T4). */
   chunkTimeoutSeconds?: number;
   /**
    * Key of a create-only progress object the script writes at the end of call `call` (full per-chunk
@@ -68,7 +75,8 @@ export class RemoteFasterWhisperEngine implements Engine {
   private scriptBody?: string;
 
   constructor(opts: RemoteFasterWhisperOptions) {
-    this.o = { maxJobsPerCall: 80, maxCommandChars: 48_000, loadTimeoutSeconds: 600, chunkTimeoutSeconds: 120, ...opts };
+    const ssh = opts.runner.transport === 'ssh';
+    this.o = { maxJobsPerCall: ssh ? 400 : 150, maxCommandChars: ssh ? 120_000 : 48_000, loadTimeoutSeconds: 600, chunkTimeoutSeconds: 60, ...opts };
     this.scriptBody = opts.script;
     this.model = opts.settings.engine.model;
   }
@@ -171,8 +179,9 @@ export class RemoteFasterWhisperEngine implements Engine {
       args: [arg],
       timeoutSeconds: timeout,
     };
-    // The script goes as base64 (4/3 of its size) next to the argument.
-    const size = Math.ceil((Buffer.byteLength(command.program) * 4) / 3) + arg.length + 200;
+    // Over SSM the script goes inline as base64 (4/3 of its size) next to the argument; over SSH on stdin.
+    const inline = this.o.runner.transport === 'ssm' ? Math.ceil((Buffer.byteLength(command.program) * 4) / 3) : 0;
+    const size = inline + arg.length + 200;
     return { command, tooBig: size > this.o.maxCommandChars };
   }
 

@@ -121,7 +121,7 @@ export class Ec2Host implements GpuHost {
   private async doPrepare(runId: string, signal: AbortSignal): Promise<PrepareResult> {
     const s = this.d.settings.host;
     const id = this.requireId();
-    const deadline = this.d.clock.now() + s.readyTimeoutSeconds * 1000;
+    let deadline = this.d.clock.now() + s.readyTimeoutSeconds * 1000;
     let info = await this.describeGuarded(signal);
     this.observe(info);
 
@@ -146,6 +146,8 @@ export class Ec2Host implements GpuHost {
         await this.waitFor('stopped', deadline, signal);
       }
       await this.startInstance(runId, signal);
+      // Capacity retries and a stopping instance do not eat into the boot's own time.
+      deadline = this.d.clock.now() + s.readyTimeoutSeconds * 1000;
       await this.waitFor('running', deadline, signal);
     }
     info = (await this.d.ec2.describe(id, signal)) ?? info;

@@ -232,3 +232,54 @@ describe('LineParser', function () {
     ]);
   });
 });
+
+describe('RemoteFasterWhisperEngine call planning (no network: presigning is local)', function () {
+  it('keeps every SSM command within its size limit, sends each chunk once, in the documented job shape', async function () {
+    const { LazyAwsClientFactory } = await import('../../../../src/core/aws/clients');
+    const { S3Store } = await import('../../../../src/core/store/s3Store');
+    const { commandLine } = await import('../../../../src/core/remote/commandLine');
+    const { inflateSync } = await import('node:zlib');
+    const factory = new LazyAwsClientFactory();
+    const aws = { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'T'.repeat(800) } };
+    const store = new S3Store({ bucket: 'recordings', prefix: 'prod/', client: () => factory.s3(aws) });
+    const settings = defaultSettings();
+    const layout = new BucketLayout(settings.layout);
+    const jobs: ChunkJob[] = [];
+    for (let s = 0; s < 100; s++) {
+      const ref = { userId: `user-${s % 7}`, sessionId: `session_2025-11-09T14_32_10_${String(s).padStart(3, '0')}Z` };
+      for (let c = 1; c <= 4; c++) {
+        jobs.push({ ...ref, chunk: c, audioKey: layout.audioKey(ref, c), transcriptKey: layout.transcriptKey(ref, c), size: 60_000, firstChunkKey: layout.audioKey(ref, 1), nextChunkKey: c < 4 ? layout.audioKey(ref, c + 1) : undefined });
+      }
+    }
+    const sent: Array<{ size: number; payload: any }> = [];
+    const runner: RemoteRunner = {
+      transport: 'ssm',
+      isReachable: async () => true,
+      async run(cmd) {
+        const payload = JSON.parse(inflateSync(Buffer.from(cmd.args[0].slice(2), 'base64')).toString('utf8'));
+        sent.push({ size: commandLine(cmd, 'inline').length, payload });
+        const stdout = payload.jobs.map((j: any) => JSON.stringify({ event: 'chunk', id: j.id, ok: true, seconds: 0.3, audioSeconds: 5, written: true })).join('\n');
+        return { exitCode: 0, stdout, stderr: '' };
+      },
+    };
+    const outcomes: ChunkOutcome[] = [];
+    const ctx: BatchContext = { store, layout, signal: new AbortController().signal, concurrency: 3, runId: 'r1', emit: () => {}, onOutcome: (o) => outcomes.push(o) };
+    await new RemoteFasterWhisperEngine({ runner, settings }).transcribeAll(jobs, ctx);
+    await factory.dispose();
+
+    console.log(`      (400 chunks -> ${sent.length} calls of ${sent.map((c) => c.payload.jobs.length).join('/')} chunks, largest command ${Math.max(...sent.map((c) => c.size))} characters)`);
+    assert.ok(sent.length >= 3, `${sent.length} calls`);
+    for (const c of sent) assert.ok(c.size <= 48_000, `command of ${c.size} characters`);
+    assert.deepStrictEqual(outcomes.map((o) => o.job), jobs, 'each chunk reported once, in order');
+    const first = sent[0].payload;
+    assert.deepStrictEqual(Object.keys(first).sort(), ['batch_size', 'beam_size', 'compute_type', 'device', 'jobs', 'language', 'model', 'prefetch', 'runId', 'vad_filter']);
+    assert.deepStrictEqual([first.model, first.device, first.compute_type, first.beam_size, first.batch_size, first.vad_filter, first.language, first.prefetch], ['small.en', 'cuda', 'float16', 5, 8, true, 'en', 3]);
+    const j1 = first.jobs[1];
+    assert.deepStrictEqual(Object.keys(j1).sort(), ['audioUrl', 'chunk', 'ext', 'headerUrl', 'id', 'nextUrl', 'sessionId', 'transcriptUrl']);
+    assert.strictEqual(first.jobs[0].headerUrl, undefined, 'chunk 1 carries its own header');
+    assert.strictEqual(j1.headerUrl, first.jobs[0].audioUrl, 'chunk 1 signed once per call');
+    assert.strictEqual(j1.nextUrl, first.jobs[2].audioUrl);
+    assert.match(j1.audioUrl, /^http:\/\/127\.0\.0\.1:9\/recordings\/prod\/users\/user-0\/audio\/sessions\/session_2025-11-09T14_32_10_000Z\/chunk-002\.webm\?/);
+    assert.match(decodeURIComponent(j1.transcriptUrl), /X-Amz-SignedHeaders=[^&]*if-none-match/);
+  });
+});
