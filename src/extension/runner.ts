@@ -7,18 +7,15 @@
  */
 import type { Clock } from '../core/clock';
 import { Emitter } from '../core/events';
+import { nextRunTime, type ScheduleSettings as CoreScheduleSettings } from '../core/schedule';
 import { Disposable, toDisposable } from './lifecycle';
 
 export const LAST_RUN_KEY = 'whisperBatch.lastScheduledRunAt';
-/** A missed run starts this soon after start-up at the latest (or after firstRunDelay if shorter). */
-export const CATCH_UP_DELAY_MS = 60_000;
+/** When runs are due is the core's (src/core/schedule.ts), shared with the CLI's systemd timer. */
+export { CATCH_UP_DELAY_MS, nextRunTime } from '../core/schedule';
 
-export interface ScheduleSettings {
-  enabled: boolean;
-  intervalMinutes: number;
-  firstRunDelayMinutes: number;
-  jitterSeconds: number;
-}
+/** The runner's part of the core's schedule settings (autoRefreshSeconds is the views' business). */
+export type ScheduleSettings = Pick<CoreScheduleSettings, 'enabled' | 'intervalMinutes' | 'firstRunDelayMinutes' | 'jitterSeconds'>;
 
 export interface MementoLike {
   get<T>(key: string): T | undefined;
@@ -35,17 +32,6 @@ export interface RunnerDeps {
   /** True while some run (ours or another window's) is in progress on this machine. */
   isRunActive: () => boolean;
   log?: (message: string) => void;
-}
-
-/** When the next run is due, from the last run time (pure; exported for tests). */
-export function nextRunTime(s: ScheduleSettings, now: number, startedAt: number, lastRunAt: number | undefined, jitterMs: number): number {
-  const interval = s.intervalMinutes * 60_000;
-  const firstDelay = s.firstRunDelayMinutes * 60_000;
-  if (lastRunAt === undefined) return Math.max(now, startedAt + firstDelay) + jitterMs;
-  const due = lastRunAt + interval;
-  if (due > now) return due + jitterMs;
-  // Missed while closed (or while busy): catch up soon after start-up, not at once.
-  return Math.max(now, startedAt + Math.min(firstDelay, CATCH_UP_DELAY_MS)) + jitterMs;
 }
 
 export class ScheduleRunner extends Disposable {

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { fakeClock, T0 } from '../../support/fakeClock';
+import * as coreSchedule from '../../../src/core/schedule';
 import { CATCH_UP_DELAY_MS, LAST_RUN_KEY, ScheduleRunner, nextRunTime, type MementoLike } from '../../../src/extension/runner';
 
 const MIN = 60_000;
@@ -16,6 +17,11 @@ class Memento implements MementoLike {
 }
 
 describe('extension/runner', function () {
+  it('uses the core schedule (one implementation for the extension and the CLI)', function () {
+    assert.equal(nextRunTime, coreSchedule.nextRunTime);
+    assert.equal(CATCH_UP_DELAY_MS, coreSchedule.CATCH_UP_DELAY_MS);
+  });
+
   it('nextRunTime: first run after the start-up delay, then every interval, catch-up soon after start-up', function () {
     assert.equal(nextRunTime(s, T0, T0, undefined, 0), T0 + 10 * MIN);
     assert.equal(nextRunTime(s, T0, T0, T0 - 30 * MIN, 5000), T0 + 90 * MIN + 5000);
