@@ -10,6 +10,7 @@ import { COMMON_REGIONS, listAwsProfiles } from './awsProfiles';
 import type { GpuAction } from './gpuStatus';
 import type { PendingNode, SessionNode } from './pendingModel';
 import { openReportPanel } from './reportsLink';
+import { runConfirmation, sessionConfirmation } from './runConfirm';
 import type { TrackedRun } from './runProcess';
 import { makeSample } from './sample';
 import { execFile } from 'node:child_process';
@@ -99,16 +100,8 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
         return undefined;
       }
       if (!args.yes) {
-        const s = app.settings;
-        const where = s.host.kind === 'ec2' ? `the GPU ${s.host.instanceId}` : 'this machine';
-        const pick = await vscode.window.showWarningMessage(
-          `Transcribe ${doc.totalMissingChunks} chunk(s) in ${doc.sessionsWithMissingChunks} session(s)?`,
-          {
-            modal: true,
-            detail: `On ${where}, estimated ${doc.estimatedGpuTime}, ${s.host.kind === 'ec2' ? `about ${doc.estimatedCost} of GPU time` : 'no GPU cost'}. The run goes on if this window closes; cancel it from the status bar.`,
-          },
-          'Run',
-        );
+        const c = runConfirmation(doc, app.settings);
+        const pick = await vscode.window.showWarningMessage(c.message, { modal: true, detail: c.detail }, 'Run');
         if (pick !== 'Run') return undefined;
       }
       const run = await app.startRun('manual');
@@ -122,7 +115,8 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       if (!s) throw new Error('Pick a session in the Pending view');
       if (s.state !== 'pending') throw new Error(`Session "${s.sessionId}" is deferred (${s.state}): ${s.deferredDetail ?? ''}`);
       if (app.settings.host.kind === 'ec2' && !args.yes) {
-        const pick = await vscode.window.showWarningMessage(`Transcribe ${s.missing} chunk(s) of "${s.sessionId}" now?`, { modal: true, detail: `This may start the GPU ${app.settings.host.instanceId}.` }, 'Run');
+        const c = sessionConfirmation(s, app.settings);
+        const pick = await vscode.window.showWarningMessage(c.message, { modal: true, detail: c.detail }, 'Run');
         if (pick !== 'Run') return undefined;
       }
       const run = await app.startRun('session', s.sessionId);

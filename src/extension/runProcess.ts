@@ -36,7 +36,7 @@ export interface StartRunOptions {
   cliPath: string;
   settings: Settings;
   dir: string;
-  /** Only these sessions ("userId/sessionId"), e.g. "transcribe this session now". */
+  /** Only this session id (the CLI's --session), for "transcribe this session now". */
   sessions?: string[];
   now: number;
   env?: NodeJS.ProcessEnv;
