@@ -11,7 +11,7 @@ import type { BatchEvent } from '../core/events';
 import { BucketLayout } from '../core/layout';
 import { scan, jobsOf } from '../core/scan';
 import { runBatch } from '../core/batch';
-import { openRuntime } from '../core/runtime';
+import { openRuntime, type RuntimeOptions } from '../core/runtime';
 import { listReports, readReport } from '../core/report/reportStore';
 import { readLease } from '../core/lease';
 import { describeSettings, type Settings } from '../core/settings';
@@ -36,18 +36,29 @@ function globals(cmd: Command): Opts {
   return cmd.optsWithGlobals() as Opts;
 }
 
-function setup(cmd: Command): { o: Opts; settings: Settings; out: Output } {
+/**
+ * What a caller may put in place of the real parts: tests run the real program with fakes of what
+ * cannot run here (EC2 transitions, the instance's side of SSM) and read what it writes.
+ */
+export interface CliDeps {
+  runtime?: Pick<RuntimeOptions, 'ec2' | 'remote' | 'clientFactory' | 'credentials'>;
+  /** Where logs and the progress bar go (default process.stderr). */
+  stderr?: NodeJS.WriteStream;
+  /** Where --json output goes (default process.stdout). */
+  stdout?: NodeJS.WritableStream;
+}
+
+const stdoutOf = (deps: CliDeps) => deps.stdout ?? process.stdout;
+
+function setup(cmd: Command, deps: CliDeps): { o: Opts; settings: Settings; out: Output } {
   const o = globals(cmd);
-  const out = terminalOutput({ quiet: o.quiet || false, verbose: o.verbose, color: o.color });
+  const out = terminalOutput({ quiet: o.quiet || false, verbose: o.verbose, color: o.color, stream: deps.stderr });
   const { settings } = loadSettings(o);
   return { o, settings, out };
 }
 
-function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
-}
-
-export function buildProgram(): Command {
+export function buildProgram(deps: CliDeps = {}): Command {
+  const printJson = (value: unknown) => stdoutOf(deps).write(JSON.stringify(value, null, 2) + '\n');
   const program = new Command('whisper-batch')
     .description('Transcribe every recording chunk that has no transcript, on a GPU that is only on while there is work.')
     .option('-c, --config <file>', 'JSON settings file (default: ~/.config/whisper-batch/config.json if present)')
@@ -73,8 +84,8 @@ export function buildProgram(): Command {
     .option('-o, --output <file>', 'also write the pending-jobs document to this local file')
     .option('--save', 'also write it to the store as <reportsPrefix>pending-jobs.json')
     .action(async (a: { output?: string; save?: boolean }, cmd: Command) => {
-      const { o, settings, out } = setup(cmd);
-      const rt = await openRuntime(settings, { clock: systemClock, emit: out.sink, engine: false });
+      const { o, settings, out } = setup(cmd, deps);
+      const rt = await openRuntime(settings, { ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
       try {
         const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: o.json ? undefined : out.sink });
         const pub = publicDoc(doc);
@@ -100,7 +111,7 @@ export function buildProgram(): Command {
     .option('--events <file>', 'append every event as a JSON line to this file (+ <file>.state.json)')
     .option('--next-run <iso>', 'next scheduled run, recorded in the report')
     .action(async (a: { yes?: boolean; dryRun?: boolean; session?: string; events?: string; nextRun?: string }, cmd: Command) => {
-      const { o, settings, out } = setup(cmd);
+      const { o, settings, out } = setup(cmd, deps);
       const events = a.events ? new EventsFile(a.events, settings.store, systemClock.now()) : undefined;
       const sink = (e: BatchEvent) => {
         events?.write(e);
@@ -109,7 +120,7 @@ export function buildProgram(): Command {
       let exit = 0;
       const controller = new AbortController();
       const signals = installSignals(controller, out);
-      const rt = await openRuntime(settings, { clock: systemClock, emit: sink, engine: !a.dryRun });
+      const rt = await openRuntime(settings, { ...deps.runtime, clock: systemClock, emit: sink, engine: !a.dryRun });
       try {
         const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: sink, signal: controller.signal });
         const filter = a.session ? (s: { sessionId: string }) => s.sessionId === a.session : undefined;
@@ -176,8 +187,8 @@ export function buildProgram(): Command {
     .command('status')
     .description('GPU host state, the run lease and the last report')
     .action(async (_a: unknown, cmd: Command) => {
-      const { o, settings, out } = setup(cmd);
-      const rt = await openRuntime(settings, { clock: systemClock, emit: out.sink, engine: false });
+      const { o, settings, out } = setup(cmd, deps);
+      const rt = await openRuntime(settings, { ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
       try {
         const layout = new BucketLayout(settings.layout);
         const [host, lease, reports] = await Promise.all([
@@ -206,8 +217,8 @@ export function buildProgram(): Command {
     .option('--id <reportId>', 'print this report')
     .option('--limit <n>', 'how many', '20')
     .action(async (a: { id?: string; limit: string }, cmd: Command) => {
-      const { o, settings, out } = setup(cmd);
-      const rt = await openRuntime(settings, { clock: systemClock, emit: out.sink, engine: false });
+      const { o, settings, out } = setup(cmd, deps);
+      const rt = await openRuntime(settings, { ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
       try {
         const layout = new BucketLayout(settings.layout);
         if (a.id) {
@@ -219,7 +230,7 @@ export function buildProgram(): Command {
         const list = await listReports(rt.store, layout, Math.max(1, parseInt(a.limit, 10) || 20));
         if (o.json) printJson(list);
         else if (!list.length) out.info('no reports yet');
-        else for (const r of list) process.stdout.write(`${r.reportId}  ${r.status.padEnd(8)} ${String(r.chunksTranscribed).padStart(5)} ok ${String(r.chunksFailed).padStart(4)} failed  ${usd(r.costUSD).padStart(7)}  ${r.key}\n`);
+        else for (const r of list) stdoutOf(deps).write(`${r.reportId}  ${r.status.padEnd(8)} ${String(r.chunksTranscribed).padStart(5)} ok ${String(r.chunksFailed).padStart(4)} failed  ${usd(r.costUSD).padStart(7)}  ${r.key}\n`);
       } finally {
         await rt.dispose();
       }
@@ -230,9 +241,9 @@ export function buildProgram(): Command {
     .description('stop the GPU instance now (EC2 host)')
     .option('-y, --yes', 'stop even when a live recording holds batch-lock.json')
     .action(async (a: { yes?: boolean }, cmd: Command) => {
-      const { o, settings, out } = setup(cmd);
+      const { o, settings, out } = setup(cmd, deps);
       if (settings.host.kind !== 'ec2') throw new WbError('Usage', 'stop: the host is local, there is no GPU instance to stop', 'Set host.kind = "ec2" and host.instanceId.');
-      const rt = await openRuntime(settings, { clock: systemClock, emit: out.sink, engine: false });
+      const rt = await openRuntime(settings, { ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
       try {
         const lock = await rt.store.head(settings.layout.lockKey);
         if (lock && !a.yes) throw new WbError('Usage', `${settings.layout.lockKey} is present: a live recording may be using the GPU`, 'Run again with --yes to stop it anyway.');
@@ -252,7 +263,7 @@ export function buildProgram(): Command {
     .option('--keep', 'reuse an existing sample folder instead of making it anew')
     .action(async (a: { dir?: string; keep?: boolean }, cmd: Command) => {
       const o = globals(cmd);
-      const out = terminalOutput({ quiet: o.quiet, verbose: o.verbose, color: o.color });
+      const out = terminalOutput({ quiet: o.quiet, verbose: o.verbose, color: o.color, stream: deps.stderr });
       const code = await runDemo({ dir: a.dir, keep: a.keep, json: o.json, out, flags: o });
       if (code) throw new ExitCode(code);
     });
@@ -262,12 +273,12 @@ export function buildProgram(): Command {
     .description('print systemd service + timer units that run `whisper-batch run --yes` on the schedule settings (for a server)')
     .option('--user <name>', 'run the service as this user')
     .action(async (a: { user?: string }, cmd: Command) => {
-      const { o, settings } = setup(cmd);
+      const { o, settings } = setup(cmd, deps);
       const { configFile } = loadSettings(o);
       const units = systemdUnits({ node: process.execPath, cli: require('node:path').resolve(process.argv[1]), configFile, user: a.user, schedule: settings.schedule, maxRuntimeMinutes: settings.host.maxRuntimeMinutes });
       if (o.json) printJson(units);
       else {
-        process.stdout.write(`# /etc/systemd/system/whisper-batch.service\n${units.service}\n# /etc/systemd/system/whisper-batch.timer\n${units.timer}\n`);
+        stdoutOf(deps).write(`# /etc/systemd/system/whisper-batch.service\n${units.service}\n# /etc/systemd/system/whisper-batch.timer\n${units.timer}\n`);
         process.stderr.write('install: save both files, then `systemctl daemon-reload && systemctl enable --now whisper-batch.timer`\n');
       }
     });
@@ -277,11 +288,11 @@ export function buildProgram(): Command {
     .description('print the effective settings, or every setting with --list')
     .option('--list', 'every setting with its default and description')
     .action(async (a: { list?: boolean }, cmd: Command) => {
-      const { o, settings } = setup(cmd);
+      const { o, settings } = setup(cmd, deps);
       if (a.list) {
         const rows = describeSettings().map(({ name, type, default: d, description }) => ({ name, type, default: d, description }));
         if (o.json) printJson(rows);
-        else for (const r of rows) process.stdout.write(`${r.name} (${r.type}, default ${JSON.stringify(r.default)})\n    ${r.description}\n`);
+        else for (const r of rows) stdoutOf(deps).write(`${r.name} (${r.type}, default ${JSON.stringify(r.default)})\n    ${r.description}\n`);
       } else printJson(settings);
     });
 
@@ -332,8 +343,8 @@ function installSignals(controller: AbortController, out: Output): { dispose(): 
   };
 }
 
-export async function main(argv = process.argv): Promise<number> {
-  const program = buildProgram();
+export async function main(argv = process.argv, deps: CliDeps = {}): Promise<number> {
+  const program = buildProgram(deps);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -154,6 +154,24 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto; stand-in faster_whisp
     for (const c of tr) assert.deepStrictEqual({ ...c, duration: 0 }, { call: 'transcribe', kind: 'batched', duration: 0, batch_size: 8, beam_size: 5, word_timestamps: true, vad_filter: true, language: 'en' });
   });
 
+  it('decodes every chunk of a real recording alone, also those cut inside the Cluster id (43 B6 75...), with or without a next chunk', async function () {
+    // test/fixtures/chromium-recording: chunks 3-6 end with 0x1F, so chunks 4-7 begin inside the Cluster id.
+    const rec = (n: number) => readFileSync(path.join(ROOT, 'test', 'fixtures', 'chromium-recording', `chunk-00${n}.webm`));
+    assert.deepStrictEqual([...rec(4).subarray(0, 3)], [0x43, 0xb6, 0x75], 'the fixture still has the cut this test is about');
+    const ref = { userId: 'u-rec', sessionId: 'recording' };
+    for (let n = 1; n <= 7; n++) await store.put(layout.audioKey(ref, n), rec(n));
+    // Chunk 4 without a next chunk: the last chunk uploaded so far (a recording still going on).
+    const jobs = [];
+    for (let n = 1; n <= 7; n++) jobs.push(await job(n, ref, n, { header: n > 1 ? 1 : undefined, next: n < 7 && n !== 4 ? n + 1 : undefined }));
+    const run = await runScript(b64({ jobs, ...base, runId: 'run-rec' }));
+    assert.strictEqual(run.code, 0, run.stderr);
+    const chunks = run.lines.filter((l) => l.event === 'chunk');
+    assert.deepStrictEqual(chunks.map((l) => [l.id, l.ok, l.error]), [1, 2, 3, 4, 5, 6, 7].map((n) => [n, true, undefined]));
+    const offsets = [];
+    for (let n = 1; n <= 7; n++) offsets.push((await transcript(ref, n)).batch.offsetSeconds);
+    for (let n = 1; n < 7; n++) assert.ok(offsets[n] > offsets[n - 1], `chunk ${n + 1} starts after chunk ${n}: ${offsets}`);
+  });
+
   it('never overwrites an existing transcript (412 -> skipped, not an error)', async function () {
     const ref = { userId: 'u2', sessionId: 'keep' };
     await store.put(layout.audioKey(ref, 1), chunkFile(1));

@@ -205,18 +205,32 @@ def header_of(first_chunk):
     return first_chunk[:at]
 
 
+def is_cluster_start(buf):
+    """True if buf begins with a Cluster whose first child is its Timecode (as MediaRecorder writes)."""
+    if not buf.startswith(CLUSTER_ID):
+        return False
+    el = read_element(buf, 0)
+    return el is not None and buf[el[0]:el[0] + 1] == b"\xe7"
+
+
 def first_cluster(chunk):
-    """Offset of the first Cluster of a headerless chunk. It starts with the rest of the previous
-    chunk's last block (size vint + data); parse that, and search only if the parse disagrees."""
+    """(offset, missing) of the first Cluster of a headerless chunk. It starts with the rest of the
+    previous chunk's last block (size vint + data): parse that, and search only if the parse
+    disagrees. The recorder may also cut inside the Cluster id itself (the previous chunk ends with
+    0x1F, this one begins 43 B6 75): then `missing` holds the id's first bytes to put back."""
     v = read_vint(chunk, 0)
     if v is not None and chunk[v[0] + v[1]:v[0] + v[1] + 4] == CLUSTER_ID:
-        return v[0] + v[1]
+        return v[0] + v[1], b""
+    for cut in range(1, len(CLUSTER_ID)):
+        head = CLUSTER_ID[:cut]
+        if chunk.startswith(CLUSTER_ID[cut:]) and is_cluster_start(head + chunk[:64]):
+            return 0, head
     if chunk.startswith(CLUSTER_ID):
-        return 0
+        return 0, b""
     at = chunk.find(CLUSTER_ID)
     if at < 0:
         raise ChunkError("headerless WebM chunk without a Cluster")
-    return at
+    return at, b""
 
 
 def complete_end(body, start):
@@ -288,8 +302,8 @@ def repair_webm(audio, header_source, next_chunk):
         if header_source is None:
             raise ChunkError("WebM chunk has no header and chunk 1 is missing")
         header = header_of(header_source)
-        start = first_cluster(audio)
-        body = header + audio[start:]
+        start, missing = first_cluster(audio)
+        body = header + missing + audio[start:]
         cluster_at = len(header)
     end = complete_end(body, cluster_at)
     tail = body[end:]

@@ -1,0 +1,124 @@
+/**
+ * `whisper-batch run` on the EC2 host, end to end through the real CLI program (commander, settings
+ * from flags, runtime wiring, runBatch, Ec2Host, the remote-faster-whisper engine, report):
+ *   - S3 is the moto server (real SDK calls, real presigned URLs, create-only transcript PUTs);
+ *   - FAKES, because they cannot run here: EC2 state transitions (test/support/fakeEc2.ts, a 1.5 s
+ *     boot on the real clock: moto shows no pending/stopping), the instance's side of SSM (agent,
+ *     `systemctl is-active`, `shutdown -h`: test/support/fakeRemoteRunner.ts), and faster_whisper
+ *     itself (test/fixtures/fake_faster_whisper: no GPU or Whisper weights here). The transcription
+ *     script is the shipped one, run by python3 on this machine through the exact command line SSM
+ *     would run (test/support/localShellRunner.ts), on real Chromium chunks with real ffmpeg.
+ * It prints what a user sees, including the GPU timeline and the cost. @integration
+ */
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli/main';
+import { systemClock } from '../../src/core/clock';
+import { BucketLayout } from '../../src/core/layout';
+import { defaultSettings } from '../../src/core/settings';
+import { FakeEc2, GPU_ID } from '../support/fakeEc2';
+import { FakeRemoteRunner } from '../support/fakeRemoteRunner';
+import { LocalShellRunner, makeLocalVenv } from '../support/localShellRunner';
+import { createMotoBucket, type MotoBucket } from '../support/motoBucket';
+import { motoCredentials, releaseMoto, startMoto, type MotoServer } from '../support/moto';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const FAKE_FW = path.join(ROOT, 'test', 'fixtures', 'fake_faster_whisper');
+const RECORDING = path.join(ROOT, 'test', 'fixtures', 'chromium-recording');
+const chunk = (n: number) => readFileSync(path.join(RECORDING, `chunk-00${n}.webm`));
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('whisper-batch run on EC2 (S3 on moto; EC2 transitions, SSM and faster_whisper faked) @integration', function () {
+  this.timeout(180_000);
+  let moto: MotoServer;
+  let b: MotoBucket;
+  let venv: ReturnType<typeof makeLocalVenv>;
+  const layout = new BucketLayout(defaultSettings().layout);
+  const a = { userId: 'alice', sessionId: 'session_2025-11-09T14_32_10_000Z' };
+  const odd = { userId: 'bob', sessionId: `standup "notes" <img src=x onerror=alert(1)> $(touch /tmp/wb-pwned)` };
+
+  before(async function () {
+    moto = await startMoto();
+    b = await createMotoBucket(moto, 'cli-gpu');
+    venv = makeLocalVenv();
+    const store = b.store();
+    for (let n = 1; n <= 4; n++) await store.put(layout.audioKey(a, n, 'webm'), chunk(n));
+    for (let n = 1; n <= 3; n++) await store.put(layout.audioKey(odd, n, 'webm'), chunk(n));
+    await store.put(layout.transcriptKey(odd, 1), '{"keep":"this existing transcript"}');
+  });
+  after(async function () {
+    venv?.dispose();
+    await b?.dispose();
+    await releaseMoto();
+  });
+
+  /** One GPU world per run: a stopped, tagged instance that boots in 1.5 s. */
+  function gpu() {
+    const ec2 = new FakeEc2({ clock: systemClock, state: 'stopped', startDelayMs: 1500, stopDelayMs: 800 });
+    const remote = new FakeRemoteRunner({ clock: systemClock, ec2, agentOnlineAfterPolls: 1 });
+    const shell = new LocalShellRunner({ mode: 'ssm', env: { PYTHONPATH: FAKE_FW, PYTHONDONTWRITEBYTECODE: '1' } });
+    remote.onRun = (cmd, signal) => shell.run(cmd, { signal });
+    return { ec2, remote };
+  }
+
+  async function cli(args: string[], world: ReturnType<typeof gpu>): Promise<CliRun> {
+    const err = new PassThrough();
+    const out = new PassThrough();
+    let stderr = '';
+    let stdout = '';
+    err.on('data', (d) => (stderr += d));
+    out.on('data', (d) => (stdout += d));
+    const flags = [
+      '--store', `s3://${b.bucket}`, '--endpoint', moto.endpoint, '--region', 'us-east-1',
+      '--host', 'ec2', '--instance', GPU_ID, '--engine', 'remote-faster-whisper', '--no-color',
+      '--set', 'aws.forcePathStyle=true', 'scan.gracePeriodMinutes=0', 'host.pollSeconds=0.5', `host.venvPath=${venv.venvPath}`,
+    ];
+    const code = await main(['node', 'whisper-batch', ...args, ...flags], {
+      runtime: { ec2: world.ec2, remote: world.remote, credentials: motoCredentials },
+      stderr: err as unknown as NodeJS.WriteStream,
+      stdout: out,
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('starts the GPU, transcribes what is missing, stops it, and prints the timeline and the cost', async function () {
+    const w = gpu();
+    const r = await cli(['run', '--yes'], w);
+    console.log(r.stderr.replace(/^/gm, '      | '));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /run \S+: SUCCESS/);
+    assert.match(r.stderr, /chunks: 6 found, 6 transcribed, 0 failed/);
+    assert.match(r.stderr, /GPU i-0123456789abcdef0: started and stopped by this run/);
+    assert.match(r.stderr, /timeline: start \d\d:\d\d:\d\d -> ready \d\d:\d\d:\d\d -> first chunk \d\d:\d\d:\d\d -> last chunk \d\d:\d\d:\d\d -> stop \d\d:\d\d:\d\d -> stopped \d\d:\d\d:\d\d/);
+    assert.match(r.stderr, /GPU runtime .+, cost \$\d+\.\d+/);
+    assert.equal(w.ec2.state, 'stopped', 'the GPU is stopped at the end');
+    assert.deepEqual(w.ec2.calls.filter((c) => c === 'start' || c === 'stop'), ['start', 'stop']);
+    assert.deepEqual(w.remote.shutdownsArmed, [120], 'dead-man switch armed at ready');
+
+    const store = b.store();
+    for (let n = 1; n <= 4; n++) assert.ok((await store.get(layout.transcriptKey(a, n))).length > 0, `alice chunk ${n}`);
+    assert.equal((await store.get(layout.transcriptKey(odd, 1))).toString(), '{"keep":"this existing transcript"}', 'an existing transcript is never overwritten');
+    const t2 = JSON.parse((await store.get(layout.transcriptKey(odd, 2))).toString());
+    assert.ok(t2.segments.length > 0 && t2.duration > 0, 'the odd session transcribed');
+    assert.ok(!existsSync('/tmp/wb-pwned'), 'the odd session id stays data (no shell ran it)');
+
+    const reports = await cli(['reports', '--json', '--limit', '1'], gpu());
+    const [latest] = JSON.parse(reports.stdout);
+    assert.equal(latest.status, 'success');
+  });
+
+  it('a second run right after finds nothing to do and never touches the GPU', async function () {
+    const w = gpu();
+    const r = await cli(['run', '--yes', '--json'], w);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).status, 'skipped');
+    assert.deepEqual(w.ec2.calls.filter((c) => c === 'start' || c === 'stop'), []);
+  });
+});
