@@ -38,4 +38,22 @@ describe('extension/configContribution', function () {
     for (const c of pkg.contributes.commands) assert.equal(c.category, 'Whisper Batch');
     for (const list of Object.values(pkg.contributes.menus) as Array<Array<{ command: string }>>) for (const m of list) assert.ok(ids.has(m.command), m.command);
   });
+
+  it('offers the run, GPU, report, schedule, log and AWS commands, and a welcome view with the sample and AWS buttons while nothing is configured', function () {
+    const ids = pkg.contributes.commands.map((c: { command: string }) => c.command);
+    for (const c of ['scan', 'runBatch', 'stopGpu', 'refresh', 'openReports', 'toggleSchedule', 'showLog', 'configureAws', 'cancelRun']) assert.ok(ids.includes(`whisperBatch.${c}`), c);
+    const welcome = pkg.contributes.viewsWelcome.find((w: { view: string; when: string }) => w.view === 'whisperBatch.pending' && w.when === '!whisperBatch.configured');
+    assert.ok(welcome, 'a welcome view for the Pending view while not configured');
+    const buttons = [...welcome.contents.matchAll(/^\[([^\]]+)\]\(command:([\w.]+)\)$/gm)].map((m) => m[2]);
+    assert.deepEqual(buttons, ['whisperBatch.trySample', 'whisperBatch.configureAws'], 'two buttons (a link alone on its line)');
+  });
+
+  it('activates on its views and commands only (nothing at start-up)', function () {
+    const events: string[] = pkg.activationEvents;
+    assert.ok(!events.some((e) => e === '*' || e.startsWith('onStartup')), 'no start-up activation');
+    for (const e of events) assert.match(e, /^(onView:whisperBatch\.|onCommand:whisperBatch\.|onWebviewPanel:whisperBatch\.)/);
+    for (const v of pkg.contributes.views.whisperBatch) assert.ok(events.includes(`onView:${v.id}`), v.id);
+    const menusOnly = new Set(['whisperBatch.transcribeSession', 'whisperBatch.copyKey', 'whisperBatch.openSessionReport']);
+    for (const c of pkg.contributes.commands) if (!menusOnly.has(c.command)) assert.ok(events.includes(`onCommand:${c.command}`), c.command);
+  });
 });
