@@ -11,7 +11,7 @@ import type { BatchEvent } from '../core/events';
 import { BucketLayout } from '../core/layout';
 import { scan, jobsOf } from '../core/scan';
 import { runBatch } from '../core/batch';
-import { openRuntime, type RuntimeOptions } from '../core/runtime';
+import { openRuntime, SSH_PASSPHRASE_ENV, type RuntimeOptions } from '../core/runtime';
 import { listReports, readReport } from '../core/report/reportStore';
 import { readLease } from '../core/lease';
 import { describeSettings, type Settings } from '../core/settings';
@@ -41,7 +41,7 @@ function globals(cmd: Command): Opts {
  * cannot run here (EC2 transitions, the instance's side of SSM) and read what it writes.
  */
 export interface CliDeps {
-  runtime?: Pick<RuntimeOptions, 'ec2' | 'remote' | 'clientFactory' | 'credentials'>;
+  runtime?: Pick<RuntimeOptions, 'ec2' | 'remote' | 'clientFactory' | 'credentials' | 'sshPassphrase'>;
   /** Where logs and the progress bar go (default process.stderr). */
   stderr?: NodeJS.WriteStream;
   /** Where --json output goes (default process.stdout). */
@@ -85,7 +85,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .option('--save', 'also write it to the store as <reportsPrefix>pending-jobs.json')
     .action(async (a: { output?: string; save?: boolean }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
-      const rt = await openRuntime(settings, { ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
+      const rt = await openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
       try {
         const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: o.json ? undefined : out.sink });
         const pub = publicDoc(doc);
@@ -120,7 +120,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
       let exit = 0;
       const controller = new AbortController();
       const signals = installSignals(controller, out);
-      const rt = await openRuntime(settings, { ...deps.runtime, clock: systemClock, emit: sink, engine: !a.dryRun });
+      const rt = await openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit: sink, engine: !a.dryRun });
       try {
         const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: sink, signal: controller.signal });
         const filter = a.session ? (s: { sessionId: string }) => s.sessionId === a.session : undefined;
@@ -188,7 +188,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .description('GPU host state, the run lease and the last report')
     .action(async (_a: unknown, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
-      const rt = await openRuntime(settings, { ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
+      const rt = await openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
       try {
         const layout = new BucketLayout(settings.layout);
         const [host, lease, reports] = await Promise.all([
@@ -218,7 +218,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .option('--limit <n>', 'how many', '20')
     .action(async (a: { id?: string; limit: string }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
-      const rt = await openRuntime(settings, { ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
+      const rt = await openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
       try {
         const layout = new BucketLayout(settings.layout);
         if (a.id) {
@@ -243,7 +243,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .action(async (a: { yes?: boolean }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
       if (settings.host.kind !== 'ec2') throw new WbError('Usage', 'stop: the host is local, there is no GPU instance to stop', 'Set host.kind = "ec2" and host.instanceId.');
-      const rt = await openRuntime(settings, { ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
+      const rt = await openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
       try {
         const lock = await rt.store.head(settings.layout.lockKey);
         if (lock && !a.yes) throw new WbError('Usage', `${settings.layout.lockKey} is present: a live recording may be using the GPU`, 'Run again with --yes to stop it anyway.');

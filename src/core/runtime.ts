@@ -23,6 +23,12 @@ import type { Settings } from './settings';
 import type { ObjectStore } from './store/objectStore';
 import { openStore } from './store/openStore';
 
+/**
+ * The SSH key's passphrase reaches the CLI in this environment variable (the extension passes its
+ * SecretStorage value to the run it spawns), never through a setting or a file.
+ */
+export const SSH_PASSPHRASE_ENV = 'WHISPER_BATCH_SSH_PASSPHRASE';
+
 export interface RuntimeOptions {
   clock: Clock;
   emit?: EventSink;
@@ -31,6 +37,8 @@ export interface RuntimeOptions {
   /** The command engine installs missing Debian packages when running as root. */
   installMissing?: boolean;
   credentials?: AwsCredentials;
+  /** Passphrase of host.sshKeyPath (from VS Code SecretStorage or the environment; never a setting, never logged). */
+  sshPassphrase?: string;
   clientFactory?: AwsClientFactory;
   /** Seams for tests: fakes of what cannot run here (EC2 transitions, SSM execution). */
   ec2?: Ec2Api;
@@ -59,7 +67,7 @@ export async function openRuntime(settings: Settings, o: RuntimeOptions): Promis
   if (!remote && settings.host.kind === 'ec2') {
     if (settings.host.transport === 'ssh') {
       const { SshRunner } = await import('./remote/sshRunner');
-      remote = new SshRunner({ host: settings.host.sshHost, user: settings.host.sshUser, keyPath: settings.host.sshKeyPath, port: settings.host.sshPort });
+      remote = new SshRunner({ host: settings.host.sshHost, user: settings.host.sshUser, keyPath: settings.host.sshKeyPath, port: settings.host.sshPort, passphrase: o.sshPassphrase });
     } else {
       remote = new SsmRunner({ instanceId: settings.host.instanceId, ssm: sdkSsmApi(() => factory.ssm(aws)), clock: o.clock });
     }
