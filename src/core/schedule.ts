@@ -1,7 +1,7 @@
 /**
  * When scheduled runs happen. Pure functions shared by the extension's timed runner and the CLI
- * (which prints systemd units for servers: the timer's Persistent= catch-up and RandomizedDelaySec=
- * jitter give the same behaviour as the extension's runner).
+ * (which prints systemd units for servers: OnBootSec= gives the catch-up after the server was down,
+ * OnUnitActiveSec= the interval and RandomizedDelaySec= the jitter, as the extension's runner does).
  */
 import type { Settings } from './settings';
 
@@ -55,8 +55,9 @@ export function systemdUnits(o: { node: string; cli: string; configFile?: string
     '',
     '[Timer]',
     `OnBootSec=${o.schedule.firstRunDelayMinutes}min`,
+    // Monotonic timers: Persistent= would do nothing here (it applies to OnCalendar= only); a server
+    // that was down runs OnBootSec after it is back, which is the catch-up.
     `OnUnitActiveSec=${o.schedule.intervalMinutes}min`,
-    'Persistent=true',
     `RandomizedDelaySec=${o.schedule.jitterSeconds}`,
     '',
     '[Install]',

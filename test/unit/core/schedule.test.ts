@@ -24,7 +24,8 @@ describe('schedule', function () {
     assert.match(u.service, /^ExecStart=\/usr\/bin\/node \/opt\/wb\/dist\/cli\.js run --yes --config "\/etc\/wb\/my config \$\$HOME %%h\.json"$/m);
     assert.match(u.service, /TimeoutStartSec=135min/);
     assert.match(u.timer, /OnUnitActiveSec=90min/);
-    assert.match(u.timer, /Persistent=true/);
+    assert.match(u.timer, /OnBootSec=10min/);
+    assert.doesNotMatch(u.timer, /Persistent=/, 'Persistent= is for OnCalendar= timers only');
     assert.match(u.timer, /RandomizedDelaySec=30/);
   });
 });
