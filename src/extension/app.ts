@@ -50,6 +50,8 @@ export class App extends Disposable {
   private visibleViews = new Set<string>();
   private lastRunEnd: number | undefined;
   private scanning: Promise<PendingJobs | undefined> | undefined;
+  private nextScan: Promise<PendingJobs | undefined> | undefined;
+  private autoRefreshCount = 0;
 
   constructor(private readonly deps: AppDeps) {
     super();
@@ -155,11 +157,25 @@ export class App extends Disposable {
     this.shownProblems = problems;
   }
 
-  /** A full scan of the store (a button press, a settings change, the end of a run). */
+  /**
+   * A full scan of the store (a button press, a settings change, the end of a run). The answer
+   * always reflects the store as it was when asked: a request while a scan is in flight (which may
+   * have listed before the change the caller knows of) gets the next scan, shared by every request
+   * made meanwhile, so requests never pile up more than one scan deep.
+   */
   scan(): Promise<PendingJobs | undefined> {
     if (!this.configured) return Promise.resolve(undefined);
-    this.scanning ??= this.doScan().finally(() => (this.scanning = undefined));
-    return this.scanning;
+    if (!this.scanning) {
+      this.scanning = this.doScan().finally(() => (this.scanning = undefined));
+      return this.scanning;
+    }
+    this.nextScan ??= this.scanning
+      .catch(() => undefined)
+      .then(() => {
+        this.nextScan = undefined;
+        return this.scan();
+      });
+    return this.nextScan;
   }
 
   private async doScan(): Promise<PendingJobs | undefined> {
@@ -198,6 +214,11 @@ export class App extends Disposable {
 
   // ---------------------------------------------------------------- auto-refresh
 
+  /** How many auto-refreshes ran in this window (the in-editor tests read it). */
+  get autoRefreshes(): number {
+    return this.autoRefreshCount;
+  }
+
   /** Views report their visibility; the refresh timer runs only while one is visible. */
   setViewVisible(id: string, visible: boolean): void {
     if (visible) this.visibleViews.add(id);
@@ -215,6 +236,7 @@ export class App extends Disposable {
 
   /** GPU state and the last scan's ages; no bucket scan (that is the Scan command's job). */
   private async autoRefresh(): Promise<void> {
+    this.autoRefreshCount++;
     try {
       await this.refreshHost();
       this.model.touch();

@@ -237,7 +237,9 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
         p.actions.map((a) => ({ label: ACTION_LABELS[a].label, command: ACTION_LABELS[a].command })),
         { title: p.tooltip.split('\n')[0] },
       );
-      if (pick) await vscode.commands.executeCommand(pick.command);
+      if (!pick) return undefined;
+      await vscode.commands.executeCommand(pick.command);
+      return pick.command;
     }),
   ];
 }

@@ -55,6 +55,7 @@ export class PendingModel {
   private doc: PendingJobs | undefined;
   private users: UserNode[] = [];
   private scannedAt: number | undefined;
+  private scans = 0;
   private error: string | undefined;
   private readonly changed = new Emitter<void>();
   readonly onDidChange = (l: () => void) => this.changed.on(l);
@@ -65,6 +66,11 @@ export class PendingModel {
 
   get lastScanAt(): number | undefined {
     return this.scannedAt;
+  }
+
+  /** How many scans this model has taken in (tells a new scan from a re-render). */
+  get scanCount(): number {
+    return this.scans;
   }
 
   get lastError(): string | undefined {
@@ -90,6 +96,7 @@ export class PendingModel {
   setScan(doc: PendingJobs, at: number): void {
     this.doc = doc;
     this.scannedAt = at;
+    this.scans++;
     this.error = undefined;
     this.users = buildTree(doc);
     this.changed.emit();

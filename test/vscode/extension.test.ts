@@ -33,12 +33,35 @@ describe('Whisper Batch in VS Code', function () {
     const pkg = vscode.extensions.getExtension(EXT_ID)!.packageJSON;
     const all = await vscode.commands.getCommands(true);
     for (const c of pkg.contributes.commands) assert.ok(all.includes(c.command), `${c.command} registered`);
+    // The log is a LogOutputChannel (levels, timestamps), named after the extension.
+    assert.equal(api.app.log.name, 'Whisper Batch');
+    assert.equal(typeof api.app.log.logLevel, 'number');
   });
 
   it('shows the set-up state while no store is configured', async function () {
     assert.equal(api.app.configured, false);
     assert.equal(api.app.status.presentation.state, 'not-configured');
     assert.deepEqual(api.pendingTree.getChildren(), []);
+  });
+
+  it('not configured: the status bar quick pick offers the set-up actions; "Try on a Local Sample Bucket" (also a welcome button) makes a sample bucket with work', async function () {
+    assert.deepEqual(api.app.status.presentation.actions, ['trySample', 'configureAws', 'openSettings']);
+    let picked: unknown;
+    let settled = false;
+    vscode.commands.executeCommand('whisperBatch.gpuActions').then((c) => ((picked = c), (settled = true)), () => (settled = true));
+    // The quick pick opens asynchronously: accept its first item once it is there (a no-op before).
+    const end = Date.now() + 90_000;
+    while (!settled && Date.now() < end) {
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(picked, 'whisperBatch.trySample', 'the first action of the quick pick ran');
+    const dir = api.app.settings.store;
+    assert.ok(dir.endsWith('sample-bucket') && fs.existsSync(dir), `whisperBatch.store points at the sample bucket (${dir})`);
+    assert.equal(api.app.settings.host.kind, 'local');
+    await until(() => (api.app.model.totals?.missingChunks ?? 0) > 0, 'pending chunks in the sample', 60_000);
+    for (const k of ['store', 'host.kind', 'engine.kind']) await setSetting(k, undefined);
+    await until(() => !api.app.configured, 'back to not configured');
   });
 
   it('names a wrong setting in its message and keeps working', async function () {
@@ -76,6 +99,28 @@ describe('Whisper Batch in VS Code', function () {
     assert.match(p.text, /Local idle/);
     assert.match(p.tooltip, new RegExp(`Pending: ${bucket.missing} chunk\\(s\\) in 2 session\\(s\\)`));
     assert.match(p.tooltip, /Scheduled runs: off/);
+  });
+
+  it('auto-refreshes GPU state and ages every autoRefreshSeconds while a view is visible, without a bucket scan, and not while hidden', async function () {
+    const scanned = api.app.model.scanCount;
+    await setSetting('schedule.autoRefreshSeconds', 1);
+    // A settings change rescans once; the auto-refresh itself must not.
+    await until(() => api.app.settings.schedule.autoRefreshSeconds === 1 && api.app.model.scanCount > scanned, 'the rescan after the settings change');
+    const scans = api.app.model.scanCount;
+    const n0 = api.app.autoRefreshes;
+    await until(() => api.app.autoRefreshes >= n0 + 2, 'two auto-refreshes', 20_000);
+    assert.equal(api.app.model.scanCount, scans, 'no bucket scan by the auto-refresh');
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await until(() => !api.pendingView.visible, 'the Pending view hidden');
+    const n1 = api.app.autoRefreshes;
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.ok(api.app.autoRefreshes <= n1 + 1, `no auto-refresh while hidden (${api.app.autoRefreshes - n1})`);
+    await vscode.commands.executeCommand('whisperBatch.pending.focus');
+    await until(() => api.pendingView.visible, 'the Pending view shown again');
+    await until(() => api.app.autoRefreshes > n1 + 1, 'auto-refresh again once visible', 20_000);
+    const before = api.app.model.scanCount;
+    await setSetting('schedule.autoRefreshSeconds', undefined);
+    await until(() => api.app.settings.schedule.autoRefreshSeconds === 30 && api.app.model.scanCount > before, 'the default back, and its rescan');
   });
 
   it('Scan Now finds a new chunk; a folder store never needs the AWS SDK', async function () {
@@ -124,9 +169,10 @@ describe('Whisper Batch in VS Code', function () {
     assert.equal(api.app.liveRuns.length, 0);
   });
 
-  it('cancelling a run from the status bar ends it (the CLI gets SIGTERM) and keeps finished transcripts', async function () {
-    // Make work again: a new session of 3 chunks.
+  it('a run started elsewhere (another window, the CLI) shows here with its progress, and cancelling it keeps finished transcripts', async function () {
+    // Make work again: a new session of 6 chunks.
     const { FolderStore } = await import('../../src/core/store/folderStore');
+    const { defaultRunsDir, startDetachedRun } = await import('../../src/extension/runProcess');
     const store = new FolderStore(bucket.dir);
     const old = (Date.now() - 86_400_000) / 1000;
     for (const n of [1, 2, 3, 4, 5, 6]) {
@@ -134,17 +180,31 @@ describe('Whisper Batch in VS Code', function () {
       await store.put(key, fs.readFileSync(path.resolve(__dirname, `../../../test/fixtures/chromium-recording/chunk-00${n}.webm`)));
       fs.utimesSync(path.join(bucket.dir, ...key.split('/')), old, old);
     }
-    await setSetting('run.concurrency', 1);
-    const started = (await vscode.commands.executeCommand('whisperBatch.runBatch', { yes: true })) as TrackedRun;
-    assert.ok(started && !started.ended);
-    await until(() => api.app.liveRuns[0]?.done >= 1, 'a first chunk done', 60_000);
+    // What another window does: the CLI, detached, writing its events into the shared runs folder.
+    const ext = vscode.extensions.getExtension(EXT_ID)!.extensionPath;
+    const settings = { ...api.app.settings, run: { ...api.app.settings.run, concurrency: 1 } };
+    const state = await startDetachedRun({ node: process.execPath, cliPath: path.join(ext, 'dist', 'cli.js'), settings, dir: process.env.WHISPER_BATCH_RUNS_DIR || defaultRunsDir(), now: Date.now() });
+    const texts: string[] = [];
+    const sub = api.app.tracker.onEvent(() => texts.push(api.app.status.presentation.text));
+    const run = await until(() => api.app.liveRuns.find((r) => r.state.pid === state.pid), 'this window to find the run');
+    await until(() => run.done >= 1, 'a first chunk done', 90_000);
+    assert.ok(texts.some((t) => /Local \d\/6/.test(t)), `the status bar shows the progress: ${texts.join(' | ')}`);
+    assert.ok(api.app.status.presentation.actions.includes('cancelRun'), 'the quick pick offers Cancel');
     await vscode.commands.executeCommand('whisperBatch.cancelRun');
-    const ended = await api.app.whenEnded(started);
+    const ended = await api.app.whenEnded(run);
+    sub.dispose();
     assert.ok(ended.status === 'partial' || ended.status === 'success', `status ${ended.status}`);
     await until(() => (api.app.model.lastScanAt ?? 0) >= ended.endedAt! && api.app.liveRuns.length === 0, 'the rescan after the cancelled run');
     const left = api.app.model.totals!.missingChunks;
     assert.ok(left < 6, `finished transcripts kept (${left} left)`);
-    await setSetting('run.concurrency', undefined);
+    assert.equal(api.app.status.presentation.state, 'local');
+    if (left) {
+      // "Open the Session's Report" finds the report of the run that worked on it.
+      const carol = (api.pendingTree.getChildren() as UserNode[]).find((u) => u.userId === 'carol')!;
+      await vscode.commands.executeCommand('whisperBatch.openSessionReport', carol.sessions[0]);
+      await until(() => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('whisperBatch.report'))), 'the report viewer');
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
   });
 
   it('the GPU status comes from EC2 (moto) and only then loads the AWS SDK', async function () {

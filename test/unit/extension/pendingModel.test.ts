@@ -81,5 +81,8 @@ describe('extension/pendingModel', function () {
     m.setError('boom');
     assert.equal(m.lastError, 'boom');
     assert.equal(n, 2);
+    m.touch();
+    assert.equal(n, 3, 'a re-render emits');
+    assert.equal(m.scanCount, 1, 'but is no scan');
   });
 });
