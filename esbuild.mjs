@@ -2,24 +2,28 @@
 // esbuild strips types without checking them: `npm run typecheck` (tsc) runs beside it.
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { awsSdkBuild, awsSplitPlugin } from './scripts/awsSplit.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+// --outdir DIR: build somewhere else than dist/ (the benchmark packages a production build in a temporary folder).
+const outAt = process.argv.indexOf('--outdir');
+const out = outAt >= 0 ? process.argv[outAt + 1] : 'dist';
 const common = { bundle: true, minify: production, sourcemap: !production, logLevel: 'warning', legalComments: 'none' };
 
 const builds = [
-  { ...common, entryPoints: ['src/extension/activate.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'], plugins: [awsSplitPlugin()] },
+  { ...common, entryPoints: ['src/extension/activate.ts'], outfile: join(out, 'extension.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'], plugins: [awsSplitPlugin()] },
   // The AWS SDK of the extension, loaded on first use (scripts/awsSplit.mjs).
-  awsSdkBuild(common),
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' }, external: ['cpu-features', './crypto/build/Release/sshcrypto.node'] },
-  { ...common, entryPoints: ['webviews/report/main.ts'], outfile: 'dist/webviews/report.js', platform: 'browser', format: 'iife', target: 'es2022' },
-  { ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.js', platform: 'node', format: 'cjs', target: 'node20', external: ['cpu-features', './crypto/build/Release/sshcrypto.node'] },
+  { ...awsSdkBuild(common), outfile: join(out, 'aws-sdk.js') },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: join(out, 'cli.js'), platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' }, external: ['cpu-features', './crypto/build/Release/sshcrypto.node'] },
+  { ...common, entryPoints: ['webviews/report/main.ts'], outfile: join(out, 'webviews', 'report.js'), platform: 'browser', format: 'iife', target: 'es2022' },
+  { ...common, entryPoints: ['bench/main.ts'], outfile: join(out, 'bench.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['cpu-features', './crypto/build/Release/sshcrypto.node', 'playwright-core', 'esbuild'] },
 ];
 
-mkdirSync('dist', { recursive: true });
+mkdirSync(out, { recursive: true });
 // Files the bundles read at run time (the remote transcription script).
-cpSync('src/core/remote/scripts', 'dist/scripts', { recursive: true, force: true });
+cpSync('src/core/remote/scripts', join(out, 'scripts'), { recursive: true, force: true });
 
 if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();

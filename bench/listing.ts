@@ -9,8 +9,8 @@ import { systemClock } from '../src/core/clock';
 import { scan } from '../src/core/scan';
 import { defaultSettings, type Settings } from '../src/core/settings';
 import { openStore } from '../src/core/store/openStore';
-import type { ListOptions, ObjectInfo, ObjectStore } from '../src/core/store/objectStore';
 import { bucketObjects, type BucketSpec } from './bucket';
+import { GeneratedStore } from './generatedStore';
 
 export interface S3Target {
   endpoint: string;
@@ -114,7 +114,7 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
       return done({ keys, requests, sessions: sessions.size, sessionsMeasured: measured });
     }
     case 'scan-synthetic': {
-      const doc = await scan({ store: new GeneratedStore(task.spec), settings: benchSettings('', 1, ''), clock: systemClock });
+      const doc = await scan({ store: new GeneratedStore(() => generated(task.spec)), settings: benchSettings('', 1, ''), clock: systemClock });
       return done({ keys: doc.stats.keys, requests: doc.stats.requests, sessions: doc.totalSessions, pendingSessions: doc.sessionsWithMissingChunks, missingChunks: doc.totalMissingChunks });
     }
   }
@@ -130,37 +130,6 @@ export function benchSettings(store: string, listConcurrency: number, endpoint: 
   return s;
 }
 
-/** A read-only store whose listing is generated on the fly: no server, no key list in memory. */
-class GeneratedStore implements ObjectStore {
-  readonly kind = 'folder' as const;
-  readonly description = 'generated listing';
-  private readonly modified = Date.now() - 86_400_000;
-  constructor(private readonly spec: BucketSpec) {}
-  async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
-    let inPage = 0;
-    for (const o of bucketObjects(this.spec)) {
-      if (!o.key.startsWith(prefix)) continue;
-      yield { key: o.key, size: o.body.length, lastModified: this.modified };
-      if (++inPage === 1000) {
-        opts.onPage?.(inPage);
-        inPage = 0;
-      }
-    }
-    if (inPage) opts.onPage?.(inPage);
-  }
-  async listPrefixes(): Promise<string[]> {
-    throw new Error('not used: the synthetic scan runs with one stream');
-  }
-  async get(): Promise<Buffer> {
-    throw new Error('read-only');
-  }
-  async head(): Promise<undefined> {
-    return undefined;
-  }
-  async put(): Promise<never> {
-    throw new Error('read-only');
-  }
-  async delete(): Promise<never> {
-    throw new Error('read-only');
-  }
+function* generated(spec: BucketSpec): Generator<{ key: string; size: number }> {
+  for (const o of bucketObjects(spec)) yield { key: o.key, size: o.body.length };
 }

@@ -21,11 +21,11 @@ describe('bench --quick @integration', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('measures scan, baselines, batch overhead and extension figures and writes them as JSON', async function () {
+  it('measures scan, baselines, batch overhead and the extension (sizes, code-server, Chromium) and writes them as JSON', async function () {
     const out = join(dir, 'latest.json');
     const main = resolve(__dirname, '../../bench/main.js');
     const stdout = await new Promise<string>((res, rej) =>
-      execFile(process.execPath, [main, '--quick', '--moto-keys', '150', '--synthetic-keys', '2000', '--out', out], { timeout: 280_000 }, (e, so, se) => (e ? rej(new Error(`${e.message}\n${se}`)) : res(so))),
+      execFile(process.execPath, [main, '--quick', '--moto-keys', '150', '--synthetic-keys', '2000', '--editor-rounds', '1', '--tree-sessions', '100', '--viewer-rounds', '1', '--viewer-sessions', '500', '--out', out], { timeout: 280_000 }, (e, so, se) => (e ? rej(new Error(`${e.message}\n${se}`)) : res(so))),
     );
     const r: BenchResults = JSON.parse(readFileSync(out, 'utf8'));
     assert.deepEqual(r.errors, []);
@@ -43,8 +43,20 @@ describe('bench --quick @integration', function () {
     assert.equal(r.batch.length, 1);
     assert.equal(r.batch[0].status, 'success');
     assert.ok(r.batch[0].billedSeconds >= r.batch[0].necessarySeconds, JSON.stringify(r.batch[0]));
-    assert.ok(r.extension && Array.isArray(r.extension.todo));
+    // The extension as packaged (production build + .vsix), in code-server and in Chromium.
+    assert.ok(r.extension);
+    assert.deepEqual(r.extension.todo, []);
+    assert.equal(r.extension.build, 'production (packaged)');
+    assert.ok(r.extension.bundleBytes! > 0 && r.extension.vsixBytes! > r.extension.bundleBytes!);
+    assert.equal(r.extension.editor.length, 1);
+    assert.equal(r.extension.editor[0].activation.wasActiveBefore, false, 'a cold activation was timed');
+    assert.equal(r.extension.editor[0].tree.sessions, 100);
+    assert.equal(r.extension.viewer?.sessions, 500);
+    const figures = r.extensionTargets.map((x) => x.figure);
+    for (const f of ['bundle dist/extension.js', 'activation: bundle load + activate()', 'Pending tree 100 sessions: model + provider', 'report viewer 500 sessions: first frame with rows']) assert.ok(figures.includes(f), `${f} in ${figures.join(', ')}`);
+    for (const x of r.extensionTargets) assert.ok(x.value > 0 && (x.target === undefined || typeof x.met === 'boolean'), JSON.stringify(x));
     assert.match(stdout, /vs raw/);
     assert.match(stdout, /orchestration overhead/);
+    assert.match(stdout, /extension figure/);
   });
 });
