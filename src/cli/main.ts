@@ -185,8 +185,9 @@ export function buildProgram(deps: CliDeps = {}): Command {
 
   program
     .command('status')
-    .description('GPU host state, the run lease and the last report')
-    .action(async (_a: unknown, cmd: Command) => {
+    .description('GPU host state, the run lease and the last report; warns about a GPU that a dead run left running')
+    .option('--stop-orphan', 'also stop a GPU that our runs started and no live run owns (for a health-check timer)')
+    .action(async (a: { stopOrphan?: boolean }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
       const rt = await openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
       try {
@@ -197,14 +198,20 @@ export function buildProgram(deps: CliDeps = {}): Command {
           listReports(rt.store, layout, 1),
         ]);
         const orphan = await rt.checkOrphan?.(lease);
-        const st = { store: rt.store.description, host: { kind: settings.host.kind, id: rt.host.id, ...host }, lease: lease ?? null, lastReport: reports[0] ?? null, orphan: orphan ?? null };
+        let orphanStopped = false;
+        if (orphan && a.stopOrphan) {
+          out.warn(`${orphan.split(':')[0]}: stopping it (--stop-orphan)`);
+          await rt.host.release({ force: true, reason: 'whisper-batch status --stop-orphan: no live run owns it' });
+          orphanStopped = true;
+        }
+        const st = { store: rt.store.description, host: { kind: settings.host.kind, id: rt.host.id, ...(orphanStopped ? await rt.host.status() : host) }, lease: lease ?? null, lastReport: reports[0] ?? null, orphan: orphan ?? null, orphanStopped };
         if (o.json) printJson(st);
         else {
           out.info(`store: ${st.store}`);
           out.info(`host: ${settings.host.kind} ${rt.host.id}: ${host.state}${host.detail ? ` (${host.detail})` : ''}`);
           out.info(lease ? `run lease: ${lease.expired ? 'expired' : 'held'} by ${lease.holder} since ${lease.acquiredAt}` : 'run lease: free (no run in progress)');
           out.info(reports[0] ? `last report: ${reports[0].reportId} ${reports[0].status}, ${reports[0].chunksTranscribed} transcribed, ${reports[0].chunksFailed} failed, ${usd(reports[0].costUSD)}` : 'last report: none');
-          if (orphan) out.warn(orphan);
+          if (orphan && !orphanStopped) out.warn(orphan);
         }
       } finally {
         await rt.dispose();

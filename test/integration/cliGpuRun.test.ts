@@ -18,6 +18,7 @@ import { main } from '../../src/cli/main';
 import { systemClock } from '../../src/core/clock';
 import { BucketLayout } from '../../src/core/layout';
 import { defaultSettings } from '../../src/core/settings';
+import { OWNER_TAG, STARTED_TAG } from '../../src/core/host/ec2Host';
 import { FakeEc2, GPU_ID } from '../support/fakeEc2';
 import { FakeRemoteRunner } from '../support/fakeRemoteRunner';
 import { LocalShellRunner, makeLocalVenv } from '../support/localShellRunner';
@@ -120,5 +121,26 @@ describe('whisper-batch run on EC2 (S3 on moto; EC2 transitions, SSM and faster_
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).status, 'skipped');
     assert.deepEqual(w.ec2.calls.filter((c) => c === 'start' || c === 'stop'), []);
+  });
+
+  it('status warns about a GPU that a dead run left running; --stop-orphan stops it', async function () {
+    const w = gpu();
+    // What a run that was killed mid-batch leaves: the GPU running with our ownership tag, no live lease.
+    await w.ec2.start(GPU_ID);
+    await new Promise((r) => setTimeout(r, 1700));
+    await w.ec2.createTags(GPU_ID, { [OWNER_TAG]: 'dead-run-1', [STARTED_TAG]: new Date(Date.now() - 3_600_000).toISOString() });
+    assert.equal(w.ec2.state, 'running');
+
+    const looked = await cli(['status'], w);
+    assert.equal(looked.code, 0, looked.stderr);
+    assert.match(looked.stderr, /GPU i-0123456789abcdef0 is running with no run owning it: .*dead-run-1.*whisper-batch stop/);
+    assert.equal(w.ec2.state, 'running', 'plain status changes nothing');
+
+    const stopped = await cli(['status', '--stop-orphan', '--json'], w);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    const st = JSON.parse(stopped.stdout);
+    assert.equal(st.orphanStopped, true);
+    assert.equal(w.ec2.state, 'stopped');
+    assert.equal(w.ec2.tags[OWNER_TAG], undefined, 'ownership mark removed');
   });
 });
