@@ -1,17 +1,13 @@
-/** Formats for the viewer (the page may import only types from core, so these mirror core/cost.ts). */
+/** Formats for the viewer: the same durations and amounts as the CLI and the HTML report (core/cost.ts, pure). */
+import { humanDuration as coreDuration, usd as coreUsd } from '../../src/core/cost';
+
 export function humanDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds || 0));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  if (h) return `${h}h ${m}m ${r}s`;
-  if (m) return `${m}m ${String(r).padStart(2, '0')}s`;
-  return `${r}s`;
+  return coreDuration(seconds || 0);
 }
 
+/** A missing amount shows as a dash in the viewer's tables. */
 export function usd(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
-  return `$${n.toFixed(n < 1 ? 3 : 2)}`;
+  return n === null || n === undefined || !Number.isFinite(n) ? '—' : coreUsd(n);
 }
 
 export function pct(n: number | null | undefined): string {

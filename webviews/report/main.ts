@@ -4,7 +4,7 @@
  * put into the page as text only.
  */
 import './style.css';
-import type { BatchReport, ReportSummary } from '../../src/core/report/model';
+import { timelineSteps, type BatchReport, type ReportSummary } from '../../src/core/report/model';
 import type { ReportViewState, ToReportView } from '../../src/core/report/protocol';
 import { append, clear, h } from './dom';
 import { dateTime, humanDuration, offset, pct, usd } from './format';
@@ -175,14 +175,7 @@ function renderReport(r: BatchReport): void {
 
 function timeline(r: BatchReport): HTMLElement {
   const g = r.gpu;
-  const steps: [string, string | null][] = [
-    ['Start requested', g.startTime],
-    ['Ready', g.readyTime],
-    ['First chunk', g.firstChunkTime],
-    ['Last chunk', g.lastChunkTime],
-    ['Stop requested', g.stopRequestedTime],
-    ['Stopped', g.stopTime],
-  ];
+  const steps = timelineSteps(g);
   if (steps.every(([, v]) => !v)) return h('p', { class: 'muted' }, 'The host was not used in this run.');
   const base = g.startTime ?? r.execution.startTime;
   // A bar of the phases, proportional to time: boot, idle before work, transcribing, shutdown.

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { humanDuration, usd } from '../cost';
-import type { BatchReport, ReportError, ReportSession } from './model';
+import { timelineSteps, type BatchReport, type ReportError, type ReportSession } from './model';
 
 /** Markup that is already safe; anything else interpolated into `html` is escaped. */
 class SafeHtml {
@@ -156,14 +156,7 @@ function hostStart(r: BatchReport): string {
 function timeline(r: BatchReport): SafeHtml {
   const g = r.gpu;
   const base = Date.parse(g.startTime ?? r.execution.startTime);
-  const rows: [string, string | null][] = [
-    ['Start requested', g.startTime],
-    ['Ready', g.readyTime],
-    ['First chunk', g.firstChunkTime],
-    ['Last chunk', g.lastChunkTime],
-    ['Stop requested', g.stopRequestedTime],
-    ['Stopped', g.stopTime],
-  ];
+  const rows = timelineSteps(g);
   if (rows.every(([, v]) => !v)) return html`<p class="empty">The host was not used in this run.</p>`;
   return html`<table class="timeline"><thead><tr><th scope="col">Event</th><th scope="col">Time (UTC)</th><th scope="col" class="num">After start</th></tr></thead><tbody>
 ${rows.map(([label, v]) => html`<tr><td>${label}</td><td>${v ? when(v) : '—'}</td><td class="num">${v && Number.isFinite(base) ? offset(Date.parse(v) - base) : ''}</td></tr>\n`)}

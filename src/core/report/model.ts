@@ -85,3 +85,15 @@ export interface ReportSummary {
   costUSD: number;
   runtimeSeconds: number;
 }
+
+/** The GPU timeline's steps in order, labelled for people (HTML report and viewer show the same). */
+export function timelineSteps(g: BatchReport['gpu']): Array<[label: string, iso: string | null]> {
+  return [
+    ['Start requested', g.startTime],
+    ['Ready', g.readyTime],
+    ['First chunk', g.firstChunkTime],
+    ['Last chunk', g.lastChunkTime],
+    ['Stop requested', g.stopRequestedTime],
+    ['Stopped', g.stopTime],
+  ];
+}
