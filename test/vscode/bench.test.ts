@@ -12,7 +12,8 @@
  *   (users are expanded, so every session's item; sessions are collapsed, so no chunk);
  * - Pending tree, in the workbench: the view shown, from setScan until VS Code has fetched every
  *   session's item, until `reveal()` of the first session has been done by the workbench (it has
- *   taken the tree in), and until `reveal()` of the last one has (it has scrolled 5,000 rows down).
+ *   taken the tree in), and until `reveal()` of the last one has (it has scrolled 5,000 rows down);
+ *   then the same with the user items collapsed (a variant that does not ship: what it would cost).
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -57,6 +58,12 @@ export interface EditorBenchFigures {
     workbenchRevealFirstMs: number[];
     /** Then reveal() of the last session (the workbench scrolls 5,000 rows down): setScan until it resolved. */
     workbenchRevealLastMs: number[];
+    /**
+     * Not what ships: the same, with every user item collapsed (VS Code then fetches the users only,
+     * and a user's sessions when it is opened), to measure what a collapsed-by-default tree would cost.
+     * Served = the users' items fetched; reveal of the first session opens the first user.
+     */
+    variantUsersCollapsed: { servedMs: number[]; revealFirstMs: number[] };
   };
 }
 
@@ -111,46 +118,55 @@ describe('bench (editor figures)', function () {
       assert.equal(items, sessions);
     }
 
-    // In the workbench: count the session items VS Code fetches.
+    // In the workbench: count the items VS Code fetches.
     let served = 0;
     let target = Infinity;
+    let counted: PendingNode['kind'] = 'session';
+    let collapseUsers = false;
     let allServed: (() => void) | undefined;
     const getTreeItem = tree.getTreeItem.bind(tree);
     tree.getTreeItem = (n: PendingNode) => {
       const item = getTreeItem(n);
-      if (n.kind === 'session' && ++served >= target) allServed?.();
+      if (collapseUsers && n.kind === 'user') item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
+      if (n.kind === counted && ++served >= target) allServed?.();
       return item;
     };
     await vscode.commands.executeCommand('whisperBatch.pending.focus');
     await until(() => api.pendingView.visible, 'the Pending view to be visible');
-    const workbenchServedMs: number[] = [];
-    const workbenchRevealFirstMs: number[] = [];
-    const workbenchRevealLastMs: number[] = [];
-    for (let i = 0; i < REPS; i++) {
-      model.clear();
-      // Past the tree view's 200 ms change debounce, so the next change is sent at once.
-      await new Promise((r) => setTimeout(r, 700));
-      served = 0;
-      target = sessions;
-      const done = new Promise<void>((resolve, reject) => {
-        allServed = resolve;
-        setTimeout(() => reject(new Error(`VS Code fetched ${served} of ${sessions} session items in 120 s`)), 120_000);
-      });
-      const a = performance.now();
-      model.setScan(doc, Date.now());
-      await done;
-      const b = performance.now();
-      const users = tree.getChildren() as UserNode[];
-      await api.pendingView.reveal(users[0].sessions[0], { select: false, focus: false, expand: false });
-      const c = performance.now();
-      const last = users[users.length - 1].sessions.at(-1) as SessionNode;
-      await api.pendingView.reveal(last, { select: false, focus: false, expand: false });
-      const d = performance.now();
-      workbenchServedMs.push(b - a);
-      workbenchRevealFirstMs.push(c - a);
-      workbenchRevealLastMs.push(d - a);
-      target = Infinity;
-    }
+    const rounds = async (variant: 'shipped' | 'users collapsed') => {
+      const r = { servedMs: [] as number[], revealFirstMs: [] as number[], revealLastMs: [] as number[] };
+      collapseUsers = variant === 'users collapsed';
+      // Shipped: users expanded, so VS Code fetches every session. Variant: only the users.
+      counted = collapseUsers ? 'user' : 'session';
+      for (let i = 0; i < REPS; i++) {
+        model.clear();
+        // Past the tree view's 200 ms change debounce, so the next change is sent at once.
+        await new Promise((res) => setTimeout(res, 700));
+        served = 0;
+        target = collapseUsers ? USERS : sessions;
+        const done = new Promise<void>((resolve, reject) => {
+          allServed = resolve;
+          setTimeout(() => reject(new Error(`VS Code fetched ${served} of ${target} ${counted} items in 120 s`)), 120_000);
+        });
+        const a = performance.now();
+        model.setScan(doc, Date.now());
+        await done;
+        const b = performance.now();
+        const users = tree.getChildren() as UserNode[];
+        await api.pendingView.reveal(users[0].sessions[0], { select: false, focus: false, expand: false });
+        const c = performance.now();
+        const last = users[users.length - 1].sessions.at(-1) as SessionNode;
+        await api.pendingView.reveal(last, { select: false, focus: false, expand: false });
+        const d = performance.now();
+        r.servedMs.push(b - a);
+        r.revealFirstMs.push(c - a);
+        r.revealLastMs.push(d - a);
+        target = Infinity;
+      }
+      return r;
+    };
+    const shipped = await rounds('shipped');
+    const collapsed = await rounds('users collapsed');
     tree.getTreeItem = getTreeItem;
     model.clear();
 
@@ -166,7 +182,16 @@ describe('bench (editor figures)', function () {
         requireCopyMs,
         bundleBytes: fs.statSync(bundle).size,
       },
-      tree: { users: USERS, sessions, providerMs, setScanMs, workbenchServedMs, workbenchRevealFirstMs, workbenchRevealLastMs },
+      tree: {
+        users: USERS,
+        sessions,
+        providerMs,
+        setScanMs,
+        workbenchServedMs: shipped.servedMs,
+        workbenchRevealFirstMs: shipped.revealFirstMs,
+        workbenchRevealLastMs: shipped.revealLastMs,
+        variantUsersCollapsed: { servedMs: collapsed.servedMs, revealFirstMs: collapsed.revealFirstMs },
+      },
     };
     const out = process.env.WB_BENCH_OUT;
     if (out) fs.writeFileSync(out, JSON.stringify(figures, null, 2) + '\n');
