@@ -1,6 +1,9 @@
-// Makes docs/screenshots/sidebar-dark.png and sidebar-light.png from the real extension in
-// code-server (suite `screenshots` of test/vscode), and the report viewer's shots when its suite
-// exists. Needs `node esbuild.mjs` first.   node scripts/screenshots.mjs
+// Makes the screenshots in docs/screenshots from the real extension:
+//   sidebar-{dark,light}.png        the sidebar, the status bar item (suite `screenshots` of test/vscode, code-server)
+//   report-vscode-{light,dark}.png  the report viewer in its VS Code tab (suite `reportView`, code-server)
+//   report[-trends]-{light,dark}.png the report viewer page alone, report and trends (scripts/screenshot-report.mjs, Chromium)
+// Needs `node esbuild.mjs` first.   node scripts/screenshots.mjs [sidebar] [report] [dark|light]
+// (no argument: all of them; dark/light picks the sidebar's themes)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,22 +17,32 @@ const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { stdio: 'inherit', c
 run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', '.'], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (run('bash', [path.join(root, 'test/vscode-host/install.sh')], { stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) process.exit(2);
 
-const themes = { dark: 'Default Dark Modern', light: 'Default Light Modern' };
+const args = process.argv.slice(2);
+const parts = args.filter((a) => a === 'sidebar' || a === 'report');
+const want = (p) => !parts.length || parts.includes(p);
+const allThemes = { dark: 'Default Dark Modern', light: 'Default Light Modern' };
+const picked = args.filter((t) => t in allThemes);
+const themes = Object.fromEntries(Object.entries(allThemes).filter(([k]) => !picked.length || picked.includes(k)));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-shots-'));
-let failed = 0;
+const failed = [];
+const inEditor = (suite, name, settings, env = {}) => {
+  const file = path.join(tmp, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify({ 'window.zoomLevel': 0, 'workbench.sideBar.location': 'left', 'workbench.view.alwaysShowHeaderActions': true, ...settings }));
+  const workspace = path.join(tmp, `ws-${name}`);
+  fs.mkdirSync(workspace, { recursive: true });
+  const r = run(process.execPath, [path.join(root, 'test/vscode-host/run-extension-tests.mjs'), '--extension', root, '--tests', path.join(root, 'out/test/vscode/index.js'), '--workspace', workspace, '--settings', file, '--timeout', '300'], {
+    env: { ...process.env, WB_VSCODE_SUITE: suite, WB_SCREENSHOT_DIR: out, WHISPER_BATCH_RUNS_DIR: path.join(tmp, `runs-${name}`), ...env },
+  });
+  if (r.status !== 0) failed.push(name);
+};
 try {
-  for (const [name, theme] of Object.entries(themes)) {
-    const settings = path.join(tmp, `${name}.json`);
-    fs.writeFileSync(settings, JSON.stringify({ 'workbench.colorTheme': theme, 'window.zoomLevel': 0, 'workbench.sideBar.location': 'left' }));
-    const workspace = path.join(tmp, `ws-${name}`);
-    fs.mkdirSync(workspace, { recursive: true });
-    const r = run(process.execPath, [path.join(root, 'test/vscode-host/run-extension-tests.mjs'), '--extension', root, '--tests', path.join(root, 'out/test/vscode/index.js'), '--workspace', workspace, '--settings', settings, '--timeout', '240'], {
-      env: { ...process.env, WB_VSCODE_SUITE: 'screenshots', WB_SCREENSHOT_DIR: out, WB_SCREENSHOT_THEME: name, WHISPER_BATCH_RUNS_DIR: path.join(tmp, `runs-${name}`) },
-    });
-    if (r.status !== 0) failed++;
+  if (want('sidebar')) for (const [name, theme] of Object.entries(themes)) inEditor('screenshots', `sidebar-${name}`, { 'workbench.colorTheme': theme }, { WB_SCREENSHOT_THEME: name });
+  if (want('report')) {
+    inEditor('reportView', 'report-vscode', {});
+    if (run(process.execPath, [path.join(root, 'scripts/screenshot-report.mjs')]).status !== 0) failed.push('report');
   }
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
-console.log(failed ? 'some screenshots failed' : `screenshots in ${path.relative(root, out)}`);
-process.exit(failed ? 1 : 0);
+console.log(failed.length ? `screenshots failed: ${failed.join(', ')}` : `screenshots in ${path.relative(root, out)}`);
+process.exit(failed.length ? 1 : 0);

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { App } from './app';
 import { registerCommands } from './commands';
 import { PendingTree } from './pendingTree';
-import { registerReportSerializer } from './reportsLink';
+import { registerReportSerializer, reportsDelivered } from './reportsLink';
 import { awsSdkRequested } from './storeAccess';
 
 /** When this bundle's module code had run (performance.now(), the extension host's clock): for the benchmark. */
@@ -18,6 +18,8 @@ export interface WhisperBatchApi {
   pendingTree: PendingTree;
   pendingView: vscode.TreeView<unknown>;
   awsSdkRequested(): boolean;
+  /** Reports handed to a report viewer page so far. */
+  reportsDelivered(): number;
   activationMs: number;
   /** performance.now() marks of the extension host: bundle evaluated, activate() entered and returned (bench/editorBench.ts). */
   timing: { moduleEvaluatedAt: number; activateStartedAt: number; activateEndedAt: number };
@@ -70,7 +72,7 @@ export function activate(context: vscode.ExtensionContext): WhisperBatchApi {
   context.subscriptions.push(registerReportSerializer(context, async () => ({ store: app.store(), layout: app.layout, log: (l) => app.log.info(l) })));
 
   const t1 = performance.now();
-  return { app, pendingTree, pendingView: pendingView as vscode.TreeView<unknown>, awsSdkRequested, activationMs: t1 - t0, timing: { moduleEvaluatedAt, activateStartedAt: t0, activateEndedAt: t1 } };
+  return { app, pendingTree, pendingView: pendingView as vscode.TreeView<unknown>, awsSdkRequested, reportsDelivered, activationMs: t1 - t0, timing: { moduleEvaluatedAt, activateStartedAt: t0, activateEndedAt: t1 } };
 }
 
 export function deactivate(): void {

@@ -115,6 +115,8 @@ export function presentGpu(f: GpuFacts): GpuPresentation {
       text = '$(question) GPU ?';
       headline = 'GPU state unknown (refresh to check).';
   }
+  // The work waiting is part of the one look (chunks; sessions in the tooltip).
+  if (state !== 'not-configured' && state !== 'transcribing' && f.pendingChunks) text += ` · ${f.pendingChunks} pending`;
   const lines = [headline];
   if (f.pendingChunks !== undefined) lines.push(`Pending: ${f.pendingChunks} chunk(s) in ${f.pendingSessions ?? 0} session(s)`);
   lines.push(f.scheduleEnabled && f.nextRunAt ? `Next scheduled run: ${new Date(f.nextRunAt).toLocaleString()}` : 'Scheduled runs: off');

@@ -26,10 +26,18 @@ export interface ReportPanelOptions extends ReportPanelDeps {
 export class ReportPanel {
   static readonly viewType = 'whisperBatch.report';
   private static current: ReportPanel | undefined;
+  private static delivered = 0;
+
+  /** How many reports (or report lists) a live page (one that said `ready`) has been handed in this window; tests wait on it. */
+  static get reportsDelivered(): number {
+    return ReportPanel.delivered;
+  }
 
   private readonly disposables: vscode.Disposable[] = [];
   /** The report the page should open next; also the answer to stale `open` replies. */
   private wantedKey: string | undefined;
+  /** The page's script ran (it said `ready`): what is posted from now on reaches a live page. */
+  private pageReady = false;
 
   static show(context: vscode.ExtensionContext, opts: ReportPanelOptions): ReportPanel {
     const column = vscode.window.activeTextEditor?.viewColumn ?? vscode.ViewColumn.One;
@@ -125,6 +133,7 @@ export class ReportPanel {
   private async handle(m: FromReportView): Promise<void> {
     switch (m.type) {
       case 'ready':
+        this.pageReady = true;
         return this.init(this.wantedKey ?? m.selectedKey);
       case 'open':
         return this.open(m.key);
@@ -152,7 +161,9 @@ export class ReportPanel {
   }
 
   private post(m: ToReportView): void {
-    void this.panel.webview.postMessage(m);
+    void this.panel.webview.postMessage(m).then((ok) => {
+      if (ok && this.pageReady && (m.type === 'init' || m.type === 'report')) ReportPanel.delivered++;
+    });
   }
 }
 

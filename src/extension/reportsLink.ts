@@ -14,3 +14,8 @@ export function registerReportSerializer(context: vscode.ExtensionContext, deps:
 export function refreshOpenReports(): Promise<void> {
   return ReportPanel.refreshOpen();
 }
+
+/** Reports handed to a report viewer page so far (the in-editor tests wait on it before a screenshot). */
+export function reportsDelivered(): number {
+  return ReportPanel.reportsDelivered;
+}

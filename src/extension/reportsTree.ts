@@ -26,7 +26,9 @@ export class ReportsTree extends Disposable implements vscode.TreeDataProvider<R
   getTreeItem(r: ReportSummary): vscode.TreeItem {
     const item = new vscode.TreeItem(new Date(r.timestamp).toLocaleString(), vscode.TreeItemCollapsibleState.None);
     item.id = r.key;
-    item.description = `${r.status} · ${r.chunksTranscribed} chunk(s)${r.chunksFailed ? `, ${r.chunksFailed} failed` : ''} · ${usd(r.costUSD)}`;
+    // A cost only where the GPU billed something (a local run or a skipped run costs nothing).
+    const chunks = `${r.chunksTranscribed} ${r.chunksTranscribed === 1 ? 'chunk' : 'chunks'}`;
+    item.description = `${r.status} · ${chunks}${r.chunksFailed ? `, ${r.chunksFailed} failed` : ''}${r.costUSD > 0 ? ` · ${usd(r.costUSD)}` : ''}`;
     item.tooltip = `${r.reportId}\nStatus: ${r.status}\nTranscribed: ${r.chunksTranscribed}, failed: ${r.chunksFailed}\nGPU: ${humanDuration(r.runtimeSeconds)}, ${usd(r.costUSD)}\n${r.key}`;
     item.contextValue = `report:${r.status}`;
     item.iconPath = new vscode.ThemeIcon(

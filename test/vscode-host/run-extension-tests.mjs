@@ -213,7 +213,9 @@ async function main() {
   });
   info(`chromium pid ${browserServer.process().pid}`);
   browser = await chromium.connect(browserServer.wsEndpoint());
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, serviceWorkers: 'block' });
+  // Service workers stay allowed: VS Code's webviews load their resources through one (blocking them leaves every
+  // webview on "Error loading webview: Could not register service worker").
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
 
   // Tell the workbench to load the extension under development and run its tests:

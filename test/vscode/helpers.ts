@@ -29,6 +29,7 @@ export async function screenshot(file: string): Promise<boolean> {
   const fs = await import('node:fs');
   fs.rmSync(file, { force: true });
   console.log(`[vscode-host] screenshot ${file}`);
-  for (let i = 0; i < 100 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+  // The harness writes the file atomically once Chromium took the shot (slow on a loaded machine).
+  for (let i = 0; i < 600 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
   return fs.existsSync(file);
 }

@@ -17,7 +17,9 @@ import { BucketLayout } from '../../src/core/layout';
 import { listReports, writeReport } from '../../src/core/report/reportStore';
 import { defaultSettings } from '../../src/core/settings';
 import { FolderStore } from '../../src/core/store/folderStore';
+import type { BatchReport } from '../../src/core/report/model';
 import { makeReport, makeSkippedReport, XSS } from '../support/reportBuilders';
+import type { WhisperBatchApi } from '../../src/extension/activate';
 import { activateExtension, screenshot, setSetting, until } from './helpers';
 
 const VIEW_TYPE = 'whisperBatch.report';
@@ -29,23 +31,44 @@ function reportTab(): vscode.Tab | undefined {
   return undefined;
 }
 
-async function setTheme(name: string): Promise<void> {
+/** Switches the colour theme and resolves once the workbench applied it (not when the setting was written). */
+async function setTheme(name: string | undefined, kind: vscode.ColorThemeKind): Promise<void> {
+  const applied = new Promise<void>((resolve) => {
+    if (vscode.window.activeColorTheme.kind === kind) return resolve();
+    const sub = vscode.window.onDidChangeActiveColorTheme((t) => t.kind === kind && (sub.dispose(), resolve()));
+  });
   await vscode.workspace.getConfiguration('workbench').update('colorTheme', name, vscode.ConfigurationTarget.Global);
+  await applied;
+}
+
+/** A report where every chunk worked (most runs look like this). */
+function allGood(r: BatchReport): BatchReport {
+  const t = r.transcription;
+  return {
+    ...r,
+    status: 'success',
+    sessions: r.sessions.map((x) => ({ ...x, chunksProcessed: x.chunksProcessed + x.chunksFailed, chunksFailed: 0, failedChunks: [], status: 'success' })),
+    errors: [],
+    transcription: { ...t, chunksTranscribed: t.chunksTranscribed + t.chunksFailed, chunksFailed: 0, successRate: 100 },
+  };
 }
 
 describe('Report viewer in VS Code', function () {
   let dir: string;
   let newestKey: string;
 
+  let api: WhisperBatchApi;
+
   before(async function () {
-    await activateExtension();
+    api = await activateExtension();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wb-vscode-reports-'));
     const store = new FolderStore(dir);
     const layout = new BucketLayout(defaultSettings().layout);
     const start = Date.parse('2026-11-22T04:30:00Z');
     for (let i = 0; i < 14; i++) {
       const t = start + i * 6 * 3600_000;
-      const r = i % 5 === 4 ? makeSkippedReport() : makeReport({}, 4 + ((i * 5) % 23));
+      // Mostly successful runs, a partial one now and then, and skipped runs when nothing was pending.
+      const r = i % 5 === 4 ? makeSkippedReport() : i % 3 === 1 ? makeReport({}, 4 + ((i * 5) % 23)) : allGood(makeReport({}, 4 + ((i * 5) % 23)));
       r.reportId = `batch-${new Date(t).toISOString().slice(0, 16).replace(/[T:]/g, '-').replace(/-(\d\d)$/, '$1')}`;
       r.execution = { ...r.execution, startTime: new Date(t).toISOString(), endTime: new Date(t + r.execution.durationSeconds * 1000).toISOString() };
       r.timestamp = r.execution.endTime;
@@ -67,8 +90,9 @@ describe('Report viewer in VS Code', function () {
   });
 
   it('opens the report viewer on a report, once, and keeps it through theme changes', async function () {
-    await setTheme('Default Light Modern');
+    await setTheme('Default Light Modern', vscode.ColorThemeKind.Light);
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    const delivered = api.reportsDelivered();
     await vscode.commands.executeCommand('whisperBatch.openReports', newestKey);
     const tab = await until(() => reportTab(), 'the report viewer tab');
     assert.equal(tab.label, 'Whisper Batch Reports');
@@ -78,14 +102,16 @@ describe('Report viewer in VS Code', function () {
     const count = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(VIEW_TYPE)).length;
     assert.equal(count, 1, 'a single report panel');
 
+    // The page loads, says ready, and is handed the report (the host counts what the page accepted).
+    await until(() => api.reportsDelivered() > delivered, 'the report handed to the page', 60_000);
     const shots = process.env.WB_SCREENSHOT_DIR;
-    // The page loads, says ready, and draws the report it is sent; give it time before the shot.
-    await new Promise((r) => setTimeout(r, 3000));
+    const settle = () => new Promise((r) => setTimeout(r, 500)); // the page draws on the message; one beat for layout
+    await settle();
     if (shots) assert.ok(await screenshot(path.join(shots, 'report-vscode-light.png')), 'light screenshot');
-    await setTheme('Default Dark Modern');
-    await new Promise((r) => setTimeout(r, 2000));
+    await setTheme('Default Dark Modern', vscode.ColorThemeKind.Dark);
+    await settle();
     if (shots) assert.ok(await screenshot(path.join(shots, 'report-vscode-dark.png')), 'dark screenshot');
     assert.ok(reportTab(), 'still open after the theme change');
-    await setTheme(undefined as unknown as string);
+    await setTheme(undefined, vscode.ColorThemeKind.Dark);
   });
 });

@@ -1,15 +1,47 @@
 /**
  * Not a test of behaviour: makes docs/screenshots/sidebar-<theme>.png from the real extension
  * (scripts/screenshots.mjs runs it once per theme). The sidebar shows a fixture bucket after one
- * run, the status bar item and the Reports view.
+ * real run (pocketsphinx through the CLI): pending sessions of a few users, one still recording,
+ * one locked by the live path, the Reports view and the status bar item.
  */
 import * as assert from 'node:assert/strict';
+import { readFileSync, utimesSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { BucketLayout } from '../../src/core/layout';
+import { defaultSettings } from '../../src/core/settings';
+import { FolderStore } from '../../src/core/store/folderStore';
 import type { TrackedRun } from '../../src/extension/runProcess';
 import type { SessionNode, UserNode } from '../../src/extension/pendingModel';
-import { makeFixtureBucket } from './fixtureBucket';
+import { HOSTILE_SESSION, makeFixtureBucket } from './fixtureBucket';
 import { activateExtension, screenshot, setSetting, until } from './helpers';
+
+const CHUNKS = path.resolve(__dirname, '../../../test/fixtures/chromium-recording');
+
+/** A few more users and sessions than the test fixture, so the tree looks like a working day. */
+async function addSessions(dir: string): Promise<number> {
+  const store = new FolderStore(dir);
+  const layout = new BucketLayout(defaultSettings().layout);
+  const now = Date.now();
+  let added = 0;
+  const put = async (userId: string, sessionId: string, chunks: number[], ageHours: number) => {
+    for (const n of chunks) {
+      const key = layout.audioKey({ userId, sessionId }, n);
+      await store.put(key, readFileSync(path.join(CHUNKS, `chunk-00${n}.webm`)));
+      const t = (now - ageHours * 3_600_000) / 1000;
+      utimesSync(path.join(dir, ...key.split('/')), t, t);
+    }
+  };
+  const stamp = (ageHours: number) => `session_${new Date(now - ageHours * 3_600_000).toISOString().replace(/[:.]/g, '_')}`;
+  await put('carol', stamp(30), [1, 2, 3, 4, 5, 6], 30);
+  await put('carol', stamp(5), [1, 2], 5);
+  added += 8;
+  // The realtime path holds the lock for one of dave's sessions: deferred, not counted.
+  const locked = stamp(1);
+  await put('dave', locked, [1, 2, 3], 1);
+  await store.put(layout.lockKey, JSON.stringify({ sessionId: locked, holder: 'recorder-web', createdAt: new Date(now - 2 * 60_000).toISOString() }));
+  return added;
+}
 
 describe('screenshots', function () {
   it('sidebar with the Pending tree, the Reports view and the status bar', async function () {
@@ -18,25 +50,31 @@ describe('screenshots', function () {
     assert.ok(dir, 'WB_SCREENSHOT_DIR is set');
     const api = await activateExtension();
     const bucket = await makeFixtureBucket();
+    const missing = bucket.missing + (await addSessions(bucket.dir));
     await setSetting('store', bucket.dir);
     await vscode.commands.executeCommand('whisperBatch.pending.focus');
-    await until(() => api.app.model.totals?.missingChunks === bucket.missing, 'the scan');
-    // One run on one session, so the Reports view has an entry and the tree still has work.
+    await until(() => api.app.model.totals?.missingChunks === missing, 'the scan');
+    // One real run on one session, so the Reports view has an entry and the tree still has work.
     const bob = (api.pendingTree.getChildren() as UserNode[]).find((u) => u.userId === 'bob')!;
-    const s = (api.pendingTree.getChildren(bob) as SessionNode[])[0];
+    const s = (api.pendingTree.getChildren(bob) as SessionNode[]).find((x) => x.sessionId === HOSTILE_SESSION)!;
     const run = (await vscode.commands.executeCommand('whisperBatch.transcribeSession', s, { wait: true })) as TrackedRun;
     assert.equal(run?.status, 'success');
-    await until(() => api.app.reports.items.length === 1, 'the report');
+    await until(() => api.app.reports.items.length === 1 && api.app.model.totals?.missingChunks === missing - 1, 'the report and the rescan');
     await vscode.commands.executeCommand('notifications.clearAll');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    // Expand the oldest session down to its chunks, and every user.
     const users = api.pendingTree.getChildren() as UserNode[];
-    const alice = users[0];
-    await api.pendingView.reveal(alice.sessions[0].chunks[0] as never, { expand: true, select: false, focus: false });
+    for (const u of users) await api.pendingView.reveal(u as never, { expand: true, select: false, focus: false });
+    await api.pendingView.reveal(users[0].sessions[0].chunks[0] as never, { expand: true, select: false, focus: false });
     await vscode.commands.executeCommand('whisperBatch.reports.focus');
     await vscode.commands.executeCommand('whisperBatch.pending.focus');
-    // A wider sidebar, so that session ids and descriptions are not cut.
-    for (let i = 0; i < 12; i++) await vscode.commands.executeCommand('workbench.action.increaseViewWidth');
-    await new Promise((r) => setTimeout(r, 1500));
+    // A wider sidebar, so that session ids and descriptions are not cut. (In VS Code 1.139
+    // increaseViewWidth resizes the editor; increaseViewSize resizes the focused part.)
+    await vscode.commands.executeCommand('workbench.action.focusSideBar');
+    for (let i = 0; i < 5; i++) await vscode.commands.executeCommand('workbench.action.increaseViewSize');
+    // No selection highlight in the picture.
+    await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+    await new Promise((r) => setTimeout(r, 1000));
     assert.ok(await screenshot(path.join(dir, `sidebar-${theme}.png`)));
   });
 });
