@@ -16,7 +16,8 @@ const builds = [
   { ...common, entryPoints: ['src/extension/activate.ts'], outfile: join(out, 'extension.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'], plugins: [awsSplitPlugin()] },
   // The AWS SDK of the extension, loaded on first use (scripts/awsSplit.mjs).
   { ...awsSdkBuild(common), outfile: join(out, 'aws-sdk.js') },
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: join(out, 'cli.js'), platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' }, external: ['cpu-features', './crypto/build/Release/sshcrypto.node'] },
+  // The CLI shares dist/aws-sdk.js with the extension (one copy of the SDK in the .vsix; local runs never load it).
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: join(out, 'cli.js'), platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' }, external: ['cpu-features', './crypto/build/Release/sshcrypto.node'], plugins: [awsSplitPlugin()] },
   { ...common, entryPoints: ['webviews/report/main.ts'], outfile: join(out, 'webviews', 'report.js'), platform: 'browser', format: 'iife', target: 'es2022' },
   { ...common, entryPoints: ['bench/main.ts'], outfile: join(out, 'bench.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['cpu-features', './crypto/build/Release/sshcrypto.node', 'playwright-core', 'esbuild'] },
 ];
