@@ -144,11 +144,20 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
     reg('whisperBatch.stopGpu', async (args: { yes?: boolean } = {}) => {
       const s = app.settings;
       if (s.host.kind !== 'ec2') return void vscode.window.showInformationMessage('The host is this machine (host.kind = local): there is no GPU to stop.');
+      // The live path writes batch-lock.json while a browser records on the GPU: the CLI refuses to stop
+      // then, unless told to (--yes). Say so here, and pass --yes only after the user confirmed it.
+      const lock = app.layout.lockKey;
+      const locked = !!(await app.store().head(lock).catch(() => undefined));
       if (!args.yes) {
-        const pick = await vscode.window.showWarningMessage(`Stop the GPU ${s.host.instanceId}?`, { modal: true, detail: app.liveRuns.length ? 'A run is in progress: cancel it instead, it stops the GPU when it ends.' : 'A live recording that uses it will lose it.' }, 'Stop');
-        if (pick !== 'Stop') return;
+        const detail = app.liveRuns.length
+          ? 'A run is in progress: cancel it instead, it stops the GPU when it ends.'
+          : locked
+            ? `${lock} is present: a live recording may be using the GPU, and would lose it.`
+            : 'A live recording that uses it would lose it.';
+        const pick = await vscode.window.showWarningMessage(`Stop the GPU ${s.host.instanceId}?`, { modal: true, detail }, locked ? 'Stop Anyway' : 'Stop');
+        if (pick !== 'Stop' && pick !== 'Stop Anyway') return;
       }
-      const out = await runCli(app, context, ['stop']);
+      const out = await runCli(app, context, ['stop', ...(locked ? ['--yes'] : [])]);
       app.log.info(`stop: ${out.trim()}`);
       await app.refreshHost();
     }),

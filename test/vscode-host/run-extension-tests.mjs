@@ -89,6 +89,7 @@ const WORKBENCH_NOISE = new RegExp('^(' + [
   '\\[Service Worker\\]', 'Updating additional builtin extensions cache', '\\[AgentHost', '\\[AccountPolicyGate\\]',
   'Error while fetching the extension under development', // the web worker host declines the Node extension; the remote host runs it
   'Creation of workbench contribution', "Timed out waiting for authentication provider 'github'", 'getaddrinfo (ENOTFOUND|EAI_AGAIN)', 'Failed: getaddrinfo',
+  'MCP migration: Failed to parse MCP config', // reads the remote Machine settings while a test writes a machine-scoped setting
 ].join('|') + ')');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const htmlUnescape = (s) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');

@@ -214,7 +214,9 @@ describe('Whisper Batch in VS Code', function () {
       process.env.AWS_SECRET_ACCESS_KEY = 'test';
       const { EC2Client, RunInstancesCommand } = require('@aws-sdk/client-ec2');
       const ec2 = new EC2Client({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-      const out = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, InstanceType: 'g4dn.xlarge' }));
+      // Tagged as the product's GPU (host.tagKey/tagValue): only such an instance is started or stopped.
+      const tags = [{ ResourceType: 'instance', Tags: [{ Key: 'ManagedBy', Value: 'BatchTranscription' }] }];
+      const out = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, InstanceType: 'g4dn.xlarge', TagSpecifications: tags }));
       const id = out.Instances[0].InstanceId as string;
       await setSetting('aws.endpoint', moto.endpoint);
       await setSetting('host.instanceId', id);
@@ -228,6 +230,10 @@ describe('Whisper Batch in VS Code', function () {
       api.app.status.update({ hostSince: Date.now() - 60 * 60_000, lastRunEnd: Date.now() - 50 * 60_000, now: Date.now() });
       assert.equal(api.app.status.presentation.background, 'statusBarItem.warningBackground');
       assert.ok(api.app.status.presentation.actions.includes('stopGpu'));
+      // Stop GPU (confirmed) runs `whisper-batch stop`; the status bar follows EC2.
+      await vscode.commands.executeCommand('whisperBatch.stopGpu', { yes: true });
+      await until(() => ['stopping', 'stopped'].includes(api.app.status.presentation.state), `GPU stopping or stopped (state ${api.app.status.presentation.state}: ${api.app.status.currentFacts.hostError ?? ''})`);
+      assert.ok(!api.app.status.presentation.actions.includes('stopGpu'), 'nothing left to stop');
     } finally {
       await setSetting('host.kind', undefined);
       await setSetting('host.instanceId', undefined);
