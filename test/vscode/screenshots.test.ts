@@ -13,7 +13,7 @@ import { defaultSettings } from '../../src/core/settings';
 import { FolderStore } from '../../src/core/store/folderStore';
 import type { TrackedRun } from '../../src/extension/runProcess';
 import type { SessionNode, UserNode } from '../../src/extension/pendingModel';
-import { HOSTILE_SESSION, makeFixtureBucket } from './fixtureBucket';
+import { HOSTILE_SESSION, OLD_SESSION, makeFixtureBucket } from './fixtureBucket';
 import { activateExtension, screenshot, setSetting, until } from './helpers';
 
 const CHUNKS = path.resolve(__dirname, '../../../test/fixtures/chromium-recording');
@@ -32,6 +32,15 @@ async function addSessions(dir: string): Promise<number> {
       utimesSync(path.join(dir, ...key.split('/')), t, t);
     }
   };
+  // The fixture's oldest session is named after 2026-11-20 09:00 UTC: let its chunks be that old, so
+  // the age in the picture matches the id (when this machine's clock is past that date).
+  const named = Date.parse('2026-11-20T09:00:00Z');
+  if (named < now) {
+    for (const n of [1, 2, 3]) {
+      const t = (named + n * 5000) / 1000;
+      utimesSync(path.join(dir, ...layout.audioKey({ userId: 'alice', sessionId: OLD_SESSION }, n).split('/')), t, t);
+    }
+  }
   const stamp = (ageHours: number) => `session_${new Date(now - ageHours * 3_600_000).toISOString().replace(/[:.]/g, '_')}`;
   await put('carol', stamp(30), [1, 2, 3, 4, 5, 6], 30);
   await put('carol', stamp(5), [1, 2], 5);
