@@ -249,4 +249,17 @@ describe('Whisper Batch in VS Code', function () {
     assert.equal(await vscode.commands.executeCommand('whisperBatch.toggleSchedule'), false);
     await until(() => api.app.runner.nextRunAt === undefined, 'the schedule off');
   });
+
+  it('a scheduled run starts on its own when due (a real CLI run, with a report), then waits an interval', async function () {
+    await setSetting('schedule.firstRunDelayMinutes', 0);
+    await setSetting('schedule.jitterSeconds', 0);
+    await api.app.refreshReports();
+    const before = api.app.reports.items.length;
+    await setSetting('schedule.enabled', true);
+    await until(() => api.app.reports.items.length > before && api.app.liveRuns.length === 0, 'the report of the scheduled run', 90_000);
+    const next = await until(() => api.app.runner.nextRunAt, 'the next run time');
+    assert.ok(next - Date.now() > 110 * 60_000, `the next run an interval later (${new Date(next).toISOString()})`);
+    for (const k of ['schedule.enabled', 'schedule.firstRunDelayMinutes', 'schedule.jitterSeconds']) await setSetting(k, undefined);
+    await until(() => api.app.runner.nextRunAt === undefined, 'the schedule off');
+  });
 });
