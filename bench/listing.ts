@@ -33,6 +33,8 @@ export interface ListingResult {
   requests: number;
   pendingSessions?: number;
   missingChunks?: number;
+  /** CPU time (user + system) of this process in the timed region: the client's share of the work. */
+  cpuSeconds?: number;
   /** For the seed baseline on a subset: sessions in the bucket (its time is extrapolated from the rate). */
   sessionsMeasured?: number;
   peakRssMB: number;
@@ -76,9 +78,11 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
   if (store) await store.head('bench-warm-up');
   if (c && 'target' in task) await c.send(new ListObjectsV2Command({ Bucket: task.target.bucket, MaxKeys: 1 }));
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const done = (r: Omit<ListingResult, 'seconds' | 'peakRssMB' | 'kind'>): ListingResult => ({
     kind: task.kind,
     seconds: (performance.now() - t0) / 1000,
+    cpuSeconds: ((c) => (c.user + c.system) / 1e6)(process.cpuUsage(cpu0)),
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     ...r,
   });

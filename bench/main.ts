@@ -214,7 +214,7 @@ function print(r: BenchResults): void {
   const out: string[] = [];
   out.push(`whisper-batch benchmarks (${r.mode}) ${r.date} on ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGB} GB, Node ${r.machine.node}`);
   if (r.scan.length) {
-    out.push('', table(['server', 'keys', 'sessions', 'strategy', 's', 'keys/s', 'sessions/s', 'requests', 'peak RSS MB', 'vs raw', 'note'], r.scan.map((s) => [s.server, s.keys, s.sessions, s.strategy, s.seconds, s.keysPerSec, s.sessionsPerSec, s.requests, s.peakRssMB, s.vsRaw, s.note ?? ''])));
+    out.push('', table(['server', 'keys', 'sessions', 'strategy', 's', 'keys/s', 'sessions/s', 'requests', 'peak RSS MB', 'client CPU s', 'vs raw', 'note'], r.scan.map((s) => [s.server, s.keys, s.sessions, s.strategy, s.seconds, s.keysPerSec, s.sessionsPerSec, s.requests, s.peakRssMB, s.clientCpuSeconds ?? '', s.vsRaw, s.note ?? ''])));
   }
   if (r.synthetic) out.push('', `generated listing, no server: ${r.synthetic.keys} keys, ${r.synthetic.sessions} sessions in ${round(r.synthetic.seconds, 2)} s (${r.synthetic.keysPerSec} keys/s), peak RSS ${r.synthetic.peakRssMB} MB`);
   if (r.batch.length) {

@@ -19,6 +19,8 @@ export interface ScanRow {
   sessionsPerSec: number;
   requests: number;
   peakRssMB: number;
+  /** CPU seconds of the client process (the rest of the machine's work is the server's). */
+  clientCpuSeconds?: number;
   /** seconds / raw seconds (below 1: faster than one raw listing stream). */
   vsRaw: number;
   note?: string;
@@ -72,6 +74,7 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
     sessionsPerSec: Math.round(counts.sessions / r.seconds),
     requests: r.requests,
     peakRssMB: r.peakRssMB,
+    clientCpuSeconds: r.cpuSeconds === undefined ? undefined : round(r.cpuSeconds, 2),
     vsRaw: round(r.seconds / raw.seconds, 3),
     note,
   });
@@ -81,7 +84,7 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
   const seedSeconds = seed.sessionsMeasured === seed.sessions ? seed.seconds : raw.seconds + perSession * seed.sessions;
   const seedRequests = seed.sessionsMeasured === seed.sessions ? seed.requests : Math.round(raw.requests + ((seed.requests - raw.requests) / Math.max(1, seed.sessionsMeasured ?? 1)) * seed.sessions);
   rows.push({
-    ...row('seed: one listing per session', { ...seed, seconds: seedSeconds, requests: seedRequests }),
+    ...row('seed: one listing per session', { ...seed, seconds: seedSeconds, requests: seedRequests, cpuSeconds: undefined }),
     note: seed.sessionsMeasured === seed.sessions ? 'measured on every session' : `extrapolated from ${seed.sessionsMeasured} of ${seed.sessions} sessions`,
   });
   return { rows, fill };
