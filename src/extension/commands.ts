@@ -11,6 +11,7 @@ import type { GpuAction } from './gpuStatus';
 import type { PendingNode, SessionNode } from './pendingModel';
 import { openReportPanel } from './reportsLink';
 import { runConfirmation, sessionConfirmation } from './runConfirm';
+import { followRun } from './runProgress';
 import type { TrackedRun } from './runProcess';
 import { makeSample } from './sample';
 import { execFile } from 'node:child_process';
@@ -52,24 +53,9 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
     });
 
   const follow = (run: TrackedRun, title: string) =>
-    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-      token.onCancellationRequested(() => app.cancel(run));
-      let last = 0;
-      const sub = app.tracker.onEvent(({ run: r, event }) => {
-        if (r.state.pid !== run.state.pid) return;
-        if (event.type === 'run.phase') progress.report({ message: event.phase });
-        if ((event.type === 'chunk.done' || event.type === 'chunk.failed') && r.total) {
-          const pct = (r.done / r.total) * 100;
-          progress.report({ message: `chunk ${r.done} of ${r.total}${r.failed ? ` (${r.failed} failed)` : ''}`, increment: pct - last });
-          last = pct;
-        }
-      });
-      try {
-        return await app.whenEnded(run);
-      } finally {
-        sub.dispose();
-      }
-    });
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
+      followRun({ onEvent: (l) => app.tracker.onEvent(l), whenEnded: (r) => app.whenEnded(r), cancel: (r) => app.cancel(r) }, run, progress, token),
+    );
 
   const afterRun = (run: TrackedRun) => {
     const status = run.status ?? 'unknown';
