@@ -8,6 +8,8 @@
 //   node run-extension-tests.mjs --extension <abs ext folder> --tests <abs compiled test index module>
 //        [--workspace <folder>] [--screenshot out.png] [--settings user-settings.json] [--untrusted]
 //        [--timeout 120] [--verbose]
+// A test can log `[vscode-host] screenshot <file.png>` (a shot of the page) and
+// `[vscode-host] probe-webview <file.json> <css selector>` (what the webviews' DOM holds).
 //
 // Exit code: the tests' exit code (0 = pass), 124 on timeout, 2 on usage/infrastructure errors.
 // Needs install.sh to have run (Node 24, code-server and playwright-core under $VSCODE_HOST_DIR).
@@ -255,6 +257,31 @@ async function main() {
   }
   if (screenshotPath) fs.rmSync(screenshotPath, { force: true });
 
+  // `[vscode-host] probe-webview <out.json> <css selector>`: what a webview page shows, seen from the
+  // browser (the extension host cannot see a webview's DOM): for every frame holding the selector,
+  // the count, the text of the first matches, and the elements a page must not make from data.
+  // Dialogs (alert…) of any frame are recorded too. Written atomically, like screenshots.
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  async function probeWebview(to, selector) {
+    const frames = [];
+    for (const f of page.frames()) {
+      const found = await f.evaluate((sel) => {
+        const all = document.querySelectorAll(sel);
+        if (!all.length) return undefined;
+        return {
+          count: all.length,
+          texts: Array.from(all).slice(0, 50).map((e) => e.textContent),
+          made: document.querySelectorAll('img, iframe, object, embed, [onerror], [onload]').length,
+          scripts: Array.from(document.scripts).map((sc) => sc.src || 'inline'),
+        };
+      }, selector).catch(() => undefined);
+      if (found) frames.push({ url: f.url().slice(0, 120), ...found });
+    }
+    fs.writeFileSync(`${to}.partial`, JSON.stringify({ frames, dialogs }));
+    fs.renameSync(`${to}.partial`, to);
+  }
+
   const rawLog = fs.createWriteStream(path.join(tmp, 'automation-log.jsonl'));
   // Everything the workbench logs arrives here: console.* of the extension host (mocha's reporter output,
   // as console.log format + args) and the workbench's own log lines. Known-harmless workbench chatter is
@@ -266,6 +293,11 @@ async function main() {
     const shot = /\[vscode-host\] screenshot(?: (\/\S+\.png))?/.exec(text);
     if (shot) {
       screenshot('requested by test', shot[1] || screenshotPath).catch((e) => info(`screenshot failed: ${e.message}`));
+      return;
+    }
+    const probe = /\[vscode-host\] probe-webview (\/\S+\.json) (\S+)/.exec(text);
+    if (probe) {
+      probeWebview(probe[1], probe[2]).catch((e) => info(`webview probe failed: ${e.message}`));
       return;
     }
     if (!opts.verbose && WORKBENCH_NOISE.test(text)) { hidden++; return; }

@@ -33,3 +33,20 @@ export async function screenshot(file: string): Promise<boolean> {
   for (let i = 0; i < 600 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
   return fs.existsSync(file);
 }
+
+export interface WebviewProbe {
+  frames: Array<{ url: string; count: number; texts: string[]; made: number; scripts: string[] }>;
+  dialogs: string[];
+}
+
+/** Asks the harness what the webview pages hold for `selector` (code-server only; undefined elsewhere). */
+export async function probeWebview(file: string, selector: string): Promise<WebviewProbe | undefined> {
+  // The harness starts code-server with VSCODE_HOST_SCREENSHOT in its environment (the extension host inherits it).
+  if (!('VSCODE_HOST_SCREENSHOT' in process.env)) return undefined;
+  const fs = await import('node:fs');
+  if (/\s/.test(selector)) throw new Error('probeWebview: the selector may not hold spaces');
+  fs.rmSync(file, { force: true });
+  console.log(`[vscode-host] probe-webview ${file} ${selector}`);
+  for (let i = 0; i < 300 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as WebviewProbe) : undefined;
+}

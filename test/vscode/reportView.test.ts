@@ -20,7 +20,7 @@ import { FolderStore } from '../../src/core/store/folderStore';
 import type { BatchReport } from '../../src/core/report/model';
 import { makeReport, makeSkippedReport, XSS } from '../support/reportBuilders';
 import type { WhisperBatchApi } from '../../src/extension/activate';
-import { activateExtension, screenshot, setSetting, until } from './helpers';
+import { activateExtension, probeWebview, screenshot, setSetting, until } from './helpers';
 
 const VIEW_TYPE = 'whisperBatch.report';
 
@@ -104,6 +104,19 @@ describe('Report viewer in VS Code', function () {
 
     // The page loads, says ready, and is handed the report (the host counts what the page accepted).
     await until(() => api.reportsDelivered() > delivered, 'the report handed to the page', 60_000);
+    // What the page shows, seen from the browser: the session id that is HTML is text in the table,
+    // no element was made from it, and no dialog opened.
+    const probe = await probeWebview(path.join(os.tmpdir(), `wb-probe-${process.pid}.json`), '.vt-rows>.vt-row>.vt-cell:first-child');
+    if (probe) {
+      const pages = probe.frames.filter((f) => f.count > 0);
+      assert.equal(pages.length, 1, `one report page (${JSON.stringify(probe.frames.map((f) => f.url))})`);
+      assert.ok(pages[0].texts.includes(XSS), `the hostile session id shown as text: ${JSON.stringify(pages[0].texts.slice(0, 3))}`);
+      assert.equal(pages[0].made, 0, 'no img/iframe/handler attribute made from data');
+      // Scripts: the bundle, plus the one VS Code injects into every webview (acquireVsCodeApi).
+      assert.deepEqual(pages[0].scripts.filter((x) => x !== 'inline').map((x) => x.split('?')[0].split('/').slice(-3).join('/')), ['dist/webviews/report.js'], 'only the bundle by src');
+      assert.deepEqual(probe.dialogs, [], 'no dialog');
+      console.log(`      webview: ${pages[0].count} session rows drawn, the hostile id as text`);
+    }
     const shots = process.env.WB_SCREENSHOT_DIR;
     const settle = () => new Promise((r) => setTimeout(r, 500)); // the page draws on the message; one beat for layout
     await settle();
