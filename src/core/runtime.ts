@@ -51,6 +51,8 @@ export interface Runtime {
   layout: BucketLayout;
   host: GpuHost;
   engine: Engine;
+  /** How commands reach the GPU instance (SSM or SSH); undefined for the local host. */
+  remote?: RemoteRunner;
   /** A GPU our runs started that no live run owns (crash): a message saying so, or undefined. */
   checkOrphan(lease: LeaseInfo | undefined): Promise<string | undefined>;
   dispose(): Promise<void>;
@@ -83,6 +85,7 @@ export async function openRuntime(settings: Settings, o: RuntimeOptions): Promis
     layout,
     host,
     engine,
+    remote,
     async checkOrphan(lease) {
       if (!ec2 || settings.host.kind !== 'ec2') return undefined;
       const orphan = await findOrphanedGpu({ ec2, settings }, lease);

@@ -3,6 +3,7 @@
  * every window (through the shared runs folder). Commands, views and the status bar read from it
  * and call it; it knows nothing of menus.
  */
+import { secretEnv } from './sshSecret';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { systemClock, type Clock } from '../core/clock';
@@ -266,6 +267,8 @@ export class App extends Disposable {
       dir: this.deps.runsDir ?? defaultRunsDir(),
       sessions: sessionId ? [sessionId] : [],
       now: this.clock.now(),
+      // The SSH key's passphrase, if any, goes to the run in its environment, never in its settings file.
+      env: await secretEnv(this.deps.context.secrets),
     });
     this.origins.set(state.pid, origin);
     this.log.info(`run started (${origin}${sessionId ? ` session "${sessionId}"` : ''}): pid ${state.pid}, events ${state.eventsFile}`);

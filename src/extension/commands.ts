@@ -2,6 +2,7 @@
  * Every command of the extension (palette category "Whisper Batch"). Handlers are thin: they ask,
  * confirm, and call the App; errors end as one message naming what to do, and in the log.
  */
+import { promptSshPassphrase, secretEnv } from './sshSecret';
 import * as vscode from 'vscode';
 import { describeError, isCancelled } from '../core/errors';
 import { CONFIG_SECTION } from './configContribution';
@@ -187,6 +188,12 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
 
     reg('whisperBatch.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${context.extension.id}`)),
 
+    reg('whisperBatch.setSshPassphrase', async () => {
+      const done = await promptSshPassphrase(context.secrets);
+      if (done !== 'cancelled') void vscode.window.showInformationMessage(done === 'stored' ? 'Whisper Batch: SSH key passphrase kept in SecretStorage.' : 'Whisper Batch: SSH key passphrase removed.');
+      return done;
+    }),
+
     reg('whisperBatch.configureAws', async () => {
       const profiles = await listAwsProfiles();
       const current = app.settings.aws.profile;
@@ -246,9 +253,10 @@ async function runCli(app: App, context: vscode.ExtensionContext, args: string[]
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'whisper-batch-'));
   const config = path.join(dir, 'settings.json');
   await fs.writeFile(config, JSON.stringify(app.settings), { mode: 0o600 });
+  const secrets = await secretEnv(context.secrets);
   try {
     return await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [path.join(context.extensionUri.fsPath, 'dist', 'cli.js'), ...args, '--config', config], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 15 * 60_000 }, (err, stdout, stderr) =>
+      execFile(process.execPath, [path.join(context.extensionUri.fsPath, 'dist', 'cli.js'), ...args, '--config', config], { env: { ...process.env, ...secrets, ELECTRON_RUN_AS_NODE: '1' }, timeout: 15 * 60_000 }, (err, stdout, stderr) =>
         err ? reject(new Error((stderr || stdout || err.message).trim().split('\n').slice(-3).join(' '))) : resolve(stdout + stderr),
       ),
     );

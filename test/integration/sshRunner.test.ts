@@ -3,6 +3,8 @@
  * Server running each command with this machine's sh; no sshd can be assumed on CI), and the
  * remote-faster-whisper engine over it against moto, with the stand-in faster_whisper. @integration
  */
+import { openRuntime, SSH_PASSPHRASE_ENV } from '../../src/core/runtime';
+import { systemClock } from '../../src/core/clock';
 import * as assert from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -79,6 +81,23 @@ describe('SshRunner over a real SSH connection @integration', function () {
     assert.strictEqual(await runner({ passphrase: 'wrong' }).isReachable(), false);
     assert.strictEqual(await runner({ passphrase: 'correct horse', port: 1 }).isReachable(), false);
     await assert.rejects(runner({ keyPath: path.join(tmp, 'missing') }).run({ program: 'true', args: [], timeoutSeconds: 5 }, {}), (e: unknown) => e instanceof WbError && e.code === 'Config' && /Cannot read the SSH key/.test(e.message));
+  });
+
+  it('gets the passphrase from the runtime (the CLI reads it from WHISPER_BATCH_SSH_PASSPHRASE), never from settings', async function () {
+    const settings = defaultSettings();
+    settings.store = tmp;
+    Object.assign(settings.host, { kind: 'ec2', instanceId: 'i-0123456789abcdef0', transport: 'ssh', sshHost: '127.0.0.1', sshPort: server.port, sshKeyPath: keyPath });
+    assert.ok(!JSON.stringify(settings).includes('correct horse'));
+    for (const [passphrase, reachable] of [['correct horse', true], [undefined, false]] as const) {
+      const rt = await openRuntime(settings, { clock: systemClock, engine: false, sshPassphrase: passphrase });
+      try {
+        assert.strictEqual(rt.remote?.transport, 'ssh');
+        assert.strictEqual(await rt.remote!.isReachable(), reachable, `passphrase ${passphrase ? 'given' : 'missing'}`);
+      } finally {
+        await rt.dispose();
+      }
+    }
+    assert.strictEqual(SSH_PASSPHRASE_ENV, 'WHISPER_BATCH_SSH_PASSPHRASE');
   });
 
   it('carries the whole remote-faster-whisper batch (script on stdin, presigned moto URLs, ffmpeg)', async function () {
