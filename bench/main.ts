@@ -200,7 +200,9 @@ function headline(r: BenchResults): void {
     r.headline.push(`${k}: scan (1 stream) takes ${one.vsRaw}x the raw listing time (target <= 1.10: ${met(one.vsRaw <= 1.1)})`);
     if (par) {
       const speedup = round(raw.seconds / par.seconds, 2);
-      r.headline.push(`${k}: best parallel scan (${par.strategy}): raw sequential listing takes ${speedup}x its time (target >= 2.5: ${met(speedup >= 2.5)})`);
+      const cores = (x: ScanRow) => (x.clientCpuSeconds !== undefined && x.serverCpuSeconds !== undefined ? ` ${round((x.clientCpuSeconds + x.serverCpuSeconds) / x.seconds, 2)}` : '');
+      const busy = cores(raw) && cores(par) ? `; client + server CPU per second of wall time: raw${cores(raw)}, parallel${cores(par)} (of ${r.machine.cpus} cores)` : '';
+      r.headline.push(`${k}: best parallel scan (${par.strategy}): raw sequential listing takes ${speedup}x its time (target >= 2.5: ${met(speedup >= 2.5)})${busy}`);
     }
     if (seed) r.headline.push(`${k}: the seed's loop takes ${round(seed.seconds / (par ?? one).seconds, 1)}x as long as our ${par ? 'parallel ' : ''}scan (${seed.note})`);
   }
@@ -214,7 +216,7 @@ function print(r: BenchResults): void {
   const out: string[] = [];
   out.push(`whisper-batch benchmarks (${r.mode}) ${r.date} on ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGB} GB, Node ${r.machine.node}`);
   if (r.scan.length) {
-    out.push('', table(['server', 'keys', 'sessions', 'strategy', 's', 'keys/s', 'sessions/s', 'requests', 'peak RSS MB', 'client CPU s', 'vs raw', 'note'], r.scan.map((s) => [s.server, s.keys, s.sessions, s.strategy, s.seconds, s.keysPerSec, s.sessionsPerSec, s.requests, s.peakRssMB, s.clientCpuSeconds ?? '', s.vsRaw, s.note ?? ''])));
+    out.push('', table(['server', 'keys', 'sessions', 'strategy', 's', 'keys/s', 'sessions/s', 'requests', 'peak RSS MB', 'client CPU s', 'server CPU s', 'vs raw', 'note'], r.scan.map((s) => [s.server, s.keys, s.sessions, s.strategy, s.seconds, s.keysPerSec, s.sessionsPerSec, s.requests, s.peakRssMB, s.clientCpuSeconds ?? '', s.serverCpuSeconds ?? '', s.vsRaw, s.note ?? ''])));
   }
   if (r.synthetic) out.push('', `generated listing, no server: ${r.synthetic.keys} keys, ${r.synthetic.sessions} sessions in ${round(r.synthetic.seconds, 2)} s (${r.synthetic.keysPerSec} keys/s), peak RSS ${r.synthetic.peakRssMB} MB`);
   if (r.batch.length) {

@@ -7,7 +7,7 @@
 import { bucketCounts, fillBucket, type BucketSpec } from './bucket';
 import { runInChild } from './child';
 import type { ListingResult } from './listing';
-import { ensureBucket, s3Client, target, type S3Server } from './servers';
+import { cpuSecondsOf, ensureBucket, s3Client, target, type S3Server } from './servers';
 
 export interface ScanRow {
   server: string;
@@ -19,8 +19,10 @@ export interface ScanRow {
   sessionsPerSec: number;
   requests: number;
   peakRssMB: number;
-  /** CPU seconds of the client process (the rest of the machine's work is the server's). */
+  /** CPU seconds of the client process. */
   clientCpuSeconds?: number;
+  /** CPU seconds of the server's processes meanwhile (from the child's start to its end, so a little more than the timed region). */
+  serverCpuSeconds?: number;
   /** seconds / raw seconds (below 1: faster than one raw listing stream). */
   vsRaw: number;
   note?: string;
@@ -47,15 +49,23 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
   c.destroy();
   const t = target(server, bucket);
 
-  const runs = new Map<string, ListingResult[]>();
-  const add = (name: string, r: ListingResult) => runs.set(name, [...(runs.get(name) ?? []), r]);
+  // The server's CPU time around each child (its start and warm-up request included: a slight overcount).
+  const pids = server.pids();
+  const runInChildCpu = async (task: Parameters<typeof runInChild>[0]): Promise<ListingResult & { serverCpuSeconds?: number }> => {
+    const before = cpuSecondsOf(pids);
+    const r = await runInChild(task);
+    const after = cpuSecondsOf(pids);
+    return { ...r, serverCpuSeconds: before !== undefined && after !== undefined ? after - before : undefined };
+  };
+  const runs = new Map<string, Array<ListingResult & { serverCpuSeconds?: number }>>();
+  const add = (name: string, r: ListingResult & { serverCpuSeconds?: number }) => runs.set(name, [...(runs.get(name) ?? []), r]);
   for (let i = 0; i < o.reps; i++) {
-    add('raw sequential ListObjectsV2', await runInChild({ kind: 'raw', target: t }));
-    const one = await runInChild({ kind: 'scan', target: t, concurrency: 1 });
+    add('raw sequential ListObjectsV2', await runInChildCpu({ kind: 'raw', target: t }));
+    const one = await runInChildCpu({ kind: 'scan', target: t, concurrency: 1 });
     check(one, counts, 'scan');
     add('scan, 1 stream', one);
     for (const p of o.parallel) {
-      const par = await runInChild({ kind: 'scan', target: t, concurrency: p });
+      const par = await runInChildCpu({ kind: 'scan', target: t, concurrency: p });
       check(par, counts, `scan x${p}`);
       add(`scan, ${p} streams by user`, par);
     }
@@ -64,7 +74,7 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
   const seed = await runInChild({ kind: 'seed', target: t, maxSessions: o.seedMaxSessions });
 
   const raw = median(runs.get('raw sequential ListObjectsV2')!);
-  const row = (strategy: string, r: ListingResult, note?: string): ScanRow => ({
+  const row = (strategy: string, r: ListingResult & { serverCpuSeconds?: number }, note?: string): ScanRow => ({
     server: server.name,
     keys: counts.keys,
     sessions: counts.sessions,
@@ -75,6 +85,7 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
     requests: r.requests,
     peakRssMB: r.peakRssMB,
     clientCpuSeconds: r.cpuSeconds === undefined ? undefined : round(r.cpuSeconds, 2),
+    serverCpuSeconds: r.serverCpuSeconds === undefined ? undefined : round(r.serverCpuSeconds, 2),
     vsRaw: round(r.seconds / raw.seconds, 3),
     note,
   });
@@ -84,7 +95,7 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
   const seedSeconds = seed.sessionsMeasured === seed.sessions ? seed.seconds : raw.seconds + perSession * seed.sessions;
   const seedRequests = seed.sessionsMeasured === seed.sessions ? seed.requests : Math.round(raw.requests + ((seed.requests - raw.requests) / Math.max(1, seed.sessionsMeasured ?? 1)) * seed.sessions);
   rows.push({
-    ...row('seed: one listing per session', { ...seed, seconds: seedSeconds, requests: seedRequests, cpuSeconds: undefined }),
+    ...row('seed: one listing per session', { ...seed, seconds: seedSeconds, requests: seedRequests, cpuSeconds: undefined, serverCpuSeconds: undefined }),
     note: seed.sessionsMeasured === seed.sessions ? 'measured on every session' : `extrapolated from ${seed.sessionsMeasured} of ${seed.sessions} sessions`,
   });
   return { rows, fill };

@@ -3,7 +3,7 @@
  * port) and radosgw (full mode; bench/radosgw.sh, started here and stopped afterwards unless kept).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -15,12 +15,46 @@ export interface S3Server {
   endpoint: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** The server's processes (for its CPU time), when this run started it. */
+  pids(): number[];
   stop(): Promise<void>;
+}
+
+/** CPU seconds (user + system, all threads) the processes have used so far; undefined if unknown. */
+export function cpuSecondsOf(pids: number[]): number | undefined {
+  if (!pids.length) return undefined;
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are fields 14 and 15.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      return undefined;
+    }
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+/** The moto server listening on `port` (test/support/moto.ts starts it; its pid is not exposed). */
+function motoPids(port: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (args.includes('moto.server') && args.includes(String(port))) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
 }
 
 export async function startMotoServer(): Promise<S3Server> {
   const m = await startMoto();
-  return { name: 'moto', endpoint: m.endpoint, ...motoCredentials, stop: () => releaseMoto() };
+  return { name: 'moto', endpoint: m.endpoint, ...motoCredentials, pids: () => motoPids(m.port), stop: () => releaseMoto() };
 }
 
 const RGW_KEYS = { accessKeyId: 'BENCHACCESSKEY000001', secretAccessKey: 'benchsecretbenchsecretbenchsecret0001' };
@@ -30,7 +64,7 @@ const RGW_KEYS = { accessKeyId: 'BENCHACCESSKEY000001', secretAccessKey: 'benchs
  * --keep-rgw): a fill of 100k keys takes minutes.
  */
 export async function startRadosgw(opts: { keep: boolean; log: (m: string) => void }): Promise<S3Server> {
-  if (process.env.BENCH_RGW_ENDPOINT) return { name: 'radosgw', endpoint: process.env.BENCH_RGW_ENDPOINT, ...RGW_KEYS, stop: async () => {} };
+  if (process.env.BENCH_RGW_ENDPOINT) return { name: 'radosgw', endpoint: process.env.BENCH_RGW_ENDPOINT, ...RGW_KEYS, pids: () => [], stop: async () => {} };
   const script = findScript();
   const port = await freePort();
   const dir = `/tmp/whisper-batch-bench-rgw-${port}`;
@@ -42,6 +76,8 @@ export async function startRadosgw(opts: { keep: boolean; log: (m: string) => vo
     name: 'radosgw',
     endpoint: `http://127.0.0.1:${port}`,
     ...RGW_KEYS,
+    // radosgw, the OSD and the monitor: bench/radosgw.sh writes their pids.
+    pids: () => ['rgw', 'osd', 'mon'].flatMap((d) => (existsSync(join(dir, `${d}.pid`)) ? [Number(readFileSync(join(dir, `${d}.pid`), 'utf8').trim())] : [])),
     stop: async () => {
       if (!opts.keep) await promisify(execFile)('bash', [script, 'stop', String(port), dir], { timeout: 60_000 });
     },
