@@ -105,9 +105,17 @@ export class FolderStore implements ObjectStore {
           throw storeError(e, key);
         }
       } else if (opts.ifMatch !== undefined) {
-        const cur = await this.head(key);
-        if (!cur || cur.etag !== opts.ifMatch) return { written: false };
-        await fs.rename(tmp, target);
+        // Compare-and-swap under an exclusive lock file: without it, two processes taking over the
+        // same expired lease could both see the old etag and both "win".
+        const lock = await this.lockKey(target);
+        if (!lock) return { written: false };
+        try {
+          const cur = await this.head(key);
+          if (!cur || cur.etag !== opts.ifMatch) return { written: false };
+          await fs.rename(tmp, target);
+        } finally {
+          await lock.release();
+        }
       } else {
         await fs.rename(tmp, target);
       }
@@ -116,6 +124,27 @@ export class FolderStore implements ObjectStore {
     }
     const info = await this.head(key);
     return { written: true, etag: info?.etag };
+  }
+
+  /**
+   * An exclusive lock next to `target` (O_EXCL create), or undefined when another writer holds it:
+   * that writer is replacing the object, so our etag is about to be stale anyway. A lock older than
+   * LOCK_STALE_MS (a writer that died between create and unlink) is broken once.
+   */
+  private async lockKey(target: string): Promise<{ release(): Promise<void> } | undefined> {
+    const lockFile = path.join(path.dirname(target), `.wb-tmp-lock-${path.basename(target)}`);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await (await fs.open(lockFile, 'wx')).close();
+        return { release: () => fs.rm(lockFile, { force: true }) };
+      } catch (e: any) {
+        if (e.code !== 'EEXIST') throw storeError(e, lockFile);
+        const st = await fs.stat(lockFile).catch(() => undefined);
+        if (st && Date.now() - st.mtimeMs < LOCK_STALE_MS) return undefined;
+        await fs.rm(lockFile, { force: true });
+      }
+    }
+    return undefined;
   }
 
   async delete(key: string): Promise<void> {
@@ -133,6 +162,9 @@ export class FolderStore implements ObjectStore {
     }
   }
 }
+
+/** A compare-and-swap holds its lock for milliseconds; older than this, its writer died. */
+const LOCK_STALE_MS = 30_000;
 
 function etagOf(st: import('node:fs').Stats): string {
   return createHash('sha1').update(`${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`).digest('hex').slice(0, 16);

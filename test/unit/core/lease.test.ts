@@ -53,6 +53,21 @@ describe('run lease (folder store, fake clock)', function () {
     await next.release();
   });
 
+  it('five runners taking over the same expired lease at once: exactly one wins, the others are refused', async function () {
+    await Lease.acquire({ store, layout, clock, runId: 'crashed', holder: 'dead pid', seconds: 60 });
+    fake.tick(61_000);
+    const res = await Promise.allSettled([1, 2, 3, 4, 5].map((i) => Lease.acquire({ store, layout, clock, runId: `r${i}`, holder: `runner ${i}`, seconds: 60 })));
+    const won = res.filter((r) => r.status === 'fulfilled');
+    assert.equal(won.length, 1, `winners: ${res.map((r) => r.status).join(', ')}`);
+    for (const r of res) if (r.status === 'rejected') assert.equal((r.reason as WbError).code, 'Lease', String(r.reason));
+    const holder = await readLease(store, layout, clock);
+    assert.equal(holder?.expired, false);
+    // no lock file is left behind, and the store lists none of its own files
+    const left: string[] = [];
+    for await (const o of store.list('')) left.push(o.key);
+    assert.deepEqual(left, [layout.leaseKey]);
+  });
+
   it('renewal keeps the lease alive past its first expiry', async function () {
     const l = await Lease.acquire({ store, layout, clock, runId: 'long', holder: 'me', seconds: 30 });
     let lost = false;
