@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as readline from 'node:readline/promises';
 import { systemClock } from '../core/clock';
-import { CancelledError, WbError, describeError } from '../core/errors';
+import { WbError, describeError } from '../core/errors';
 import type { BatchEvent } from '../core/events';
 import { BucketLayout } from '../core/layout';
 import { scan, jobsOf } from '../core/scan';
@@ -21,6 +21,7 @@ import { loadSettings, type GlobalFlags } from './config';
 import { terminalOutput, type Output } from './output';
 import { EventsFile } from './runState';
 import { runDemo } from './demo';
+import { installSignalHandlers, type SignalProcess } from '../core/host/watchdog';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -46,6 +47,8 @@ export interface CliDeps {
   stderr?: NodeJS.WriteStream;
   /** Where --json output goes (default process.stdout). */
   stdout?: NodeJS.WritableStream;
+  /** Where SIGINT/SIGTERM come from and exit goes (default process): tests send signals without killing mocha. */
+  signals?: SignalProcess;
 }
 
 const stdoutOf = (deps: CliDeps) => deps.stdout ?? process.stdout;
@@ -119,8 +122,16 @@ export function buildProgram(deps: CliDeps = {}): Command {
       };
       let exit = 0;
       const controller = new AbortController();
-      const signals = installSignals(controller, out);
+      let host: { release(o: { reason: string }): Promise<void> } | undefined;
+      // The core's handlers (src/core/host/watchdog.ts): the first signal cancels cleanly; the second
+      // exits, but only after the GPU was released; more signals meanwhile are ignored.
+      const signals = installSignalHandlers(controller, {
+        release: () => host?.release({ reason: 'whisper-batch run interrupted twice' }) ?? Promise.resolve(),
+        log: (m) => out.warn(m),
+        proc: deps.signals,
+      });
       const rt = await openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit: sink, engine: !a.dryRun });
+      host = rt.host;
       try {
         const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: sink, signal: controller.signal });
         const filter = a.session ? (s: { sessionId: string }) => s.sessionId === a.session : undefined;
@@ -327,27 +338,6 @@ function printSummary(out: Output, r: import('../core/report/model').BatchReport
 function publicDoc(doc: import('../core/scan').PendingJobs) {
   const strip = <T extends { chunks: unknown }>({ chunks: _c, ...rest }: T) => rest;
   return { ...doc, sessions: doc.sessions.map(strip), deferredSessions: doc.deferredSessions.map(strip) };
-}
-
-/** First Ctrl-C / SIGTERM cancels cleanly (the host is still released, the report still written); a third exits at once. */
-function installSignals(controller: AbortController, out: Output): { dispose(): void } {
-  let count = 0;
-  const handler = (sig: NodeJS.Signals) => {
-    count++;
-    if (count === 1) {
-      out.warn(`${sig}: cancelling; finished transcripts are kept, the GPU is stopped if this run started it (press Ctrl-C twice more to exit at once)`);
-      controller.abort(new CancelledError(`cancelled by ${sig}`));
-    } else if (count === 2) out.warn('still stopping the GPU and writing the report; one more Ctrl-C exits without waiting (the on-instance shutdown timer still stops the GPU)');
-    else process.exit(130);
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return {
-    dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    },
-  };
 }
 
 export async function main(argv = process.argv, deps: CliDeps = {}): Promise<number> {

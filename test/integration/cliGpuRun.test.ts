@@ -13,6 +13,7 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main';
 import { systemClock } from '../../src/core/clock';
@@ -21,6 +22,7 @@ import { defaultSettings } from '../../src/core/settings';
 import { OWNER_TAG, STARTED_TAG } from '../../src/core/host/ec2Host';
 import { FakeEc2, GPU_ID } from '../support/fakeEc2';
 import { FakeRemoteRunner } from '../support/fakeRemoteRunner';
+import type { SignalProcess } from '../../src/core/host/watchdog';
 import { LocalShellRunner, makeLocalVenv } from '../support/localShellRunner';
 import { createMotoBucket, type MotoBucket } from '../support/motoBucket';
 import { motoCredentials, releaseMoto, startMoto, type MotoServer } from '../support/moto';
@@ -69,7 +71,7 @@ describe('whisper-batch run on EC2 (S3 on moto; EC2 transitions, SSM and faster_
     return { ec2, remote };
   }
 
-  async function cli(args: string[], world: ReturnType<typeof gpu>): Promise<CliRun> {
+  async function cli(args: string[], world: ReturnType<typeof gpu>, signals?: SignalProcess): Promise<CliRun> {
     const err = new PassThrough();
     const out = new PassThrough();
     let stderr = '';
@@ -85,6 +87,7 @@ describe('whisper-batch run on EC2 (S3 on moto; EC2 transitions, SSM and faster_
       runtime: { ec2: world.ec2, remote: world.remote, credentials: motoCredentials },
       stderr: err as unknown as NodeJS.WriteStream,
       stdout: out,
+      signals,
     });
     return { code, stdout, stderr };
   }
@@ -142,5 +145,84 @@ describe('whisper-batch run on EC2 (S3 on moto; EC2 transitions, SSM and faster_
     assert.equal(st.orphanStopped, true);
     assert.equal(w.ec2.state, 'stopped');
     assert.equal(w.ec2.tags[OWNER_TAG], undefined, 'ownership mark removed');
+  });
+
+  /** A stand-in for `process` (signals in, exit out), so SIGTERM reaches the real handlers without killing mocha. */
+  class FakeProcess extends EventEmitter implements SignalProcess {
+    readonly exits: Array<{ code: number; gpu: string }> = [];
+    constructor(private readonly world: ReturnType<typeof gpu>) {
+      super();
+    }
+    exit(code: number): void {
+      this.exits.push({ code, gpu: this.world.ec2.state });
+    }
+  }
+
+  /** A GPU world whose instance script streams its lines (SSH mode) and calls `onChunkLine` once, at its first finished chunk. */
+  function gpuStreaming(onChunkLine: () => void) {
+    const ec2 = new FakeEc2({ clock: systemClock, state: 'stopped', startDelayMs: 1500, stopDelayMs: 800 });
+    const remote = new FakeRemoteRunner({ clock: systemClock, ec2, agentOnlineAfterPolls: 1, transport: 'ssh' });
+    const shell = new LocalShellRunner({ mode: 'ssh', env: { PYTHONPATH: FAKE_FW, PYTHONDONTWRITEBYTECODE: '1' } });
+    let fired = false;
+    remote.onRun = (cmd, signal, onOutput) =>
+      shell.run(cmd, {
+        signal,
+        onOutput: (d) => {
+          onOutput?.(d);
+          if (!fired && /"event":"chunk","id":[^\n]*"ok":true/.test(d)) {
+            fired = true;
+            onChunkLine();
+          }
+        },
+      });
+    return { ec2, remote };
+  }
+
+  const carol = { userId: 'carol', sessionId: 'session_2025-11-10T09_00_00_000Z' };
+
+  it('SIGTERM mid-batch: cancels, keeps the finished transcripts, stops the GPU it started, still writes the report (exit 1)', async function () {
+    const store = b.store();
+    for (let n = 1; n <= 4; n++) await store.put(layout.audioKey(carol, n, 'webm'), chunk(n));
+    let proc: FakeProcess | undefined;
+    const w = gpuStreaming(() => proc!.emit('SIGTERM', 'SIGTERM'));
+    proc = new FakeProcess(w);
+    const r = await cli(['run', '--yes', '--json', '--session', carol.sessionId], w, proc);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(proc.exits, [], 'one signal never exits the process: the run ends by itself');
+    assert.match(r.stderr, /SIGTERM: cancelling the run/);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.cancelled, true);
+    assert.equal(report.status, 'partial');
+    assert.equal(w.ec2.state, 'stopped', 'the GPU this run started is stopped');
+    assert.deepEqual(w.ec2.calls.filter((c) => c === 'start' || c === 'stop'), ['start', 'stop']);
+    // what was finished is kept and counted; the rest stays pending for the next run
+    let kept = 0;
+    for (let n = 1; n <= 4; n++) if (await store.head(layout.transcriptKey(carol, n))) kept++;
+    assert.ok(kept >= 1 && kept < 4, `${kept} of 4 carol transcripts written before the cancel took effect`);
+    // A chunk whose PUT landed in the instant between the cancel and the kill is kept but may go uncounted (never the reverse).
+    assert.ok(report.transcription.chunksTranscribed >= 1 && report.transcription.chunksTranscribed <= kept, `report counts ${report.transcription.chunksTranscribed}, store has ${kept}`);
+    assert.ok(report.reportKeys?.json, 'the report was written to the store');
+    assert.ok(await store.head(report.reportKeys.json));
+  });
+
+  it('a second SIGTERM exits, but only after the GPU was stopped; a third meanwhile is ignored', async function () {
+    const store = b.store();
+    const dave = { userId: 'dave', sessionId: 'session_2025-11-11T09_00_00_000Z' };
+    for (let n = 1; n <= 4; n++) await store.put(layout.audioKey(dave, n, 'webm'), chunk(n));
+    let proc: FakeProcess | undefined;
+    const w = gpuStreaming(() => {
+      proc!.emit('SIGTERM', 'SIGTERM');
+      proc!.emit('SIGTERM', 'SIGTERM');
+      proc!.emit('SIGINT', 'SIGINT');
+    });
+    proc = new FakeProcess(w);
+    const r = await cli(['run', '--yes', '--session', dave.sessionId], w, proc);
+    // the run also finishes by itself here (the fake exit does not end the process); what matters is when exit was asked for
+    await new Promise((res) => setTimeout(res, 50));
+    assert.equal(proc.exits.length, 1, r.stderr);
+    assert.deepEqual(proc.exits[0], { code: 143, gpu: 'stopped' }, 'exit is requested only once the GPU has stopped');
+    assert.match(r.stderr, /SIGTERM: stopping the GPU before exit/);
+    assert.match(r.stderr, /SIGINT: still stopping the GPU, please wait/);
+    assert.equal(w.ec2.state, 'stopped');
   });
 });

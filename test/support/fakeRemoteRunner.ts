@@ -31,7 +31,7 @@ export class FakeRemoteRunner implements RemoteRunner {
   /** Fake time at which the armed shutdown fires, if any. */
   shutdownAt: number | undefined;
   /** Handles other programs (e.g. the transcription script); default: exit 127. */
-  onRun?: (cmd: RemoteCommand, signal?: AbortSignal) => Promise<RemoteResult> | RemoteResult;
+  onRun?: (cmd: RemoteCommand, signal?: AbortSignal, onOutput?: (chunk: string) => void) => Promise<RemoteResult> | RemoteResult;
   private polls = 0;
   private unitPolls = 0;
   private timer: unknown;
@@ -65,7 +65,7 @@ export class FakeRemoteRunner implements RemoteRunner {
     return this.online();
   }
 
-  async run(cmd: RemoteCommand, opts: { signal?: AbortSignal } = {}): Promise<RemoteResult> {
+  async run(cmd: RemoteCommand, opts: { signal?: AbortSignal; onOutput?: (chunk: string) => void } = {}): Promise<RemoteResult> {
     this.commands.push(cmd);
     if (!this.online()) throw Object.assign(new Error(`InvalidInstanceId: instance ${this.o.ec2.instanceId} is not connected to SSM`), { name: 'InvalidInstanceId' });
     if (cmd.program === 'systemctl' && cmd.args[0] === 'is-active') {
@@ -91,7 +91,7 @@ export class FakeRemoteRunner implements RemoteRunner {
       }, minutes * 60_000);
       return { exitCode: 0, stdout: `Shutdown scheduled\n`, stderr: '' };
     }
-    if (this.onRun) return this.onRun(cmd, opts.signal);
+    if (this.onRun) return this.onRun(cmd, opts.signal, opts.onOutput);
     return { exitCode: 127, stdout: '', stderr: `${cmd.program}: command not found` };
   }
 

@@ -40,7 +40,15 @@ export class LocalShellRunner implements RemoteRunner {
     this.lines.push(line);
     return new Promise((resolve, reject) => {
       if (opts.signal?.aborted) return reject(new CancelledError());
-      const child = spawn('sh', ['-c', line], { env: { ...process.env, ...this.o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Its own process group, so a kill reaches the script under sh too (as SSM's cancel and a stopped instance would).
+      const child = spawn('sh', ['-c', line], { env: { ...process.env, ...this.o.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const killAll = () => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      };
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -48,8 +56,8 @@ export class LocalShellRunner implements RemoteRunner {
         if (this.o.mode === 'ssh') opts.onOutput?.(d);
       });
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8000)));
-      const timer = setTimeout(() => child.kill('SIGKILL'), cmd.timeoutSeconds * 1000);
-      const onAbort = () => child.kill('SIGKILL');
+      const timer = setTimeout(killAll, cmd.timeoutSeconds * 1000);
+      const onAbort = killAll;
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       child.on('error', reject);
       child.on('close', (code, sig) => {
