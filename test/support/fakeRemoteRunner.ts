@@ -19,6 +19,8 @@ export interface FakeRemoteOptions {
   unit?: UnitState;
   /** `systemctl is-active` says 'activating' this many times after boot before `unit`. */
   unitActivatingPolls?: number;
+  /** `systemctl is-active` says 'activating' until this clock time (ms), whatever the poll count. */
+  unitActiveAt?: number;
 }
 
 export class FakeRemoteRunner implements RemoteRunner {
@@ -69,7 +71,8 @@ export class FakeRemoteRunner implements RemoteRunner {
     this.commands.push(cmd);
     if (!this.online()) throw Object.assign(new Error(`InvalidInstanceId: instance ${this.o.ec2.instanceId} is not connected to SSM`), { name: 'InvalidInstanceId' });
     if (cmd.program === 'systemctl' && cmd.args[0] === 'is-active') {
-      const state = this.unitPolls++ < (this.o.unitActivatingPolls ?? 0) ? 'activating' : this.unit;
+      const early = this.o.unitActiveAt !== undefined && this.o.clock.now() < this.o.unitActiveAt;
+      const state = this.unitPolls++ < (this.o.unitActivatingPolls ?? 0) || early ? 'activating' : this.unit;
       return { exitCode: state === 'active' ? 0 : 3, stdout: `${state}\n`, stderr: '' };
     }
     if (cmd.program === 'shutdown') {

@@ -215,7 +215,8 @@ export class SdkEc2Api implements Ec2Api {
     const poll = Math.max(1, Math.round(o.pollSeconds));
     try {
       await wait(
-        { client: await this.ec2(), maxWaitTime: Math.max(1, Math.round(o.timeoutSeconds)), minDelay: poll, maxDelay: Math.max(poll, 10), abortSignal: o.signal },
+        // A steady poll (no backoff up to the SDK's default 120 s): a GPU that is running is seen within host.pollSeconds.
+        { client: await this.ec2(), maxWaitTime: Math.max(1, Math.round(o.timeoutSeconds)), minDelay: poll, maxDelay: poll, abortSignal: o.signal },
         { InstanceIds: [instanceId] },
       );
     } catch (e) {

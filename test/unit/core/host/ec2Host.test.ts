@@ -60,6 +60,18 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     assert.deepEqual([...new Set(states)], ['stopped', 'pending', 'running', 'stopping']);
   });
 
+  it('notices a ready GPU within one poll interval (host.pollSeconds), not minutes later', async function () {
+    // The unit comes up at an odd moment 47.3 s after boot; the host must see it by the next poll.
+    for (const pollSeconds of [2, 5]) {
+      const host = setup({ remote: { agentOnlineAfterPolls: 0, unitActivatingPolls: 0, unitActiveAt: T0 + 90_000 + 47_300 } });
+      settings.host.pollSeconds = pollSeconds;
+      await clock.drive(host.prepare('run-1', ctl.signal));
+      const late = host.timeline.ready! - (T0 + 90_000 + 47_300);
+      assert.ok(late >= 0 && late <= pollSeconds * 1000, `ready ${late / 1000} s after the unit became active (poll ${pollSeconds} s)`);
+      await clock.drive(host.release({ reason: 'done' }));
+    }
+  });
+
   it('tags the instance before StartInstances, so a crash right after the start still leaves the mark', async function () {
     const host = setup();
     await clock.drive(host.prepare('run-1', ctl.signal));
