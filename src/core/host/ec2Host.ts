@@ -293,7 +293,8 @@ export class Ec2Host implements GpuHost {
 
   /** `shutdown -h +N` on the instance: it powers itself off even if this machine dies. Re-arming replaces the timer. */
   private async armShutdown(): Promise<void> {
-    const minutes = Math.round(this.d.settings.host.maxRuntimeMinutes);
+    // Rounded up: the timer must never fire before the run's own watchdog (run start + maxRuntimeMinutes).
+    const minutes = Math.ceil(this.d.settings.host.maxRuntimeMinutes);
     if (this.shutdownArmedAt === undefined && !(await this.shutdownStops())) return;
     const res = await this.runRemote('shutdown', ['-h', `+${minutes}`], this.closeCtl.signal);
     if (res.exitCode === 0) {
