@@ -214,6 +214,9 @@ function crossCheck(s: Settings): string[] {
   if (s.engine.kind === 'remote-faster-whisper' && s.host.kind !== 'ec2') p.push('engine.kind = "remote-faster-whisper" runs on the GPU instance: set host.kind = "ec2"');
   if (s.host.transport === 'ssh' && s.host.kind === 'ec2' && s.engine.kind === 'remote-faster-whisper' && !s.host.sshHost)
     p.push('host.sshHost is empty: host.transport = "ssh" needs the instance host name');
+  // "s3:/bucket", "S3://bucket", "s3:bucket" would otherwise be taken for a folder named like that.
+  if (!s.store.startsWith('s3://') && /^s3:/i.test(s.store))
+    p.push(`store = ${JSON.stringify(s.store)}: looks like an S3 location but is not written s3://bucket[/prefix] (did you mean "s3://${s.store.replace(/^s3:\/*/i, '')}"?)`);
   if (s.store.startsWith('s3://') && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(s.store))
     p.push(`store = ${JSON.stringify(s.store)}: the bucket name must be 3-63 lowercase letters, digits, "." or "-"`);
   return p;
