@@ -101,7 +101,7 @@ export async function main(argv: string[]): Promise<BenchResults> {
   const want = (x: string) => !a.only || a.only.has(x);
   const res: BenchResults = {
     date: new Date().toISOString(),
-    command: `npm run bench --${argv.length ? ' ' + argv.join(' ') : ''}`,
+    command: `npm run bench${argv.length ? ' -- ' + argv.join(' ') : ''}`,
     mode: a.quick ? 'quick' : 'full',
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` },
     scan: [],
