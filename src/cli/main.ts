@@ -55,7 +55,7 @@ const stdoutOf = (deps: CliDeps) => deps.stdout ?? process.stdout;
 
 function setup(cmd: Command, deps: CliDeps): { o: Opts; settings: Settings; out: Output } {
   const o = globals(cmd);
-  const out = terminalOutput({ quiet: o.quiet || false, verbose: o.verbose, color: o.color, stream: deps.stderr });
+  const out = terminalOutput({ quiet: o.quiet || false, verbose: o.verbose, color: o.color === false ? false : undefined, stream: deps.stderr });
   const { settings } = loadSettings(o);
   return { o, settings, out };
 }
@@ -281,7 +281,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .option('--keep', 'reuse an existing sample folder instead of making it anew')
     .action(async (a: { dir?: string; keep?: boolean }, cmd: Command) => {
       const o = globals(cmd);
-      const out = terminalOutput({ quiet: o.quiet, verbose: o.verbose, color: o.color, stream: deps.stderr });
+      const out = terminalOutput({ quiet: o.quiet, verbose: o.verbose, color: o.color === false ? false : undefined, stream: deps.stderr });
       const code = await runDemo({ dir: a.dir, keep: a.keep, json: o.json, out, flags: o });
       if (code) throw new ExitCode(code);
     });

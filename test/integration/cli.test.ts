@@ -59,6 +59,21 @@ describe('whisper-batch CLI @integration', function () {
     const s = doc.sessions[0];
     for (const f of ['sessionId', 'userId', 'sessionPath', 'audioChunks', 'transcriptionChunks', 'missingChunks', 'totalAudioSize', 'createdAt', 'ageHours']) assert.ok(f in s, f);
     assert.deepEqual(s.missingChunks, ['002']);
+    // the seed's types, not only the names
+    assert.match(doc.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    for (const f of ['totalSessions', 'sessionsWithMissingChunks', 'totalMissingChunks']) assert.equal(typeof doc[f], 'number', f);
+    assert.equal(doc.sessionsWithMissingChunks, 1);
+    assert.match(doc.estimatedGpuTime, /^\d+ minutes?$/);
+    assert.match(doc.estimatedCost, /^\$\d+\.\d{3}$/);
+    assert.deepEqual(s.audioChunks, ['001', '002']);
+    assert.deepEqual(s.transcriptionChunks, ['001']);
+    assert.equal(s.userId, 'u1');
+    assert.ok([`users/u1/audio/sessions/${s.sessionId}`, `users/u1/audio/sessions/${s.sessionId}/`].includes(s.sessionPath), s.sessionPath);
+    assert.equal(typeof s.totalAudioSize, 'number');
+    assert.ok(!Number.isNaN(Date.parse(s.createdAt)), s.createdAt);
+    assert.ok(typeof s.ageHours === 'number' && s.ageHours >= 2.9 && s.ageHours < 4, String(s.ageHours));
+    // chunk-1000 with a legacy transcript counts as done: the legacy session is not pending
+    assert.ok(!doc.sessions.some((x: { sessionId: string }) => x.sessionId === 'legacy'));
     assert.equal(s.sessionId, `s 'x' <img src=x onerror=alert(1)> $(touch pwned)`);
     assert.deepEqual(listAll(dir), before, 'a scan writes nothing');
     assert.equal(existsSync(path.join(process.cwd(), 'pwned')), false);
@@ -107,6 +122,16 @@ describe('whisper-batch CLI @integration', function () {
     assert.ok(existsSync(path.join(dir, rep.reportKeys.json)));
     const html = readFileSync(path.join(dir, rep.reportKeys.html), 'utf8');
     assert.ok(!html.includes('<img src=x'), 'the HTML report escapes session ids');
+    assert.ok(!r.stderr.includes('\x1b['), 'no colour codes when stderr is not a terminal (cron logs)');
+    // a second run: the same bad chunk fails again, no transcript is written, nothing else changes
+    const transcripts = () => listAll(dir).filter((f) => f.endsWith('.json') && !f.startsWith('batch-reports'));
+    const before = transcripts();
+    const again = await cli(['run', '--store', dir, '--yes', '--json']);
+    const rep2 = JSON.parse(again.stdout);
+    assert.equal(rep2.transcription.chunksFound, 1);
+    assert.equal(rep2.transcription.chunksTranscribed, 0);
+    assert.deepEqual(transcripts(), before, 'no transcript written by the second run');
+    assert.equal(readFileSync(path.join(dir, layout.transcriptKey({ userId: 'u1', sessionId: `s 'x' <img src=x onerror=alert(1)> $(touch pwned)` }, 1)), 'utf8'), '{}', 'the existing transcript is untouched');
   });
 });
 
