@@ -119,4 +119,35 @@ describe('IAM policy (docs/iam-policy.json)', function () {
       }
     }
   });
+
+  it('its S3 resources cover every key the default layout reads, writes and deletes, and nothing is granted outside them', function () {
+    const policy = JSON.parse(readFileSync(path.join(ROOT, 'docs/iam-policy.json'), 'utf8'));
+    const glob = (pattern: string) => new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+    const allows = (action: string, arn: string) =>
+      policy.Statement.some((st: { Action: string | string[]; Resource: string | string[] }) => ([] as string[]).concat(st.Action).includes(action) && ([] as string[]).concat(st.Resource).some((r) => glob(r).test(arn)));
+    const { BucketLayout } = require('../../src/core/layout') as typeof import('../../src/core/layout');
+    const { defaultSettings } = require('../../src/core/settings') as typeof import('../../src/core/settings');
+    const layout = new BucketLayout(defaultSettings().layout);
+    const session = { userId: 'u-1', sessionId: 'session_2025-11-09T14_32_10_123Z' };
+    const obj = (key: string) => `arn:aws:s3:::YOUR-BUCKET/${key}`;
+    const report = layout.reportKey(Date.parse('2026-11-30T00:09:00Z'), 'json');
+    const need: Array<[string, string]> = [
+      ['s3:GetObject', obj(layout.audioKey(session, 1000, 'webm'))], // audio (and presigned GETs for the instance)
+      ['s3:GetObject', obj(layout.transcriptKey(session, 1))],
+      ['s3:GetObject', obj(layout.legacyTranscriptKey(session, 1))],
+      ['s3:GetObject', obj(layout.lockKey)], // the realtime path's lock (HEAD)
+      ['s3:GetObject', obj(layout.leaseKey)],
+      ['s3:GetObject', obj(report)],
+      ['s3:PutObject', obj(layout.transcriptKey(session, 1000))], // create-only transcript (and presigned PUTs)
+      ['s3:PutObject', obj(layout.leaseKey)],
+      ['s3:PutObject', obj(report)],
+      ['s3:DeleteObject', obj(layout.leaseKey)],
+    ];
+    assert.deepEqual(need.filter(([a, arn]) => !allows(a, arn)).map(([a, arn]) => `${a} on ${arn}`), [], 'keys the product uses that the policy does not allow');
+    // and it cannot touch what it has no business with: the realtime lock is never written or deleted, audio never deleted
+    assert.equal(allows('s3:PutObject', obj(layout.lockKey)), false, 'never writes batch-lock.json');
+    assert.equal(allows('s3:DeleteObject', obj(layout.lockKey)), false);
+    assert.equal(allows('s3:DeleteObject', obj(layout.audioKey(session, 1, 'webm'))), false, 'never deletes audio');
+    assert.equal(allows('s3:DeleteObject', obj(layout.transcriptKey(session, 1))), false, 'never deletes transcripts');
+  });
 });
