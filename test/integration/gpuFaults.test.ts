@@ -8,6 +8,7 @@
  * fake instance runs and its unit is active. All on a fake clock: a 90 s boot takes milliseconds.
  */
 import * as assert from 'node:assert/strict';
+import { gpuCostUsd } from '../../src/core/cost';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -347,6 +348,10 @@ describe('GPU fault table @integration', function () {
     assert.ok(Date.parse(g.startTime!) < Date.parse(g.readyTime!) && Date.parse(g.readyTime!) <= Date.parse(g.firstChunkTime!));
     assert.ok(Date.parse(g.lastChunkTime!) <= Date.parse(g.stopRequestedTime!) && Date.parse(g.stopRequestedTime!) < Date.parse(g.stopTime!));
     assert.ok(g.runtimeSeconds >= 120 && g.costUSD > 0, `${g.runtimeSeconds}s ${g.costUSD}`);
+    // from the real timestamps: start request to stopped, at the hourly setting, EC2's 60 s minimum
+    assert.equal(g.runtimeSeconds, Math.round((Date.parse(g.stopTime!) - Date.parse(g.startTime!)) / 100) / 10);
+    assert.equal(g.hourlyUsd, settings.cost.gpuHourlyUsd);
+    assert.equal(g.costUSD, gpuCostUsd(g.runtimeSeconds, settings.cost.gpuHourlyUsd));
     assertStoppedAndUnmarked();
   });
 });
