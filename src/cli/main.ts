@@ -349,7 +349,7 @@ export async function main(argv = process.argv, deps: CliDeps = {}): Promise<num
     if (e instanceof ExitCode) return e.code;
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     const msg = describeError(e);
-    process.stderr.write(`whisper-batch: ${msg}\n`);
+    (deps.stderr ?? process.stderr).write(`whisper-batch: ${msg}\n`);
     if (e instanceof WbError) return e.code === 'Config' || e.code === 'Usage' ? 2 : 1;
     if (process.env.WHISPER_BATCH_DEBUG) console.error(e);
     return 1;

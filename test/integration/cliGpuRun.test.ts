@@ -225,4 +225,26 @@ describe('whisper-batch run on EC2 (S3 on moto; EC2 transitions, SSM and faster_
     assert.match(r.stderr, /SIGINT: still stopping the GPU, please wait/);
     assert.equal(w.ec2.state, 'stopped');
   });
+
+  it('stop: refused with a warning while a live recording holds batch-lock.json; --yes stops the GPU', async function () {
+    const w = gpu();
+    await w.ec2.start(GPU_ID);
+    await new Promise((r) => setTimeout(r, 1700));
+    assert.equal(w.ec2.state, 'running');
+    const store = b.store();
+    await store.put(layout.lockKey, JSON.stringify({ recording: true }));
+    try {
+      const refused = await cli(['stop'], w);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /batch-lock\.json is present: a live recording may be using the GPU.*--yes/);
+      assert.equal(w.ec2.state, 'running', 'not stopped under a live recording');
+      assert.ok(!w.ec2.calls.includes('stop'));
+      const forced = await cli(['stop', '--yes'], w);
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.match(forced.stderr, /GPU i-0123456789abcdef0: stopped/);
+      assert.equal(w.ec2.state, 'stopped');
+    } finally {
+      await store.delete(layout.lockKey);
+    }
+  });
 });
