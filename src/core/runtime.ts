@@ -23,11 +23,7 @@ import type { Settings } from './settings';
 import type { ObjectStore } from './store/objectStore';
 import { openStore } from './store/openStore';
 
-/**
- * The SSH key's passphrase reaches the CLI in this environment variable (the extension passes its
- * SecretStorage value to the run it spawns), never through a setting or a file.
- */
-export const SSH_PASSPHRASE_ENV = 'WHISPER_BATCH_SSH_PASSPHRASE';
+export { SSH_PASSPHRASE_ENV } from './remote/remoteRunner';
 
 export interface RuntimeOptions {
   clock: Clock;

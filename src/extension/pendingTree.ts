@@ -4,6 +4,11 @@ import type { Clock } from '../core/clock';
 import { Disposable, toDisposable } from './lifecycle';
 import { contextValueOf, describeNode, type PendingModel, type PendingNode } from './pendingModel';
 
+/**
+ * Users start expanded while the tree is small. With thousands of sessions the workbench would take
+ * in every row at once (5,000 sessions: ~290 ms against ~100 ms collapsed, bench/editorBench.ts).
+ */
+export const EXPAND_USERS_UP_TO = 200;
 export class PendingTree extends Disposable implements vscode.TreeDataProvider<PendingNode> {
   private readonly changed = this._register(new vscode.EventEmitter<PendingNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
@@ -34,10 +39,18 @@ export class PendingTree extends Disposable implements vscode.TreeDataProvider<P
     return undefined;
   }
 
+  /** Sessions under all users (counted once per scan). */
+  private sessionsShown(): number {
+    const roots = this.model.roots;
+    if (this.counted?.roots !== roots) this.counted = { roots, sessions: roots.reduce((n, u) => n + u.sessions.length, 0) };
+    return this.counted.sessions;
+  }
+  private counted?: { roots: readonly PendingNode[]; sessions: number };
+
   getTreeItem(node: PendingNode): vscode.TreeItem {
     const d = describeNode(node, this.clock.now());
-    const collapsible =
-      node.kind === 'chunk' ? vscode.TreeItemCollapsibleState.None : node.kind === 'user' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+    const userState = this.sessionsShown() <= EXPAND_USERS_UP_TO ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+    const collapsible = node.kind === 'chunk' ? vscode.TreeItemCollapsibleState.None : node.kind === 'user' ? userState : vscode.TreeItemCollapsibleState.Collapsed;
     const item = new vscode.TreeItem(d.label, collapsible);
     item.id = node.id;
     item.description = d.description;

@@ -4,7 +4,7 @@
  * reaches no log, event file, report or settings file.
  */
 import * as vscode from 'vscode';
-import { SSH_PASSPHRASE_ENV } from '../core/runtime';
+import { SSH_PASSPHRASE_ENV } from '../core/remote/remoteRunner';
 
 const KEY = 'whisperBatch.host.sshKeyPassphrase';
 

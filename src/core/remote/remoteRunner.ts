@@ -38,3 +38,10 @@ export interface RemoteRunner {
 export function shellQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * The SSH key's passphrase reaches the CLI in this environment variable (the extension passes its
+ * SecretStorage value to the run it spawns), never through a setting or a file. Here, in a module
+ * without imports, so that the extension's activation bundle does not pull in the runtime.
+ */
+export const SSH_PASSPHRASE_ENV = 'WHISPER_BATCH_SSH_PASSPHRASE';
