@@ -91,6 +91,25 @@ describe('S3Store on moto @integration', function () {
       assert.deepEqual(keys, many);
     });
 
+    it('asks for the next page while the current one is handed out (listing overlaps the fold)', async function () {
+      let requests = 0;
+      const name = 'wb-test-count-requests';
+      b.client.middlewareStack.add((next) => async (args) => (requests++, next(args)), { step: 'initialize', name });
+      try {
+        let requestsAtFirstKey = -1;
+        let n = 0;
+        for await (const _o of store.list('many/')) {
+          if (requestsAtFirstKey < 0) requestsAtFirstKey = requests;
+          n++;
+        }
+        assert.equal(n, N);
+        assert.equal(requestsAtFirstKey, 2, 'page 2 was asked for before page 1 was handed out');
+        assert.equal(requests, 3, 'no request past the last page');
+      } finally {
+        b.client.middlewareStack.remove(name);
+      }
+    });
+
     it('stops after maxKeys without fetching further pages', async function () {
       const pages: number[] = [];
       const keys: string[] = [];

@@ -66,14 +66,24 @@ export class S3Store implements ObjectStore {
     const pages = paginateListObjectsV2({ client, pageSize: this.o.pageSize ?? 1000 }, { Bucket: this.bucket, Prefix: full, EncodingType: 'url' }, { abortSignal: opts.signal });
     let count = 0;
     const it = pages[Symbol.asyncIterator]();
+    const ask = () => {
+      const p = it.next();
+      p.catch(() => undefined); // awaited below; a consumer that stops early must not leave it unhandled
+      return p;
+    };
+    let pending = ask();
     for (;;) {
       let step: IteratorResult<import('@aws-sdk/client-s3').ListObjectsV2CommandOutput>;
       try {
-        step = await it.next();
+        step = await pending;
       } catch (e) {
         throw this.error(e, { action: `list ${this.description}/${prefix}`, iamAction: 's3:ListBucket' });
       }
       if (step.done) return;
+      // The next page is requested now, so it is in flight while the caller folds this page's keys.
+      const enough = opts.maxKeys !== undefined && count + (step.value.Contents?.length ?? 0) >= opts.maxKeys;
+      if (step.value.IsTruncated && !enough) pending = ask();
+      else pending = Promise.resolve({ done: true, value: undefined });
       const contents = step.value.Contents ?? [];
       const url = step.value.EncodingType === 'url';
       opts.onPage?.(contents.length);
