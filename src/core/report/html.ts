@@ -103,14 +103,14 @@ ${card('Chunks failed', t.chunksFailed)}
 ${card('Success rate', pct(t.successRate))}
 ${card('Audio', humanDuration(t.audioSeconds))}
 ${card('Engine', t.model ? `${t.engine} (${t.model})` : t.engine)}
-${card('GPU host', r.gpu.host, r.gpu.instanceId)}
+${card(r.gpu.host === 'ec2' ? 'GPU host' : 'Host', r.gpu.host === 'ec2' ? 'ec2' : 'this machine', r.gpu.instanceId)}
 ${card('Host start', hostStart(r))}
-${card('GPU runtime', r.gpu.runtimeHuman || humanDuration(r.gpu.runtimeSeconds))}
+${card(r.gpu.host === 'ec2' ? 'GPU runtime' : 'Host runtime', r.gpu.runtimeHuman || humanDuration(r.gpu.runtimeSeconds))}
 ${card('Cost', usd(r.gpu.costUSD), `at ${usd(r.gpu.hourlyUsd)} per hour`)}
 ${card('Cost per audio hour', t.costPerAudioHourUSD === null ? '—' : usd(t.costPerAudioHourUSD))}
 </dl>
 
-<h2>GPU timeline</h2>
+<h2>${r.gpu.host === 'ec2' ? 'GPU timeline' : 'Host timeline'}</h2>
 ${timeline(r)}
 
 <h2>Scan</h2>
