@@ -158,7 +158,8 @@ export function resolveSettings(...sources: RawSettings[]): Settings {
     }
   }
   const settings = unflatten(flat) as Settings;
-  problems.push(...crossCheck(settings));
+  // A value already refused above fell back to its default: do not also complain that it is empty.
+  problems.push(...crossCheck(settings).filter((c) => !problems.some((q) => q.startsWith(c.split(' ')[0] + ' = '))));
   if (problems.length) {
     throw new WbError('Config', `Invalid settings:\n  - ${problems.join('\n  - ')}`, 'Fix the values above in the config file, environment, flags or VS Code settings (whisperBatch.*).');
   }

@@ -5,7 +5,7 @@
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { WbError, type ErrorCode } from '../errors';
-import { defaultClientFactory, type AwsClientOptions } from './clients';
+import { awsErrorToWbError, defaultClientFactory, type AwsClientOptions } from './clients';
 
 export type Ec2StateName = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 
@@ -79,6 +79,8 @@ export function ec2ErrorKind(e: unknown): Ec2ErrorKind {
   if (name === 'IncorrectInstanceState' || name === 'IncorrectState') return 'state';
   if (/^InvalidInstanceID\.(NotFound|Malformed)$/.test(name) || name === 'InvalidInstanceId') return 'not-found';
   if (/^(UnauthorizedOperation|AccessDenied|AccessDeniedException|AuthFailure)$/.test(name)) return 'denied';
+  // No usable credentials (none found, SSO token expired, keys rejected): retrying cannot fix it either.
+  if (isCredentialsProblem(name)) return 'denied';
   const code = String(err?.code ?? '');
   if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|ENETUNREACH|EHOSTUNREACH|UND_ERR_SOCKET|UND_ERR_CONNECT_TIMEOUT)$/.test(code)) return 'network';
   if (name === 'TimeoutError' || name === 'NetworkingError' || name === 'RequestTimeout') return 'network';
@@ -88,10 +90,20 @@ export function ec2ErrorKind(e: unknown): Ec2ErrorKind {
   return 'other';
 }
 
+function isCredentialsProblem(name: string): boolean {
+  return /^(CredentialsProviderError|TokenProviderError|ExpiredToken|ExpiredTokenException|RequestExpired|InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|IncompleteSignature)$/.test(name);
+}
+
 /** Maps an SDK error to an Ec2Error that says what failed and what to do. `action` is the IAM action (ec2:StartInstances). */
-export function toEc2Error(e: unknown, action: string, instanceId: string): Ec2Error {
+export function toEc2Error(e: unknown, action: string, instanceId: string, profile?: string): Ec2Error {
   if (e instanceof Ec2Error) return e;
   const kind = ec2ErrorKind(e);
+  const errName = String((e as { name?: string })?.name ?? '');
+  if (isCredentialsProblem(errName)) {
+    // The shared wording: names the profile and says how to log in or configure credentials.
+    const w = awsErrorToWbError(e, { service: 'ec2', action: `call ${action} on ${instanceId}`, profile, instanceId });
+    return new Ec2Error('denied', 'Credentials', w.message, w.hint, { cause: e });
+  }
   const raw = e instanceof Error ? e.message || e.name : String(e);
   const what = `${action} on ${instanceId}`;
   switch (kind) {
@@ -157,7 +169,7 @@ export class SdkEc2Api implements Ec2Api {
       };
     } catch (e) {
       if (ec2ErrorKind(e) === 'not-found') return undefined;
-      throw toEc2Error(e, 'ec2:DescribeInstances', instanceId);
+      throw toEc2Error(e, 'ec2:DescribeInstances', instanceId, this.opts.profile);
     }
   }
 
@@ -167,7 +179,7 @@ export class SdkEc2Api implements Ec2Api {
       const out = await (await this.ec2()).send(new StartInstancesCommand({ InstanceIds: [instanceId] }));
       return stateName(out.StartingInstances?.[0]?.CurrentState?.Name);
     } catch (e) {
-      throw toEc2Error(e, 'ec2:StartInstances', instanceId);
+      throw toEc2Error(e, 'ec2:StartInstances', instanceId, this.opts.profile);
     }
   }
 
@@ -177,7 +189,7 @@ export class SdkEc2Api implements Ec2Api {
       const out = await (await this.ec2()).send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
       return stateName(out.StoppingInstances?.[0]?.CurrentState?.Name);
     } catch (e) {
-      throw toEc2Error(e, 'ec2:StopInstances', instanceId);
+      throw toEc2Error(e, 'ec2:StopInstances', instanceId, this.opts.profile);
     }
   }
 
@@ -186,7 +198,7 @@ export class SdkEc2Api implements Ec2Api {
     try {
       await (await this.ec2()).send(new CreateTagsCommand({ Resources: [instanceId], Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
     } catch (e) {
-      throw toEc2Error(e, 'ec2:CreateTags', instanceId);
+      throw toEc2Error(e, 'ec2:CreateTags', instanceId, this.opts.profile);
     }
   }
 
@@ -195,7 +207,7 @@ export class SdkEc2Api implements Ec2Api {
     try {
       await (await this.ec2()).send(new DeleteTagsCommand({ Resources: [instanceId], Tags: keys.map((Key) => ({ Key })) }));
     } catch (e) {
-      throw toEc2Error(e, 'ec2:DeleteTags', instanceId);
+      throw toEc2Error(e, 'ec2:DeleteTags', instanceId, this.opts.profile);
     }
   }
 
@@ -205,7 +217,7 @@ export class SdkEc2Api implements Ec2Api {
       const out = await (await this.ec2()).send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' }));
       return out.InstanceInitiatedShutdownBehavior?.Value === 'terminate' ? 'terminate' : 'stop';
     } catch (e) {
-      throw toEc2Error(e, 'ec2:DescribeInstanceAttribute', instanceId);
+      throw toEc2Error(e, 'ec2:DescribeInstanceAttribute', instanceId, this.opts.profile);
     }
   }
 
@@ -230,7 +242,7 @@ export class SdkEc2Api implements Ec2Api {
         const now = await this.describe(instanceId).catch(() => undefined);
         throw new Ec2Error('state', 'Host', `EC2 instance ${instanceId} cannot reach "${target}": it is ${now?.state ?? 'gone'}${now?.stateReason ? ` (${now.stateReason})` : ''}`, undefined, { cause: e });
       }
-      throw toEc2Error(e, 'ec2:DescribeInstances', instanceId);
+      throw toEc2Error(e, 'ec2:DescribeInstances', instanceId, this.opts.profile);
     }
   }
 }

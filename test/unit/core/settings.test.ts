@@ -145,6 +145,8 @@ describe('settings', function () {
       assert.deepEqual(problems({ 'engine.kind': 'remote-faster-whisper' }), ['engine.kind = "remote-faster-whisper" runs on the GPU instance: set host.kind = "ec2"']);
       assert.deepEqual(problems({ store: 's3://My_Bucket/x' }), ['store = "s3://My_Bucket/x": the bucket name must be 3-63 lowercase letters, digits, "." or "-"']);
       assert.equal(resolveSettings({ store: 's3://my-bucket.v2/some/prefix' }).store, 's3://my-bucket.v2/some/prefix');
+      // a wrong instance id is named once, as wrong, not also as empty
+      assert.deepEqual(problems({ 'host.kind': 'ec2', 'host.instanceId': 'bogus' }), ['host.instanceId = "bogus": must be an EC2 instance id such as i-0123456789abcdef0']);
       // a mistyped S3 location is not quietly taken for a folder named "s3:"
       for (const typo of ['s3:/recordings', 'S3://recordings', 's3:recordings'])
         assert.deepEqual(problems({ store: typo }), [`store = "${typo}": looks like an S3 location but is not written s3://bucket[/prefix] (did you mean "s3://recordings"?)`]);

@@ -33,5 +33,15 @@ describe('EC2 error mapping', function () {
     assert.equal(missing.code, 'NotFound');
     assert.match(missing.hint!, /host.instanceId and aws.region/);
     assert.equal(toEc2Error(missing, 'other', 'i-2'), missing, 'already mapped errors pass through');
+    // no credentials at all: say so and how to get them, and do not retry
+    const none = toEc2Error(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'ec2:DescribeInstances', 'i-1');
+    assert.equal(none.code, 'Credentials');
+    assert.equal(none.retryable, false);
+    assert.match(none.message, /No AWS credentials found for the default credential chain \(while trying to call ec2:DescribeInstances on i-1\)/);
+    assert.match(none.hint!, /aws\.profile|aws configure|AWS_ACCESS_KEY_ID/);
+    const expired = toEc2Error(sdkError('ExpiredToken', 'The security token included in the request is expired', 400), 'ec2:StopInstances', 'i-1', 'work-sso');
+    assert.equal(expired.kind, 'denied', 'a stop does not retry an expired token for minutes');
+    assert.match(expired.message, /profile "work-sso" have expired/);
+    assert.match(expired.hint!, /aws sso login --profile work-sso/);
   });
 });
