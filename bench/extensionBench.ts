@@ -147,12 +147,20 @@ export function extensionRows(e: ExtensionFigures): ExtensionRow[] {
     const all = (k: 'providerMs' | 'setScanMs' | 'workbenchServedMs' | 'workbenchRevealFirstMs' | 'workbenchRevealLastMs') => t.flatMap((x) => x[k]);
     const reps = `${all('providerMs').length} rounds`;
     const sessions = t[0].sessions;
-    add(`Pending tree ${sessions} sessions: model + provider`, med(all('providerMs')), 'ms', 300, `median of ${reps}, slowest ${r1(Math.max(...all('providerMs')))}; setScan ${r1(med(all('setScanMs')))} ms + getChildren/getTreeItem of ${t[0].users} users and every session, in the extension host`);
-    add(`Pending tree ${sessions} sessions: workbench fetched every item`, med(all('workbenchServedMs')), 'ms', 300, `median of ${reps}, slowest ${r1(Math.max(...all('workbenchServedMs')))}; view shown, from setScan`);
-    add(`Pending tree ${sessions} sessions: workbench took the tree in`, med(all('workbenchRevealFirstMs')), 'ms', 300, `median of ${reps}, slowest ${r1(Math.max(...all('workbenchRevealFirstMs')))}; until reveal() of the first session resolved`);
-    const v = t.flatMap((x) => x.variantUsersCollapsed?.revealFirstMs ?? []);
-    if (v.length) add(`Pending tree ${sessions} sessions: took in, users collapsed (variant, not shipped)`, med(v), 'ms', 300, `median of ${v.length} rounds, slowest ${r1(Math.max(...v))}; VS Code fetches ${t[0].users} user items, then the first user's sessions when reveal() opens it`);
-    add(`Pending tree ${sessions} sessions: + scrolled to the last`, med(all('workbenchRevealLastMs')), 'ms', undefined, `median of ${reps}, slowest ${r1(Math.max(...all('workbenchRevealLastMs')))}; until reveal() of the last session resolved`);
+    // As shipped: users start collapsed above expandUsersUpTo sessions (read from the real getTreeItem).
+    const collapsed = t[0].usersStartCollapsed;
+    const upTo = t[0].expandUsersUpTo;
+    const shipped = collapsed ? `as shipped: users start collapsed (above ${upTo} sessions)` : `as shipped: users start expanded (up to ${upTo} sessions)`;
+    add(`Pending tree ${sessions} sessions: model + provider`, med(all('providerMs')), 'ms', 300, `median of ${reps}, slowest ${r1(Math.max(...all('providerMs')))}; setScan ${r1(med(all('setScanMs')))} ms + getChildren/getTreeItem of ${t[0].users} users and every session, in the extension host${collapsed ? ' (more than the workbench first asks for with users collapsed)' : ''}`);
+    add(`Pending tree ${sessions} sessions: workbench fetched the items shown`, med(all('workbenchServedMs')), 'ms', 300, `median of ${reps}, slowest ${r1(Math.max(...all('workbenchServedMs')))}; ${shipped}; view shown, from setScan until VS Code fetched ${collapsed ? `the ${t[0].users} user items` : 'every session item'}`);
+    add(`Pending tree ${sessions} sessions: workbench took the tree in`, med(all('workbenchRevealFirstMs')), 'ms', 300, `median of ${reps}, slowest ${r1(Math.max(...all('workbenchRevealFirstMs')))}; ${shipped}; until reveal() of the first session resolved${collapsed ? " (it opens the first user: VS Code fetches that user's sessions)" : ''}`);
+    add(`Pending tree ${sessions} sessions: + revealed the last session`, med(all('workbenchRevealLastMs')), 'ms', undefined, `median of ${reps}, slowest ${r1(Math.max(...all('workbenchRevealLastMs')))}; ${shipped}; until reveal() of the last session resolved${collapsed ? ' (it opens the last user)' : ' (the workbench scrolls every row down)'}`);
+    const variant = collapsed ? `all users expanded (variant, not shipped above ${upTo} sessions)` : `all users expanded (as shipped at this size)`;
+    const v = t.flatMap((x) => x.variantUsersExpanded?.revealFirstMs ?? []);
+    const vs = t.flatMap((x) => x.variantUsersExpanded?.servedMs ?? []);
+    if (v.length) add(`Pending tree ${sessions} sessions: took in, ${variant}`, med(v), 'ms', 300, `median of ${v.length} rounds, slowest ${r1(Math.max(...v))}; user items forced expanded: VS Code fetches every session item (${r1(med(vs))} ms), until reveal() of the first session resolved`);
+    const vl = t.flatMap((x) => x.variantUsersExpanded?.revealLastMs ?? []);
+    if (vl.length) add(`Pending tree ${sessions} sessions: + revealed the last session, ${variant}`, med(vl), 'ms', undefined, `median of ${vl.length} rounds, slowest ${r1(Math.max(...vl))}; the workbench scrolls every row down`);
   }
   const vw = e.viewer;
   if (vw) {

@@ -8,12 +8,16 @@
  *   (loading dist/extension.js plus the extension's activate()), and activate()'s own share
  *   (WhisperBatchApi.activationMs, performance.now() around its body);
  * - Pending tree, provider: the real PendingModel.setScan (building user > session nodes) and the
- *   real PendingTree getChildren/getTreeItem over every node VS Code asks for on first render
- *   (users are expanded, so every session's item; sessions are collapsed, so no chunk);
- * - Pending tree, in the workbench: the view shown, from setScan until VS Code has fetched every
- *   session's item, until `reveal()` of the first session has been done by the workbench (it has
- *   taken the tree in), and until `reveal()` of the last one has (it has scrolled 5,000 rows down);
- *   then the same with the user items collapsed (a variant that does not ship: what it would cost).
+ *   real PendingTree getChildren/getTreeItem over every user and every session (all VS Code asks for
+ *   when users are expanded; sessions are collapsed, so no chunk);
+ * - Pending tree, in the workbench, as shipped: users start collapsed above EXPAND_USERS_UP_TO (200)
+ *   sessions, expanded up to it (read from the real getTreeItem, not assumed). The view shown, from
+ *   setScan until VS Code has fetched the first render (the user items when they start collapsed,
+ *   every session's item when expanded), until `reveal()` of the first session has been done by the
+ *   workbench (it has taken the tree in; with users collapsed this opens the first user), and until
+ *   `reveal()` of the last one has (it opens the last user, or scrolls every row down);
+ *   then the same with every user item forced expanded (a variant that does not ship above 200
+ *   sessions: what the tree cost before users started collapsed).
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -22,6 +26,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WhisperBatchApi } from '../../src/extension/activate';
 import type { PendingNode, SessionNode, UserNode } from '../../src/extension/pendingModel';
+import { EXPAND_USERS_UP_TO } from '../../src/extension/pendingTree';
 import { EXT_ID, until } from './helpers';
 
 const USERS = Number(process.env.WB_BENCH_TREE_USERS) || 50;
@@ -48,22 +53,29 @@ export interface EditorBenchFigures {
   tree: {
     users: number;
     sessions: number;
+    /** The shipped threshold: users start expanded up to this many sessions, collapsed above. */
+    expandUsersUpTo: number;
+    /** What the shipped getTreeItem gave the user items at this size. */
+    usersStartCollapsed: boolean;
     /** setScan + getChildren/getTreeItem of every user and session, per round (the first is cold). */
     providerMs: number[];
     /** Of which PendingModel.setScan (building the nodes). */
     setScanMs: number[];
-    /** View shown: setScan until VS Code has fetched the item of every session. */
+    /**
+     * As shipped, view shown: setScan until VS Code has fetched the first render: every user's item
+     * when users start collapsed, every session's item when they start expanded.
+     */
     workbenchServedMs: number[];
-    /** View shown: setScan until reveal() of the first session (already in view: no scroll) has resolved. */
+    /** As shipped: setScan until reveal() of the first session has resolved (opening the first user if collapsed). */
     workbenchRevealFirstMs: number[];
-    /** Then reveal() of the last session (the workbench scrolls 5,000 rows down): setScan until it resolved. */
+    /** As shipped: then reveal() of the last session (opening the last user, or scrolling every row down): setScan until it resolved. */
     workbenchRevealLastMs: number[];
     /**
-     * Not what ships: the same, with every user item collapsed (VS Code then fetches the users only,
-     * and a user's sessions when it is opened), to measure what a collapsed-by-default tree would cost.
-     * Served = the users' items fetched; reveal of the first session opens the first user.
+     * Not what ships above EXPAND_USERS_UP_TO sessions: the same with every user item forced expanded
+     * (VS Code then fetches every session's item at once), what the tree cost before users started
+     * collapsed. Served = every session's item fetched.
      */
-    variantUsersCollapsed: { servedMs: number[]; revealFirstMs: number[] };
+    variantUsersExpanded: { servedMs: number[]; revealFirstMs: number[]; revealLastMs: number[] };
   };
 }
 
@@ -100,6 +112,7 @@ describe('bench (editor figures)', function () {
     // Provider alone, the view not shown (so VS Code does not fetch at the same time).
     const providerMs: number[] = [];
     const setScanMs: number[] = [];
+    let usersStartCollapsed = false;
     for (let i = 0; i < REPS; i++) {
       model.clear();
       const a = performance.now();
@@ -107,7 +120,7 @@ describe('bench (editor figures)', function () {
       const b = performance.now();
       let items = 0;
       for (const u of tree.getChildren()) {
-        tree.getTreeItem(u);
+        usersStartCollapsed = tree.getTreeItem(u).collapsibleState === vscode.TreeItemCollapsibleState.Collapsed;
         for (const s of tree.getChildren(u)) {
           tree.getTreeItem(s);
           items++;
@@ -117,26 +130,29 @@ describe('bench (editor figures)', function () {
       setScanMs.push(b - a);
       assert.equal(items, sessions);
     }
+    assert.equal(usersStartCollapsed, sessions > EXPAND_USERS_UP_TO, `users start ${usersStartCollapsed ? 'collapsed' : 'expanded'} with ${sessions} sessions`);
 
     // In the workbench: count the items VS Code fetches.
     let served = 0;
     let target = Infinity;
     let counted: PendingNode['kind'] = 'session';
-    let collapseUsers = false;
+    let expandUsers = false;
     let allServed: (() => void) | undefined;
     const getTreeItem = tree.getTreeItem.bind(tree);
     tree.getTreeItem = (n: PendingNode) => {
       const item = getTreeItem(n);
-      if (collapseUsers && n.kind === 'user') item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
+      if (expandUsers && n.kind === 'user') item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
       if (n.kind === counted && ++served >= target) allServed?.();
       return item;
     };
     await vscode.commands.executeCommand('whisperBatch.pending.focus');
     await until(() => api.pendingView.visible, 'the Pending view to be visible');
-    const rounds = async (variant: 'shipped' | 'users collapsed') => {
+    const rounds = async (variant: 'shipped' | 'users expanded') => {
       const r = { servedMs: [] as number[], revealFirstMs: [] as number[], revealLastMs: [] as number[] };
-      collapseUsers = variant === 'users collapsed';
-      // Shipped: users expanded, so VS Code fetches every session. Variant: only the users.
+      expandUsers = variant === 'users expanded';
+      // Users collapsed (shipped above EXPAND_USERS_UP_TO sessions): VS Code fetches the users only.
+      // Users expanded (the variant, or shipped at a small size): it fetches every session.
+      const collapseUsers = !expandUsers && usersStartCollapsed;
       counted = collapseUsers ? 'user' : 'session';
       for (let i = 0; i < REPS; i++) {
         model.clear();
@@ -166,7 +182,7 @@ describe('bench (editor figures)', function () {
       return r;
     };
     const shipped = await rounds('shipped');
-    const collapsed = await rounds('users collapsed');
+    const expanded = await rounds('users expanded');
     tree.getTreeItem = getTreeItem;
     model.clear();
 
@@ -185,12 +201,14 @@ describe('bench (editor figures)', function () {
       tree: {
         users: USERS,
         sessions,
+        expandUsersUpTo: EXPAND_USERS_UP_TO,
+        usersStartCollapsed,
         providerMs,
         setScanMs,
         workbenchServedMs: shipped.servedMs,
         workbenchRevealFirstMs: shipped.revealFirstMs,
         workbenchRevealLastMs: shipped.revealLastMs,
-        variantUsersCollapsed: { servedMs: collapsed.servedMs, revealFirstMs: collapsed.revealFirstMs },
+        variantUsersExpanded: expanded,
       },
     };
     const out = process.env.WB_BENCH_OUT;
