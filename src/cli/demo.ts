@@ -3,14 +3,15 @@
  * folder with real speech (flite -> WebM/Opus cut like Chromium's MediaRecorder), then scan and
  * run with the local host and pocketsphinx, and prints the summary and the report's path.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { systemClock } from '../core/clock';
 import { describeError } from '../core/errors';
 import { scan } from '../core/scan';
 import { runBatch } from '../core/batch';
 import { openRuntime } from '../core/runtime';
-import { createSampleBucket } from '../core/sample/sampleBucket';
+import { createSampleBucket, SAMPLE_MARKER } from '../core/sample/sampleBucket';
+import { WbError } from '../core/errors';
 import { loadSettings, embeddedStorePath, type GlobalFlags } from './config';
 import type { Output } from './output';
 
@@ -19,11 +20,15 @@ export async function runDemo(o: { dir?: string; keep?: boolean; json?: boolean;
   const { settings } = loadSettings({ ...o.flags, store: dir, host: 'local', engine: 'command' });
   const out = o.out;
   if (!o.keep) {
+    // The demo makes its folder afresh, but never deletes a folder it did not make.
+    if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(path.join(dir, SAMPLE_MARKER))) {
+      throw new WbError('Usage', `demo: ${dir} is not empty and is not a sample bucket made by the demo; it was left untouched`, 'Pass --dir with a new or empty folder (or one the demo made before).');
+    }
     rmSync(dir, { recursive: true, force: true });
   }
   out.info(`1/3 making a sample bucket with real speech in ${dir}`);
   const t0 = systemClock.now();
-  await createSampleBucket(dir, { clock: systemClock, log: (m: string) => out.info(`    ${m}`), layout: settings.layout, reuse: o.keep });
+  await createSampleBucket(dir, { clock: systemClock, log: (m: string) => out.info(`    ${m}`), layout: settings.layout, reuse: o.keep, installMissing: true });
   out.info(`    done in ${((systemClock.now() - t0) / 1000).toFixed(1)} s`);
 
   const rt = await openRuntime(settings, { clock: systemClock, emit: out.sink, engine: true, installMissing: true });

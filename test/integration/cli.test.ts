@@ -79,6 +79,14 @@ describe('whisper-batch CLI @integration', function () {
     assert.equal(existsSync(path.join(process.cwd(), 'pwned')), false);
   });
 
+  it('demo --dir never deletes a folder it did not make (exit 2, folder untouched)', async function () {
+    const before = listAll(dir);
+    const r = await cli(['demo', '--dir', dir]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /is not empty and is not a sample bucket made by the demo; it was left untouched/);
+    assert.deepEqual(listAll(dir), before);
+  });
+
   it('run --dry-run shows the plan and starts nothing', async function () {
     const before = listAll(dir);
     const r = await cli(['run', '--store', dir, '--dry-run', '--json']);

@@ -82,7 +82,8 @@ const RATE = 16_000;
 /** One sentence per slot; 83 Opus frames of 60 ms = one ffmpeg Cluster, so slot N is chunk N. */
 const SLOT_SECONDS = 4.98;
 const LEAD_SECONDS = 0.6;
-const MARKER = '.whisper-batch-sample.json';
+export const SAMPLE_MARKER = '.whisper-batch-sample.json';
+const MARKER = SAMPLE_MARKER;
 
 /** Session ids are opaque user text (FACTS.md §1); this one holds what breaks naive code. Windows forbids "<>:"|?* in names. */
 function oddSessionId(): string {
