@@ -32,7 +32,7 @@ export async function childMain(arg: string): Promise<void> {
 }
 
 /** out/bench/main.js when compiled by tsc, else the bundle itself (dist/bench.js). */
-function benchScript(): string {
+export function benchScript(): string {
   const main = join(__dirname, 'main.js');
   return existsSync(main) ? main : __filename;
 }

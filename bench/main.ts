@@ -11,7 +11,9 @@
  *   --editor-rounds N     code-server runs (each a cold activation; 0: none) --viewer-rounds N  Chromium rounds
  *   --tree-sessions N     sessions in the Pending tree (5000)      --viewer-sessions N  report size (10000)
  *   --keep-rgw            leave radosgw running (reuse with BENCH_RGW_ENDPOINT=...)
- *   --only a,b            scan-moto, scan-rgw, synthetic, batch, extension
+ *   --only a,b            scan-moto, scan-rgw, scan-rgw-latency, synthetic, batch, extension
+ *   --latency-ms N        scan-rgw-latency: every request to radosgw goes through bench/latencyProxy.ts,
+ *                         which adds N ms (default 30) to each response (a remote S3; full mode only)
  *   --out FILE            JSON output (default bench/results/latest.json)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ import { childMain, runInChild } from './child';
 import { extensionBench, extensionRows, type ExtensionFigures, type ExtensionRow } from './extensionBench';
 import type { ListingResult } from './listing';
 import { scanBench, round, type ScanRow } from './scanBench';
+import { latencyProxyMain, startLatencyProxy } from './latencyProxy';
 import { startMotoServer, startRadosgw, type S3Server } from './servers';
 
 interface Args {
@@ -39,6 +42,8 @@ interface Args {
   viewerSessions: number;
   rgw: boolean;
   keepRgw: boolean;
+  /** Added to each request by the latency proxy (scan-rgw-latency). */
+  latencyMs: number;
   only?: Set<string>;
   out: string;
 }
@@ -83,6 +88,7 @@ function parseArgs(argv: string[]): Args {
     viewerSessions: num('--viewer-sessions', 10_000),
     rgw: !quick && !argv.includes('--no-rgw'),
     keepRgw: argv.includes('--keep-rgw'),
+    latencyMs: num('--latency-ms', 30, true),
     only: onlyAt >= 0 ? new Set(argv[onlyAt + 1].split(',')) : undefined,
     out: outAt >= 0 ? resolve(argv[outAt + 1]) : join(repoRoot(), 'bench', 'results', 'latest.json'),
   };
@@ -121,9 +127,9 @@ export async function main(argv: string[]): Promise<BenchResults> {
     }
   };
 
-  const listingOn = async (server: S3Server, keys: number, parallel: number[], seedMax: number) => {
+  const listingOn = async (server: S3Server, keys: number, parallel: number[], seedMax: number, proxy?: { endpoint: string; pid: number; latencyMs: number }) => {
     const spec = specForKeys(keys);
-    const { rows, fill } = await scanBench(server, { spec, reps: a.reps, parallel, seedMaxSessions: seedMax, log });
+    const { rows, fill } = await scanBench(server, { spec, reps: a.reps, parallel, seedMaxSessions: seedMax, log, proxy });
     res.scan.push(...rows);
     res.fills.push({ server: server.name, keys: bucketCounts(spec).keys, reused: fill.reused, seconds: round(fill.seconds, 1) });
   };
@@ -138,11 +144,24 @@ export async function main(argv: string[]): Promise<BenchResults> {
       }
     });
   }
-  if (a.rgw && want('scan-rgw')) {
+  // Quick mode skips radosgw, and with it the latency rows (which run on the same radosgw bucket).
+  if (a.rgw && (want('scan-rgw') || want('scan-rgw-latency'))) {
     await attempt('scan on radosgw', async () => {
       const rgw = await startRadosgw({ keep: a.keepRgw, log });
       try {
-        await listingOn(rgw, a.rgwKeys, [4, 8, 16], a.seedSessions);
+        if (want('scan-rgw')) await attempt('scan on radosgw, direct', () => listingOn(rgw, a.rgwKeys, [4, 8, 16], a.seedSessions));
+        if (want('scan-rgw-latency')) {
+          await attempt(`scan on radosgw +${a.latencyMs} ms`, async () => {
+            // The same bucket (filled above, or its fill reused), every listing through the proxy.
+            const proxy = await startLatencyProxy({ target: rgw.endpoint, latencyMs: a.latencyMs });
+            log(`latency proxy (pid ${proxy.pid}) on ${proxy.endpoint} -> ${rgw.endpoint}, +${a.latencyMs} ms per response`);
+            try {
+              await listingOn(rgw, a.rgwKeys, [4, 8, 16], 0, proxy);
+            } finally {
+              await proxy.stop();
+            }
+          });
+        }
       } finally {
         await rgw.stop();
       }
@@ -200,8 +219,8 @@ function headline(r: BenchResults): void {
     r.headline.push(`${k}: scan (1 stream) takes ${one.vsRaw}x the raw listing time (target <= 1.10: ${met(one.vsRaw <= 1.1)})`);
     if (par) {
       const speedup = round(raw.seconds / par.seconds, 2);
-      const cores = (x: ScanRow) => (x.clientCpuSeconds !== undefined && x.serverCpuSeconds !== undefined ? ` ${round((x.clientCpuSeconds + x.serverCpuSeconds) / x.seconds, 2)}` : '');
-      const busy = cores(raw) && cores(par) ? `; client + server CPU per second of wall time: raw${cores(raw)}, parallel${cores(par)} (of ${r.machine.cpus} cores)` : '';
+      const cores = (x: ScanRow) => (x.clientCpuSeconds !== undefined && x.serverCpuSeconds !== undefined ? ` ${round((x.clientCpuSeconds + x.serverCpuSeconds + (x.proxyCpuSeconds ?? 0)) / x.seconds, 2)}` : '');
+      const busy = cores(raw) && cores(par) ? `; client + server${raw.proxyCpuSeconds !== undefined ? ' + latency proxy' : ''} CPU per second of wall time: raw${cores(raw)}, parallel${cores(par)} (of ${r.machine.cpus} cores)` : '';
       r.headline.push(`${k}: best parallel scan (${par.strategy}): raw sequential listing takes ${speedup}x its time (target >= 2.5: ${met(speedup >= 2.5)})${busy}`);
     }
     if (seed) r.headline.push(`${k}: the seed's loop takes ${round(seed.seconds / (par ?? one).seconds, 1)}x as long as our ${par ? 'parallel ' : ''}scan (${seed.note})`);
@@ -243,7 +262,8 @@ if (require.main === module) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const argv = process.argv.slice(2);
   const childAt = argv.indexOf('--child');
-  const run = childAt >= 0 ? childMain(argv[childAt + 1]) : main(argv).then((r) => (process.exitCode = r.errors.length ? 1 : 0));
+  const proxyAt = argv.indexOf('--latency-proxy');
+  const run = childAt >= 0 ? childMain(argv[childAt + 1]) : proxyAt >= 0 ? latencyProxyMain(argv[proxyAt + 1]) : main(argv).then((r) => (process.exitCode = r.errors.length ? 1 : 0));
   run.catch((e) => {
     process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
     process.exitCode = 1;

@@ -76,7 +76,23 @@ setsid ceph-mon -c "$conf" -i a -f >"$dir/log/mon.out" 2>&1 </dev/null & echo $!
 osd_uuid=$(cat /proc/sys/kernel/random/uuid)
 osd_id=$(timeout 60 ceph -c "$conf" osd new "$osd_uuid")
 ceph-osd -c "$conf" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >"$dir/log/mkfs-osd.out" 2>&1
-setsid ceph-osd -c "$conf" -i "$osd_id" -f >"$dir/log/osd.out" 2>&1 </dev/null & echo $! >"$dir/osd.pid"
+start_osd() { setsid ceph-osd -c "$conf" -i "$osd_id" -f >"$dir/log/osd.out" 2>&1 </dev/null & echo $! >"$dir/osd.pid"; }
+start_osd
+# Now and then the OSD's first command to the monitor carries a zero fsid (the monitor answers
+# "wrong fsid") and the OSD never comes up, so radosgw never answers: start the OSD again (3 tries).
+for try in 1 2 3; do
+  for _ in $(seq 100); do
+    grep -q 'wrong fsid' "$dir/log/osd.out" && break
+    timeout 5 ceph -c "$conf" osd stat 2>/dev/null | grep -q ' 1 up' && break 2
+    sleep 0.2
+  done
+  grep -q 'wrong fsid' "$dir/log/osd.out" || break
+  echo "OSD start $try: wrong fsid, starting it again" >&2
+  kill "$(cat "$dir/osd.pid")" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$(cat "$dir/osd.pid")" 2>/dev/null || break; sleep 0.1; done
+  mv "$dir/log/osd.out" "$dir/log/osd.out.$try"
+  start_osd
+done
 setsid radosgw -c "$conf" -n client.rgw.bench -f >"$dir/log/rgw.out" 2>&1 </dev/null & echo $! >"$dir/rgw.pid"
 for _ in $(seq 300); do
   curl -s -o /dev/null -m 2 "http://127.0.0.1:$port/" && break

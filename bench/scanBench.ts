@@ -23,6 +23,8 @@ export interface ScanRow {
   clientCpuSeconds?: number;
   /** CPU seconds of the server's processes meanwhile (from the child's start to its end, so a little more than the timed region). */
   serverCpuSeconds?: number;
+  /** CPU seconds of the latency proxy's process meanwhile (rows measured through bench/latencyProxy.ts). */
+  proxyCpuSeconds?: number;
   /** seconds / raw seconds (below 1: faster than one raw listing stream). */
   vsRaw: number;
   note?: string;
@@ -35,6 +37,12 @@ export interface ScanBenchOptions {
   /** Seed baseline on at most this many sessions (its rate is then extrapolated to the bucket). */
   seedMaxSessions?: number;
   log: (m: string) => void;
+  /**
+   * Every listing through this latency proxy (bench/latencyProxy.ts) instead of straight to the
+   * server: rows labelled "<server> +N ms", the proxy's CPU measured apart, no seed baseline. The
+   * bucket is still filled (or its fill reused) straight on the server.
+   */
+  proxy?: { endpoint: string; pid: number; latencyMs: number };
 }
 
 export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<{ rows: ScanRow[]; fill: { reused: boolean; seconds: number; objects: number } }> {
@@ -47,18 +55,27 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
   const fill = await fillBucket(c, bucket, spec, { log: o.log });
   o.log(fill.reused ? `${server.name}: reusing the filled bucket` : `${server.name}: filled ${fill.objects} objects in ${fill.seconds.toFixed(1)} s (${Math.round(fill.objects / fill.seconds)}/s)`);
   c.destroy();
-  const t = target(server, bucket);
+  const t = o.proxy ? { ...target(server, bucket), endpoint: o.proxy.endpoint } : target(server, bucket);
+  const label = o.proxy ? `${server.name} +${o.proxy.latencyMs} ms` : server.name;
 
   // The server's CPU time around each child (its start and warm-up request included: a slight overcount).
   const pids = server.pids();
-  const runInChildCpu = async (task: Parameters<typeof runInChild>[0]): Promise<ListingResult & { serverCpuSeconds?: number }> => {
+  type Run = ListingResult & { serverCpuSeconds?: number; proxyCpuSeconds?: number };
+  const proxyPids = o.proxy ? [o.proxy.pid] : [];
+  const runInChildCpu = async (task: Parameters<typeof runInChild>[0]): Promise<Run> => {
     const before = cpuSecondsOf(pids);
+    const proxyBefore = cpuSecondsOf(proxyPids);
     const r = await runInChild(task);
     const after = cpuSecondsOf(pids);
-    return { ...r, serverCpuSeconds: before !== undefined && after !== undefined ? after - before : undefined };
+    const proxyAfter = cpuSecondsOf(proxyPids);
+    return {
+      ...r,
+      serverCpuSeconds: before !== undefined && after !== undefined ? after - before : undefined,
+      proxyCpuSeconds: proxyBefore !== undefined && proxyAfter !== undefined ? proxyAfter - proxyBefore : undefined,
+    };
   };
-  const runs = new Map<string, Array<ListingResult & { serverCpuSeconds?: number }>>();
-  const add = (name: string, r: ListingResult & { serverCpuSeconds?: number }) => runs.set(name, [...(runs.get(name) ?? []), r]);
+  const runs = new Map<string, Run[]>();
+  const add = (name: string, r: Run) => runs.set(name, [...(runs.get(name) ?? []), r]);
   for (let i = 0; i < o.reps; i++) {
     add('raw sequential ListObjectsV2', await runInChildCpu({ kind: 'raw', target: t }));
     const one = await runInChildCpu({ kind: 'scan', target: t, concurrency: 1 });
@@ -69,13 +86,11 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
       check(par, counts, `scan x${p}`);
       add(`scan, ${p} streams by user`, par);
     }
-    o.log(`${server.name}: round ${i + 1}/${o.reps}: raw ${runs.get('raw sequential ListObjectsV2')!.at(-1)!.seconds.toFixed(2)} s, scan ${one.seconds.toFixed(2)} s`);
+    o.log(`${label}: round ${i + 1}/${o.reps}: raw ${runs.get('raw sequential ListObjectsV2')!.at(-1)!.seconds.toFixed(2)} s, scan ${one.seconds.toFixed(2)} s`);
   }
-  const seed = await runInChild({ kind: 'seed', target: t, maxSessions: o.seedMaxSessions });
-
   const raw = median(runs.get('raw sequential ListObjectsV2')!);
-  const row = (strategy: string, r: ListingResult & { serverCpuSeconds?: number }, note?: string): ScanRow => ({
-    server: server.name,
+  const row = (strategy: string, r: Run, note?: string): ScanRow => ({
+    server: label,
     keys: counts.keys,
     sessions: counts.sessions,
     strategy,
@@ -86,10 +101,18 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
     peakRssMB: r.peakRssMB,
     clientCpuSeconds: r.cpuSeconds === undefined ? undefined : round(r.cpuSeconds, 2),
     serverCpuSeconds: r.serverCpuSeconds === undefined ? undefined : round(r.serverCpuSeconds, 2),
+    proxyCpuSeconds: r.proxyCpuSeconds === undefined ? undefined : round(r.proxyCpuSeconds, 2),
     vsRaw: round(r.seconds / raw.seconds, 3),
     note,
   });
-  const rows = [...runs.entries()].map(([name, rs]) => row(name, median(rs), o.reps === 2 ? 'best of 2' : o.reps > 2 ? `median of ${o.reps}` : undefined));
+  const rows = [...runs.entries()].map(([name, rs]) => {
+    const r = median(rs);
+    const notes = [o.reps === 2 ? 'best of 2' : o.reps > 2 ? `median of ${o.reps}` : '', o.proxy ? `via proxy +${o.proxy.latencyMs} ms/request, proxy CPU ${r.proxyCpuSeconds === undefined ? '?' : round(r.proxyCpuSeconds, 2)} s` : ''].filter(Boolean);
+    return row(name, r, notes.length ? notes.join('; ') : undefined);
+  });
+  // Through the proxy, the seed's loop (thousands of requests one after the other) is not measured.
+  if (o.proxy) return { rows, fill };
+  const seed = await runInChild({ kind: 'seed', target: t, maxSessions: o.seedMaxSessions });
   // The seed's time: its full first listing plus per-session listings at the measured rate.
   const perSession = seed.sessionsMeasured ? (seed.seconds - raw.seconds) / seed.sessionsMeasured : 0;
   const seedSeconds = seed.sessionsMeasured === seed.sessions ? seed.seconds : raw.seconds + perSession * seed.sessions;
