@@ -53,6 +53,11 @@ export interface CliDeps {
 
 const stdoutOf = (deps: CliDeps) => deps.stdout ?? process.stdout;
 
+/** The runtime every command uses: the caller's parts, else the real ones; the SSH passphrase from the environment. */
+function openRuntimeFor(settings: Settings, deps: CliDeps, emit: (e: BatchEvent) => void, engine: boolean) {
+  return openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit, engine });
+}
+
 function setup(cmd: Command, deps: CliDeps): { o: Opts; settings: Settings; out: Output } {
   const o = globals(cmd);
   const out = terminalOutput({ quiet: o.quiet || false, verbose: o.verbose, color: o.color === false ? false : undefined, stream: deps.stderr });
@@ -88,7 +93,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .option('--save', 'also write it to the store as <reportsPrefix>pending-jobs.json')
     .action(async (a: { output?: string; save?: boolean }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
-      const rt = await openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
+      const rt = await openRuntimeFor(settings, deps, out.sink, false);
       try {
         const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: o.json ? undefined : out.sink });
         const pub = publicDoc(doc);
@@ -122,16 +127,15 @@ export function buildProgram(deps: CliDeps = {}): Command {
       };
       let exit = 0;
       const controller = new AbortController();
-      let host: { release(o: { reason: string }): Promise<void> } | undefined;
+      // Opening the runtime starts nothing, so the handlers go in after it, with the host to release.
+      const rt = await openRuntimeFor(settings, deps, sink, !a.dryRun);
       // The core's handlers (src/core/host/watchdog.ts): the first signal cancels cleanly; the second
       // exits, but only after the GPU was released; more signals meanwhile are ignored.
       const signals = installSignalHandlers(controller, {
-        release: () => host?.release({ reason: 'whisper-batch run interrupted twice' }) ?? Promise.resolve(),
+        release: () => rt.host.release({ reason: 'whisper-batch run interrupted twice' }),
         log: (m) => out.warn(m),
         proc: deps.signals,
       });
-      const rt = await openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit: sink, engine: !a.dryRun });
-      host = rt.host;
       try {
         const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: sink, signal: controller.signal });
         const filter = a.session ? (s: { sessionId: string }) => s.sessionId === a.session : undefined;
@@ -200,7 +204,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .option('--stop-orphan', 'also stop a GPU that our runs started and no live run owns (for a health-check timer)')
     .action(async (a: { stopOrphan?: boolean }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
-      const rt = await openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
+      const rt = await openRuntimeFor(settings, deps, out.sink, false);
       try {
         const layout = new BucketLayout(settings.layout);
         const [host, lease, reports] = await Promise.all([
@@ -236,7 +240,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .option('--limit <n>', 'how many', '20')
     .action(async (a: { id?: string; limit: string }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
-      const rt = await openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
+      const rt = await openRuntimeFor(settings, deps, out.sink, false);
       try {
         const layout = new BucketLayout(settings.layout);
         if (a.id) {
@@ -261,7 +265,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .action(async (a: { yes?: boolean }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
       if (settings.host.kind !== 'ec2') throw new WbError('Usage', 'stop: the host is local, there is no GPU instance to stop', 'Set host.kind = "ec2" and host.instanceId.');
-      const rt = await openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit: out.sink, engine: false });
+      const rt = await openRuntimeFor(settings, deps, out.sink, false);
       try {
         const lock = await rt.store.head(settings.layout.lockKey);
         if (lock && !a.yes) throw new WbError('Usage', `${settings.layout.lockKey} is present: a live recording may be using the GPU`, 'Run again with --yes to stop it anyway.');

@@ -3,7 +3,6 @@
  * every window (through the shared runs folder). Commands, views and the status bar read from it
  * and call it; it knows nothing of menus.
  */
-import { secretEnv } from './sshSecret';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { systemClock, type Clock } from '../core/clock';
@@ -25,6 +24,7 @@ import { RunTracker, cancelRun, defaultRunsDir, startDetachedRun, type TrackedRu
 import { readSettings, settingOfProblem, type SettingsRead } from './settingsBridge';
 import { refreshOpenReports } from './reportsLink';
 import { openStoreFor, probeHost } from './storeAccess';
+import { secretEnv } from './sshSecret';
 
 export interface AppDeps {
   context: vscode.ExtensionContext;
