@@ -144,6 +144,7 @@ export function defaultSettings(): Settings {
 export function resolveSettings(...sources: RawSettings[]): Settings {
   const flat: RawSettings = {};
   const problems: string[] = [];
+  const refused = new Set<string>();
   for (const [k, leaf] of Object.entries(SETTINGS_SCHEMA)) flat[k] = structuredClone(leaf.default);
   for (const src of sources) {
     for (const [k, v] of Object.entries(flattenInput(src))) {
@@ -153,13 +154,15 @@ export function resolveSettings(...sources: RawSettings[]): Settings {
         continue;
       }
       const res = coerce(k as SettingName, v);
-      if (typeof res === 'string') problems.push(res);
-      else flat[k] = res.value;
+      if (typeof res === 'string') {
+        problems.push(res);
+        refused.add(k);
+      } else flat[k] = res.value;
     }
   }
   const settings = unflatten(flat) as Settings;
   // A value already refused above fell back to its default: do not also complain that it is empty.
-  problems.push(...crossCheck(settings).filter((c) => !problems.some((q) => q.startsWith(c.split(' ')[0] + ' = '))));
+  for (const [name, message] of crossCheck(settings)) if (!refused.has(name)) problems.push(message);
   if (problems.length) {
     throw new WbError('Config', `Invalid settings:\n  - ${problems.join('\n  - ')}`, 'Fix the values above in the config file, environment, flags or VS Code settings (whisperBatch.*).');
   }
@@ -209,17 +212,18 @@ function coerce(name: SettingName, v: unknown): { value: unknown } | string {
   }
 }
 
-function crossCheck(s: Settings): string[] {
-  const p: string[] = [];
-  if (s.host.kind === 'ec2' && !s.host.instanceId) p.push('host.instanceId is empty: host.kind = "ec2" needs the GPU instance id (i-...)');
-  if (s.engine.kind === 'remote-faster-whisper' && s.host.kind !== 'ec2') p.push('engine.kind = "remote-faster-whisper" runs on the GPU instance: set host.kind = "ec2"');
+/** Checks across settings: [the setting the message is about, the message]. */
+function crossCheck(s: Settings): Array<[SettingName, string]> {
+  const p: Array<[SettingName, string]> = [];
+  if (s.host.kind === 'ec2' && !s.host.instanceId) p.push(['host.instanceId', 'host.instanceId is empty: host.kind = "ec2" needs the GPU instance id (i-...)']);
+  if (s.engine.kind === 'remote-faster-whisper' && s.host.kind !== 'ec2') p.push(['engine.kind', 'engine.kind = "remote-faster-whisper" runs on the GPU instance: set host.kind = "ec2"']);
   if (s.host.transport === 'ssh' && s.host.kind === 'ec2' && s.engine.kind === 'remote-faster-whisper' && !s.host.sshHost)
-    p.push('host.sshHost is empty: host.transport = "ssh" needs the instance host name');
+    p.push(['host.sshHost', 'host.sshHost is empty: host.transport = "ssh" needs the instance host name']);
   // "s3:/bucket", "S3://bucket", "s3:bucket" would otherwise be taken for a folder named like that.
   if (!s.store.startsWith('s3://') && /^s3:/i.test(s.store))
-    p.push(`store = ${JSON.stringify(s.store)}: looks like an S3 location but is not written s3://bucket[/prefix] (did you mean "s3://${s.store.replace(/^s3:\/*/i, '')}"?)`);
+    p.push(['store', `store = ${JSON.stringify(s.store)}: looks like an S3 location but is not written s3://bucket[/prefix] (did you mean "s3://${s.store.replace(/^s3:\/*/i, '')}"?)`]);
   if (s.store.startsWith('s3://') && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(s.store))
-    p.push(`store = ${JSON.stringify(s.store)}: the bucket name must be 3-63 lowercase letters, digits, "." or "-"`);
+    p.push(['store', `store = ${JSON.stringify(s.store)}: the bucket name must be 3-63 lowercase letters, digits, "." or "-"`]);
   return p;
 }
 
