@@ -2,7 +2,6 @@
  * Every command of the extension (palette category "Whisper Batch"). Handlers are thin: they ask,
  * confirm, and call the App; errors end as one message naming what to do, and in the log.
  */
-import { promptSshPassphrase, secretEnv } from './sshSecret';
 import * as vscode from 'vscode';
 import { describeError, isCancelled } from '../core/errors';
 import { CONFIG_SECTION } from './configContribution';
@@ -15,6 +14,7 @@ import { runConfirmation, sessionConfirmation } from './runConfirm';
 import { followRun } from './runProgress';
 import type { TrackedRun } from './runProcess';
 import { makeSample } from './sample';
+import { promptSshPassphrase, secretEnv } from './sshSecret';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 
