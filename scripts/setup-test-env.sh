@@ -22,13 +22,26 @@ else
   log "Debian packages present"
 fi
 
-# moto server for S3/EC2 tests (the tests start it on a free port).
-if ! python3 -c 'import moto.server' 2>/dev/null; then
-  log "installing moto[server] with pip"
-  python3 -m pip install --quiet 'moto[server]==5.2.1' || {
-    log "could not install moto: install it with: python3 -m pip install 'moto[server]'"; exit 1; }
+# Python test packages (moto server for S3/EC2 tests) in the project's own venv, never the system
+# Python (Debian's refuses pip: "externally-managed-environment"). Reused while test/requirements.txt
+# is unchanged (a stamp holds its hash). test/support/python.ts finds it at the same path.
+VENV="${WHISPER_BATCH_TEST_VENV:-$HOME/.cache/whisper-batch/test-venv}"
+REQ_HASH="$(sha256sum test/requirements.txt | cut -d' ' -f1)"
+if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.requirements-sha256" 2>/dev/null)" = "$REQ_HASH" ]; then
+  log "test venv present ($VENV)"
+else
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
+    log "apt-get install python3-venv"
+    $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends python3-venv >/dev/null
+  fi
+  log "making the test venv $VENV from test/requirements.txt"
+  python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r test/requirements.txt || {
+    log "could not install test/requirements.txt into $VENV"; exit 1; }
+  echo "$REQ_HASH" > "$VENV/.requirements-sha256"
 fi
-log "moto $(python3 -c 'import moto; print(moto.__version__)')"
+log "moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)') in $VENV"
 
 # code-server + Node 24 + playwright-core for the extension tests in a real VS Code.
 if [ -f test/vscode-host/install.sh ]; then

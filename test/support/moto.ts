@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
+import { testPython } from './python';
 
 export interface MotoServer {
   endpoint: string;
@@ -51,7 +52,7 @@ async function launch(): Promise<MotoServer> {
     return { endpoint, port: Number(new URL(endpoint).port), reset: () => reset(endpoint), stop: async () => {} };
   }
   const port = await freePort();
-  const python = process.env.MOTO_PYTHON ?? 'python3';
+  const python = process.env.MOTO_PYTHON ?? testPython();
   const child: ChildProcess = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: false,
@@ -61,7 +62,7 @@ async function launch(): Promise<MotoServer> {
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto server exited (${child.exitCode}): ${stderr}\nInstall it with: pip install 'moto[server]'`);
+    if (child.exitCode !== null) throw new Error(`moto server exited (${child.exitCode}): ${stderr}\nMake the test venv with: bash scripts/setup-test-env.sh`);
     try {
       const r = await fetch(`${endpoint}/moto-api/`);
       if (r.status < 500) break;
