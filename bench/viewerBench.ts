@@ -29,6 +29,12 @@ export interface ViewerBenchFigures {
   rowsInDom: number;
 }
 
+// The page's globals that the callbacks below use in Chromium, typed here (module-local) because the root
+// tsconfig gives no code the DOM library: core must not compile against browser globals.
+declare const window: { addEventListener(type: 'message', listener: () => void, o: { once: boolean }): void; postMessage(message: unknown, targetOrigin: string): void };
+declare const document: { querySelectorAll(selector: string): { length: number }; querySelector(selector: string): { textContent: string | null } | null };
+declare function requestAnimationFrame(callback: () => void): number;
+
 export async function viewerBench(o: { bundleDir: string; sessions: number; rounds: number; log: (m: string) => void }): Promise<ViewerBenchFigures> {
   const { chromium } = await import('playwright-core');
   const server = await startReportViewServer(o.bundleDir);
