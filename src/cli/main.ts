@@ -17,6 +17,8 @@ import { readLease } from '../core/lease';
 import { describeSettings, type Settings } from '../core/settings';
 import { usd } from '../core/cost';
 import { systemdUnits } from '../core/schedule';
+import { adaptiveDecision, adaptiveParamsOf, backlogOf } from '../core/adaptive';
+import { designCheck, designWorkload, simulate, simulationTable, standardPolicies, workloadFrom } from '../core/simulate';
 import { loadSettings, type GlobalFlags } from './config';
 import { terminalOutput, type Output } from './output';
 import { EventsFile } from './runState';
@@ -118,7 +120,8 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .option('--session <id>', 'only this session id')
     .option('--events <file>', 'append every event as a JSON line to this file (+ <file>.state.json)')
     .option('--next-run <iso>', 'next scheduled run, recorded in the report')
-    .action(async (a: { yes?: boolean; dryRun?: boolean; session?: string; events?: string; nextRun?: string }, cmd: Command) => {
+    .option('--scheduled', 'started by a timer: with schedule.mode = adaptive, start the GPU only when the adaptive rule says so')
+    .action(async (a: { yes?: boolean; dryRun?: boolean; session?: string; events?: string; nextRun?: string; scheduled?: boolean }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
       const events = a.events ? new EventsFile(a.events, settings.store, systemClock.now()) : undefined;
       const sink = (e: BatchEvent) => {
@@ -140,6 +143,15 @@ export function buildProgram(deps: CliDeps = {}): Command {
         const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: sink, signal: controller.signal });
         const filter = a.session ? (s: { sessionId: string }) => s.sessionId === a.session : undefined;
         const jobs = jobsOf(doc, new BucketLayout(settings.layout), filter);
+        if (a.scheduled && settings.schedule.mode === 'adaptive' && !a.session) {
+          // A scan costs no GPU: most firings of the adaptive timer end here, without a report.
+          const decision = adaptiveDecision(backlogOf(doc, systemClock.now(), settings.cost.chunkSecondsEstimate), adaptiveParamsOf(settings));
+          out.info(`adaptive schedule: ${decision.start ? 'starting' : 'not starting'}: ${decision.reason}`);
+          if (!decision.start) {
+            if (o.json) printJson({ started: false, adaptive: decision });
+            return;
+          }
+        }
         if (a.dryRun) {
           const plan = {
             dryRun: true,
@@ -302,6 +314,34 @@ export function buildProgram(deps: CliDeps = {}): Command {
       else {
         stdoutOf(deps).write(`# /etc/systemd/system/whisper-batch.service\n${units.service}\n# /etc/systemd/system/whisper-batch.timer\n${units.timer}\n`);
         process.stderr.write('install: save both files, then `systemctl daemon-reload && systemctl enable --now whisper-batch.timer`\n');
+      }
+    });
+
+  program
+    .command('simulate')
+    .description("replay a day's recordings under each schedule (always on, every 5 min, fixed 2 h, adaptive): cost/day, GPU starts, pending age")
+    .option('--workload <file>', "JSON fields over the design's workload (recordingsPerDay, hourlyPattern[24], chunksPerRecording, chunkSeconds, bootSeconds, modelLoadSeconds, realtimeFactor, gracePeriodMinutes, hourlyUsd)")
+    .option('--days <n>', 'days to simulate after a warm-up day', '7')
+    .action(async (a: { workload?: string; days: string }, cmd: Command) => {
+      const { o, settings } = setup(cmd, deps);
+      const base = { ...designWorkload(settings.cost.gpuHourlyUsd), gracePeriodMinutes: settings.scan.gracePeriodMinutes };
+      let workload = base;
+      if (a.workload) {
+        try {
+          workload = workloadFrom(JSON.parse(require('node:fs').readFileSync(a.workload, 'utf8')), base);
+        } catch (e) {
+          throw new WbError('Usage', `--workload ${a.workload}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      const days = parseInt(a.days, 10);
+      if (!(days >= 1 && days <= 60)) throw new WbError('Usage', '--days must be 1 to 60');
+      const sim = simulate(workload, standardPolicies(adaptiveParamsOf(settings)), days);
+      // The design's figures are only comparable for the design's own workload at its price.
+      const check = !a.workload && settings.cost.gpuHourlyUsd === 0.526 ? designCheck(sim) : [];
+      if (o.json) printJson({ ...sim, designCheck: check });
+      else {
+        stdoutOf(deps).write(simulationTable(sim) + '\n');
+        for (const c of check) stdoutOf(deps).write(`design's figure for ${c.policy}: $${c.designUsdPerDay.toFixed(2)}/day, simulated $${c.simulatedUsdPerDay.toFixed(2)} (${c.deviationPct > 0 ? '+' : ''}${c.deviationPct}%)\n`);
       }
     });
 

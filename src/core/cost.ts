@@ -1,9 +1,12 @@
 /** GPU cost from real timestamps, and the human formats the reports use. */
 export function gpuCostUsd(runtimeSeconds: number, hourlyUsd: number): number {
+  return round((billedSeconds(runtimeSeconds) / 3600) * hourlyUsd, 4);
+}
+
+/** EC2 bills at least 60 s per start, then per started second; nothing when it did not run. */
+export function billedSeconds(runtimeSeconds: number): number {
   if (!(runtimeSeconds > 0)) return 0;
-  // EC2 bills at least 60 s per start, then per second.
-  const billed = Math.max(60, Math.ceil(runtimeSeconds));
-  return round((billed / 3600) * hourlyUsd, 4);
+  return Math.max(60, Math.ceil(runtimeSeconds));
 }
 
 export function round(n: number, digits: number): number {

@@ -7,6 +7,14 @@ import type { Settings } from './settings';
 
 export type ScheduleSettings = Settings['schedule'];
 
+/**
+ * Minutes between timer firings: the run interval, or in adaptive mode the scan interval (each
+ * firing scans and decides whether to start the GPU, src/core/adaptive.ts).
+ */
+export function timerMinutes(s: Pick<ScheduleSettings, 'mode' | 'intervalMinutes' | 'scanMinutes'>): number {
+  return s.mode === 'adaptive' ? s.scanMinutes : s.intervalMinutes;
+}
+
 /** A missed run starts this soon after start-up at the latest (or after the first-run delay if shorter). */
 export const CATCH_UP_DELAY_MS = 60_000;
 
@@ -28,9 +36,9 @@ function systemdArg(a: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? esc : `"${esc}"`;
 }
 
-/** A oneshot service + timer that run `whisper-batch run --yes` on the schedule, for a server. */
+/** A oneshot service + timer that run `whisper-batch run --yes --scheduled` on the schedule, for a server. */
 export function systemdUnits(o: { node: string; cli: string; configFile?: string; user?: string; schedule: ScheduleSettings; maxRuntimeMinutes: number }): { service: string; timer: string } {
-  const args = [o.node, o.cli, 'run', '--yes', ...(o.configFile ? ['--config', o.configFile] : [])];
+  const args = [o.node, o.cli, 'run', '--yes', '--scheduled', ...(o.configFile ? ['--config', o.configFile] : [])];
   const service = [
     '[Unit]',
     'Description=Whisper Batch: transcribe pending recordings (starts and stops the GPU)',
@@ -57,7 +65,7 @@ export function systemdUnits(o: { node: string; cli: string; configFile?: string
     `OnBootSec=${o.schedule.firstRunDelayMinutes}min`,
     // Monotonic timers: Persistent= would do nothing here (it applies to OnCalendar= only); a server
     // that was down runs OnBootSec after it is back, which is the catch-up.
-    `OnUnitActiveSec=${o.schedule.intervalMinutes}min`,
+    `OnUnitActiveSec=${timerMinutes(o.schedule)}min`,
     `RandomizedDelaySec=${o.schedule.jitterSeconds}`,
     '',
     '[Install]',

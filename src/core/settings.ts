@@ -8,6 +8,7 @@ import { WbError } from './errors';
 export type HostKind = 'local' | 'ec2';
 export type EngineKind = 'command' | 'whisperlive' | 'remote-faster-whisper';
 export type RemoteTransport = 'ssm' | 'ssh';
+export type ScheduleMode = 'interval' | 'adaptive';
 
 export interface Settings {
   /** `s3://bucket[/prefix]`, a folder path, or '' for the embedded sample folder. */
@@ -57,7 +58,17 @@ export interface Settings {
   };
   run: { concurrency: number; leaseSeconds: number };
   cost: { gpuHourlyUsd: number; bootSecondsEstimate: number; realtimeFactorEstimate: number; chunkSecondsEstimate: number };
-  schedule: { enabled: boolean; intervalMinutes: number; firstRunDelayMinutes: number; jitterSeconds: number; autoRefreshSeconds: number };
+  schedule: {
+    enabled: boolean;
+    intervalMinutes: number;
+    firstRunDelayMinutes: number;
+    jitterSeconds: number;
+    autoRefreshSeconds: number;
+    mode: ScheduleMode;
+    scanMinutes: number;
+    ageTargetHours: number;
+    pendingAudioMinutes: number;
+  };
 }
 
 type Leaf =
@@ -126,6 +137,10 @@ export const SETTINGS_SCHEMA = {
   'schedule.firstRunDelayMinutes': { type: 'number', default: 10, min: 0, max: 1440, description: 'Delay of the first scheduled run after start-up.' },
   'schedule.jitterSeconds': { type: 'number', default: 60, min: 0, max: 3600, description: 'Random delay added to each scheduled run, so that runners do not collide.' },
   'schedule.autoRefreshSeconds': { type: 'number', default: 30, min: 0, max: 3600, description: 'Refresh of GPU state and the last scan while the views are visible (0: off).' },
+  'schedule.mode': { type: 'string', default: 'interval', enum: ['interval', 'adaptive'] as const, description: '`interval`: a run every `intervalMinutes`. `adaptive`: scan every `scanMinutes` (a scan costs no GPU) and start the GPU only when the oldest pending chunk would pass `ageTargetHours` before a run could finish, or pending audio passes `pendingAudioMinutes` (see docs/COST.md).' },
+  'schedule.scanMinutes': { type: 'number', default: 5, min: 1, max: 1440, description: 'Adaptive mode: minutes between scans.' },
+  'schedule.ageTargetHours': { type: 'number', default: 6, min: 0.25, max: 168, description: 'Adaptive mode: no pending chunk should wait longer than this for its transcript.' },
+  'schedule.pendingAudioMinutes': { type: 'number', default: 60, min: 1, max: 100000, description: 'Adaptive mode: start a run as soon as this many minutes of audio are pending, whatever their age.' },
 } satisfies Record<string, Leaf>;
 
 export type SettingName = keyof typeof SETTINGS_SCHEMA;
@@ -282,11 +297,17 @@ function suggest(k: string): string {
   return best ? ` (did you mean "${best}"?)` : '';
 }
 
+/** Edits, a swap of two neighbours counting as one ("modle" is one typo from "model", not two). */
 function editDistance(a: string, b: string): number {
+  let prev2: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) cur[j] = Math.min(cur[j], prev2[j - 2] + 1);
+    }
+    prev2 = prev;
     prev = cur;
   }
   return prev[b.length];

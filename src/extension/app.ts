@@ -20,6 +20,8 @@ import { missedTargets } from './monitoring';
 import { PendingModel } from './pendingModel';
 import { ReportsTree } from './reportsTree';
 import { ScheduleRunner } from './runner';
+import { timerMinutes } from '../core/schedule';
+import { adaptiveDecision, adaptiveParamsOf, backlogOf } from '../core/adaptive';
 import { RunTracker, cancelRun, defaultRunsDir, startDetachedRun, type TrackedRun } from './runProcess';
 import { readSettings, settingOfProblem, type SettingsRead } from './settingsBridge';
 import { refreshOpenReports } from './reportsLink';
@@ -80,6 +82,7 @@ export class App extends Disposable {
         memento: deps.context.globalState,
         isRunActive: () => this.tracker.live.length > 0,
         startRun: async () => void (await this.startRun('scheduled')),
+        shouldStart: () => this.adaptiveShouldStart(),
         log: (m) => this.log.info(m),
       }),
     );
@@ -144,7 +147,8 @@ export class App extends Disposable {
     void vscode.commands.executeCommand('setContext', 'whisperBatch.scheduleEnabled', s.schedule.enabled);
     this.status.update({ configured: this.configured, hostKind: s.host.kind, idleWarningMinutes: s.host.idleWarningMinutes, scheduleEnabled: s.schedule.enabled && this.trusted });
     // No scheduled runs from an untrusted workspace (restricted mode).
-    this.runner.configure({ ...s.schedule, enabled: s.schedule.enabled && this.trusted && this.configured });
+    // Adaptive mode fires every scan interval; each firing scans and decides (adaptiveShouldStart).
+    this.runner.configure({ ...s.schedule, intervalMinutes: timerMinutes(s.schedule), enabled: s.schedule.enabled && this.trusted && this.configured });
     this.scheduleAutoRefresh();
     const problems = this.read.problems.join('\n');
     if (problems && problems !== this.shownProblems) {
@@ -248,6 +252,14 @@ export class App extends Disposable {
   }
 
   // ---------------------------------------------------------------- runs
+
+  /** The adaptive schedule's decision (src/core/adaptive.ts) on a fresh scan; interval mode always runs. */
+  private async adaptiveShouldStart(): Promise<{ start: boolean; reason: string }> {
+    if (this.settings.schedule.mode !== 'adaptive') return { start: true, reason: 'interval schedule' };
+    const doc = await this.scan();
+    if (!doc) return { start: false, reason: 'the scan failed (see the log)' };
+    return adaptiveDecision(backlogOf(doc, this.clock.now(), this.settings.cost.chunkSecondsEstimate), adaptiveParamsOf(this.settings));
+  }
 
   get liveRuns(): TrackedRun[] {
     return this.tracker.live;

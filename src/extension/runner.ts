@@ -31,6 +31,8 @@ export interface RunnerDeps {
   startRun: () => Promise<void>;
   /** True while some run (ours or another window's) is in progress on this machine. */
   isRunActive: () => boolean;
+  /** Asked at each firing before a run starts (adaptive mode: scan and decide); absent: always run. */
+  shouldStart?: () => Promise<{ start: boolean; reason: string }>;
   log?: (message: string) => void;
 }
 
@@ -91,6 +93,11 @@ export class ScheduleRunner extends Disposable {
     }
     await this.deps.memento.update(LAST_RUN_KEY, now);
     try {
+      const go = this.deps.shouldStart ? await this.deps.shouldStart() : { start: true, reason: '' };
+      if (!go.start) {
+        this.deps.log?.(`scheduled scan: not starting a run: ${go.reason}`);
+        return this.reschedule();
+      }
       await this.deps.startRun();
     } catch (e) {
       this.deps.log?.(`scheduled run could not start: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { CATCH_UP_DELAY_MS, nextRunTime, systemdUnits } from '../../../src/core/schedule';
+import { CATCH_UP_DELAY_MS, nextRunTime, systemdUnits, timerMinutes } from '../../../src/core/schedule';
 import { defaultSettings } from '../../../src/core/settings';
 
 const MIN = 60_000;
@@ -21,11 +21,20 @@ describe('schedule', function () {
   it('systemd units quote arguments and carry the schedule', function () {
     const sched = { ...defaultSettings().schedule, intervalMinutes: 90, jitterSeconds: 30 };
     const u = systemdUnits({ node: '/usr/bin/node', cli: '/opt/wb/dist/cli.js', configFile: '/etc/wb/my config $HOME %h.json', schedule: sched, maxRuntimeMinutes: 120 });
-    assert.match(u.service, /^ExecStart=\/usr\/bin\/node \/opt\/wb\/dist\/cli\.js run --yes --config "\/etc\/wb\/my config \$\$HOME %%h\.json"$/m);
+    assert.match(u.service, /^ExecStart=\/usr\/bin\/node \/opt\/wb\/dist\/cli\.js run --yes --scheduled --config "\/etc\/wb\/my config \$\$HOME %%h\.json"$/m);
     assert.match(u.service, /TimeoutStartSec=135min/);
     assert.match(u.timer, /OnUnitActiveSec=90min/);
     assert.match(u.timer, /OnBootSec=10min/);
     assert.doesNotMatch(u.timer, /Persistent=/, 'Persistent= is for OnCalendar= timers only');
     assert.match(u.timer, /RandomizedDelaySec=30/);
+  });
+
+  it('adaptive mode fires the timer every scan interval (each firing decides), interval mode every run interval', function () {
+    const sched = { ...defaultSettings().schedule, intervalMinutes: 120, scanMinutes: 5 };
+    assert.equal(timerMinutes(sched), 120);
+    assert.equal(timerMinutes({ ...sched, mode: 'adaptive' }), 5);
+    const u = systemdUnits({ node: '/usr/bin/node', cli: '/opt/wb/dist/cli.js', schedule: { ...sched, mode: 'adaptive' }, maxRuntimeMinutes: 120 });
+    assert.match(u.timer, /OnUnitActiveSec=5min/);
+    assert.match(u.service, /run --yes --scheduled$/m, 'the run knows it was the timer: it applies the adaptive decision');
   });
 });

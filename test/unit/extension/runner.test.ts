@@ -96,4 +96,26 @@ describe('extension/runner', function () {
     await clock.tick(24 * 60 * MIN);
     assert.deepEqual(runs, []);
   });
+
+  it('adaptive mode: each firing asks first and starts a run only when told to (the scan costs no GPU)', async function () {
+    const clock = fakeClock();
+    const runs: number[] = [];
+    const logs: string[] = [];
+    let asks = 0;
+    const runner = new ScheduleRunner({
+      clock,
+      random: () => 0,
+      memento: new Memento(),
+      isRunActive: () => false,
+      startRun: async () => void runs.push(clock.now()),
+      shouldStart: async () => (++asks === 3 ? { start: true, reason: 'age' } : { start: false, reason: 'waiting' }),
+      log: (m) => logs.push(m),
+    });
+    runner.configure({ ...s, intervalMinutes: 5, firstRunDelayMinutes: 0, jitterSeconds: 0 });
+    await clock.tick(11 * MIN);
+    assert.equal(asks, 3, 'asked at 0, 5 and 10 min');
+    assert.deepEqual(runs, [T0 + 10 * MIN]);
+    assert.ok(logs.some((l) => /not starting a run: waiting/.test(l)));
+    runner.dispose();
+  });
 });
