@@ -16,11 +16,11 @@ export class GeneratedStore implements ObjectStore {
       if (!o.key.startsWith(prefix)) continue;
       yield { key: o.key, size: o.size, lastModified: this.modified };
       if (++inPage === 1000) {
-        opts.onPage?.(inPage);
+        opts.onPage?.(inPage, true);
         inPage = 0;
       }
     }
-    if (inPage) opts.onPage?.(inPage);
+    if (inPage) opts.onPage?.(inPage, true);
   }
   async listPrefixes(): Promise<string[]> {
     throw new Error('not used: scans of a generated listing run with one stream');

@@ -16,7 +16,7 @@ export class MemoryStore implements ObjectStore {
 
   async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
     const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
-    opts.onPage?.(keys.length);
+    opts.onPage?.(keys.length, false);
     for (const k of keys) yield this.objects.get(k)!.info;
   }
 

@@ -122,6 +122,48 @@ export class BucketLayout {
     if (firstSlash > 0) return { kind: 'session-other', userId, sessionId: rest.slice(0, firstSlash) };
     return { kind: 'other' };
   }
+
+  /**
+   * parse() of a key under the session folder of `ref` (`prefixLength`: its sessionPrefix's
+   * length), from the file name alone: the same answer without four regexes over a 100-character
+   * id per key. undefined when only parse() can tell (an id with "/", a name in a subfolder).
+   */
+  parseInSession(key: string, ref: SessionRef, prefixLength: number): ParsedKey | undefined {
+    if (ref.sessionId.includes('/')) return undefined;
+    const s = this.s;
+    const { userId, sessionId } = ref;
+    let name = key.slice(prefixLength);
+    let inTranscriptDir = false;
+    if (name.includes('/')) {
+      const td = `${s.transcriptDir}/`;
+      if (!name.startsWith(td) || name.indexOf('/', td.length) >= 0) return undefined;
+      name = name.slice(td.length);
+      inTranscriptDir = true;
+    }
+    if (inTranscriptDir) {
+      const n = numbered(name, s.chunkPrefix);
+      if (n && name.slice(n.end) === '.json') return { kind: 'transcript', userId, sessionId, chunk: n.chunk, legacy: false };
+      return undefined; // some other file in the transcript folder: parse() decides
+    }
+    const legacy = numbered(name, s.legacyTranscriptPrefix);
+    if (legacy && name.slice(legacy.end) === '.json') return { kind: 'transcript', userId, sessionId, chunk: legacy.chunk, legacy: true };
+    const audio = numbered(name, s.chunkPrefix);
+    if (audio && name.charCodeAt(audio.end) === 46 /* . */) {
+      const ext = name.slice(audio.end + 1);
+      if (/^[A-Za-z0-9]+$/.test(ext) && this.exts.has(ext.toLowerCase())) return { kind: 'audio', userId, sessionId, chunk: audio.chunk, ext };
+    }
+    if (name === s.completeMarker) return { kind: 'complete', userId, sessionId };
+    return { kind: 'session-other', userId, sessionId };
+  }
+}
+
+/** `<prefix><digits>` at the start of `name`: the number and where the digits end. */
+function numbered(name: string, prefix: string): { chunk: number; end: number } | undefined {
+  if (!name.startsWith(prefix)) return undefined;
+  let i = prefix.length;
+  while (i < name.length && name.charCodeAt(i) >= 48 && name.charCodeAt(i) <= 57) i++;
+  if (i === prefix.length) return undefined;
+  return { chunk: parseInt(name.slice(prefix.length, i), 10), end: i };
 }
 
 /** Zero-pads to 3 digits; numbers above 999 keep all their digits (chunk-1000). */

@@ -1,5 +1,6 @@
 /**
- * The scanner: lists the store once (one stream, or one per user prefix in parallel), folds keys
+ * The scanner: lists the store once (one stream, or contiguous key ranges in parallel, see
+ * rangeListing.ts), folds keys
  * into per-session state as they arrive, and returns the pending-jobs document. Keys under one
  * session prefix are contiguous in S3's lexicographic order, so a session is finished (and its
  * chunk lists dropped unless it has work) as soon as the stream leaves its prefix: memory stays
@@ -13,6 +14,7 @@ import type { ObjectStore, ObjectInfo } from './store/objectStore';
 import type { Settings } from './settings';
 import { humanDuration, round, usd, gpuCostUsd } from './cost';
 import { WbError, throwIfAborted } from './errors';
+import { listInRanges } from './rangeListing';
 import type { ChunkJob } from './engine/engine';
 
 export interface AudioChunkInfo {
@@ -129,13 +131,13 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     } else pending.push(s);
   };
 
-  const consume = async (prefix: string) => {
+  const consume = async (stream: AsyncIterable<ObjectInfo>) => {
     const open = new Map<string, Agg>();
-    const stream = store.list(prefix, { signal, onPage: () => requests++ });
+    const last: { a?: Agg } = {};
     for await (const o of stream) {
       throwIfAborted(signal);
       keys++;
-      fold(o, open);
+      fold(o, open, last);
       if (deps.emit && keys - lastProgress >= 1000) {
         lastProgress = keys;
         deps.emit({ type: 'scan.progress', keys, sessions: sessionsSeen, time: clock.now() });
@@ -146,47 +148,59 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     for (const a of open.values()) finish(a);
   };
 
-  const fold = (o: ObjectInfo, open: Map<string, Agg>) => {
+  const fold = (o: ObjectInfo, open: Map<string, Agg>, last: { a?: Agg }) => {
+    const key = o.key;
     // Close the sessions this key has moved past (sorted stream: their prefixes are done).
     for (const [p, a] of open) {
-      if (!o.key.startsWith(p)) {
+      if (!key.startsWith(p)) {
         open.delete(p);
         finish(a);
       }
     }
-    const k = layout.parse(o.key);
-    if (k.kind === 'other') return;
-    const prefix = layout.sessionPrefix(k);
-    let a = open.get(prefix);
-    if (!a) {
-      a = { ref: { userId: k.userId, sessionId: k.sessionId }, prefix, audio: new Map(), done: new Set(), complete: false };
-      open.set(prefix, a);
+    // Most keys belong to the session of the key before: decided from the file name alone.
+    let a = last.a && open.has(last.a.prefix) && key.startsWith(last.a.prefix) ? last.a : undefined;
+    let k = a ? layout.parseInSession(key, a.ref, a.prefix.length) : undefined;
+    if (!k) {
+      k = layout.parse(key);
+      if (k.kind === 'other') return;
+      const prefix = layout.sessionPrefix(k);
+      a = open.get(prefix);
+      if (!a) {
+        a = { ref: { userId: k.userId, sessionId: k.sessionId }, prefix, audio: new Map(), done: new Set(), complete: false };
+        open.set(prefix, a);
+      }
     }
+    if (k.kind === 'other') return;
+    last.a = a;
     if (k.kind === 'audio') {
       // Two files with one number (chunk-001.webm and chunk-001.m4a): keep the larger; one transcript covers the number.
-      const prev = a.audio.get(k.chunk);
-      if (!prev || o.size > prev.size) a.audio.set(k.chunk, { chunk: k.chunk, key: o.key, size: o.size, ext: k.ext, lastModified: o.lastModified });
-    } else if (k.kind === 'transcript') a.done.add(k.chunk);
-    else if (k.kind === 'complete') a.complete = true;
+      const prev = a!.audio.get(k.chunk);
+      if (!prev || o.size > prev.size) a!.audio.set(k.chunk, { chunk: k.chunk, key, size: o.size, ext: k.ext, lastModified: o.lastModified });
+    } else if (k.kind === 'transcript') a!.done.add(k.chunk);
+    else if (k.kind === 'complete') a!.complete = true;
   };
 
   let streams = 1;
   const conc = settings.scan.listConcurrency;
-  if (conc <= 1) {
-    await consume(layout.usersPrefix);
+  // A folder is read at local-disk speed by one synchronous walk: streams would only share a core.
+  if (conc <= 1 || store.kind !== 's3') {
+    await consume(store.list(layout.usersPrefix, { signal, onPage: () => requests++ }));
   } else {
-    const users = await store.listPrefixes(layout.usersPrefix, signal);
-    requests++;
-    streams = Math.min(conc, Math.max(1, users.length));
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: streams }, async () => {
-        while (next < users.length) {
-          const u = users[next++];
-          await consume(u);
-        }
-      }),
-    );
+    const up = layout.usersPrefix;
+    const r = await listInRanges({
+      store,
+      prefix: up,
+      streams: conc,
+      // Cut between users, and inside a heavy user between its session folders.
+      levels: (pos) => {
+        const slash = pos.indexOf('/', up.length);
+        return slash > up.length ? [up, layout.userSessionsPrefix(pos.slice(up.length, slash))] : [up];
+      },
+      consume,
+      signal,
+      onRequest: () => requests++,
+    });
+    streams = r.streams;
   }
 
   // Oldest first: the plan order.

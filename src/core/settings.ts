@@ -99,7 +99,7 @@ export const SETTINGS_SCHEMA = {
   'layout.leaseKey': { type: 'string', default: 'batch-reports/.lease.json', ...keyName, description: 'Key of the run lease that keeps batch runs one at a time.' },
   'layout.reportsPrefix': { type: 'string', default: 'batch-reports/', ...prefixName, description: 'Key prefix of the batch reports.' },
   'scan.gracePeriodMinutes': { type: 'number', default: 15, min: 0, max: 1440, description: 'Sessions whose newest chunk is younger than this are left alone (the user may still be recording).' },
-  'scan.listConcurrency': { type: 'number', default: 4, min: 1, max: 64, integer: true, description: 'Parallel listing streams (one per user prefix) during a scan.' },
+  'scan.listConcurrency': { type: 'number', default: 4, min: 1, max: 64, integer: true, description: 'Parallel listing streams during a scan (contiguous key ranges, cut at user and session folders as they go; a local folder is walked by one).' },
   'scan.lockMaxAgeMinutes': { type: 'number', default: 240, min: 1, max: 10080, description: 'A batch-lock.json older than this is treated as stale and ignored.' },
   'host.kind': { type: 'string', default: 'local', enum: ['local', 'ec2'] as const, description: 'Where the engine runs: this machine, or the EC2 GPU instance.', machineOnly: true },
   'host.instanceId': { type: 'string', default: '', pattern: /^(|i-[0-9a-f]{8,17})$/, patternText: 'an EC2 instance id such as i-0123456789abcdef0', description: 'EC2 instance id of the GPU host.', machineOnly: true },

@@ -117,11 +117,22 @@ describe('scan on S3 (moto) matches scan on a folder @integration', function () 
   it('gives the same result with listConcurrency 1 and 4', async function () {
     const one = await scanBoth(writtenAt + DAY, { scan: { listConcurrency: 1 } });
     const four = await scanBoth(writtenAt + DAY, { scan: { listConcurrency: 4 } });
-    assert.equal(four.onS3.stats.streams, 3);
+    assert.equal(four.onS3.stats.streams, 1, 'one page: nothing to cut, no more requests than one stream');
+    assert.equal(four.onS3.stats.requests, one.onS3.stats.requests);
     assert.equal(one.onS3.stats.streams, 1);
     assert.deepEqual(comparable(four.onS3), comparable(one.onS3));
     assert.deepEqual(comparable(one.onS3), comparable(one.onFolder));
     assert.deepEqual(comparable(four.onS3), comparable(four.onFolder));
+  });
+
+  it('gives the same result when pages of 3 keys make it cut the listing into ranges', async function () {
+    const small = b.store('tenant-x', 3);
+    const settings = (n: number) => resolveSettings({ scan: { listConcurrency: n } });
+    const one = await scan({ store: small, settings: settings(1), clock: frozenClock(writtenAt + DAY) });
+    const four = await scan({ store: small, settings: settings(4), clock: frozenClock(writtenAt + DAY) });
+    assert.ok(four.stats.streams > 1, `streams ${four.stats.streams}`);
+    assert.deepEqual(comparable(four), comparable(one));
+    assert.deepEqual(four.sessions.map((x) => x.sessionPath), one.sessions.map((x) => x.sessionPath));
   });
 
   it('writes nothing to the bucket', async function () {

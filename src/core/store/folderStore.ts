@@ -3,11 +3,12 @@
  * Create-only writes use O_EXCL (`wx`), written through a temp file and link() so that a reader
  * never sees half a transcript and an existing file is never replaced.
  */
-import { promises as fs, constants as fsc } from 'node:fs';
+import { promises as fs, constants as fsc, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { WbError } from '../errors';
-import type { ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './objectStore';
+import type { ListFoldersOptions, ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './objectStore';
+import { compareKeys } from './keyOrder';
 
 export class FolderStore implements ObjectStore {
   readonly kind = 'folder' as const;
@@ -26,46 +27,71 @@ export class FolderStore implements ObjectStore {
 
   async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
     await this.assertRoot();
-    // Walk only the directory that can hold the prefix, in sorted order, so output is in key order like S3.
+    // Walk only the directory that can hold the prefix, in S3 key order. Synchronous readdir per
+    // directory and no stat here: a per-file await chain made a scan 16x `find` (issue 12). Size
+    // and time are read (statSync) only when asked for, which a scan does for audio chunks only.
     const slash = prefix.lastIndexOf('/');
     const dirKey = slash >= 0 ? prefix.slice(0, slash + 1) : '';
+    const from = opts.startAt;
     let count = 0;
-    const walk = async function* (this: FolderStore, dir: string, keyPrefix: string): AsyncGenerator<ObjectInfo> {
+    interface Frame {
+      dir: string;
+      entries: Array<{ name: string; k: string; dir: boolean; file: boolean }>;
+      i: number;
+    }
+    const stack: Frame[] = [];
+    const enter = (dir: string, keyPrefix: string) => {
       let entries: import('node:fs').Dirent[];
       try {
-        entries = await fs.readdir(dir, { withFileTypes: true });
+        entries = readdirSync(dir, { withFileTypes: true });
       } catch (e: any) {
         if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return;
         throw storeError(e, dir);
       }
-      // S3 order: compare full keys; a directory "a" sorts as "a/".
-      const named = entries
-        .filter((e) => !e.name.startsWith('.wb-tmp-'))
-        .map((e) => ({ e, k: keyPrefix + e.name + (e.isDirectory() ? '/' : '') }))
-        .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-      opts.onPage?.(named.length);
-      for (const { e, k } of named) {
-        if (opts.signal?.aborted) return;
-        if (!(k.startsWith(prefix) || prefix.startsWith(k))) continue;
-        if (e.isDirectory()) yield* walk.call(this, path.join(dir, e.name), k);
-        else if (e.isFile() && k.startsWith(prefix)) {
-          const st = await fs.stat(path.join(dir, e.name));
-          yield { key: k, size: st.size, lastModified: st.mtimeMs, etag: etagOf(st) };
-        }
+      // S3 order: compare full keys; a directory "a" sorts as "a/". Symlinks are neither file nor directory here: skipped.
+      const named = [];
+      for (const e of entries) {
+        if (e.name.startsWith('.wb-tmp-')) continue;
+        const d = e.isDirectory();
+        named.push({ name: e.name, k: keyPrefix + e.name + (d ? '/' : ''), dir: d, file: !d && e.isFile() });
       }
+      named.sort((x, y) => compareKeys(x.k, y.k));
+      opts.onPage?.(named.length, true);
+      stack.push({ dir, entries: named, i: 0 });
     };
-    for await (const o of walk.call(this, dirKey ? this.file(dirKey.slice(0, -1)) : this.root, dirKey)) {
-      yield o;
-      if (opts.maxKeys !== undefined && ++count >= opts.maxKeys) return;
+    enter(dirKey ? this.file(dirKey.slice(0, -1)) : this.root, dirKey);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      if (top.i >= top.entries.length) {
+        stack.pop();
+        continue;
+      }
+      const e = top.entries[top.i++];
+      if (opts.signal?.aborted) return;
+      if (!(e.k.startsWith(prefix) || prefix.startsWith(e.k))) continue;
+      // Before the range: skip, unless it is a directory that holds the start.
+      if (from !== undefined && compareKeys(e.k, from) < 0 && !(e.dir && from.startsWith(e.k))) continue;
+      const bound = opts.until?.();
+      if (bound !== undefined && compareKeys(e.k, bound) >= 0 && !(e.dir && bound.startsWith(e.k))) return;
+      if (e.dir) enter(path.join(top.dir, e.name), e.k);
+      else if (e.file && e.k.startsWith(prefix)) {
+        yield new FolderEntry(e.k, path.join(top.dir, e.name));
+        if (opts.maxKeys !== undefined && ++count >= opts.maxKeys) return;
+      }
     }
   }
 
-  async listPrefixes(prefix: string): Promise<string[]> {
+  async listPrefixes(prefix: string, _signal?: AbortSignal, opts: ListFoldersOptions = {}): Promise<string[]> {
     await this.assertRoot();
     const dir = prefix ? this.file(prefix.replace(/\/$/, '')) : this.root;
     try {
       const entries = await fs.readdir(dir, { withFileTypes: true });
-      return entries.filter((e) => e.isDirectory()).map((e) => `${prefix}${e.name}/`).sort();
+      let out = entries
+        .filter((e) => e.isDirectory())
+        .map((e) => `${prefix}${e.name}/`)
+        .sort(compareKeys);
+      if (opts.startAfter !== undefined) out = out.filter((p) => compareKeys(p, opts.startAfter!) > 0 || opts.startAfter!.startsWith(p));
+      return opts.limit !== undefined ? out.slice(0, opts.limit) : out;
     } catch (e: any) {
       if (e.code === 'ENOENT') return [];
       throw storeError(e, dir);
@@ -160,6 +186,35 @@ export class FolderStore implements ObjectStore {
       if (e.code === 'ENOENT') throw new WbError('Store', `Store folder does not exist: ${this.root}`, 'Create it, or run `whisper-batch demo` to make a sample bucket folder.');
       throw storeError(e, this.root);
     }
+  }
+}
+
+/** A listed file: stat()ed on first use of its size, time or etag (a scan reads them for audio only). */
+class FolderEntry implements ObjectInfo {
+  private st?: { size: number; mtimeMs: number; etag?: string };
+  constructor(
+    readonly key: string,
+    private readonly file: string,
+  ) {}
+  private stat() {
+    if (this.st) return this.st;
+    try {
+      const st = statSync(this.file);
+      return (this.st = { size: st.size, mtimeMs: st.mtimeMs, etag: etagOf(st) });
+    } catch (e: any) {
+      // Deleted since the directory was read: listed as empty, as a listing a moment earlier would have.
+      if (e.code === 'ENOENT') return (this.st = { size: 0, mtimeMs: 0 });
+      throw storeError(e, this.file);
+    }
+  }
+  get size(): number {
+    return this.stat().size;
+  }
+  get lastModified(): number {
+    return this.stat().mtimeMs;
+  }
+  get etag(): string | undefined {
+    return this.stat().etag;
   }
 }
 

@@ -14,8 +14,26 @@ export interface ListOptions {
   /** Stop early (for probes); undefined lists everything. */
   maxKeys?: number;
   signal?: AbortSignal;
-  /** Called after each page/batch: for request counts in benchmarks. */
-  onPage?: (keysInPage: number) => void;
+  /**
+   * Called after each page/batch: for request counts. `more`: the store has keys after this page;
+   * `lastKey`: the page's last key (where a parallel scan may cut the rest of a range).
+   */
+  onPage?: (keysInPage: number, more: boolean, lastKey?: string) => void;
+  /** Begin at this key, inclusive (UTF-8 byte order, see keyOrder.ts; S3: StartAfter just below it). */
+  startAt?: string;
+  /**
+   * Exclusive upper bound, read again at every key and page: keys from it on are not yielded and no
+   * page is asked for past it. A parallel scan lowers it when another stream takes over the rest.
+   */
+  until?: () => string | undefined;
+}
+
+export interface ListFoldersOptions {
+  signal?: AbortSignal;
+  /** Only folders after this key. */
+  startAfter?: string;
+  /** One request's worth: at most this many folders (S3: one page, up to 1000). */
+  limit?: number;
 }
 
 export interface PutResult {
@@ -39,7 +57,7 @@ export interface ObjectStore {
   /** Streams every object under `prefix` in key order, one page at a time (never the whole list in memory). */
   list(prefix: string, opts?: ListOptions): AsyncIterable<ObjectInfo>;
   /** Lists the "folders" directly under `prefix` (S3 CommonPrefixes), e.g. user folders. Returns full prefixes ending in "/". */
-  listPrefixes(prefix: string, signal?: AbortSignal): Promise<string[]>;
+  listPrefixes(prefix: string, signal?: AbortSignal, opts?: ListFoldersOptions): Promise<string[]>;
   /** Throws WbError('NotFound') when missing. */
   get(key: string, signal?: AbortSignal): Promise<Buffer>;
   /** undefined when missing. */

@@ -160,11 +160,11 @@ describe('scan (folder store)', function () {
     assert.equal(doc.lock?.stale, true);
   });
 
-  it('gives the same result with one listing stream or one per user', async function () {
+  it('walks a folder with one stream whatever listConcurrency says, with the same result', async function () {
     const one = await run(T0 + DAY, { scan: { listConcurrency: 1 } });
     const four = await run(T0 + DAY, { scan: { listConcurrency: 4 } });
     assert.equal(one.stats.streams, 1);
-    assert.equal(four.stats.streams, 3);
+    assert.equal(four.stats.streams, 1, 'a local walk is CPU-bound: parallel streams would only share the core');
     assert.deepEqual(comparable(four), comparable(one));
     assert.deepEqual(four.sessions.map((s) => s.sessionPath), one.sessions.map((s) => s.sessionPath));
   });

@@ -1,0 +1,204 @@
+/**
+ * A parallel listing of one prefix as contiguous key ranges, each listed like a sequential one
+ * (StartAfter, then pages of 1000), so that requests stay near keys/1000 whatever the layout. One
+ * prefix per user cost a request per user (1,345 against 99 at 100k keys on a skewed bucket) and
+ * left one stream alone with a heavy user.
+ *
+ * It starts as one stream from the start: a listing of one page never costs more than a sequential
+ * one. Once a range has shown a truncated page, an idle stream cuts the rest of it: one folder
+ * listing (Delimiter "/", StartAfter the range's last key) gives the folders ahead, and the rest
+ * is cut at some of them into one piece per idle stream. A range inside one heavy folder is cut
+ * one level deeper (the caller names the levels: users, then the sessions of the user). Cuts are
+ * only ever at folder boundaries, so a folder (a session) is never split between two ranges and
+ * each range can be folded on its own.
+ */
+import { setMaxListeners } from 'node:events';
+import type { ObjectInfo, ObjectStore } from './store/objectStore';
+import { compareKeys } from './store/keyOrder';
+
+export interface RangeListingOptions {
+  store: ObjectStore;
+  prefix: string;
+  streams: number;
+  /** Folder prefixes (ending in "/") whose children may cut a range now at key `pos`, outermost first. */
+  levels: (pos: string) => string[];
+  /** Folds one range's keys (in key order); called once per range, up to `streams` at once. */
+  consume: (keys: AsyncIterable<ObjectInfo>) => Promise<void>;
+  signal?: AbortSignal;
+  /** Every request: pages and folder listings. */
+  onRequest?: () => void;
+}
+
+export interface RangeListingStats {
+  ranges: number;
+  splits: number;
+  /** Folder listings made to find cuts (those that found none included). */
+  folderListings: number;
+  /** Most ranges listed at once. */
+  streams: number;
+}
+
+interface Range {
+  /** Inclusive start (a folder prefix); undefined: the prefix's start. */
+  lo?: string;
+  /** Exclusive end; undefined: the prefix's end. Lowered when the rest is handed to other streams. */
+  hi?: string;
+  /** Last key of the last page received. */
+  pos?: string;
+  more: boolean;
+  pages: number;
+  done: boolean;
+  /** A cut is being looked for (one at a time per range). */
+  cutting?: AbortController;
+  /** Pages read when the last cut found nothing: try again only after it has moved on. */
+  barrenAt?: number;
+}
+
+export async function listInRanges(o: RangeListingOptions): Promise<RangeListingStats> {
+  const stats: RangeListingStats = { ranges: 1, splits: 0, folderListings: 0, streams: 0 };
+  const queue: Range[] = [{ more: true, pages: 0, done: false }];
+  const running = new Set<Range>();
+  /** Ranges not yet done, queued or running: the listing is over at 0. */
+  let left = 1;
+  let idle = 0;
+  let failed = false;
+  let waiters: Array<() => void> = [];
+  const wake = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  const changed = () => new Promise<void>((r) => waiters.push(r));
+  // One stream's failure stops the others' requests too.
+  const inner = new AbortController();
+  // Every running range and every cut listens on it: more than Node's default of 10 is expected.
+  setMaxListeners(16 + 4 * o.streams, inner.signal);
+  const onAbort = () => inner.abort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  if (o.signal?.aborted) inner.abort();
+  const signal = inner.signal;
+
+  const run = async (r: Range) => {
+    running.add(r);
+    stats.streams = Math.max(stats.streams, running.size);
+    try {
+      const keys = o.store.list(o.prefix, {
+        signal,
+        startAt: r.lo,
+        until: () => r.hi,
+        onPage: (_n, more, lastKey) => {
+          r.pages++;
+          r.more = more;
+          if (lastKey !== undefined) r.pos = lastKey;
+          o.onRequest?.();
+          wake();
+        },
+      });
+      await o.consume(keys);
+    } finally {
+      r.done = true;
+      left--;
+      r.cutting?.abort();
+      running.delete(r);
+      wake();
+    }
+  };
+
+  // The range worth cutting: still truncated, and the one that has read most (a heavy folder).
+  const victim = (): Range | undefined => {
+    let best: Range | undefined;
+    for (const r of running) {
+      if (r.done || !r.more || r.cutting || r.pos === undefined) continue;
+      if (r.barrenAt !== undefined && r.pages < r.barrenAt + 2) continue;
+      if (!best || r.pages > best.pages) best = r;
+    }
+    return best;
+  };
+
+  const cut = async (v: Range, pieces: number): Promise<Range[]> => {
+    const ac = (v.cutting = new AbortController());
+    const stop = () => ac.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      for (const level of o.levels(v.pos!)) {
+        if (!v.pos!.startsWith(level)) continue;
+        let folders: string[];
+        try {
+          folders = await o.store.listPrefixes(level, ac.signal, { startAfter: v.pos, limit: 1000 });
+        } catch (e) {
+          if (v.done || signal.aborted) return []; // the range ended meanwhile: nothing to cut
+          throw e;
+        }
+        o.onRequest?.();
+        stats.folderListings++;
+        if (v.done) return [];
+        const pos = v.pos!;
+        const ahead = folders.filter((f) => compareKeys(f, pos) > 0 && (v.hi === undefined || compareKeys(f, v.hi) < 0));
+        if (!ahead.length) continue;
+        // Equal shares by folder count; a heavy folder shows as a range that keeps reading, and is cut again.
+        const n = Math.min(pieces - 1, ahead.length);
+        const at = [...new Set(Array.from({ length: n }, (_, i) => Math.floor(((i + 1) * ahead.length) / (n + 1))))].map((i) => ahead[i]);
+        const parts = at.map((lo, i): Range => ({ lo, hi: i + 1 < at.length ? at[i + 1] : v.hi, more: true, pages: 0, done: false }));
+        v.hi = at[0];
+        stats.splits++;
+        stats.ranges += parts.length;
+        left += parts.length;
+        return parts;
+      }
+      v.barrenAt = v.pages;
+      return [];
+    } finally {
+      signal.removeEventListener('abort', stop);
+      v.cutting = undefined;
+    }
+  };
+
+  const next = async (): Promise<Range | undefined> => {
+    idle++;
+    try {
+      for (;;) {
+        if (failed || signal.aborted) return undefined;
+        const q = queue.shift();
+        if (q) return q;
+        if (left === 0) return undefined;
+        const v = victim();
+        if (!v) {
+          await changed();
+          continue;
+        }
+        const parts = await cut(v, idle + 1);
+        if (parts.length) {
+          queue.push(...parts.slice(1));
+          wake();
+          return parts[0];
+        }
+      }
+    } finally {
+      idle--;
+    }
+  };
+
+  const worker = async () => {
+    for (;;) {
+      const r = await next();
+      if (!r) return;
+      await run(r);
+    }
+  };
+  try {
+    // The first worker takes the first range at once; the others wait for it to need help.
+    await Promise.all(
+      Array.from({ length: Math.max(1, o.streams) }, () =>
+        worker().catch((e) => {
+          failed = true;
+          inner.abort();
+          wake();
+          throw e;
+        }),
+      ),
+    );
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+  return stats;
+}
