@@ -16,6 +16,7 @@ import { listReports, readReport } from '../core/report/reportStore';
 import { readLease } from '../core/lease';
 import { describeSettings, type Settings } from '../core/settings';
 import { usd } from '../core/cost';
+import { terminalLines, terminalText } from '../core/safeText';
 import { systemdUnits } from '../core/schedule';
 import { adaptiveDecision, adaptiveParamsOf, backlogOf } from '../core/adaptive';
 import { designCheck, designWorkload, simulate, simulationTable, standardPolicies, workloadFrom } from '../core/simulate';
@@ -264,7 +265,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
         const list = await listReports(rt.store, layout, Math.max(1, parseInt(a.limit, 10) || 20));
         if (o.json) printJson(list);
         else if (!list.length) out.info('no reports yet');
-        else for (const r of list) stdoutOf(deps).write(`${r.reportId}  ${r.status.padEnd(8)} ${String(r.chunksTranscribed).padStart(5)} ok ${String(r.chunksFailed).padStart(4)} failed  ${usd(r.costUSD).padStart(7)}  ${r.key}\n`);
+        else for (const r of list) stdoutOf(deps).write(`${terminalText(r.reportId)}  ${terminalText(r.status).padEnd(8)} ${String(r.chunksTranscribed).padStart(5)} ok ${String(r.chunksFailed).padStart(4)} failed  ${usd(r.costUSD).padStart(7)}  ${terminalText(r.key)}\n`);
       } finally {
         await rt.dispose();
       }
@@ -393,7 +394,7 @@ export async function main(argv = process.argv, deps: CliDeps = {}): Promise<num
     if (e instanceof ExitCode) return e.code;
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     const msg = describeError(e);
-    (deps.stderr ?? process.stderr).write(`whisper-batch: ${msg}\n`);
+    (deps.stderr ?? process.stderr).write(`whisper-batch: ${terminalLines(msg)}\n`);
     if (e instanceof WbError) return e.code === 'Config' || e.code === 'Usage' ? 2 : 1;
     if (process.env.WHISPER_BATCH_DEBUG) console.error(e);
     return 1;

@@ -1,9 +1,11 @@
 /**
  * Renders core events for a terminal: log lines and a progress bar on stderr (no bar when stderr
- * is not a TTY), so stdout stays clean for --json.
+ * is not a TTY), so stdout stays clean for --json. Every text is made terminal-safe here, where it
+ * leaves (core/safeText): keys and ids from the bucket may hold ESC sequences, bidi marks, newlines.
  */
 import { SingleBar } from 'cli-progress';
 import type { BatchEvent, EventSink } from '../core/events';
+import { terminalLines, terminalText } from '../core/safeText';
 
 export interface Output {
   sink: EventSink;
@@ -28,18 +30,19 @@ export function terminalOutput(opts: { quiet?: boolean; verbose?: boolean; strea
     }
   };
   const done = { ok: 0, failed: 0 };
+  const t = terminalText;
   const sink = (e: BatchEvent) => {
     switch (e.type) {
       case 'log':
         if (e.level === 'debug' && !opts.verbose) return;
         if (opts.quiet && (e.level === 'info' || e.level === 'debug')) return;
-        write(e.level === 'error' ? paint('31', `error: ${e.message}`) : e.level === 'warn' ? paint('33', `warning: ${e.message}`) : e.message);
+        write(e.level === 'error' ? paint('31', `error: ${t(e.message)}`) : e.level === 'warn' ? paint('33', `warning: ${t(e.message)}`) : t(e.message));
         return;
       case 'scan.done':
         if (!opts.quiet) write(`scan: ${e.totalSessions} session(s), ${e.pendingSessions} with missing chunks, ${e.missingChunks} chunk(s) to transcribe`);
         return;
       case 'host.state':
-        if (!opts.quiet) write(`host: ${e.state}${e.detail ? ` (${e.detail})` : ''}`);
+        if (!opts.quiet) write(`host: ${t(e.state)}${e.detail ? ` (${t(e.detail)})` : ''}`);
         return;
       case 'chunk.started':
         if (tty && !opts.quiet && !bar) {
@@ -50,15 +53,15 @@ export function terminalOutput(opts: { quiet?: boolean; verbose?: boolean; strea
       case 'chunk.done':
         done.ok++;
         if (bar) bar.update(done.ok + done.failed);
-        else if (opts.verbose) write(`  done ${e.index}/${e.total}: ${e.key} (${e.seconds.toFixed(1)} s)`);
+        else if (opts.verbose) write(`  done ${e.index}/${e.total}: ${t(e.key)} (${e.seconds.toFixed(1)} s)`);
         return;
       case 'chunk.failed':
         done.failed++;
         if (bar) bar.update(done.ok + done.failed);
-        write(paint('31', `  failed ${e.index}/${e.total}: "${e.key}": ${e.error}`));
+        write(paint('31', `  failed ${e.index}/${e.total}: "${t(e.key)}": ${t(e.error)}`));
         return;
       case 'chunk.skipped':
-        write(`  kept existing transcript: "${e.key}"`);
+        write(`  kept existing transcript: "${t(e.key)}"`);
         return;
       case 'run.done':
         if (bar) {
@@ -72,9 +75,9 @@ export function terminalOutput(opts: { quiet?: boolean; verbose?: boolean; strea
   };
   return {
     sink,
-    info: (m) => !opts.quiet && write(m),
-    warn: (m) => write(paint('33', `warning: ${m}`)),
-    error: (m) => write(paint('31', `error: ${m}`)),
+    info: (m) => !opts.quiet && write(terminalLines(m)),
+    warn: (m) => write(paint('33', `warning: ${terminalLines(m)}`)),
+    error: (m) => write(paint('31', `error: ${terminalLines(m)}`)),
     close: () => bar?.stop(),
   };
 }

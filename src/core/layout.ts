@@ -30,11 +30,12 @@ export class BucketLayout {
 
   constructor(readonly s: LayoutSettings) {
     this.exts = new Set(s.audioExtensions.map((e) => e.toLowerCase().replace(/^\./, '')));
-    // `rest` is what follows `<usersPrefix><user>/<sessionsDir>/`: "<session>/<file...>"
-    this.audioRe = new RegExp(`^(.+)/${esc(s.chunkPrefix)}(\\d+)\\.([A-Za-z0-9]+)$`);
-    this.transcriptRe = new RegExp(`^(.+)/${esc(s.transcriptDir)}/${esc(s.chunkPrefix)}(\\d+)\\.json$`);
-    this.legacyRe = new RegExp(`^(.+)/${esc(s.legacyTranscriptPrefix)}(\\d+)\\.json$`);
-    this.completeRe = new RegExp(`^(.+)/${esc(s.completeMarker)}$`);
+    // `rest` is what follows `<usersPrefix><user>/<sessionsDir>/`: "<session>/<file...>". Flag `s`:
+    // a session id may hold "\n", "\r", U+2028/2029, which `.` alone does not match.
+    this.audioRe = new RegExp(`^(.+)/${esc(s.chunkPrefix)}(\\d+)\\.([A-Za-z0-9]+)$`, 's');
+    this.transcriptRe = new RegExp(`^(.+)/${esc(s.transcriptDir)}/${esc(s.chunkPrefix)}(\\d+)\\.json$`, 's');
+    this.legacyRe = new RegExp(`^(.+)/${esc(s.legacyTranscriptPrefix)}(\\d+)\\.json$`, 's');
+    this.completeRe = new RegExp(`^(.+)/${esc(s.completeMarker)}$`, 's');
   }
 
   /** Prefix of every user folder (list this to scan the bucket). */
@@ -90,7 +91,8 @@ export class BucketLayout {
   }
 
   isReportKey(key: string): boolean {
-    return key.startsWith(this.s.reportsPrefix) && /\/batch-\d{4}-\d{2}-\d{2}-\d{4}[^/]*\.json$/.test('/' + key.slice(this.s.reportsPrefix.length));
+    // Anchored: a report is a file directly under the prefix, never `x/../batch-....json`.
+    return key.startsWith(this.s.reportsPrefix) && /^batch-\d{4}-\d{2}-\d{2}-\d{4}[^/\\]*\.json$/.test(key.slice(this.s.reportsPrefix.length));
   }
 
   chunkName(chunk: number): string {

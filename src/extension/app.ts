@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { notify, safeLog } from './safeUi';
 import { systemClock, type Clock } from '../core/clock';
 import { describeError, WbError } from '../core/errors';
 import type { BatchEvent } from '../core/events';
@@ -59,7 +60,7 @@ export class App extends Disposable {
   constructor(private readonly deps: AppDeps) {
     super();
     this.clock = deps.clock ?? systemClock;
-    this.log = this._register(vscode.window.createOutputChannel('Whisper Batch', { log: true }));
+    this.log = safeLog(this._register(vscode.window.createOutputChannel('Whisper Batch', { log: true })));
     this.reports = this._register(new ReportsTree());
     this.read = readSettings();
     this.status = this._register(
@@ -154,8 +155,7 @@ export class App extends Disposable {
     if (problems && problems !== this.shownProblems) {
       const first = this.read.problems[0];
       const setting = settingOfProblem(first);
-      void vscode.window
-        .showErrorMessage(`Whisper Batch settings: ${first}${this.read.problems.length > 1 ? ` (and ${this.read.problems.length - 1} more, see the log)` : ''}`, 'Open Settings')
+      void notify.error(`Whisper Batch settings: ${first}${this.read.problems.length > 1 ? ` (and ${this.read.problems.length - 1} more, see the log)` : ''}`, 'Open Settings')
         .then((pick) => pick && vscode.commands.executeCommand('workbench.action.openSettings', setting ?? CONFIG_SECTION));
       for (const p of this.read.problems) this.log.error(`setting: ${p}`);
     }
@@ -361,7 +361,7 @@ export class App extends Disposable {
       const missed = missedTargets(this.reports.items.slice(0, 10), doc);
       if (run.status === 'exited') missed.unshift('The scheduled run stopped without a report (see the log).');
       if (missed.length) {
-        void vscode.window.showWarningMessage(`Whisper Batch: ${missed.join(' ')}`, 'Show Log', 'Open Reports').then((p) => {
+        void notify.warn(`Whisper Batch: ${missed.join(' ')}`, 'Show Log', 'Open Reports').then((p) => {
           if (p === 'Show Log') this.log.show();
           if (p === 'Open Reports') void vscode.commands.executeCommand('whisperBatch.openReports', run.reportKey);
         });

@@ -3,6 +3,7 @@
  * confirm, and call the App; errors end as one message naming what to do, and in the log.
  */
 import * as vscode from 'vscode';
+import { notify, withSafeProgress } from './safeUi';
 import { describeError, isCancelled } from '../core/errors';
 import { CONFIG_SECTION } from './configContribution';
 import type { App } from './app';
@@ -48,20 +49,20 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
         if (isCancelled(e)) return undefined;
         const msg = describeError(e);
         app.log.error(`${id}: ${msg}`);
-        void vscode.window.showErrorMessage(`Whisper Batch: ${msg}`);
+        void notify.error(`Whisper Batch: ${msg}`);
         return undefined;
       }
     });
 
   const follow = (run: TrackedRun, title: string) =>
-    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
+    withSafeProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
       followRun({ onEvent: (l) => app.tracker.onEvent(l), whenEnded: (r) => app.whenEnded(r), cancel: (r) => app.cancel(r) }, run, progress, token),
     );
 
   const afterRun = (run: TrackedRun) => {
     const status = run.status ?? 'unknown';
     const text = `Whisper Batch run ${status}: ${run.done - run.failed} transcribed${run.failed ? `, ${run.failed} failed` : ''}.`;
-    const show = status === 'success' || status === 'skipped' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+    const show = status === 'success' || status === 'skipped' ? notify.info : notify.warn;
     void show(text, 'Open Report', 'Show Log').then((p) => {
       if (p === 'Open Report') void vscode.commands.executeCommand('whisperBatch.openReports', run.reportKey);
       if (p === 'Show Log') app.log.show();
@@ -72,7 +73,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
 
   return [
     reg('whisperBatch.scan', async () => {
-      return vscode.window.withProgress({ location: { viewId: 'whisperBatch.pending' }, title: 'Scanning' }, () => app.scan());
+      return withSafeProgress({ location: { viewId: 'whisperBatch.pending' }, title: 'Scanning' }, () => app.scan());
     }),
 
     reg('whisperBatch.refresh', async () => {
@@ -83,12 +84,12 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       const doc = await app.scan();
       if (!doc) return undefined;
       if (!doc.totalMissingChunks && !args.yes) {
-        void vscode.window.showInformationMessage(`Nothing to transcribe${doc.deferredSessions.length ? ` (${doc.deferredSessions.length} session(s) deferred: live or locked)` : ''}.`);
+        void notify.info(`Nothing to transcribe${doc.deferredSessions.length ? ` (${doc.deferredSessions.length} session(s) deferred: live or locked)` : ''}.`);
         return undefined;
       }
       if (!args.yes) {
         const c = runConfirmation(doc, app.settings);
-        const pick = await vscode.window.showWarningMessage(c.message, { modal: true, detail: c.detail }, 'Run');
+        const pick = await notify.warn(c.message, { modal: true, detail: c.detail }, 'Run');
         if (pick !== 'Run') return undefined;
       }
       const run = await app.startRun('manual');
@@ -103,7 +104,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       if (s.state !== 'pending') throw new Error(`Session "${s.sessionId}" is deferred (${s.state}): ${s.deferredDetail ?? ''}`);
       if (app.settings.host.kind === 'ec2' && !args.yes) {
         const c = sessionConfirmation(s, app.settings);
-        const pick = await vscode.window.showWarningMessage(c.message, { modal: true, detail: c.detail }, 'Run');
+        const pick = await notify.warn(c.message, { modal: true, detail: c.detail }, 'Run');
         if (pick !== 'Run') return undefined;
       }
       const run = await app.startRun('session', s.sessionId);
@@ -114,7 +115,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
 
     reg('whisperBatch.cancelRun', async () => {
       const live = app.liveRuns;
-      if (!live.length) return void vscode.window.showInformationMessage('No run in progress.');
+      if (!live.length) return void notify.info('No run in progress.');
       let run = live[0];
       if (live.length > 1) {
         const pick = await vscode.window.showQuickPick(
@@ -130,7 +131,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
 
     reg('whisperBatch.stopGpu', async (args: { yes?: boolean } = {}) => {
       const s = app.settings;
-      if (s.host.kind !== 'ec2') return void vscode.window.showInformationMessage('The host is this machine (host.kind = local): there is no GPU to stop.');
+      if (s.host.kind !== 'ec2') return void notify.info('The host is this machine (host.kind = local): there is no GPU to stop.');
       // The live path writes batch-lock.json while a browser records on the GPU: the CLI refuses to stop
       // then, unless told to (--yes). Say so here, and pass --yes only after the user confirmed it.
       const lock = app.layout.lockKey;
@@ -141,7 +142,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
           : locked
             ? `${lock} is present: a live recording may be using the GPU, and would lose it.`
             : 'A live recording that uses it would lose it.';
-        const pick = await vscode.window.showWarningMessage(`Stop the GPU ${s.host.instanceId}?`, { modal: true, detail }, locked ? 'Stop Anyway' : 'Stop');
+        const pick = await notify.warn(`Stop the GPU ${s.host.instanceId}?`, { modal: true, detail }, locked ? 'Stop Anyway' : 'Stop');
         if (pick !== 'Stop' && pick !== 'Stop Anyway') return;
       }
       const out = await runCli(app, context, ['stop', ...(locked ? ['--yes'] : [])]);
@@ -164,7 +165,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
           return vscode.commands.executeCommand('whisperBatch.openReports', r.key);
         }
       }
-      void vscode.window.showInformationMessage(`No report mentions session "${s.sessionId}" yet.`);
+      void notify.info(`No report mentions session "${s.sessionId}" yet.`);
     }),
 
     reg('whisperBatch.copyKey', async (node?: PendingNode) => {
@@ -190,7 +191,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
 
     reg('whisperBatch.setSshPassphrase', async () => {
       const done = await promptSshPassphrase(context.secrets);
-      if (done !== 'cancelled') void vscode.window.showInformationMessage(done === 'stored' ? 'Whisper Batch: SSH key passphrase kept in SecretStorage.' : 'Whisper Batch: SSH key passphrase removed.');
+      if (done !== 'cancelled') void notify.info(done === 'stored' ? 'Whisper Batch: SSH key passphrase kept in SecretStorage.' : 'Whisper Batch: SSH key passphrase removed.');
       return done;
     }),
 
@@ -221,7 +222,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
     }),
 
     reg('whisperBatch.trySample', async () => {
-      const dir = await vscode.window.withProgress(
+      const dir = await withSafeProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Making a sample bucket with real speech' },
         (progress) => makeSample(context.globalStorageUri.fsPath, app.settings.layout, app.clock, (m) => (progress.report({ message: m }), app.log.info(`sample: ${m}`))),
       );

@@ -3,6 +3,7 @@
  * oldest first, with the words the tree shows (size, age, why deferred). No vscode import: the
  * model is tested with plain data, and the tree provider only maps it to TreeItems.
  */
+import { uiText } from '../core/safeText';
 import { Emitter } from '../core/events';
 import type { PendingJobs, PendingSession, DeferredSession } from '../core/scan';
 
@@ -197,27 +198,28 @@ export function humanAge(ms: number): string {
   return `${Math.round(h / 24)} d`;
 }
 
+/** Tree texts; bucket text in them goes through uiText (no codicon, link or control character forms). */
 export function describeNode(n: PendingNode, now: number): { label: string; description: string; tooltip: string } {
   switch (n.kind) {
     case 'user': {
       const deferred = n.sessions.filter((s) => s.state !== 'pending').length;
       return {
-        label: n.userId,
+        label: uiText(n.userId),
         description: `${n.missing} missing${deferred ? `, ${deferred} deferred` : ''}`,
-        tooltip: `User "${n.userId}": ${n.sessions.length} session(s) waiting, ${n.missing} chunk(s) to transcribe`,
+        tooltip: `User "${uiText(n.userId)}": ${n.sessions.length} session(s) waiting, ${n.missing} chunk(s) to transcribe`,
       };
     }
     case 'session': {
       const age = humanAge(now - n.createdAt);
       const state = n.state === 'pending' ? '' : n.state === 'recording' ? ' · live (recording)' : ' · locked';
       return {
-        label: n.sessionId,
+        label: uiText(n.sessionId),
         description: `${n.missing}/${n.total} missing · ${humanSize(n.size)} · ${age}${state}`,
         tooltip: [
-          `Session "${n.sessionId}" of "${n.userId}"`,
+          `Session "${uiText(n.sessionId)}" of "${uiText(n.userId)}"`,
           `${n.missing} of ${n.total} chunk(s) without transcript`,
           `Audio: ${humanSize(n.size)}, recorded ${age} ago (${new Date(n.createdAt).toISOString()})`,
-          n.state === 'pending' ? 'Transcribed by the next run' : `Deferred (${n.state}): ${n.deferredDetail ?? ''}`,
+          n.state === 'pending' ? 'Transcribed by the next run' : `Deferred (${n.state}): ${uiText(n.deferredDetail ?? '')}`,
         ].join('\n'),
       };
     }
@@ -225,7 +227,7 @@ export function describeNode(n: PendingNode, now: number): { label: string; desc
       return {
         label: `chunk ${n.chunk}`,
         description: humanSize(n.size),
-        tooltip: `${n.key}\n${humanSize(n.size)}, no transcript yet`,
+        tooltip: `${uiText(n.key)}\n${humanSize(n.size)}, no transcript yet`,
       };
   }
 }

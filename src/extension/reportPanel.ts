@@ -123,8 +123,8 @@ export class ReportPanel {
   }
 
   private onMessage(m: unknown): void {
-    if (!isFromReportView(m)) {
-      this.deps.log?.(`report viewer: ignored a message of unknown shape: ${safeType(m)}`);
+    if (!isFromReportView(m, (k) => this.deps.layout.isReportKey(k))) {
+      this.deps.log?.(`report viewer: ignored a message of unknown shape or for a key that is not a report: ${safeType(m)}`);
       return;
     }
     void this.handle(m);

@@ -1,7 +1,10 @@
 /**
  * Element building for the report viewer. Text always goes in as text nodes (never innerHTML), and
  * attribute names are literals of this code: data only ever becomes text or an attribute value.
+ * Text is plain (core/safeText): a bidi override or control character in a session id cannot reorder
+ * or hide what the page shows.
  */
+import { plainText } from '../../src/core/safeText';
 export type Child = Node | string | number | null | undefined | false;
 
 export interface Props {
@@ -22,7 +25,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
 export function append(el: Node, children: Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
-    el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+    el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(plainText(String(c))) : c);
   }
 }
 

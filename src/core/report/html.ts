@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { humanDuration, usd } from '../cost';
+import { plainText } from '../safeText';
 import { timelineSteps, type BatchReport, type ReportError, type ReportSession } from './model';
 
 /** Markup that is already safe; anything else interpolated into `html` is escaped. */
@@ -17,8 +18,9 @@ class SafeHtml {
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
 
+/** HTML-escaped, and no control or bidi character (core/safeText) can reorder or hide what the page shows. */
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"'`]/g, (c) => ESCAPES[c]);
+  return plainText(String(value ?? '')).replace(/[&<>"'`]/g, (c) => ESCAPES[c]);
 }
 
 type Part = SafeHtml | string | number | boolean | null | undefined | Part[];

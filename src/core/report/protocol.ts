@@ -35,14 +35,18 @@ function isKey(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= MAX_KEY;
 }
 
-export function isFromReportView(m: unknown): m is FromReportView {
+/**
+ * `isReportKey` is the layout's (BucketLayout.isReportKey): the page shows bucket text, so a key it
+ * sends is read only if it is a report directly under the reports prefix, never any other object.
+ */
+export function isFromReportView(m: unknown, isReportKey: (key: string) => boolean): m is FromReportView {
   if (typeof m !== 'object' || m === null) return false;
   const o = m as Record<string, unknown>;
   switch (o.type) {
     case 'ready':
-      return o.selectedKey === undefined || isKey(o.selectedKey);
+      return o.selectedKey === undefined || (isKey(o.selectedKey) && isReportKey(o.selectedKey));
     case 'open':
-      return isKey(o.key);
+      return isKey(o.key) && isReportKey(o.key);
     case 'refresh':
       return true;
     default:

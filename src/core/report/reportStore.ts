@@ -57,11 +57,77 @@ export async function listReports(store: ObjectStore, layout: BucketLayout, limi
   return out;
 }
 
+/** Reads and validates a report: anyone with write access to the bucket can put any JSON there. */
 export async function readReport(store: ObjectStore, key: string): Promise<BatchReport> {
   const raw = await store.get(key);
+  let doc: unknown;
   try {
-    return JSON.parse(raw.toString('utf8')) as BatchReport;
+    doc = JSON.parse(raw.toString('utf8'));
   } catch (e) {
     throw new WbError('Store', `Report is not valid JSON: ${JSON.stringify(key)}`, undefined, { cause: e });
   }
+  const problem = reportProblem(doc);
+  if (problem) throw new WbError('Store', `Not a batch report: ${JSON.stringify(key)} (${problem})`, 'It was not written by whisper-batch, or was changed since; it is left out.');
+  return doc as BatchReport;
+}
+
+type Shape = 'string' | 'number' | 'boolean' | 'string?' | 'string|null' | 'number|null' | { [k: string]: Shape } | [Shape];
+
+const ERROR_SHAPE: Shape = { phase: 'string', message: 'string', userId: 'string?', sessionId: 'string?', chunk: 'string?', key: 'string?' };
+const SESSION_SHAPE: Shape = {
+  sessionId: 'string', userId: 'string', chunksProcessed: 'number', chunksFailed: 'number', chunkNumbers: ['string'], failedChunks: ['string'],
+  status: 'string', duration: 'string', durationSeconds: 'number', audioSeconds: 'number',
+};
+/** Every field a reader (CLI summary, listing, viewer, HTML) uses, with its type. */
+const REPORT_SHAPE: Shape = {
+  reportId: 'string', runId: 'string', timestamp: 'string', status: 'string', cancelled: 'boolean', store: 'string',
+  execution: { startTime: 'string', endTime: 'string', durationSeconds: 'number', durationHuman: 'string' },
+  gpu: {
+    host: 'string', instanceId: 'string', started: 'boolean', alreadyRunning: 'boolean', startTime: 'string|null', readyTime: 'string|null',
+    firstChunkTime: 'string|null', lastChunkTime: 'string|null', stopRequestedTime: 'string|null', stopTime: 'string|null',
+    runtimeSeconds: 'number', runtimeHuman: 'string', hourlyUsd: 'number', costUSD: 'number',
+  },
+  scanning: { totalSessions: 'number', sessionsScanned: 'number', sessionsWithMissingChunks: 'number', deferredSessions: 'number', totalMissingChunks: 'number', keysListed: 'number', durationMs: 'number' },
+  transcription: {
+    engine: 'string', model: 'string|null', chunksFound: 'number', chunksTranscribed: 'number', chunksFailed: 'number', chunksSkipped: 'number',
+    successRate: 'number', audioSeconds: 'number', costPerAudioHourUSD: 'number|null',
+  },
+  sessions: [SESSION_SHAPE],
+  errors: [ERROR_SHAPE],
+  nextScheduledRun: 'string|null',
+};
+const STATUSES = new Set(['success', 'partial', 'failed', 'skipped']);
+
+/** The first field of `doc` that is not what a report holds ("gpu.costUSD must be number"), or undefined. */
+export function reportProblem(doc: unknown): string | undefined {
+  const check = (v: unknown, shape: Shape, at: string): string | undefined => {
+    if (typeof shape === 'string') {
+      const ok =
+        shape === 'string' ? typeof v === 'string'
+        : shape === 'number' ? typeof v === 'number' && Number.isFinite(v)
+        : shape === 'boolean' ? typeof v === 'boolean'
+        : shape === 'string?' ? v === undefined || typeof v === 'string'
+        : shape === 'string|null' ? v === null || typeof v === 'string'
+        : v === null || (typeof v === 'number' && Number.isFinite(v));
+      return ok ? undefined : `${at || 'the document'} must be ${shape.replace('?', ' or absent').replace('|', ' or ')}`;
+    }
+    if (Array.isArray(shape)) {
+      if (!Array.isArray(v)) return `${at} must be a list`;
+      for (let i = 0; i < v.length; i++) {
+        const p = check(v[i], shape[0], `${at}[${i}]`);
+        if (p) return p;
+      }
+      return undefined;
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return `${at || 'the document'} must be an object`;
+    for (const [k, sub] of Object.entries(shape)) {
+      const p = check((v as Record<string, unknown>)[k], sub, at ? `${at}.${k}` : k);
+      if (p) return p;
+    }
+    return undefined;
+  };
+  const p = check(doc, REPORT_SHAPE, '');
+  if (p) return p;
+  const status = (doc as BatchReport).status;
+  return STATUSES.has(status) ? undefined : `status must be one of ${[...STATUSES].join(', ')}`;
 }

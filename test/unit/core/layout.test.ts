@@ -13,6 +13,8 @@ const ODD_IDS = [
   'chunk-001.webm', // an id that looks like a chunk
   'transcription-chunk-001.json',
 ];
+/** Line breaks in an id: `.` in a regex does not match them, so they need the `s` flag. */
+const LINE_BREAK_IDS = ['line\nbreak', 'carriage\rreturn', 'line\u2028separator', 'para\u2029separator', '\n', 'esc\x1b[2Jclear'];
 const CHUNKS = [1, 42, 999, 1000, 12345];
 
 describe('BucketLayout', function () {
@@ -38,6 +40,18 @@ describe('BucketLayout', function () {
     assert.equal(layout.chunkName(1000), 'chunk-1000');
     assert.equal(layout.audioKey(ref, 1000), 'users/u1/audio/sessions/session_2025-11-09T14_32_10_123Z/chunk-1000.webm');
     assert.equal(layout.transcriptKey(ref, 1000), 'users/u1/audio/sessions/session_2025-11-09T14_32_10_123Z/layers/layer-0-raw-transcription/chunk-1000.json');
+  });
+
+  it('parses ids with \\n, \\r, U+2028/2029 like any other id', function () {
+    for (const sessionId of LINE_BREAK_IDS) {
+      for (const userId of ['u1', 'user\nwith break']) {
+        const r = { userId, sessionId };
+        assert.deepEqual(layout.parse(layout.audioKey(r, 2)), { kind: 'audio', ...r, chunk: 2, ext: 'webm' }, JSON.stringify(sessionId));
+        assert.deepEqual(layout.parse(layout.transcriptKey(r, 2)), { kind: 'transcript', ...r, chunk: 2, legacy: false });
+        assert.deepEqual(layout.parse(layout.legacyTranscriptKey(r, 2)), { kind: 'transcript', ...r, chunk: 2, legacy: true });
+        assert.deepEqual(layout.parse(layout.completeMarkerKey(r)), { kind: 'complete', ...r });
+      }
+    }
   });
 
   it('parses what it formats, for odd session ids and large chunk numbers', function () {

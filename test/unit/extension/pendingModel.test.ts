@@ -62,12 +62,24 @@ describe('extension/pendingModel', function () {
     const evil = '<img src=x onerror=alert(1)> $(rm -rf /)';
     const [u] = buildTree(doc([session('u', evil, T - 26 * 3_600_000, [1, 2])]));
     const d = describeNode(u.sessions[0], T);
-    assert.equal(d.label, evil);
+    assert.equal(d.label.replace(/\u200b/g, ''), evil);
     assert.equal(d.description, '2/3 missing · 5.9 KB · 26 h');
     assert.equal(u.sessions[0].id, `session:users/u/audio/sessions/${evil}/`);
     assert.equal(humanSize(512), '512 B');
     assert.equal(humanSize(5 * 1024 * 1024), '5.0 MB');
     assert.equal(humanAge(3 * 86_400_000), '3 d');
+  });
+
+  it('no bucket text in the tree forms a codicon, a link or a control character', function () {
+    const evil = '[details](command:workbench.action.openSettings?%22x%22) $(zap)\x1b[2J\u202e\nerror: x';
+    const [u] = buildTree(doc([session(evil, evil, T - 26 * 3_600_000, [1])]));
+    for (const n of [u, u.sessions[0], u.sessions[0].chunks[0]]) {
+      const d = describeNode(n, T);
+      for (const text of [d.label, d.description, d.tooltip]) {
+        assert.doesNotMatch(text, /\]\(|\$\(|[\x00-\x09\x0b-\x1f\u202e]/, JSON.stringify(text));
+        assert.ok(!text.split('\n').some((l) => l.startsWith('error:')), JSON.stringify(text));
+      }
+    }
   });
 
   it('PendingModel emits on scan, keeps totals and finds sessions', function () {

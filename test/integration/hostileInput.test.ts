@@ -1,0 +1,122 @@
+/**
+ * Hostile bucket input through the real CLI (bundled dist/cli.js in a child process) on a real
+ * folder store: what an attacker with write access to the bucket (or the store folder) can plant.
+ * The speech program is a stand-in user program (engine.command) that prints a fixed transcript,
+ * because what is under test is everything around it; ffmpeg decodes real WAV audio.
+ * Build first: `node esbuild.mjs`.
+ */
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BucketLayout } from '../../src/core/layout';
+import { defaultSettings } from '../../src/core/settings';
+
+const CLI = path.resolve(__dirname, '../../../dist/cli.js');
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, WHISPER_BATCH_HOME: path.join(os.tmpdir(), 'wb-hostile-home'), WHISPER_BATCH_CONFIG: '/nonexistent/config.json', ...env }, maxBuffer: 64 << 20, timeout: 300_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof (err as any).code === 'number' ? (err as any).code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** 0.3 s of 16 kHz mono silence as a WAV file: real audio ffmpeg decodes. */
+export function silentWav(seconds = 0.3): Buffer {
+  const samples = Math.round(16000 * seconds);
+  const b = Buffer.alloc(44 + samples * 2);
+  b.write('RIFF', 0);
+  b.writeUInt32LE(36 + samples * 2, 4);
+  b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20);
+  b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(16000, 24);
+  b.writeUInt32LE(32000, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write('data', 36);
+  b.writeUInt32LE(samples * 2, 40);
+  return b;
+}
+
+/** Characters that must never reach a terminal from bucket text. */
+const UNSAFE_OUT = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+
+describe('hostile bucket input through the CLI @integration', function () {
+  this.timeout(300_000);
+  const layout = new BucketLayout(defaultSettings().layout);
+  const old = new Date(Date.now() - 3 * 3_600_000);
+  let dir: string;
+  let asr: string;
+  let base: string[];
+
+  const put = (key: string, body: Buffer | string) => {
+    const f = path.join(dir, ...key.split('/'));
+    mkdirSync(path.dirname(f), { recursive: true });
+    writeFileSync(f, body);
+    utimesSync(f, old, old);
+  };
+  const file = (key: string) => path.join(dir, ...key.split('/'));
+
+  before(function () {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`node esbuild.mjs\` first`);
+  });
+  beforeEach(function () {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'wb-hostile-'));
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'wb-hostile-asr-'));
+    asr = path.join(bin, 'asr');
+    writeFileSync(asr, `#!${process.execPath}\nprocess.stdout.write(JSON.stringify({segments:[{text:' hello',start:0,end:0.3,words:[]}],language:'en',duration:0.3}));\n`);
+    chmodSync(asr, 0o755);
+    base = ['--set', `engine.command=${asr}`, '--store', dir];
+  });
+  afterEach(function () {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(path.dirname(asr), { recursive: true, force: true });
+  });
+
+  it('ids with ESC/CSI/OSC, bidi marks and line breaks: scanned and transcribed like any other id; no control character and no forged line reaches stderr', async function () {
+    const refs = [
+      { userId: 'u1', sessionId: 'title\x1b]0;pwned\x07clear\x1b[2J\x1b[31mred' },
+      { userId: 'u1', sessionId: 'bidi\u202eevil.exe\u2066x\u2069' },
+      { userId: 'u\nerror: forged by a user id', sessionId: 'line\nerror: forged by a session id\rcr\u2028ls\u2029ps' },
+      { userId: 'u2', sessionId: '[details](command:workbench.action.openSettings?%22x%22) $(zap)' },
+    ];
+    for (const r of refs) put(layout.audioKey(r, 1, 'wav'), silentWav());
+
+    const s = await cli([...base, 'scan', '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    const doc = JSON.parse(s.stdout);
+    assert.equal(doc.totalMissingChunks, refs.length, s.stdout);
+    assert.deepEqual(doc.sessions.map((x: any) => x.sessionId).sort(), refs.map((r) => r.sessionId).sort());
+
+    const human = await cli([...base, 'scan']);
+    assert.equal(human.code, 0, human.stderr);
+    const r = await cli([...base, 'run', '--yes', '-v']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const out of [human.stderr, r.stderr]) {
+      assert.doesNotMatch(out, UNSAFE_OUT, JSON.stringify(out));
+      assert.ok(!out.split('\n').some((l) => /^(error|warning):/.test(l)), out);
+    }
+    assert.match(human.stderr, /title\\x1b\]0;pwned\\x07clear/);
+    for (const ref of refs) assert.ok(existsSync(file(layout.transcriptKey(ref, 1))), `transcript of ${JSON.stringify(ref)}`);
+
+    const list = await cli([...base, 'reports']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.doesNotMatch(list.stdout, UNSAFE_OUT);
+  });
+
+  it('reports --id of a report with wrong types: a clear error naming the field, no crash; the listing leaves it out', async function () {
+    const id = 'batch-2026-11-30-0009';
+    put(`batch-reports/${id}.json`, JSON.stringify({ reportId: id, status: 42, transcription: { chunksTranscribed: 'many' }, gpu: [], errors: 'none' }));
+    const r = await cli([...base, 'reports', '--id', id]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /Not a batch report: "batch-reports\/batch-2026-11-30-0009\.json" \(/);
+    assert.doesNotMatch(r.stderr, /is not a function|TypeError|at .*\.js:\d+/);
+    const list = await cli([...base, 'reports', '--json']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(JSON.parse(list.stdout), []);
+  });
+});
