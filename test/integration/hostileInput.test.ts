@@ -119,4 +119,30 @@ describe('hostile bucket input through the CLI @integration', function () {
     assert.equal(list.code, 0, list.stderr);
     assert.deepEqual(JSON.parse(list.stdout), []);
   });
+
+  it('planted links (<session>/layers, batch-reports -> outside): run writes no transcript, report or lease outside the store, and says so (exit 1)', async function () {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'wb-hostile-outside-'));
+    try {
+      const trap = { userId: 'u1', sessionId: 'trap' };
+      const fine = { userId: 'u1', sessionId: 'fine' };
+      put(layout.audioKey(trap, 1, 'wav'), silentWav());
+      put(layout.audioKey(fine, 1, 'wav'), silentWav());
+      symlinkSync(outside, file(layout.sessionPrefix(trap) + 'layers'));
+      const r1 = await cli([...base, 'run', '--yes']);
+      assert.equal(r1.code, 1, r1.stderr);
+      assert.match(r1.stderr, /link out of the store folder/);
+      assert.ok(existsSync(file(layout.transcriptKey(fine, 1))), 'the other session is transcribed');
+      assert.equal(readdirSync(file('batch-reports')).filter((f) => f.endsWith('.json')).length, 1, 'the report is written inside');
+      assert.deepEqual(readdirSync(outside, { recursive: true }), []);
+
+      rmSync(file('batch-reports'), { recursive: true });
+      symlinkSync(outside, file('batch-reports'));
+      const r2 = await cli([...base, 'run', '--yes']);
+      assert.equal(r2.code, 1, r2.stderr);
+      assert.match(r2.stderr, /link out of the store folder/);
+      assert.deepEqual(readdirSync(outside, { recursive: true }), []);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
 });

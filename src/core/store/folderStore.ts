@@ -19,10 +19,53 @@ export class FolderStore implements ObjectStore {
   }
 
   private file(key: string): string {
-    if (!key || key.startsWith('/') || key.split('/').some((p) => p === '..' || p === '.' || p === '')) {
-      throw new WbError('Store', `Key not allowed in a folder store: ${JSON.stringify(key)}`, 'Keys must be relative paths without "." or ".." segments.');
+    return path.join(this.root, ...keyParts(key));
+  }
+
+  private realRootPromise?: Promise<string>;
+
+  /** The root with its links resolved (the configured folder may itself be a link: that is the operator's choice). */
+  private async realRoot(): Promise<string> {
+    const p = (this.realRootPromise ??= fs.realpath(this.root));
+    try {
+      return await p;
+    } catch (e) {
+      this.realRootPromise = undefined;
+      await this.assertRoot();
+      throw e;
     }
-    return path.join(this.root, ...key.split('/'));
+  }
+
+  /**
+   * The path of `key` reached without following any link out of the root: every parent folder is
+   * resolved (realpath) and must lie inside the root; with `create`, missing folders are made one at
+   * a time, each inside an already checked one, so that a planted link (`<session>/layers` ->
+   * /elsewhere) cannot make even a folder appear outside. A link inside the root to inside the root
+   * is fine. With `final`, the key's own link (if it is one) is checked too (reads follow it).
+   */
+  private async inside(key: string, o: { create?: boolean; final?: boolean } = {}): Promise<string> {
+    const parts = keyParts(key);
+    const root = await this.realRoot();
+    let cur = root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const next = path.join(cur, parts[i]);
+      if (o.create) await fs.mkdir(next).catch((e: any) => (e.code === 'EEXIST' ? undefined : Promise.reject(storeError(e, key))));
+      let real: string;
+      try {
+        real = await fs.realpath(next);
+      } catch (e: any) {
+        if (!o.create && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return path.join(next, ...parts.slice(i + 1)); // nothing there: reads answer "not found"
+        throw storeError(e, key);
+      }
+      if (!isInside(root, real)) throw linkOut(key, next, real);
+      cur = real;
+    }
+    const target = path.join(cur, parts[parts.length - 1]);
+    if (o.final) {
+      const real = await fs.realpath(target).catch(() => undefined);
+      if (real !== undefined && !isInside(root, real)) throw linkOut(key, target, real);
+    }
+    return target;
   }
 
   async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
@@ -100,7 +143,7 @@ export class FolderStore implements ObjectStore {
 
   async get(key: string): Promise<Buffer> {
     try {
-      return await fs.readFile(this.file(key));
+      return await fs.readFile(await this.inside(key, { final: true }));
     } catch (e: any) {
       if (e.code === 'ENOENT' || e.code === 'EISDIR') throw new WbError('NotFound', `No such object: ${JSON.stringify(key)} in ${this.description}`);
       throw storeError(e, key);
@@ -109,7 +152,7 @@ export class FolderStore implements ObjectStore {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const st = await fs.stat(this.file(key));
+      const st = await fs.stat(await this.inside(key, { final: true }));
       return st.isFile() ? { key, size: st.size, lastModified: st.mtimeMs, etag: etagOf(st) } : undefined;
     } catch (e: any) {
       if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
@@ -118,8 +161,9 @@ export class FolderStore implements ObjectStore {
   }
 
   async put(key: string, body: Buffer | string, opts: PutOptions = {}): Promise<PutResult> {
-    const target = this.file(key);
-    await fs.mkdir(path.dirname(target), { recursive: true });
+    // No write follows a link out of the root; the target itself is never followed either: link()
+    // fails on an existing name (a planted link included) and rename() replaces the name, not what it points to.
+    const target = await this.inside(key, { create: true });
     const tmp = path.join(path.dirname(target), `.wb-tmp-${randomBytes(6).toString('hex')}`);
     await fs.writeFile(tmp, body, { flag: 'wx' });
     try {
@@ -174,7 +218,7 @@ export class FolderStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await fs.rm(this.file(key), { force: true });
+    await fs.rm(await this.inside(key), { force: true });
   }
 
   private async assertRoot(): Promise<void> {
@@ -216,6 +260,32 @@ class FolderEntry implements ObjectInfo {
   get etag(): string | undefined {
     return this.stat().etag;
   }
+}
+
+/**
+ * The folder names of a key. A key is user text: "/" separates folders; "\\" does too on Windows,
+ * so a ".." or "." between either separator is refused on every OS, as are absolute keys, empty
+ * segments and (for Windows drive letters and streams) ":" in a segment there.
+ */
+function keyParts(key: string): string[] {
+  const parts = key.split('/');
+  const bad =
+    !key ||
+    key.includes('\0') ||
+    parts.some((p) => p === '') ||
+    key.split(/[\\/]/).some((p) => p === '..' || p === '.') ||
+    (process.platform === 'win32' && (key.includes(':') || /^[\\/]/.test(key)));
+  if (bad) throw new WbError('Store', `Key not allowed in a folder store: ${JSON.stringify(key)}`, 'Keys must be relative paths without "." or ".." segments (between "/" or "\\").');
+  return process.platform === 'win32' ? key.split(/[\\/]/) : parts;
+}
+
+function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel === '' || (rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel));
+}
+
+function linkOut(key: string, at: string, real: string): WbError {
+  return new WbError('StoreAccess', `Refused ${JSON.stringify(key)}: ${at} is a link out of the store folder (to ${real})`, 'Remove the symbolic link from the store folder; nothing is read or written through it.');
 }
 
 /** A compare-and-swap holds its lock for milliseconds; older than this, its writer died. */
