@@ -77,9 +77,13 @@ type Leaf =
   | { type: 'boolean'; default: boolean; description: string; machineOnly?: boolean }
   | { type: 'string[]'; default: string[]; description: string; machineOnly?: boolean };
 
-const dirName = { pattern: /^[^/]+(\/[^/]+)*$/, patternText: 'a relative path without leading or trailing "/"' };
-const prefixName = { pattern: /^([^/]+\/)*$/, patternText: 'empty or a path ending in "/"' };
-const keyName = { pattern: /^[^/]+(\/[^/]+)*$/, patternText: 'an object key without leading "/"' };
+// A key segment: never "." or "..", no "/" or "\\": a layout name must not climb out of its prefix
+// (`layout.reportsPrefix = ../../`) or out of a folder store.
+const SEG = String.raw`(?!\.\.?(?:/|$))[^/\\]+`;
+const dirName = { pattern: new RegExp(`^${SEG}(/${SEG})*$`), patternText: 'a relative path without leading or trailing "/", "." or ".." segments or "\\"' };
+const prefixName = { pattern: new RegExp(`^(${SEG}/)*$`), patternText: 'empty or a path ending in "/", without "." or ".." segments or "\\"' };
+const keyName = { pattern: new RegExp(`^${SEG}(/${SEG})*$`), patternText: 'an object key without leading "/", "." or ".." segments or "\\"' };
+const fileName = { pattern: new RegExp(`^${SEG}$`), patternText: 'a file name (no "/" or "\\", not "." or "..")' };
 
 /** Every setting, by dotted name. `machineOnly` settings are never read from a workspace (they could point at another account). */
 export const SETTINGS_SCHEMA = {
@@ -90,11 +94,11 @@ export const SETTINGS_SCHEMA = {
   'aws.forcePathStyle': { type: 'boolean', default: false, description: 'Use path-style S3 URLs (needed by most S3-compatible stores).', machineOnly: true },
   'layout.usersPrefix': { type: 'string', default: 'users/', ...prefixName, description: 'Key prefix under which every user folder lives.' },
   'layout.sessionsDir': { type: 'string', default: 'audio/sessions', ...dirName, description: 'Folder inside a user folder that holds the session folders.' },
-  'layout.chunkPrefix': { type: 'string', default: 'chunk-', pattern: /^[^/]+$/, patternText: 'a file-name prefix without "/"', description: 'File-name prefix of audio chunks (followed by the chunk number).' },
+  'layout.chunkPrefix': { type: 'string', default: 'chunk-', ...fileName, description: 'File-name prefix of audio chunks (followed by the chunk number).' },
   'layout.audioExtensions': { type: 'string[]', default: ['webm', 'aac', 'm4a', 'mp3', 'wav', 'ogg', 'flac', 'mp4', 'mov', 'm4v', 'avi'], description: 'File extensions counted as audio chunks.' },
   'layout.transcriptDir': { type: 'string', default: 'layers/layer-0-raw-transcription', ...dirName, description: 'Folder inside a session where transcripts are written (`chunk-NNN.json`).' },
-  'layout.legacyTranscriptPrefix': { type: 'string', default: 'transcription-chunk-', pattern: /^[^/]+$/, patternText: 'a file-name prefix without "/"', description: 'Legacy transcript file-name prefix, directly in the session folder; also counts as done.' },
-  'layout.completeMarker': { type: 'string', default: '.transcription-complete', pattern: /^[^/]+$/, patternText: 'a file name', description: 'Marker file of a finished session.' },
+  'layout.legacyTranscriptPrefix': { type: 'string', default: 'transcription-chunk-', ...fileName, description: 'Legacy transcript file-name prefix, directly in the session folder; also counts as done.' },
+  'layout.completeMarker': { type: 'string', default: '.transcription-complete', ...fileName, description: 'Marker file of a finished session.' },
   'layout.lockKey': { type: 'string', default: 'batch-lock.json', ...keyName, description: 'Key the realtime path writes while a browser records live.' },
   'layout.leaseKey': { type: 'string', default: 'batch-reports/.lease.json', ...keyName, description: 'Key of the run lease that keeps batch runs one at a time.' },
   'layout.reportsPrefix': { type: 'string', default: 'batch-reports/', ...prefixName, description: 'Key prefix of the batch reports.' },
@@ -162,6 +166,10 @@ export function resolveSettings(...sources: RawSettings[]): Settings {
   const refused = new Set<string>();
   for (const [k, leaf] of Object.entries(SETTINGS_SCHEMA)) flat[k] = structuredClone(leaf.default);
   for (const src of sources) {
+    if (!src || typeof src !== 'object' || Array.isArray(src)) {
+      problems.push(`settings must be an object of names and values, not ${JSON.stringify(src) ?? String(src)}`);
+      continue;
+    }
     for (const [k, v] of Object.entries(flattenInput(src))) {
       if (v === undefined) continue;
       if (!isSettingName(k)) {
@@ -194,6 +202,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): RawSettings {
   return out;
 }
 
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
 function coerce(name: SettingName, v: unknown): { value: unknown } | string {
   const leaf = SETTINGS_SCHEMA[name] as Leaf;
   const show = JSON.stringify(v);
@@ -207,7 +217,8 @@ function coerce(name: SettingName, v: unknown): { value: unknown } | string {
       return `${name} = ${show}: must be true or false`;
     }
     case 'number': {
-      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+      // Decimal text only: Number() would also take "0x10", "0b1", "1e3 " or "Infinity".
+      const n = typeof v === 'number' ? v : typeof v === 'string' && DECIMAL.test(v.trim()) ? Number(v.trim()) : NaN;
       if (!Number.isFinite(n)) return `${name} = ${show}: must be a number from ${leaf.min} to ${leaf.max}`;
       if (leaf.integer && !Number.isInteger(n)) return `${name} = ${show}: must be a whole number from ${leaf.min} to ${leaf.max}`;
       if (n < leaf.min || n > leaf.max) return `${name} = ${show}: must be from ${leaf.min} to ${leaf.max}`;
@@ -215,7 +226,9 @@ function coerce(name: SettingName, v: unknown): { value: unknown } | string {
     }
     case 'string[]': {
       const arr = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : null;
-      if (!arr || !arr.every((x) => typeof x === 'string' && x.length > 0)) return `${name} = ${show}: must be a list of names`;
+      if (!arr || !arr.every((x) => typeof x === 'string' && /^\.?[A-Za-z0-9]+$/.test(x))) return `${name} = ${show}: must be a list of names`;
+      // An empty list would make every chunk invisible: the scan would report "nothing to do" forever.
+      if (arr.length === 0) return `${name} = ${show}: must name at least one extension`;
       return { value: arr };
     }
     case 'string': {

@@ -145,4 +145,22 @@ describe('hostile bucket input through the CLI @integration', function () {
       rmSync(outside, { recursive: true, force: true });
     }
   });
+
+  it('a config file that is null, a list or text is exit 2 naming the file; a UTF-8 byte order mark is fine', async function () {
+    const cfg = path.join(dir, 'config.json');
+    for (const body of ['null', '[]', '"s3://x"', '42']) {
+      writeFileSync(cfg, body);
+      const r = await cli(['--config', cfg, '--store', dir, 'scan', '--json']);
+      assert.equal(r.code, 2, `${body}: ${r.stderr}`);
+      assert.match(r.stderr, /Cannot read config file .*config\.json: it holds .*not a JSON object of settings/, body);
+      assert.doesNotMatch(r.stderr, /TypeError|Cannot convert/);
+    }
+    writeFileSync(cfg, '\uFEFF' + JSON.stringify({ scan: { gracePeriodMinutes: 5 } }));
+    const ok = await cli(['--config', cfg, '--store', dir, 'settings']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).scan.gracePeriodMinutes, 5);
+    const hex = await cli(['--store', dir, '--concurrency', '0x10', 'scan']);
+    assert.equal(hex.code, 2);
+    assert.match(hex.stderr, /run\.concurrency = "0x10": must be a (whole )?number/);
+  });
 });

@@ -128,7 +128,7 @@ describe('settings', function () {
       assert.deepEqual(problems({ 'schedule.enabled': 'maybe' }), ['schedule.enabled = "maybe": must be true or false']);
       assert.deepEqual(problems({ 'layout.audioExtensions': [1, 2] }), ['layout.audioExtensions = [1,2]: must be a list of names']);
       assert.deepEqual(problems({ 'engine.model': 42 }), ['engine.model = 42: must be text']);
-      assert.deepEqual(problems({ 'layout.usersPrefix': 'users' }), ['layout.usersPrefix = "users": must be empty or a path ending in "/"']);
+      assert.deepEqual(problems({ 'layout.usersPrefix': 'users' }), ['layout.usersPrefix = "users": must be empty or a path ending in "/", without "." or ".." segments or "\\"']);
       assert.deepEqual(problems({ 'aws.region': { nested: true } }), ['aws.region = {"nested":true}: must be text']);
     });
 
@@ -184,6 +184,32 @@ describe('settings', function () {
       assert.match(problems(JSON.parse('{"__proto__": {"kind": "ec2"}}'))[0], /^unknown setting "__proto__\.kind"/);
       assert.equal(resolveSettings().host.kind, 'local');
       assert.deepEqual(problems(JSON.parse('{"host": {"hasOwnProperty": 1}}')), ['unknown setting "host.hasOwnProperty"']);
+    });
+
+    it('values that used to slip through: hex and other non-decimal numbers, an empty extension list, prefixes that climb out', function () {
+      for (const v of ['0x10', '0b1', '0o7', 'Infinity', '1_000', '2 3']) assert.match(problems({ 'run.concurrency': v })[0], /^run\.concurrency = .*must be a (whole )?number/, v);
+      assert.equal(resolveSettings({ 'run.concurrency': ' 16 ' }).run.concurrency, 16);
+      assert.equal(resolveSettings({ 'cost.gpuHourlyUsd': '1.5e-1' }).cost.gpuHourlyUsd, 0.15);
+      assert.match(problems({ 'layout.audioExtensions': [] })[0], /layout\.audioExtensions = \[\]: must name at least one extension/);
+      assert.match(problems({ 'layout.audioExtensions': '' })[0], /must name at least one extension/);
+      assert.match(problems({ 'layout.audioExtensions': ['webm', 'we/bm'] })[0], /must be a list of names/);
+      for (const [name, v] of [
+        ['layout.reportsPrefix', '../../'],
+        ['layout.reportsPrefix', 'a/../'],
+        ['layout.usersPrefix', './'],
+        ['layout.reportsPrefix', 'a\\..\\'],
+        ['layout.sessionsDir', 'audio/..'],
+        ['layout.transcriptDir', '../x'],
+        ['layout.leaseKey', '../.lease.json'],
+        ['layout.lockKey', '..'],
+        ['layout.completeMarker', '..'],
+        ['layout.chunkPrefix', '.'],
+      ]) assert.match(problems({ [name]: v })[0], new RegExp(`^${name.replace('.', '\\.')} = .*must be`), `${name}=${v}`);
+      assert.equal(resolveSettings({ 'layout.reportsPrefix': 'a/.b/' }).layout.reportsPrefix, 'a/.b/');
+    });
+
+    it('a source that is null, a list or text is a clear problem, not a crash', function () {
+      for (const src of [null, [], ['store'], 'store', 42]) assert.match(problems(src as any)[0], /^settings must be an object/, JSON.stringify(src));
     });
   });
 
