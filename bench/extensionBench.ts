@@ -136,10 +136,15 @@ export function extensionRows(e: ExtensionFigures): ExtensionRow[] {
     // VS Code's own activation time (Running Extensions) is codeLoadingTime + activateCallTime; its
     // extension host loads the module and builds the ExtensionContext in parallel
     // (Promise.all([loadCommonJSModule, _loadExtensionContext]), then calls activate().
-    const load = act.map((a) => a.untilModuleEvaluatedMs);
+    // The extension activates on start-up finished, usually before the bench asks: then nobody saw
+    // the load from outside, and the load is that of a fresh copy of the bundle (read, compile, evaluate).
+    const early = act.some((a) => a.wasActiveBefore);
+    const loadOf = (a: (typeof act)[number]) => (a.wasActiveBefore ? (a.requireCopyMs ?? NaN) : a.untilModuleEvaluatedMs);
+    const load = act.map(loadOf);
     const body = act.map((a) => a.activateBodyMs);
-    add('activation: bundle load + activate()', med(act.map((a) => a.untilModuleEvaluatedMs + a.activateBodyMs)), 'ms', 50, `${where}; what VS Code counts as activation time; load ${r1(med(load))} ms (from the activate request until the bundle had run), activate() ${r1(med(body))} ms`);
-    add('activation: ext.activate() as a caller sees it', med(act.map((a) => a.activateCallMs)), 'ms', 50, `the above plus ${r1(med(act.map((a) => a.untilActivateMs)))} ms in which VS Code, the bundle loaded, still builds the ExtensionContext (storage from the workbench) before calling activate()`);
+    const loadWhat = early ? 'require() of a fresh copy of the bundle, the extension having activated on start-up' : 'from the activate request until the bundle had run';
+    add('activation: bundle load + activate()', med(act.map((a) => loadOf(a) + a.activateBodyMs)), 'ms', 50, `${where}; what VS Code counts as activation time; load ${r1(med(load))} ms (${loadWhat}), activate() ${r1(med(body))} ms`);
+    if (!early) add('activation: ext.activate() as a caller sees it', med(act.map((a) => a.activateCallMs)), 'ms', 50, `the above plus ${r1(med(act.map((a) => a.untilActivateMs)))} ms in which VS Code, the bundle loaded, still builds the ExtensionContext (storage from the workbench) before calling activate()`);
     add('activation: activate() alone', med(body), 'ms', 50, 'performance.now() around the body of activate()');
     const req = act.map((a) => a.requireCopyMs).filter((x): x is number => x !== undefined);
     if (req.length) rows.push({ figure: 'activation: require() of the bundle alone', value: r1(med(req)), unit: 'ms', note: 'a fresh copy, after activation: read, compile, evaluate' });

@@ -1,6 +1,7 @@
 // Runs the in-editor test suites in a real VS Code (code-server + Chromium, test/vscode-host):
 //   extension   the views, status bar, commands and runs against a folder bucket and moto
 //   restricted  an untrusted workspace whose settings point elsewhere (restricted mode)
+//   startup     scheduled runs on from the user settings, a bucket with work, no view opened
 //   reportView  the report viewer (when its test file exists)
 // `node scripts/test-vscode.mjs [suite...]`; needs `node esbuild.mjs` first (dist/extension.js, dist/cli.js).
 import { spawnSync } from 'node:child_process';
@@ -22,7 +23,7 @@ const index = path.join(root, 'out/test/vscode/index.js');
 if (!fs.existsSync(index)) { console.error('out/test/vscode/index.js was not built'); process.exit(2); }
 if (run('bash', [path.join(harness, 'install.sh')], { stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) process.exit(2);
 
-const all = ['extension', 'restricted', 'reportView'].filter((s) => fs.existsSync(path.join(root, 'out/test/vscode', `${s}.test.js`)));
+const all = ['extension', 'restricted', 'startup', 'reportView'].filter((s) => fs.existsSync(path.join(root, 'out/test/vscode', `${s}.test.js`)));
 const suites = process.argv.slice(2).length ? process.argv.slice(2) : all;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-vscode-'));
 const failed = [];
@@ -36,9 +37,23 @@ try {
       fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'whisperBatch.store': path.join(tmp, 'not-this-one') }));
       extra.push('--untrusted');
     }
+    const env = {};
+    if (suite === 'startup') {
+      // The bucket and the settings exist before the editor starts: the first scheduled run is due at once.
+      const bucket = path.join(tmp, 'startup-bucket');
+      const made = run(process.execPath, ['-e', `require(${JSON.stringify(path.join(root, 'out/test/vscode/fixtureBucket.js'))}).makeFixtureBucket(${JSON.stringify(bucket)}).catch((e) => { console.error(e); process.exit(1); })`]);
+      if (made.status !== 0) { failed.push('startup (no fixture bucket)'); continue; }
+      const settings = path.join(tmp, 'startup-settings.json');
+      fs.writeFileSync(settings, JSON.stringify({ 'whisperBatch.schedule.enabled': true, 'whisperBatch.schedule.firstRunDelayMinutes': 0, 'whisperBatch.schedule.jitterSeconds': 0 }));
+      // whisperBatch.store is machine-scoped: code-server reads it from the remote's Machine settings.
+      const machine = path.join(tmp, 'startup-machine-settings.json');
+      fs.writeFileSync(machine, JSON.stringify({ 'whisperBatch.store': bucket }));
+      extra.push('--settings', settings, '--machine-settings', machine);
+      env.WB_STARTUP_BUCKET = bucket;
+    }
     console.log(`\n=== vscode suite: ${suite}`);
     const r = run(process.execPath, [path.join(harness, 'run-extension-tests.mjs'), '--extension', root, '--tests', index, '--workspace', workspace, '--timeout', '300', ...extra], {
-      env: { ...process.env, WB_VSCODE_SUITE: suite, WHISPER_BATCH_RUNS_DIR: path.join(tmp, `${suite}-runs`) },
+      env: { ...process.env, ...env, WB_VSCODE_SUITE: suite, WHISPER_BATCH_RUNS_DIR: path.join(tmp, `${suite}-runs`) },
     });
     if (r.status !== 0) failed.push(`${suite} (exit ${r.status})`);
   }

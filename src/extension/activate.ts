@@ -1,7 +1,8 @@
 /**
- * Entry point (bundled to dist/extension.js, `vscode` external). Activation builds the views,
+ * Entry point (bundled to dist/extension.js, `vscode` external), activated on start-up finished so
+ * that the timed runner and the GPU watch work with no view opened. Activation builds the views,
  * the status bar, the commands and the timed runner; it loads no AWS SDK and scans nothing until
- * a view is shown or a command runs. Returns a small API the in-editor tests read.
+ * a view is shown, a command runs or a scheduled run is due. Returns the tests' API (testApi.ts).
  */
 import * as vscode from 'vscode';
 import { App } from './app';
@@ -9,21 +10,12 @@ import { registerCommands } from './commands';
 import { PendingTree } from './pendingTree';
 import { registerReportSerializer, reportsDelivered } from './reportsLink';
 import { awsSdkRequested } from './storeAccess';
+import { testApi, type WhisperBatchApi } from './testApi';
+
+export type { WhisperBatchApi } from './testApi';
 
 /** When this bundle's module code had run (performance.now(), the extension host's clock): for the benchmark. */
 const moduleEvaluatedAt = performance.now();
-
-export interface WhisperBatchApi {
-  app: App;
-  pendingTree: PendingTree;
-  pendingView: vscode.TreeView<unknown>;
-  awsSdkRequested(): boolean;
-  /** Reports handed to a report viewer page so far. */
-  reportsDelivered(): number;
-  activationMs: number;
-  /** performance.now() marks of the extension host: bundle evaluated, activate() entered and returned (bench/editorBench.ts). */
-  timing: { moduleEvaluatedAt: number; activateStartedAt: number; activateEndedAt: number };
-}
 
 export function activate(context: vscode.ExtensionContext): WhisperBatchApi {
   const t0 = performance.now();
@@ -32,7 +24,7 @@ export function activate(context: vscode.ExtensionContext): WhisperBatchApi {
 
   const pendingTree = new PendingTree(app.model, app.clock);
   const pendingView = vscode.window.createTreeView('whisperBatch.pending', { treeDataProvider: pendingTree, showCollapseAll: true });
-  const reportsView = vscode.window.createTreeView('whisperBatch.reports', { treeDataProvider: app.reports });
+  const reportsView = vscode.window.createTreeView('whisperBatch.reports', { treeDataProvider: app.reports.tree });
   context.subscriptions.push(pendingTree, pendingView, reportsView);
 
   // Badge = missing chunks; the view message says what the tree cannot (errors, empty, untrusted).
@@ -42,10 +34,10 @@ export function activate(context: vscode.ExtensionContext): WhisperBatchApi {
     const parts: string[] = [];
     if (app.model.lastError) parts.push(`Scan failed: ${app.model.lastError}`);
     else if (t && !t.pendingSessions && !t.deferredSessions) parts.push('Every chunk has a transcript.');
-    if (!app.trusted) parts.push('Restricted mode: no runs from an untrusted workspace.');
+    if (!app.settings.trusted) parts.push('Restricted mode: no runs from an untrusted workspace.');
     pendingView.message = parts.join(' ') || undefined;
     // A cost only means something on the GPU; the local host costs nothing per hour.
-    pendingView.description = t ? `${t.missingChunks} missing${app.settings.host.kind === 'ec2' ? ` · ~${t.estimatedCost}` : ''}` : undefined;
+    pendingView.description = t ? `${t.missingChunks} missing${app.settings.current.host.kind === 'ec2' ? ` · ~${t.estimatedCost}` : ''}` : undefined;
   };
   context.subscriptions.push(app.model.onDidChange(renderPendingChrome));
   renderPendingChrome();
@@ -53,12 +45,12 @@ export function activate(context: vscode.ExtensionContext): WhisperBatchApi {
   // First data when a view is first shown; auto-refresh only while one is visible.
   let loaded = false;
   const onVisible = (id: string, visible: boolean) => {
-    app.setViewVisible(id, visible);
-    if (visible && !loaded && app.configured) {
+    app.autoRefresh.setViewVisible(id, visible);
+    if (visible && !loaded && app.settings.configured) {
       loaded = true;
-      void app.scan().catch(() => undefined);
-      void app.refreshReports();
-      void app.refreshHost();
+      void app.scanner.scan().catch(() => undefined);
+      void app.reports.refresh();
+      void app.host.refresh();
     }
   };
   context.subscriptions.push(
@@ -69,10 +61,10 @@ export function activate(context: vscode.ExtensionContext): WhisperBatchApi {
   if (reportsView.visible) onVisible('reports', true);
 
   context.subscriptions.push(...registerCommands(app, context));
-  context.subscriptions.push(registerReportSerializer(context, async () => ({ store: app.store(), layout: app.layout, log: (l) => app.log.info(l) })));
+  context.subscriptions.push(registerReportSerializer(context, async () => ({ store: app.settings.store(), layout: app.settings.layout, log: (l) => app.log.info(l) })));
 
   const t1 = performance.now();
-  return { app, pendingTree, pendingView: pendingView as vscode.TreeView<unknown>, awsSdkRequested, reportsDelivered, activationMs: t1 - t0, timing: { moduleEvaluatedAt, activateStartedAt: t0, activateEndedAt: t1 } };
+  return testApi({ app, pendingTree, pendingView: pendingView as vscode.TreeView<unknown>, awsSdkRequested, reportsDelivered, timing: { moduleEvaluatedAt, activateStartedAt: t0, activateEndedAt: t1 } });
 }
 
 export function deactivate(): void {

@@ -56,7 +56,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
 
   const follow = (run: TrackedRun, title: string) =>
     withSafeProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
-      followRun({ onEvent: (l) => app.tracker.onEvent(l), whenEnded: (r) => app.whenEnded(r), cancel: (r) => app.cancel(r) }, run, progress, token),
+      followRun({ onEvent: (l) => app.runs.tracker.onEvent(l), whenEnded: (r) => app.runs.whenEnded(r), cancel: (r) => app.runs.cancel(r) }, run, progress, token),
     );
 
   const afterRun = (run: TrackedRun) => {
@@ -73,26 +73,26 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
 
   return [
     reg('whisperBatch.scan', async () => {
-      return withSafeProgress({ location: { viewId: 'whisperBatch.pending' }, title: 'Scanning' }, () => app.scan());
+      return withSafeProgress({ location: { viewId: 'whisperBatch.pending' }, title: 'Scanning' }, () => app.scanner.scan());
     }),
 
     reg('whisperBatch.refresh', async () => {
-      await Promise.all([app.scan(), app.refreshReports(), app.refreshHost(), app.tracker.poll()]);
+      await Promise.all([app.scanner.scan(), app.reports.refresh(), app.host.refresh(), app.runs.tracker.poll()]);
     }),
 
     reg('whisperBatch.runBatch', async (args: RunBatchArgs = {}) => {
-      const doc = await app.scan();
+      const doc = await app.scanner.scan();
       if (!doc) return undefined;
       if (!doc.totalMissingChunks && !args.yes) {
         void notify.info(`Nothing to transcribe${doc.deferredSessions.length ? ` (${doc.deferredSessions.length} session(s) deferred: live or locked)` : ''}.`);
         return undefined;
       }
       if (!args.yes) {
-        const c = runConfirmation(doc, app.settings);
+        const c = runConfirmation(doc, app.settings.current);
         const pick = await notify.warn(c.message, { modal: true, detail: c.detail }, 'Run');
         if (pick !== 'Run') return undefined;
       }
-      const run = await app.startRun('manual');
+      const run = await app.runs.startRun('manual');
       const ended = follow(run, 'Whisper Batch run');
       void ended.then(afterRun);
       return args.wait ? ended : run;
@@ -102,19 +102,19 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       const s = sessionOf(node);
       if (!s) throw new Error('Pick a session in the Pending view');
       if (s.state !== 'pending') throw new Error(`Session "${s.sessionId}" is deferred (${s.state}): ${s.deferredDetail ?? ''}`);
-      if (app.settings.host.kind === 'ec2' && !args.yes) {
-        const c = sessionConfirmation(s, app.settings);
+      if (app.settings.current.host.kind === 'ec2' && !args.yes) {
+        const c = sessionConfirmation(s, app.settings.current);
         const pick = await notify.warn(c.message, { modal: true, detail: c.detail }, 'Run');
         if (pick !== 'Run') return undefined;
       }
-      const run = await app.startRun('session', s.sessionId);
+      const run = await app.runs.startRun('session', s.sessionId);
       const ended = follow(run, `Transcribing "${s.sessionId}"`);
       void ended.then(afterRun);
       return args.wait ? ended : run;
     }),
 
     reg('whisperBatch.cancelRun', async () => {
-      const live = app.liveRuns;
+      const live = app.runs.live;
       if (!live.length) return void notify.info('No run in progress.');
       let run = live[0];
       if (live.length > 1) {
@@ -126,18 +126,18 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
         run = pick.run;
       }
       // Finished transcripts stay; the CLI still stops the GPU and writes the report.
-      app.cancel(run);
+      app.runs.cancel(run);
     }),
 
     reg('whisperBatch.stopGpu', async (args: { yes?: boolean } = {}) => {
-      const s = app.settings;
+      const s = app.settings.current;
       if (s.host.kind !== 'ec2') return void notify.info('The host is this machine (host.kind = local): there is no GPU to stop.');
       // The live path writes batch-lock.json while a browser records on the GPU: the CLI refuses to stop
       // then, unless told to (--yes). Say so here, and pass --yes only after the user confirmed it.
-      const lock = app.layout.lockKey;
-      const locked = !!(await app.store().head(lock).catch(() => undefined));
+      const lock = app.settings.layout.lockKey;
+      const locked = !!(await app.settings.store().head(lock).catch(() => undefined));
       if (!args.yes) {
-        const detail = app.liveRuns.length
+        const detail = app.runs.live.length
           ? 'A run is in progress: cancel it instead, it stops the GPU when it ends.'
           : locked
             ? `${lock} is present: a live recording may be using the GPU, and would lose it.`
@@ -147,20 +147,20 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       }
       const out = await runCli(app, context, ['stop', ...(locked ? ['--yes'] : [])]);
       app.log.info(`stop: ${out.trim()}`);
-      await app.refreshHost();
+      await app.host.refresh();
     }),
 
     reg('whisperBatch.openReports', async (key?: unknown) => {
-      await openReportPanel(context, { store: app.store(), layout: app.layout, log: (l) => app.log.info(l), initialReportKey: typeof key === 'string' ? key : undefined });
+      await openReportPanel(context, { store: app.settings.store(), layout: app.settings.layout, log: (l) => app.log.info(l), initialReportKey: typeof key === 'string' ? key : undefined });
     }),
 
     reg('whisperBatch.openSessionReport', async (node?: PendingNode) => {
       const s = sessionOf(node);
       if (!s) return;
-      await app.refreshReports();
+      await app.reports.refresh();
       const { readReport } = await import('../core/report/reportStore');
       for (const r of app.reports.items.slice(0, 30)) {
-        const rep = await readReport(app.store(), r.key).catch(() => undefined);
+        const rep = await readReport(app.settings.store(), r.key).catch(() => undefined);
         if (rep?.sessions.some((x) => x.sessionId === s.sessionId && x.userId === s.userId)) {
           return vscode.commands.executeCommand('whisperBatch.openReports', r.key);
         }
@@ -177,8 +177,8 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
     }),
 
     reg('whisperBatch.toggleSchedule', async () => {
-      const enabled = !app.settings.schedule.enabled;
-      if (enabled && !app.trusted) throw new Error('Scheduled runs are off in an untrusted workspace (restricted mode)');
+      const enabled = !app.settings.current.schedule.enabled;
+      if (enabled && !app.settings.trusted) throw new Error('Scheduled runs are off in an untrusted workspace (restricted mode)');
       await vscode.workspace.getConfiguration(CONFIG_SECTION).update('schedule.enabled', enabled, vscode.ConfigurationTarget.Global);
       const next = app.runner.nextRunAt;
       vscode.window.setStatusBarMessage(enabled ? `Whisper Batch: scheduled runs on${next ? `, next at ${new Date(next).toLocaleTimeString()}` : ''}` : 'Whisper Batch: scheduled runs off', 4000);
@@ -197,21 +197,21 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
 
     reg('whisperBatch.configureAws', async () => {
       const profiles = await listAwsProfiles();
-      const current = app.settings.aws.profile;
+      const current = app.settings.current.aws.profile;
       const p = await vscode.window.showQuickPick(
         [{ label: '(default credential chain)', value: '' }, ...profiles.map((n) => ({ label: n, value: n, description: n === current ? 'current' : undefined }))],
         { title: 'AWS profile (from ~/.aws/config)', placeHolder: profiles.length ? 'Pick a profile' : 'No profiles in ~/.aws/config: the default chain is used' },
       );
       if (!p) return;
       const r = await vscode.window.showQuickPick(
-        COMMON_REGIONS.map((x) => ({ label: x, description: x === app.settings.aws.region ? 'current' : undefined })),
+        COMMON_REGIONS.map((x) => ({ label: x, description: x === app.settings.current.aws.region ? 'current' : undefined })),
         { title: 'AWS region of the bucket and the GPU' },
       );
       if (!r) return;
       const store = await vscode.window.showInputBox({
         title: 'Bucket',
         prompt: 's3://bucket[/prefix] of the recordings',
-        value: app.settings.store.startsWith('s3://') ? app.settings.store : 's3://',
+        value: app.settings.current.store.startsWith('s3://') ? app.settings.current.store : 's3://',
         validateInput: (v) => (/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(v) ? undefined : 'Use s3://bucket[/prefix] (bucket: 3-63 lowercase letters, digits, "." or "-")'),
       });
       if (store === undefined) return;
@@ -224,7 +224,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
     reg('whisperBatch.trySample', async () => {
       const dir = await withSafeProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Making a sample bucket with real speech' },
-        (progress) => makeSample(context.globalStorageUri.fsPath, app.settings.layout, app.clock, (m) => (progress.report({ message: m }), app.log.info(`sample: ${m}`))),
+        (progress) => makeSample(context.globalStorageUri.fsPath, app.settings.current.layout, app.clock, (m) => (progress.report({ message: m }), app.log.info(`sample: ${m}`))),
       );
       const cfg = vscode.workspace.getConfiguration(CONFIG_SECTION);
       await cfg.update('store', dir, vscode.ConfigurationTarget.Global);
@@ -253,7 +253,7 @@ async function runCli(app: App, context: vscode.ExtensionContext, args: string[]
   const os = await import('node:os');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'whisper-batch-'));
   const config = path.join(dir, 'settings.json');
-  await fs.writeFile(config, JSON.stringify(app.settings), { mode: 0o600 });
+  await fs.writeFile(config, JSON.stringify(app.settings.current), { mode: 0o600 });
   const secrets = await secretEnv(context.secrets);
   try {
     return await new Promise<string>((resolve, reject) =>

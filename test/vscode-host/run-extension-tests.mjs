@@ -2,7 +2,8 @@
 // Run a VS Code extension's integration tests inside a real VS Code extension host:
 // code-server (VS Code server + web workbench) driven by headless Chromium via playwright-core.
 // Brought into the project from the team's verified harness; additions: --settings (user settings
-// merged in, e.g. a colour theme for screenshots), --untrusted (restricted mode: workspace trust on,
+// merged in, e.g. a colour theme for screenshots), --machine-settings (the remote's Machine settings, where
+// code-server reads machine-scoped settings from), --untrusted (restricted mode: workspace trust on,
 // the folder not trusted), and `[vscode-host] screenshot <path>` lines that name the file.
 //
 //   node run-extension-tests.mjs --extension <abs ext folder> --tests <abs compiled test index module>
@@ -35,6 +36,7 @@ try {
       workspace: { type: 'string' },
       screenshot: { type: 'string' },
       settings: { type: 'string' },
+      'machine-settings': { type: 'string' },
       untrusted: { type: 'boolean', default: false },
       timeout: { type: 'string', default: '120' },
       verbose: { type: 'boolean', default: false },
@@ -45,7 +47,7 @@ try {
   console.error(String(e.message || e));
   process.exit(2);
 }
-const usage = 'usage: node run-extension-tests.mjs --extension <abs ext folder> --tests <abs test index module> [--workspace <folder>] [--screenshot out.png] [--settings user-settings.json] [--untrusted] [--timeout 120] [--verbose]';
+const usage = 'usage: node run-extension-tests.mjs --extension <abs ext folder> --tests <abs test index module> [--workspace <folder>] [--screenshot out.png] [--settings user-settings.json] [--machine-settings machine-settings.json] [--untrusted] [--timeout 120] [--verbose]';
 if (opts.help) { console.log(usage); process.exit(0); }
 if (!opts.extension || !opts.tests) { console.error(usage); process.exit(2); }
 
@@ -156,6 +158,11 @@ async function main() {
     'extensions.ignoreRecommendations': true,
     ...(opts.settings ? JSON.parse(fs.readFileSync(path.resolve(opts.settings), 'utf8')) : {}),
   }, null, 2));
+  if (opts['machine-settings']) {
+    // Machine-scoped settings of a remote (code-server) are read from here, never from the User settings.
+    fs.mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
+    fs.copyFileSync(path.resolve(opts['machine-settings']), path.join(userDataDir, 'Machine', 'settings.json'));
+  }
   const configFile = path.join(tmp, 'config.yaml');
   fs.writeFileSync(configFile, ''); // keep code-server from writing ~/.config/code-server/config.yaml
 

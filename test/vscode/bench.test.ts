@@ -105,9 +105,9 @@ describe('bench (editor figures)', function () {
     const { pendingScan } = await import('../../bench/pendingFixture');
     const doc = await pendingScan(USERS, SESSIONS_PER_USER);
     const sessions = USERS * SESSIONS_PER_USER;
-    const { model } = api.app;
-    const tree = api.pendingTree;
-    assert.equal(api.app.configured, false, 'no store configured: nothing but the bench sets the model');
+    const { model } = api.pending;
+    const tree = api.pending.tree;
+    assert.equal(api.configured(), false, 'no store configured: nothing but the bench sets the model');
 
     // Provider alone, the view not shown (so VS Code does not fetch at the same time).
     const providerMs: number[] = [];
@@ -146,7 +146,7 @@ describe('bench (editor figures)', function () {
       return item;
     };
     await vscode.commands.executeCommand('whisperBatch.pending.focus');
-    await until(() => api.pendingView.visible, 'the Pending view to be visible');
+    await until(() => api.pending.view.visible, 'the Pending view to be visible');
     const rounds = async (variant: 'shipped' | 'users expanded') => {
       const r = { servedMs: [] as number[], revealFirstMs: [] as number[], revealLastMs: [] as number[] };
       expandUsers = variant === 'users expanded';
@@ -169,10 +169,10 @@ describe('bench (editor figures)', function () {
         await done;
         const b = performance.now();
         const users = tree.getChildren() as UserNode[];
-        await api.pendingView.reveal(users[0].sessions[0], { select: false, focus: false, expand: false });
+        await api.pending.view.reveal(users[0].sessions[0], { select: false, focus: false, expand: false });
         const c = performance.now();
         const last = users[users.length - 1].sessions.at(-1) as SessionNode;
-        await api.pendingView.reveal(last, { select: false, focus: false, expand: false });
+        await api.pending.view.reveal(last, { select: false, focus: false, expand: false });
         const d = performance.now();
         r.servedMs.push(b - a);
         r.revealFirstMs.push(c - a);

@@ -34,18 +34,18 @@ describe('Whisper Batch in VS Code', function () {
     const all = await vscode.commands.getCommands(true);
     for (const c of pkg.contributes.commands) assert.ok(all.includes(c.command), `${c.command} registered`);
     // The log is a LogOutputChannel (levels, timestamps), named after the extension.
-    assert.equal(api.app.log.name, 'Whisper Batch');
-    assert.equal(typeof api.app.log.logLevel, 'number');
+    assert.equal(api.log.name, 'Whisper Batch');
+    assert.equal(typeof api.log.logLevel, 'number');
   });
 
   it('shows the set-up state while no store is configured', async function () {
-    assert.equal(api.app.configured, false);
-    assert.equal(api.app.status.presentation.state, 'not-configured');
-    assert.deepEqual(api.pendingTree.getChildren(), []);
+    assert.equal(api.configured(), false);
+    assert.equal(api.status.presentation().state, 'not-configured');
+    assert.deepEqual(api.pending.tree.getChildren(), []);
   });
 
   it('not configured: the status bar quick pick offers the set-up actions; "Try on a Local Sample Bucket" (also a welcome button) makes a sample bucket with work', async function () {
-    assert.deepEqual(api.app.status.presentation.actions, ['trySample', 'configureAws', 'openSettings']);
+    assert.deepEqual(api.status.presentation().actions, ['trySample', 'configureAws', 'openSettings']);
     let picked: unknown;
     let settled = false;
     vscode.commands.executeCommand('whisperBatch.gpuActions').then((c) => ((picked = c), (settled = true)), () => (settled = true));
@@ -56,45 +56,45 @@ describe('Whisper Batch in VS Code', function () {
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal(picked, 'whisperBatch.trySample', 'the first action of the quick pick ran');
-    const dir = api.app.settings.store;
+    const dir = api.settings().store;
     assert.ok(dir.endsWith('sample-bucket') && fs.existsSync(dir), `whisperBatch.store points at the sample bucket (${dir})`);
-    assert.equal(api.app.settings.host.kind, 'local');
-    await until(() => (api.app.model.totals?.missingChunks ?? 0) > 0, 'pending chunks in the sample', 60_000);
+    assert.equal(api.settings().host.kind, 'local');
+    await until(() => (api.pending.model.totals?.missingChunks ?? 0) > 0, 'pending chunks in the sample', 60_000);
     for (const k of ['store', 'host.kind', 'engine.kind']) await setSetting(k, undefined);
-    await until(() => !api.app.configured, 'back to not configured');
+    await until(() => !api.configured(), 'back to not configured');
   });
 
   it('names a wrong setting in its message and keeps working', async function () {
     await setSetting('scan.gracePeriodMinutes', -5);
-    await until(() => api.app.problems.length > 0, 'the settings problem');
-    assert.match(api.app.problems[0], /^whisperBatch\.scan\.gracePeriodMinutes = -5: must be from 0 to 1440/);
+    await until(() => api.problems().length > 0, 'the settings problem');
+    assert.match(api.problems()[0], /^whisperBatch\.scan\.gracePeriodMinutes = -5: must be from 0 to 1440/);
     await setSetting('scan.gracePeriodMinutes', undefined);
-    await until(() => api.app.problems.length === 0, 'the problem to clear');
+    await until(() => api.problems().length === 0, 'the problem to clear');
   });
 
   it('the Pending view shows the sessions of the bucket: user > session > missing chunk, oldest first, badge = missing chunks', async function () {
     await setSetting('store', bucket.dir);
     await vscode.commands.executeCommand('whisperBatch.pending.focus');
-    await until(() => api.app.model.totals?.missingChunks === bucket.missing, 'the first scan');
-    const users = api.pendingTree.getChildren() as UserNode[];
-    assert.deepEqual(users.map((u) => api.pendingTree.getTreeItem(u).label), ['alice', 'bob']);
-    const bobSessions = api.pendingTree.getChildren(users[1]) as SessionNode[];
-    const items = bobSessions.map((s) => api.pendingTree.getTreeItem(s));
+    await until(() => api.pending.model.totals?.missingChunks === bucket.missing, 'the first scan');
+    const users = api.pending.tree.getChildren() as UserNode[];
+    assert.deepEqual(users.map((u) => api.pending.tree.getTreeItem(u).label), ['alice', 'bob']);
+    const bobSessions = api.pending.tree.getChildren(users[1]) as SessionNode[];
+    const items = bobSessions.map((s) => api.pending.tree.getTreeItem(s));
     assert.deepEqual(items.map((i) => i.label), [HOSTILE_SESSION, 'session_live'], 'hostile id shown as plain text, live session listed');
     assert.deepEqual(items.map((i) => i.contextValue), ['session:pending', 'session:deferred:recording']);
     assert.match(String(items[1].description), /live \(recording\)/);
-    const aliceSessions = api.pendingTree.getChildren(users[0]) as SessionNode[];
+    const aliceSessions = api.pending.tree.getChildren(users[0]) as SessionNode[];
     assert.deepEqual(aliceSessions.map((s) => s.sessionId), [OLD_SESSION], 'transcribed sessions are not listed');
-    const chunks = api.pendingTree.getChildren(aliceSessions[0]) as PendingNode[];
-    assert.deepEqual(chunks.map((c) => api.pendingTree.getTreeItem(c).label), ['chunk 001', 'chunk 002', 'chunk 003']);
-    assert.match(String(api.pendingTree.getTreeItem(aliceSessions[0]).description), /^3\/3 missing · \d+ KB · 2 d$/);
-    assert.equal(api.pendingView.badge?.value, bucket.missing);
+    const chunks = api.pending.tree.getChildren(aliceSessions[0]) as PendingNode[];
+    assert.deepEqual(chunks.map((c) => api.pending.tree.getTreeItem(c).label), ['chunk 001', 'chunk 002', 'chunk 003']);
+    assert.match(String(api.pending.tree.getTreeItem(aliceSessions[0]).description), /^3\/3 missing · \d+ KB · 2 d$/);
+    assert.equal(api.pending.view.badge?.value, bucket.missing);
     assert.equal(await vscode.commands.executeCommand('whisperBatch.copyKey', chunks[0]), `users/alice/audio/sessions/${OLD_SESSION}/chunk-001.webm`);
     assert.equal(await vscode.env.clipboard.readText(), `users/alice/audio/sessions/${OLD_SESSION}/chunk-001.webm`);
   });
 
   it('the status bar shows the local host and the pending count', async function () {
-    const p = api.app.status.presentation;
+    const p = api.status.presentation();
     assert.equal(p.state, 'local');
     assert.match(p.text, new RegExp(`^\\$\\(device-desktop\\) Local idle · ${bucket.missing} pending$`));
     assert.match(p.tooltip, new RegExp(`Pending: ${bucket.missing} chunk\\(s\\) in 2 session\\(s\\)`));
@@ -102,25 +102,25 @@ describe('Whisper Batch in VS Code', function () {
   });
 
   it('auto-refreshes GPU state and ages every autoRefreshSeconds while a view is visible, without a bucket scan, and not while hidden', async function () {
-    const scanned = api.app.model.scanCount;
+    const scanned = api.pending.model.scanCount;
     await setSetting('schedule.autoRefreshSeconds', 1);
     // A settings change rescans once; the auto-refresh itself must not.
-    await until(() => api.app.settings.schedule.autoRefreshSeconds === 1 && api.app.model.scanCount > scanned, 'the rescan after the settings change');
-    const scans = api.app.model.scanCount;
-    const n0 = api.app.autoRefreshes;
-    await until(() => api.app.autoRefreshes >= n0 + 2, 'two auto-refreshes', 20_000);
-    assert.equal(api.app.model.scanCount, scans, 'no bucket scan by the auto-refresh');
+    await until(() => api.settings().schedule.autoRefreshSeconds === 1 && api.pending.model.scanCount > scanned, 'the rescan after the settings change');
+    const scans = api.pending.model.scanCount;
+    const n0 = api.autoRefreshes();
+    await until(() => api.autoRefreshes() >= n0 + 2, 'two auto-refreshes', 20_000);
+    assert.equal(api.pending.model.scanCount, scans, 'no bucket scan by the auto-refresh');
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
-    await until(() => !api.pendingView.visible, 'the Pending view hidden');
-    const n1 = api.app.autoRefreshes;
+    await until(() => !api.pending.view.visible, 'the Pending view hidden');
+    const n1 = api.autoRefreshes();
     await new Promise((r) => setTimeout(r, 2500));
-    assert.ok(api.app.autoRefreshes <= n1 + 1, `no auto-refresh while hidden (${api.app.autoRefreshes - n1})`);
+    assert.ok(api.autoRefreshes() <= n1 + 1, `no auto-refresh while hidden (${api.autoRefreshes() - n1})`);
     await vscode.commands.executeCommand('whisperBatch.pending.focus');
-    await until(() => api.pendingView.visible, 'the Pending view shown again');
-    await until(() => api.app.autoRefreshes > n1 + 1, 'auto-refresh again once visible', 20_000);
-    const before = api.app.model.scanCount;
+    await until(() => api.pending.view.visible, 'the Pending view shown again');
+    await until(() => api.autoRefreshes() > n1 + 1, 'auto-refresh again once visible', 20_000);
+    const before = api.pending.model.scanCount;
     await setSetting('schedule.autoRefreshSeconds', undefined);
-    await until(() => api.app.settings.schedule.autoRefreshSeconds === 30 && api.app.model.scanCount > before, 'the default back, and its rescan');
+    await until(() => api.settings().schedule.autoRefreshSeconds === 30 && api.pending.model.scanCount > before, 'the default back, and its rescan');
   });
 
   it('Scan Now finds a new chunk; a folder store never needs the AWS SDK', async function () {
@@ -131,25 +131,25 @@ describe('Whisper Batch in VS Code', function () {
     fs.utimesSync(path.join(bucket.dir, ...key.split('/')), old, old);
     const doc: any = await vscode.commands.executeCommand('whisperBatch.scan');
     assert.equal(doc.totalMissingChunks, bucket.missing + 1);
-    assert.equal(api.pendingView.badge?.value, bucket.missing + 1);
+    assert.equal(api.pending.view.badge?.value, bucket.missing + 1);
     assert.equal(api.awsSdkRequested(), false);
   });
 
   it('Transcribe This Session Now runs the real CLI detached on one session; the tree and status bar follow it', async function () {
-    const users = api.pendingTree.getChildren() as UserNode[];
-    const hostile = (api.pendingTree.getChildren(users[1]) as SessionNode[])[0];
+    const users = api.pending.tree.getChildren() as UserNode[];
+    const hostile = (api.pending.tree.getChildren(users[1]) as SessionNode[])[0];
     assert.equal(hostile.sessionId, HOSTILE_SESSION);
     const texts: string[] = [];
-    const sub = api.app.tracker.onEvent(() => texts.push(api.app.status.presentation.text));
+    const sub = api.runs.onEvent(() => texts.push(api.status.presentation().text));
     const run = (await vscode.commands.executeCommand('whisperBatch.transcribeSession', hostile, { wait: true })) as TrackedRun;
     sub.dispose();
     assert.ok(run, 'the command returned the run');
     assert.equal(run.status, 'success', `run status (log: ${run.state.eventsFile})`);
     assert.equal(run.done, 1);
     assert.ok(texts.some((t) => /Local 1\/1/.test(t)), `status bar showed progress: ${texts.join(' | ')}`);
-    await until(() => api.app.model.totals?.missingChunks === bucket.missing, 'the rescan after the run');
-    const bob = (api.pendingTree.getChildren() as UserNode[]).find((u) => u.userId === 'bob')!;
-    assert.deepEqual((api.pendingTree.getChildren(bob) as SessionNode[]).map((s) => s.sessionId), ['session_live']);
+    await until(() => api.pending.model.totals?.missingChunks === bucket.missing, 'the rescan after the run');
+    const bob = (api.pending.tree.getChildren() as UserNode[]).find((u) => u.userId === 'bob')!;
+    assert.deepEqual((api.pending.tree.getChildren(bob) as SessionNode[]).map((s) => s.sessionId), ['session_live']);
     const written = fs.readFileSync(path.join(bucket.dir, 'users', 'bob', 'audio', 'sessions', HOSTILE_SESSION, 'layers', 'layer-0-raw-transcription', 'chunk-002.json'), 'utf8');
     assert.ok(JSON.parse(written).segments.length > 0, 'a real transcript was written');
   });
@@ -159,14 +159,14 @@ describe('Whisper Batch in VS Code', function () {
     assert.ok(run);
     assert.equal(run.status, 'success');
     assert.equal(run.done, 4);
-    await until(() => api.app.model.totals?.missingChunks === 0, 'no missing chunk left');
-    assert.equal(api.pendingView.badge, undefined);
-    await until(() => api.app.reports.items.length === 2, 'two reports in the Reports view');
-    const item = api.app.reports.getTreeItem(api.app.reports.items[0]);
+    await until(() => api.pending.model.totals?.missingChunks === 0, 'no missing chunk left');
+    assert.equal(api.pending.view.badge, undefined);
+    await until(() => api.reports.items().length === 2, 'two reports in the Reports view');
+    const item = api.reports.treeItem(api.reports.items()[0]);
     assert.equal(String(item.description), 'success · 4 chunks', 'no cost for a run on this machine');
     assert.equal(item.command?.command, 'whisperBatch.openReports');
-    assert.equal(api.app.status.presentation.state, 'local');
-    assert.equal(api.app.liveRuns.length, 0);
+    assert.equal(api.status.presentation().state, 'local');
+    assert.equal(api.runs.live().length, 0);
   });
 
   it('a run started elsewhere (another window, the CLI) shows here with its progress, and cancelling it keeps finished transcripts', async function () {
@@ -182,25 +182,25 @@ describe('Whisper Batch in VS Code', function () {
     }
     // What another window does: the CLI, detached, writing its events into the shared runs folder.
     const ext = vscode.extensions.getExtension(EXT_ID)!.extensionPath;
-    const settings = { ...api.app.settings, run: { ...api.app.settings.run, concurrency: 1 } };
+    const settings = { ...api.settings(), run: { ...api.settings().run, concurrency: 1 } };
     const state = await startDetachedRun({ node: process.execPath, cliPath: path.join(ext, 'dist', 'cli.js'), settings, dir: process.env.WHISPER_BATCH_RUNS_DIR || defaultRunsDir(), now: Date.now() });
     const texts: string[] = [];
-    const sub = api.app.tracker.onEvent(() => texts.push(api.app.status.presentation.text));
-    const run = await until(() => api.app.liveRuns.find((r) => r.state.pid === state.pid), 'this window to find the run');
+    const sub = api.runs.onEvent(() => texts.push(api.status.presentation().text));
+    const run = await until(() => api.runs.live().find((r) => r.state.pid === state.pid), 'this window to find the run');
     await until(() => run.done >= 1, 'a first chunk done', 90_000);
     assert.ok(texts.some((t) => /Local \d\/6/.test(t)), `the status bar shows the progress: ${texts.join(' | ')}`);
-    assert.ok(api.app.status.presentation.actions.includes('cancelRun'), 'the quick pick offers Cancel');
+    assert.ok(api.status.presentation().actions.includes('cancelRun'), 'the quick pick offers Cancel');
     await vscode.commands.executeCommand('whisperBatch.cancelRun');
-    const ended = await api.app.whenEnded(run);
+    const ended = await api.runs.whenEnded(run);
     sub.dispose();
     assert.ok(ended.status === 'partial' || ended.status === 'success', `status ${ended.status}`);
-    await until(() => (api.app.model.lastScanAt ?? 0) >= ended.endedAt! && api.app.liveRuns.length === 0, 'the rescan after the cancelled run');
-    const left = api.app.model.totals!.missingChunks;
+    await until(() => (api.pending.model.lastScanAt ?? 0) >= ended.endedAt! && api.runs.live().length === 0, 'the rescan after the cancelled run');
+    const left = api.pending.model.totals!.missingChunks;
     assert.ok(left < 6, `finished transcripts kept (${left} left)`);
-    assert.equal(api.app.status.presentation.state, 'local');
+    assert.equal(api.status.presentation().state, 'local');
     if (left) {
       // "Open the Session's Report" finds the report of the run that worked on it.
-      const carol = (api.pendingTree.getChildren() as UserNode[]).find((u) => u.userId === 'carol')!;
+      const carol = (api.pending.tree.getChildren() as UserNode[]).find((u) => u.userId === 'carol')!;
       await vscode.commands.executeCommand('whisperBatch.openSessionReport', carol.sessions[0]);
       await until(() => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('whisperBatch.report'))), 'the report viewer');
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -222,18 +222,18 @@ describe('Whisper Batch in VS Code', function () {
       await setSetting('host.instanceId', id);
       await setSetting('host.kind', 'ec2');
       await vscode.commands.executeCommand('whisperBatch.refresh');
-      await until(() => api.app.status.presentation.state === 'idle', `GPU idle (state ${api.app.status.presentation.state}: ${api.app.status.currentFacts.hostError ?? ''})`);
-      assert.match(api.app.status.presentation.text, /GPU idle/);
+      await until(() => api.status.presentation().state === 'idle', `GPU idle (state ${api.status.presentation().state}: ${api.status.facts().hostError ?? ''})`);
+      assert.match(api.status.presentation().text, /GPU idle/);
       assert.equal(api.awsSdkRequested(), true);
       assert.equal(awsSdkInRequireCache(), true, 'dist/aws-sdk.js loaded on first use');
       // A GPU forgotten for longer than the setting turns the item to the warning colour.
-      api.app.status.update({ hostSince: Date.now() - 60 * 60_000, lastRunEnd: Date.now() - 50 * 60_000, now: Date.now() });
-      assert.equal(api.app.status.presentation.background, 'statusBarItem.warningBackground');
-      assert.ok(api.app.status.presentation.actions.includes('stopGpu'));
+      api.status.update({ hostSince: Date.now() - 60 * 60_000, lastRunEnd: Date.now() - 50 * 60_000, now: Date.now() });
+      assert.equal(api.status.presentation().background, 'statusBarItem.warningBackground');
+      assert.ok(api.status.presentation().actions.includes('stopGpu'));
       // Stop GPU (confirmed) runs `whisper-batch stop`; the status bar follows EC2.
       await vscode.commands.executeCommand('whisperBatch.stopGpu', { yes: true });
-      await until(() => ['stopping', 'stopped'].includes(api.app.status.presentation.state), `GPU stopping or stopped (state ${api.app.status.presentation.state}: ${api.app.status.currentFacts.hostError ?? ''})`);
-      assert.ok(!api.app.status.presentation.actions.includes('stopGpu'), 'nothing left to stop');
+      await until(() => ['stopping', 'stopped'].includes(api.status.presentation().state), `GPU stopping or stopped (state ${api.status.presentation().state}: ${api.status.facts().hostError ?? ''})`);
+      assert.ok(!api.status.presentation().actions.includes('stopGpu'), 'nothing left to stop');
     } finally {
       await setSetting('host.kind', undefined);
       await setSetting('host.instanceId', undefined);
@@ -244,22 +244,22 @@ describe('Whisper Batch in VS Code', function () {
 
   it('the schedule toggle turns the timed runner on with a next run time in the tooltip', async function () {
     assert.equal(await vscode.commands.executeCommand('whisperBatch.toggleSchedule'), true);
-    await until(() => api.app.runner.nextRunAt, 'a next run time');
-    assert.match(api.app.status.presentation.tooltip, /Next scheduled run: /);
+    await until(() => api.schedule.nextRunAt(), 'a next run time');
+    assert.match(api.status.presentation().tooltip, /Next scheduled run: /);
     assert.equal(await vscode.commands.executeCommand('whisperBatch.toggleSchedule'), false);
-    await until(() => api.app.runner.nextRunAt === undefined, 'the schedule off');
+    await until(() => api.schedule.nextRunAt() === undefined, 'the schedule off');
   });
 
   it('a scheduled run starts on its own when due (a real CLI run, with a report), then waits an interval', async function () {
     await setSetting('schedule.firstRunDelayMinutes', 0);
     await setSetting('schedule.jitterSeconds', 0);
-    await api.app.refreshReports();
-    const before = api.app.reports.items.length;
+    await api.reports.refresh();
+    const before = api.reports.items().length;
     await setSetting('schedule.enabled', true);
-    await until(() => api.app.reports.items.length > before && api.app.liveRuns.length === 0, 'the report of the scheduled run', 90_000);
-    const next = await until(() => api.app.runner.nextRunAt, 'the next run time');
+    await until(() => api.reports.items().length > before && api.runs.live().length === 0, 'the report of the scheduled run', 90_000);
+    const next = await until(() => api.schedule.nextRunAt(), 'the next run time');
     assert.ok(next - Date.now() > 110 * 60_000, `the next run an interval later (${new Date(next).toISOString()})`);
     for (const k of ['schedule.enabled', 'schedule.firstRunDelayMinutes', 'schedule.jitterSeconds']) await setSetting(k, undefined);
-    await until(() => api.app.runner.nextRunAt === undefined, 'the schedule off');
+    await until(() => api.schedule.nextRunAt() === undefined, 'the schedule off');
   });
 });

@@ -23,8 +23,9 @@ export interface FixtureBucket {
   missing: number;
 }
 
-export async function makeFixtureBucket(): Promise<FixtureBucket> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wb-vscode-bucket-'));
+/** In a new temporary folder, or in `at` (scripts/test-vscode.mjs makes the start-up suite's bucket before the editor starts). */
+export async function makeFixtureBucket(at?: string): Promise<FixtureBucket> {
+  const dir = at ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'wb-vscode-bucket-')));
   const store = new FolderStore(dir);
   const layout = new BucketLayout(defaultSettings().layout);
   const old = (Date.now() - 2 * 86_400_000) / 1000;

@@ -20,23 +20,23 @@ describe('Whisper Batch in an untrusted workspace', function () {
     const wanted = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(file)).toString('utf8'))['whisperBatch.store'];
     assert.ok(wanted, 'the workspace tries to set whisperBatch.store');
     assert.equal(vscode.workspace.getConfiguration('whisperBatch').get('store'), '');
-    assert.notEqual(api.app.settings.store, wanted);
-    assert.equal(api.app.configured, false);
+    assert.notEqual(api.settings().store, wanted);
+    assert.equal(api.configured(), false);
     const bucket = await makeFixtureBucket();
     await setSetting('store', bucket.dir);
-    await until(() => api.app.model.totals?.missingChunks === bucket.missing, 'the scan of the user-level store');
-    assert.equal(api.app.settings.store, bucket.dir);
+    await until(() => api.pending.model.totals?.missingChunks === bucket.missing, 'the scan of the user-level store');
+    assert.equal(api.settings().store, bucket.dir);
   });
 
   it('starts no run, not by command, not on schedule', async function () {
     const api = await activateExtension();
     const result = await vscode.commands.executeCommand('whisperBatch.runBatch', { yes: true });
     assert.equal(result, undefined);
-    assert.equal(api.app.liveRuns.length, 0);
-    await assert.rejects(api.app.startRun('manual'), /untrusted workspace/);
+    assert.equal(api.runs.live().length, 0);
+    await assert.rejects(api.runs.start('manual'), /untrusted workspace/);
     await setSetting('schedule.enabled', true);
-    await until(() => api.app.settings.schedule.enabled, 'the setting');
-    assert.equal(api.app.runner.nextRunAt, undefined, 'no scheduled run in restricted mode');
-    assert.match(String(api.pendingView.message), /Restricted mode/);
+    await until(() => api.settings().schedule.enabled, 'the setting');
+    assert.equal(api.schedule.nextRunAt(), undefined, 'no scheduled run in restricted mode');
+    assert.match(String(api.pending.view.message), /Restricted mode/);
   });
 });

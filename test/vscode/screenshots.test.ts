@@ -62,19 +62,19 @@ describe('screenshots', function () {
     const missing = bucket.missing + (await addSessions(bucket.dir));
     await setSetting('store', bucket.dir);
     await vscode.commands.executeCommand('whisperBatch.pending.focus');
-    await until(() => api.app.model.totals?.missingChunks === missing, 'the scan');
+    await until(() => api.pending.model.totals?.missingChunks === missing, 'the scan');
     // One real run on one session, so the Reports view has an entry and the tree still has work.
-    const bob = (api.pendingTree.getChildren() as UserNode[]).find((u) => u.userId === 'bob')!;
-    const s = (api.pendingTree.getChildren(bob) as SessionNode[]).find((x) => x.sessionId === HOSTILE_SESSION)!;
+    const bob = (api.pending.tree.getChildren() as UserNode[]).find((u) => u.userId === 'bob')!;
+    const s = (api.pending.tree.getChildren(bob) as SessionNode[]).find((x) => x.sessionId === HOSTILE_SESSION)!;
     const run = (await vscode.commands.executeCommand('whisperBatch.transcribeSession', s, { wait: true })) as TrackedRun;
     assert.equal(run?.status, 'success');
-    await until(() => api.app.reports.items.length === 1 && api.app.model.totals?.missingChunks === missing - 1, 'the report and the rescan');
+    await until(() => api.reports.items().length === 1 && api.pending.model.totals?.missingChunks === missing - 1, 'the report and the rescan');
     await vscode.commands.executeCommand('notifications.clearAll');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     // Expand the oldest session down to its chunks, and every user.
-    const users = api.pendingTree.getChildren() as UserNode[];
-    for (const u of users) await api.pendingView.reveal(u as never, { expand: true, select: false, focus: false });
-    await api.pendingView.reveal(users[0].sessions[0].chunks[0] as never, { expand: true, select: false, focus: false });
+    const users = api.pending.tree.getChildren() as UserNode[];
+    for (const u of users) await api.pending.view.reveal(u as never, { expand: true, select: false, focus: false });
+    await api.pending.view.reveal(users[0].sessions[0].chunks[0] as never, { expand: true, select: false, focus: false });
     await vscode.commands.executeCommand('whisperBatch.reports.focus');
     await vscode.commands.executeCommand('whisperBatch.pending.focus');
     // A wider sidebar, so that session ids and descriptions are not cut. (In VS Code 1.139

@@ -48,10 +48,11 @@ describe('extension/configContribution', function () {
     assert.deepEqual(buttons, ['whisperBatch.trySample', 'whisperBatch.configureAws'], 'two buttons (a link alone on its line)');
   });
 
-  it('activates on its views and commands only (nothing at start-up)', function () {
+  it('activates once start-up has finished (the timed runner and the GPU watch need no view), never with "*", and earlier on its views and commands', function () {
     const events: string[] = pkg.activationEvents;
-    assert.ok(!events.some((e) => e === '*' || e.startsWith('onStartup')), 'no start-up activation');
-    for (const e of events) assert.match(e, /^(onView:whisperBatch\.|onCommand:whisperBatch\.|onWebviewPanel:whisperBatch\.)/);
+    assert.ok(events.includes('onStartupFinished'), 'activated after start-up without a view opened');
+    assert.ok(!events.includes('*'), 'not before start-up has finished');
+    for (const e of events) assert.match(e, /^(onStartupFinished|onView:whisperBatch\.|onCommand:whisperBatch\.|onWebviewPanel:whisperBatch\.)$|^(onView|onCommand|onWebviewPanel):whisperBatch\./);
     for (const v of pkg.contributes.views.whisperBatch) assert.ok(events.includes(`onView:${v.id}`), v.id);
     const menusOnly = new Set(['whisperBatch.transcribeSession', 'whisperBatch.copyKey', 'whisperBatch.openSessionReport']);
     for (const c of pkg.contributes.commands) if (!menusOnly.has(c.command)) assert.ok(events.includes(`onCommand:${c.command}`), c.command);
