@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
+import { promises as fs, utimesSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { systemClock } from '../../../src/core/clock';
@@ -20,8 +20,15 @@ describe('extension/scanner', function () {
   beforeEach(async function () {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wb-scanner-'));
     store = new FolderStore(dir);
-    await store.put(layout.audioKey({ userId: 'u', sessionId: 's' }, 1), 'a');
+    await put(1);
   });
+  /** A chunk an hour old (a chunk written just now could read as newer than the clock: a live session). */
+  async function put(n: number): Promise<void> {
+    const key = layout.audioKey({ userId: 'u', sessionId: 's' }, n);
+    await store.put(key, 'a');
+    const t = (Date.now() - 3_600_000) / 1000;
+    utimesSync(path.join(dir, ...key.split('/')), t, t);
+  }
   afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
   /** The real folder store, with every listing held until released (a scan in flight). */
@@ -44,7 +51,7 @@ describe('extension/scanner', function () {
     const first = scanner.scan();
     await new Promise((r) => setImmediate(r));
     // Work the first scan may have listed before: a second chunk.
-    await store.put(layout.audioKey({ userId: 'u', sessionId: 's' }, 2), 'b');
+    await put(2);
     const second = scanner.scan();
     const third = scanner.scan();
     assert.equal(second, third, 'one next scan for both');
