@@ -33,3 +33,16 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/** How far the clock of another writer (a runner, the realtime path, a folder's mtime) may run ahead of ours. */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * A time another party wrote (ISO text or ms), or undefined when it is no time or lies further in
+ * the future than `aheadMs` plus the clock skew: a lock `createdAt: 2999` or a lease `expiresAt:
+ * 2999` would otherwise hold forever.
+ */
+export function claimedTime(raw: unknown, now: number, aheadMs = 0): number | undefined {
+  const ms = typeof raw === 'string' ? Date.parse(raw) : typeof raw === 'number' ? raw : NaN;
+  return Number.isFinite(ms) && ms <= now + aheadMs + CLOCK_SKEW_MS ? ms : undefined;
+}

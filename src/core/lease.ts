@@ -4,10 +4,13 @@
  * windows, the CLI and a server timer all go through it; the loser is told who holds it and since when.
  */
 import type { Clock } from './clock';
-import { isoTime } from './clock';
+import { claimedTime, isoTime } from './clock';
 import { WbError } from './errors';
 import type { BucketLayout } from './layout';
 import type { ObjectStore } from './store/objectStore';
+import { SETTINGS_SCHEMA } from './settings';
+
+const MAX_LEASE_MS = SETTINGS_SCHEMA['run.leaseSeconds'].max * 1000;
 
 export interface LeaseBody {
   runId: string;
@@ -32,7 +35,8 @@ export async function readLease(store: ObjectStore, layout: BucketLayout, clock:
     if (e instanceof WbError && e.code === 'NotFound') return undefined; // released meanwhile
     body = {}; // corrupt: treat as expired so it can be taken over
   }
-  const exp = typeof body.expiresAt === 'string' ? Date.parse(body.expiresAt) : NaN;
+  // An expiry further ahead than the longest lease (plus clock skew) is invalid: expired, so it can be taken over.
+  const exp = claimedTime(body.expiresAt, clock.now(), MAX_LEASE_MS) ?? NaN;
   return {
     runId: String(body.runId ?? 'unknown'),
     holder: String(body.holder ?? 'unknown'),

@@ -7,7 +7,7 @@
  * bounded by the open sessions and the pending ones, never the key list.
  */
 import type { Clock } from './clock';
-import { isoTime } from './clock';
+import { claimedTime, isoTime } from './clock';
 import type { EventSink } from './events';
 import { BucketLayout, pad, type SessionRef } from './layout';
 import type { ObjectStore, ObjectInfo } from './store/objectStore';
@@ -278,14 +278,17 @@ async function readLock(store: ObjectStore, layout: BucketLayout, settings: Sett
   const sessions = new Set<string>([body?.sessionId, ...(Array.isArray(body?.sessions) ? body.sessions : [])].filter((x) => typeof x === 'string'));
   const users = new Set<string>([body?.userId, ...(Array.isArray(body?.users) ? body.users : [])].filter((x) => typeof x === 'string'));
   const sinceRaw = body?.createdAt ?? body?.startedAt ?? body?.timestamp;
-  const sinceMs = typeof sinceRaw === 'string' && !isNaN(Date.parse(sinceRaw)) ? Date.parse(sinceRaw) : head.lastModified;
-  const stale = clock.now() - sinceMs > settings.scan.lockMaxAgeMinutes * 60_000;
+  // A time in the future (beyond clock skew) is invalid: the lock is as old as the object itself
+  // (S3 sets LastModified); if that too is in the future (a folder's mtime), the lock is stale.
+  const now = clock.now();
+  const sinceMs = (typeof sinceRaw === 'string' ? claimedTime(sinceRaw, now) : undefined) ?? claimedTime(head.lastModified, now);
+  const stale = sinceMs === undefined || now - sinceMs > settings.scan.lockMaxAgeMinutes * 60_000;
   return {
     coversAll: sessions.size === 0 && users.size === 0,
     sessions,
     users,
     holder: typeof body?.holder === 'string' ? body.holder : typeof body?.owner === 'string' ? body.owner : undefined,
-    since: isoTime(sinceMs),
+    since: sinceMs === undefined ? undefined : isoTime(sinceMs),
     stale,
   };
 }

@@ -27,6 +27,19 @@ describe('run lease (folder store, fake clock)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a lease dated in the future (expiresAt 2999) is invalid: expired and taken over; within the clock skew it holds', async function () {
+    await store.put(layout.leaseKey, JSON.stringify({ runId: 'evil', holder: 'x', acquiredAt: '2999-01-01T00:00:00Z', renewedAt: '2999-01-01T00:00:00Z', expiresAt: '2999-01-01T00:00:00Z' }));
+    assert.equal((await readLease(store, layout, clock))?.expired, true);
+    const lease = await Lease.acquire({ store, layout, clock, runId: 'r1', holder: 'me', seconds: 120 });
+    assert.equal((await readLease(store, layout, clock))?.runId, 'r1');
+    await lease.release();
+    // A holder whose clock runs 4 minutes ahead, with the longest lease (3600 s): still valid.
+    const ahead = new Date(fake.now + 3600_000 + 4 * 60_000).toISOString();
+    await store.put(layout.leaseKey, JSON.stringify({ runId: 'ahead', holder: 'y', acquiredAt: ahead, renewedAt: ahead, expiresAt: ahead }));
+    assert.equal((await readLease(store, layout, clock))?.expired, false);
+    await assert.rejects(Lease.acquire({ store, layout, clock, runId: 'r2', holder: 'me', seconds: 120 }), (e: unknown) => e instanceof WbError && e.code === 'Lease');
+  });
+
   it('the second taker is refused with the holder and the time', async function () {
     const a = await Lease.acquire({ store, layout, clock, runId: 'run-a', holder: 'cron on server', seconds: 120 });
     await assert.rejects(

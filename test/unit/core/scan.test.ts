@@ -153,6 +153,28 @@ describe('scan (folder store)', function () {
     assert.equal(doc.lock?.since, new Date(T0 + DAY - MIN).toISOString(), 'since: the lock object\'s last-modified time');
   });
 
+  it('a lock dated in the future (createdAt 2999) is as old as its object; one whose object time is in the future too is stale', async function () {
+    await store.put('batch-lock.json', JSON.stringify({ createdAt: '2999-01-01T00:00:00.000Z' }));
+    await touch('batch-lock.json', T0 + DAY - 241 * MIN);
+    let doc = await run(T0 + DAY, { scan: { lockMaxAgeMinutes: 240 } });
+    assert.deepEqual(pendingMap(doc), EXPECTED_PENDING, 'not deferred forever');
+    assert.equal(doc.lock?.stale, true);
+    assert.equal(doc.lock?.since, new Date(T0 + DAY - 241 * MIN).toISOString());
+    await touch('batch-lock.json', T0 + DAY - MIN);
+    doc = await run(T0 + DAY, { scan: { lockMaxAgeMinutes: 240 } });
+    assert.equal(doc.lock?.stale, false, 'a fresh object still holds');
+    assert.equal(doc.sessions.length, 0);
+    await touch('batch-lock.json', Date.parse('2999-01-01T00:00:00Z'));
+    doc = await run(T0 + DAY, { scan: { lockMaxAgeMinutes: 240 } });
+    assert.deepEqual(pendingMap(doc), EXPECTED_PENDING);
+    assert.equal(doc.lock?.stale, true);
+    // Within the clock-skew allowance a time ahead of ours is still believed.
+    await store.put('batch-lock.json', JSON.stringify({ createdAt: new Date(T0 + DAY + 2 * MIN).toISOString() }));
+    await touch('batch-lock.json', T0 + DAY);
+    doc = await run(T0 + DAY, { scan: { lockMaxAgeMinutes: 240 } });
+    assert.equal(doc.lock?.stale, false);
+  });
+
   it('ignores a stale lock', async function () {
     await store.put('batch-lock.json', JSON.stringify({ createdAt: new Date(T0 + DAY - 241 * MIN).toISOString() }));
     const doc = await run(T0 + DAY, { scan: { lockMaxAgeMinutes: 240 } });
