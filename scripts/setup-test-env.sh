@@ -8,8 +8,9 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 # Debian packages: ffmpeg (decode), flite (sample speech), pocketsphinx + model (local engine),
-# chromium (webview + extension tests), libkrb5-dev (code-server native module), python3 (moto, remote script).
-PKGS=(ffmpeg flite pocketsphinx pocketsphinx-en-us chromium libkrb5-dev python3 fonts-liberation)
+# chromium (webview + extension tests), libkrb5-dev (code-server native module), python3 (moto, remote script),
+# systemd (systemd-analyze verify of the units `whisper-batch schedule` writes).
+PKGS=(ffmpeg flite pocketsphinx pocketsphinx-en-us chromium libkrb5-dev python3 fonts-liberation systemd)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -3,7 +3,9 @@
  * Exit codes: 0 ok (success or nothing to do), 1 the run failed or was partial, 2 usage/config error.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
 import { systemClock } from '../core/clock';
 import { WbError, describeError } from '../core/errors';
@@ -14,13 +16,16 @@ import { runBatch } from '../core/batch';
 import { openRuntime, SSH_PASSPHRASE_ENV, type RuntimeOptions } from '../core/runtime';
 import { listReports, readReport } from '../core/report/reportStore';
 import { readLease } from '../core/lease';
-import { describeSettings, type Settings } from '../core/settings';
+import { describeSettings, engineHostProblem, unknownSettingEnv, type Settings } from '../core/settings';
 import { usd } from '../core/cost';
 import { terminalLines, terminalText } from '../core/safeText';
 import { systemdUnits } from '../core/schedule';
 import { adaptiveDecision, adaptiveParamsOf, backlogOf } from '../core/adaptive';
 import { designCheck, designWorkload, simulate, simulationTable, standardPolicies, workloadFrom } from '../core/simulate';
+import type { PendingJobs } from '../core/scan';
+import type { Runtime } from '../core/runtime';
 import { loadSettings, type GlobalFlags } from './config';
+import { chunkRanges, closest, minutes, plural, sortedErrors, table } from './text';
 import { terminalOutput, type Output } from './output';
 import { EventsFile } from './runState';
 import { runDemo } from './demo';
@@ -61,17 +66,51 @@ function openRuntimeFor(settings: Settings, deps: CliDeps, emit: (e: BatchEvent)
   return openRuntime(settings, { sshPassphrase: process.env[SSH_PASSPHRASE_ENV], ...deps.runtime, clock: systemClock, emit, engine });
 }
 
-function setup(cmd: Command, deps: CliDeps): { o: Opts; settings: Settings; out: Output } {
-  const o = globals(cmd);
+/** WHISPER_BATCH_* variables that are read but are no setting. */
+const OTHER_ENV = ['WHISPER_BATCH_CONFIG', 'WHISPER_BATCH_HOME', 'WHISPER_BATCH_DEBUG', 'WHISPER_BATCH_RUNS_DIR', SSH_PASSPHRASE_ENV, 'WHISPER_BATCH_SYSTEMD_DIR', 'WHISPER_BATCH_TEST_VENV', 'WHISPER_BATCH_TEST_PYTHON'];
+
+function outputFor(o: Opts, deps: CliDeps): Output {
   const out = terminalOutput({ quiet: o.quiet || false, verbose: o.verbose, color: o.color === false ? false : undefined, stream: deps.stderr });
+  // A misspelt variable is otherwise ignored without a word, and the run uses the default.
+  for (const u of unknownSettingEnv(process.env, OTHER_ENV)) out.warn(`${u.name} names no setting and is ignored${u.didYouMean ? ` (did you mean ${u.didYouMean}?)` : ''}`);
+  return out;
+}
+
+function setup(cmd: Command, deps: CliDeps, needsStore = true): { o: Opts; settings: Settings; out: Output } {
+  const o = globals(cmd);
+  const out = outputFor(o, deps);
   const { settings } = loadSettings(o);
+  // A store folder that is not there is a wrong setting (exit 2), found before anything opens.
+  if (needsStore && !settings.store.startsWith('s3://') && !existsSync(settings.store)) {
+    throw new WbError(
+      'Config',
+      `store folder ${JSON.stringify(settings.store)} does not exist`,
+      o.store ? 'Check --store (a folder laid out like the bucket, or s3://bucket[/prefix]).' : 'Set the store setting (--store, WHISPER_BATCH_STORE or the config file), or run `whisper-batch demo` to make the sample bucket folder.',
+    );
+  }
   return { o, settings, out };
+}
+
+/** The package's version: package.json beside dist/ (the bundle) or above out/src/cli (tests). */
+function version(): string {
+  for (let dir = __dirname, i = 0; i < 5; i++, dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'whisper-batch' && pkg.version) return pkg.version;
+    } catch {
+      // not here: one folder up
+    }
+  }
+  return 'unknown';
 }
 
 export function buildProgram(deps: CliDeps = {}): Command {
   const printJson = (value: unknown) => stdoutOf(deps).write(JSON.stringify(value, null, 2) + '\n');
+  /** Human output (tables, status, summaries): stdout, so that `whisper-batch scan | less` works; logs stay on stderr. */
+  const print = (line = '') => stdoutOf(deps).write(line + '\n');
   const program = new Command('whisper-batch')
     .description('Transcribe every recording chunk that has no transcript, on a GPU that is only on while there is work.')
+    .version(version(), '-V, --version', 'print the version')
     .option('-c, --config <file>', 'JSON settings file (default: ~/.config/whisper-batch/config.json if present)')
     .option('-s, --store <s3://bucket[/prefix]|folder>', 'where the recordings are (default: the embedded sample folder)')
     .option('--profile <name>', 'AWS profile')
@@ -98,15 +137,22 @@ export function buildProgram(deps: CliDeps = {}): Command {
       const { o, settings, out } = setup(cmd, deps);
       const rt = await openRuntimeFor(settings, deps, out.sink, false);
       try {
-        const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: o.json ? undefined : out.sink });
+        // The summary line below is the scan's result: the sink's own "scan done" log would repeat it.
+        const emit = o.json ? undefined : (e: BatchEvent) => e.type !== 'scan.done' && out.sink(e);
+        const doc = await scan({ store: rt.store, settings, clock: systemClock, emit });
         const pub = publicDoc(doc);
         if (a.output) writeFileSync(a.output, JSON.stringify(pub, null, 2));
         if (a.save) await rt.store.put(`${settings.layout.reportsPrefix}pending-jobs.json`, JSON.stringify(pub, null, 2), { contentType: 'application/json' });
+        warnLayoutMisses(out, doc, settings);
         if (o.json) printJson(pub);
         else {
-          for (const s of doc.sessions) out.info(`  ${s.userId} / "${s.sessionId}": missing ${s.missingChunks.join(', ')} (${s.ageHours} h old)`);
-          for (const s of doc.deferredSessions) out.info(`  deferred ${s.userId} / "${s.sessionId}": ${s.reason}: ${s.detail}`);
-          out.info(`${doc.totalMissingChunks} chunk(s) to transcribe in ${doc.sessionsWithMissingChunks} session(s); estimated GPU time ${doc.estimatedGpuTime}, cost ${doc.estimatedCost}`);
+          const rows = [
+            ['USER', 'SESSION', 'MISSING', 'CHUNKS', 'AGE'],
+            ...doc.sessions.map((s) => [terminalText(s.userId), terminalText(s.sessionId), chunkRanges(s.missingChunks), `${s.missingChunks.length} of ${s.audioChunks.length}`, `${s.ageHours.toFixed(1)} h`]),
+          ];
+          if (doc.sessions.length) for (const line of table(rows, { right: [false, false, false, true, true] })) print(line);
+          for (const s of doc.deferredSessions) print(`deferred ${terminalText(s.userId)} / ${terminalText(s.sessionId)}: ${s.reason === 'recording' ? 'may still be recording' : 'locked'}: ${terminalText(s.detail)}`);
+          print(scanSummary(doc, settings));
         }
       } finally {
         await rt.dispose();
@@ -124,6 +170,8 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .option('--scheduled', 'started by a timer: with schedule.mode = adaptive, start the GPU only when the adaptive rule says so')
     .action(async (a: { yes?: boolean; dryRun?: boolean; session?: string; events?: string; nextRun?: string; scheduled?: boolean }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
+      const mismatch = engineHostProblem(settings);
+      if (mismatch) throw new WbError('Config', `Invalid settings:\n  - ${mismatch}`, 'Fix the values above in the config file, environment, flags or VS Code settings (whisperBatch.*).');
       const events = a.events ? new EventsFile(a.events, settings.store, systemClock.now()) : undefined;
       const sink = (e: BatchEvent) => {
         events?.write(e);
@@ -142,8 +190,12 @@ export function buildProgram(deps: CliDeps = {}): Command {
       });
       try {
         const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: sink, signal: controller.signal });
-        const filter = a.session ? (s: { sessionId: string }) => s.sessionId === a.session : undefined;
+        warnLayoutMisses(out, doc, settings);
+        if (a.session !== undefined) requireSession(a.session, doc);
+        const filter = a.session !== undefined ? (s: { sessionId: string }) => s.sessionId === a.session : undefined;
         const jobs = jobsOf(doc, new BucketLayout(settings.layout), filter);
+        const sessions = new Set(jobs.map((j) => `${j.userId}/${j.sessionId}`)).size;
+        const estimate = estimateOf(doc, settings, filter ? jobs.length : undefined);
         if (a.scheduled && settings.schedule.mode === 'adaptive' && !a.session) {
           // A scan costs no GPU: most firings of the adaptive timer end here, without a report.
           const decision = adaptiveDecision(backlogOf(doc, systemClock.now(), settings.cost.chunkSecondsEstimate), adaptiveParamsOf(settings));
@@ -154,31 +206,46 @@ export function buildProgram(deps: CliDeps = {}): Command {
           }
         }
         if (a.dryRun) {
+          const checks = settings.host.kind === 'ec2' ? await ec2Checks(rt, settings) : [];
+          const failed = checks.find((c) => !c.ok);
+          const would = failed ? [] : wouldDo(settings, checks, jobs.length, sessions);
           const plan = {
             dryRun: true,
             store: rt.store.description,
-            host: { kind: settings.host.kind, instanceId: settings.host.instanceId || null, wouldStart: jobs.length > 0 && settings.host.kind === 'ec2' },
+            host: { kind: settings.host.kind, instanceId: settings.host.instanceId || null, wouldStart: !failed && jobs.length > 0 && settings.host.kind === 'ec2' && checks.find((c) => c.name === 'state')?.value !== 'running' },
             engine: settings.engine.kind,
             chunks: jobs.length,
-            sessions: [...new Set(jobs.map((j) => `${j.userId}/${j.sessionId}`))].length,
+            sessions,
             estimatedGpuTime: doc.estimatedGpuTime,
             estimatedCost: doc.estimatedCost,
+            checks,
+            would,
             jobs: jobs.map((j) => ({ userId: j.userId, sessionId: j.sessionId, chunk: j.chunk, audioKey: j.audioKey, transcriptKey: j.transcriptKey })),
             deferred: doc.deferredSessions.map((d) => ({ userId: d.userId, sessionId: d.sessionId, reason: d.reason, detail: d.detail })),
           };
           if (o.json) printJson(plan);
           else {
-            out.info(`dry run: would transcribe ${plan.chunks} chunk(s) in ${plan.sessions} session(s) with engine ${plan.engine} on host ${plan.host.kind}${plan.host.wouldStart ? ` (would start ${settings.host.instanceId})` : ''}`);
-            for (const j of plan.jobs.slice(0, 50)) out.info(`  ${j.audioKey} -> ${j.transcriptKey}`);
-            if (plan.jobs.length > 50) out.info(`  ... and ${plan.jobs.length - 50} more`);
-            out.info(`estimated GPU time ${plan.estimatedGpuTime}, cost ${plan.estimatedCost}; nothing was started or written`);
+            if (checks.length) {
+              print(`read-only checks of the GPU host (${settings.aws.region}):`);
+              for (const c of checks) print(`  ${c.ok ? 'ok    ' : 'FAILED'}  ${c.detail}`);
+            }
+            print(`dry run: ${plural(plan.chunks, 'chunk')} to transcribe in ${plural(sessions, 'session')} with engine ${plan.engine} on ${settings.host.kind === 'ec2' ? `GPU ${settings.host.instanceId}` : 'this machine'}`);
+            for (const j of plan.jobs.slice(0, 50)) print(`  ${terminalText(j.audioKey)} -> ${terminalText(j.transcriptKey)}`);
+            if (plan.jobs.length > 50) print(`  ... and ${plan.jobs.length - 50} more`);
+            for (const w of would) print(`would: ${w}`);
+            if (jobs.length) print(`estimated ${estimate}`);
+            print(failed ? `a check failed: nothing would run; nothing was started or written` : 'nothing was started or written');
+          }
+          if (failed) {
+            exit = 2;
+            throw new ExitCode(2);
           }
           return;
         }
         if (jobs.length > 0 && !a.yes) {
-          if (!process.stdin.isTTY || !process.stderr.isTTY) throw new WbError('Usage', `${jobs.length} chunk(s) pending and no terminal to confirm`, 'Pass --yes to run without confirmation (cron, systemd, scripts).');
+          if (!process.stdin.isTTY || !process.stderr.isTTY) throw new WbError('Usage', `${plural(jobs.length, 'chunk')} pending and no terminal to confirm`, 'Pass --yes to run without confirmation (cron, systemd, scripts).');
           const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-          const answer = await rl.question(`Transcribe ${jobs.length} chunk(s) on ${settings.host.kind === 'ec2' ? `GPU ${settings.host.instanceId}` : 'this machine'} (estimated ${doc.estimatedGpuTime}, ${doc.estimatedCost})? [y/N] `);
+          const answer = await rl.question(`Transcribe ${plural(jobs.length, 'chunk')} on ${settings.host.kind === 'ec2' ? `GPU ${settings.host.instanceId}` : 'this machine'} (estimated ${estimate})? [y/N] `);
           rl.close();
           if (!/^y(es)?$/i.test(answer.trim())) {
             out.info('not started');
@@ -201,7 +268,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
         events?.setRunId(result.report.runId);
         const r = result.report;
         if (o.json) printJson({ ...r, reportKeys: result.reportKeys });
-        else printSummary(out, r, result.reportKeys?.json, rt.store.description);
+        else printSummary(print, r, result.reportKeys?.json, rt.store.description);
         exit = r.status === 'failed' || r.status === 'partial' ? 1 : 0;
       } finally {
         signals.dispose();
@@ -235,10 +302,11 @@ export function buildProgram(deps: CliDeps = {}): Command {
         const st = { store: rt.store.description, host: { kind: settings.host.kind, id: rt.host.id, ...(orphanStopped ? await rt.host.status() : host) }, lease: lease ?? null, lastReport: reports[0] ?? null, orphan: orphan ?? null, orphanStopped };
         if (o.json) printJson(st);
         else {
-          out.info(`store: ${st.store}`);
-          out.info(`host: ${settings.host.kind} ${rt.host.id}: ${host.state}${host.detail ? ` (${host.detail})` : ''}`);
-          out.info(lease ? `run lease: ${lease.expired ? 'expired' : 'held'} by ${lease.holder} since ${lease.acquiredAt}` : 'run lease: free (no run in progress)');
-          out.info(reports[0] ? `last report: ${reports[0].reportId} ${reports[0].status}, ${reports[0].chunksTranscribed} transcribed, ${reports[0].chunksFailed} failed, ${usd(reports[0].costUSD)}` : 'last report: none');
+          const last = reports[0];
+          print(`store:       ${terminalText(st.store)}`);
+          print(settings.host.kind === 'ec2' ? `GPU host:    ${rt.host.id}: ${terminalText(host.state)}${host.detail ? ` (${terminalText(host.detail)})` : ''}` : `host:        this machine (engine ${settings.engine.kind})`);
+          print(lease ? `run lease:   ${lease.expired ? 'expired' : 'held'} by ${terminalText(lease.holder)} since ${terminalText(lease.acquiredAt)}` : 'run lease:   free (no run in progress)');
+          print(last ? `last report: ${terminalText(last.reportId)} ${terminalText(last.status)}, ${last.chunksTranscribed} transcribed, ${last.chunksFailed} failed${last.costUSD > 0 ? `, ${usd(last.costUSD)}` : ''}` : 'last report: none');
           if (orphan && !orphanStopped) out.warn(orphan);
         }
       } finally {
@@ -253,19 +321,30 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .option('--limit <n>', 'how many', '20')
     .action(async (a: { id?: string; limit: string }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
+      if (!/^\d+$/.test(a.limit) || parseInt(a.limit, 10) < 1) throw new WbError('Usage', `--limit ${JSON.stringify(a.limit)}: must be a whole number of at least 1`, 'Example: whisper-batch reports --limit 5');
+      if (a.id !== undefined && !/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(a.id)) throw new WbError('Usage', `--id ${JSON.stringify(a.id)}: a report id looks like batch-2026-11-25-1030`, 'See `whisper-batch reports` for the ids.');
       const rt = await openRuntimeFor(settings, deps, out.sink, false);
       try {
         const layout = new BucketLayout(settings.layout);
         if (a.id) {
-          const r = await readReport(rt.store, `${layout.reportsPrefix}${a.id}.json`);
+          const key = `${layout.reportsPrefix}${a.id}.json`;
+          const r = await readReport(rt.store, key).catch(async (e) => {
+            if (!(e instanceof WbError && e.code === 'NotFound')) throw e;
+            const ids = (await listReports(rt.store, layout, 200)).map((x) => x.reportId);
+            const near = closest(a.id!, ids);
+            throw new WbError('Usage', `no report ${JSON.stringify(a.id)} in ${rt.store.description}`, ids.length ? `Closest: ${near.join(', ')}; \`whisper-batch reports\` lists them.` : 'There are no reports yet.');
+          });
           if (o.json) printJson(r);
-          else printSummary(out, r, `${layout.reportsPrefix}${a.id}.json`, rt.store.description);
+          else printSummary(print, r, key, rt.store.description);
           return;
         }
-        const list = await listReports(rt.store, layout, Math.max(1, parseInt(a.limit, 10) || 20));
+        const list = await listReports(rt.store, layout, parseInt(a.limit, 10));
         if (o.json) printJson(list);
-        else if (!list.length) out.info('no reports yet');
-        else for (const r of list) stdoutOf(deps).write(`${terminalText(r.reportId)}  ${terminalText(r.status).padEnd(8)} ${String(r.chunksTranscribed).padStart(5)} ok ${String(r.chunksFailed).padStart(4)} failed  ${usd(r.costUSD).padStart(7)}  ${terminalText(r.key)}\n`);
+        else if (!list.length) print('no reports yet');
+        else {
+          const rows = list.map((r) => [terminalText(r.reportId), terminalText(r.status), `${r.chunksTranscribed} ok`, `${r.chunksFailed} failed`, usd(r.costUSD), terminalText(r.key)]);
+          for (const line of table(rows, { right: [false, false, true, true, true, false], max: 200 })) print(line);
+        }
       } finally {
         await rt.dispose();
       }
@@ -285,7 +364,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
         await rt.host.release({ force: true, reason: 'whisper-batch stop' });
         const st = await rt.host.status();
         if (o.json) printJson({ instanceId: rt.host.id, state: st.state });
-        else out.info(`GPU ${rt.host.id}: ${st.state}`);
+        else print(`GPU ${rt.host.id}: ${st.state}`);
       } finally {
         await rt.dispose();
       }
@@ -298,23 +377,66 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .option('--keep', 'reuse an existing sample folder instead of making it anew')
     .action(async (a: { dir?: string; keep?: boolean }, cmd: Command) => {
       const o = globals(cmd);
-      const out = terminalOutput({ quiet: o.quiet, verbose: o.verbose, color: o.color === false ? false : undefined, stream: deps.stderr });
+      const out = outputFor(o, deps);
       const code = await runDemo({ dir: a.dir, keep: a.keep, json: o.json, out, flags: o });
       if (code) throw new ExitCode(code);
     });
 
   program
     .command('schedule')
-    .description('print systemd service + timer units that run `whisper-batch run --yes` on the schedule settings (for a server)')
+    .description('systemd service + timer units that run `whisper-batch run --yes` on the schedule settings, with this command\'s store and config (for a server): printed, or installed')
     .option('--user <name>', 'run the service as this user')
-    .action(async (a: { user?: string }, cmd: Command) => {
+    .option('--install', 'write the units into the unit folder and enable the timer (root)')
+    .option('--uninstall', 'disable the timer and remove the units (root)')
+    .option('--unit-dir <dir>', 'unit folder for --install/--uninstall (default /etc/systemd/system, or WHISPER_BATCH_SYSTEMD_DIR)')
+    .option('--no-systemctl', 'with --install/--uninstall: only write or remove the files, run no systemctl')
+    .action(async (a: { user?: string; install?: boolean; uninstall?: boolean; unitDir?: string; systemctl: boolean }, cmd: Command) => {
+      if (a.install && a.uninstall) throw new WbError('Usage', 'schedule: --install or --uninstall, not both');
+      const unitDir = path.resolve(a.unitDir ?? process.env.WHISPER_BATCH_SYSTEMD_DIR ?? '/etc/systemd/system');
+      const names = { service: path.join(unitDir, 'whisper-batch.service'), timer: path.join(unitDir, 'whisper-batch.timer') };
+      if ((a.install || a.uninstall) && unitDir === '/etc/systemd/system' && process.getuid?.() !== 0)
+        throw new WbError('Usage', `schedule --${a.install ? 'install' : 'uninstall'} writes to ${unitDir}: run it as root`, `sudo ${process.argv.slice(1).join(' ')}`);
+      const systemctl = (...args: string[]) => {
+        const r = spawnSync('systemctl', args, { encoding: 'utf8' });
+        if (r.status !== 0) throw new WbError('Config', `systemctl ${args.join(' ')} failed: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`, 'Is systemd running on this machine? --no-systemctl writes the files only.');
+      };
+      const out = outputFor(globals(cmd), deps);
+      if (a.uninstall) {
+        if (a.systemctl && existsSync(names.timer)) systemctl('disable', '--now', 'whisper-batch.timer');
+        for (const f of [names.timer, names.service]) rmSync(f, { force: true });
+        if (a.systemctl) systemctl('daemon-reload');
+        print(`removed ${names.service} and ${names.timer}`);
+        return;
+      }
       const { o, settings } = setup(cmd, deps);
       const { configFile } = loadSettings(o);
-      const units = systemdUnits({ node: process.execPath, cli: require('node:path').resolve(process.argv[1]), configFile, user: a.user, schedule: settings.schedule, maxRuntimeMinutes: settings.host.maxRuntimeMinutes });
+      const units = systemdUnits({
+        node: process.execPath,
+        cli: path.resolve(process.argv[1]),
+        configFile: configFile && path.resolve(configFile),
+        args: runArgsOf(o, settings, configFile !== undefined),
+        user: a.user,
+        schedule: settings.schedule,
+        maxRuntimeMinutes: settings.host.maxRuntimeMinutes,
+      });
+      const carried = Object.keys(process.env).filter((k) => k.startsWith('WHISPER_BATCH_') && !OTHER_ENV.includes(k) && k !== 'WHISPER_BATCH_STORE');
+      if (carried.length) out.warn(`${carried.join(', ')} ${carried.length === 1 ? 'is' : 'are'} not in the units (systemd starts the service without this shell's variables): put ${carried.length === 1 ? 'it' : 'them'} in the config file or pass --set`);
+      if (a.install) {
+        mkdirSync(unitDir, { recursive: true });
+        writeFileSync(names.service, units.service);
+        writeFileSync(names.timer, units.timer);
+        print(`wrote ${names.service} and ${names.timer}`);
+        if (a.systemctl) {
+          systemctl('daemon-reload');
+          systemctl('enable', '--now', 'whisper-batch.timer');
+          print('enabled whisper-batch.timer (systemctl list-timers whisper-batch.timer shows the next run)');
+        }
+        return;
+      }
       if (o.json) printJson(units);
       else {
-        stdoutOf(deps).write(`# /etc/systemd/system/whisper-batch.service\n${units.service}\n# /etc/systemd/system/whisper-batch.timer\n${units.timer}\n`);
-        process.stderr.write('install: save both files, then `systemctl daemon-reload && systemctl enable --now whisper-batch.timer`\n');
+        print(`# ${names.service}\n${units.service}\n# ${names.timer}\n${units.timer}`);
+        out.info('install: `whisper-batch schedule --install` (as root, with the same options), or save both files, then `systemctl daemon-reload && systemctl enable --now whisper-batch.timer`');
       }
     });
 
@@ -351,7 +473,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .description('print the effective settings, or every setting with --list')
     .option('--list', 'every setting with its default and description')
     .action(async (a: { list?: boolean }, cmd: Command) => {
-      const { o, settings } = setup(cmd, deps);
+      const { o, settings } = setup(cmd, deps, false);
       if (a.list) {
         const rows = describeSettings().map(({ name, type, default: d, description }) => ({ name, type, default: d, description }));
         if (o.json) printJson(rows);
@@ -362,21 +484,127 @@ export function buildProgram(deps: CliDeps = {}): Command {
   return program;
 }
 
-function printSummary(out: Output, r: import('../core/report/model').BatchReport, reportKey: string | undefined, store: string): void {
+/**
+ * The settings flags of this command, for the scheduled `run`: the same store (absolute, unless it
+ * came from the config file, which the unit reads too) and the same overrides.
+ */
+function runArgsOf(o: Opts, settings: Settings, fromConfig: boolean): string[] {
+  const args: string[] = [];
+  const storeFromFlagOrEnv = o.store !== undefined || process.env.WHISPER_BATCH_STORE !== undefined;
+  if (storeFromFlagOrEnv || !fromConfig) args.push('--store', settings.store.startsWith('s3://') ? settings.store : path.resolve(settings.store));
+  const flags: Array<[keyof Opts, string]> = [['profile', '--profile'], ['region', '--region'], ['endpoint', '--endpoint'], ['host', '--host'], ['instance', '--instance'], ['engine', '--engine'], ['concurrency', '--concurrency']];
+  for (const [k, flag] of flags) if (typeof o[k] === 'string') args.push(flag, o[k] as string);
+  for (const kv of o.set ?? []) args.push('--set', kv);
+  return args;
+}
+
+/** A report for people (stdout): what ran, where, for how long, what failed (by session and chunk). */
+function printSummary(print: (line?: string) => void, r: import('../core/report/model').BatchReport, reportKey: string | undefined, store: string): void {
   const t = r.transcription;
-  out.info('');
-  out.info(`run ${r.reportId}: ${r.status.toUpperCase()}${r.cancelled ? ' (cancelled)' : ''} in ${r.execution.durationHuman}`);
-  out.info(`  chunks: ${t.chunksFound} found, ${t.chunksTranscribed} transcribed, ${t.chunksFailed} failed${t.chunksSkipped ? `, ${t.chunksSkipped} already had a transcript` : ''}; ${t.audioSeconds.toFixed(1)} s of audio`);
+  print('');
+  print(`run ${terminalText(r.reportId)}: ${terminalText(r.status.toUpperCase())}${r.cancelled ? ' (cancelled)' : ''} in ${r.execution.durationHuman}`);
+  print(`  chunks: ${t.chunksFound} found, ${t.chunksTranscribed} transcribed, ${t.chunksFailed} failed${t.chunksSkipped ? `, ${t.chunksSkipped} already had a transcript` : ''}; ${t.audioSeconds.toFixed(1)} s of audio`);
   const g = r.gpu;
   if (g.host === 'ec2') {
-    out.info(`  GPU ${g.instanceId}: ${g.started ? 'started and stopped by this run' : g.alreadyRunning ? 'was already running: left running' : 'not started'}`);
+    print(`  GPU ${terminalText(g.instanceId)}: ${g.started ? 'started and stopped by this run' : g.alreadyRunning ? 'was already running: left running' : 'not started'}`);
     const tl: Array<[string, string | null]> = [['start', g.startTime], ['ready', g.readyTime], ['first chunk', g.firstChunkTime], ['last chunk', g.lastChunkTime], ['stop', g.stopRequestedTime], ['stopped', g.stopTime]];
-    out.info(`  timeline: ${tl.filter(([, v]) => v).map(([k, v]) => `${k} ${v!.slice(11, 19)}`).join(' -> ')}`);
-    out.info(`  GPU runtime ${g.runtimeHuman}, cost ${usd(g.costUSD)}${t.costPerAudioHourUSD !== null ? ` (${usd(t.costPerAudioHourUSD)} per audio hour)` : ''}`);
-  } else out.info(`  host: this machine (${t.engine}${t.model ? ` ${t.model}` : ''}), runtime ${g.runtimeHuman}, no GPU cost`);
-  for (const e of r.errors.slice(0, 10)) out.warn(`${e.phase}${e.sessionId !== undefined ? ` "${e.sessionId}" chunk ${e.chunk}` : ''}: ${e.message}`);
-  if (r.errors.length > 10) out.warn(`... and ${r.errors.length - 10} more errors (see the report)`);
-  if (reportKey) out.info(`  report: ${store.startsWith('s3://') ? `${store.replace(/\/$/, '')}/${reportKey}` : `${store}/${reportKey}`} (+ .html)`);
+    print(`  timeline: ${tl.filter(([, v]) => v).map(([k, v]) => `${k} ${v!.slice(11, 19)}`).join(' -> ')}`);
+    print(`  GPU runtime ${g.runtimeHuman}, cost ${usd(g.costUSD)}${t.costPerAudioHourUSD !== null ? ` (${usd(t.costPerAudioHourUSD)} per audio hour)` : ''}`);
+  } else print(`  host: this machine (${terminalText(t.engine)}${t.model ? ` ${terminalText(t.model)}` : ''}), runtime ${terminalText(g.runtimeHuman)}`);
+  const errors = sortedErrors(r.errors);
+  if (errors.length) print(`  ${plural(errors.length, 'error')}:`);
+  for (const e of errors.slice(0, 10)) print(`    ${e.phase}${e.sessionId !== undefined ? ` ${terminalText(e.sessionId)} chunk ${e.chunk}` : ''}: ${terminalText(e.message)}`);
+  if (errors.length > 10) print(`    ... and ${errors.length - 10} more (see the report)`);
+  if (reportKey) print(`  report: ${terminalText(store.startsWith('s3://') ? `${store.replace(/\/$/, '')}/${reportKey}` : `${store}/${reportKey}`)} (+ .html)`);
+}
+
+/** "6 sessions scanned, 4 with 8 chunks to transcribe; estimated ..." */
+function scanSummary(doc: PendingJobs, settings: Settings): string {
+  const head = `${plural(doc.totalSessions, 'session')} scanned, ${doc.sessionsWithMissingChunks} with ${plural(doc.totalMissingChunks, 'chunk')} to transcribe`;
+  const deferred = doc.deferredSessions.length ? `, ${doc.deferredSessions.length} deferred` : '';
+  return doc.totalMissingChunks ? `${head}${deferred}; estimated ${estimateOf(doc, settings)}` : `${head}${deferred}`;
+}
+
+/** Time (and, on the GPU, cost) of the work, in the host's own words: no GPU for this machine. */
+function estimateOf(doc: PendingJobs, settings: Settings, chunks?: number): string {
+  const n = chunks ?? doc.totalMissingChunks;
+  const c = settings.cost;
+  if (settings.host.kind !== 'ec2') return `time ${minutes(n * c.chunkSecondsEstimate * c.realtimeFactorEstimate)} on this machine`;
+  if (chunks === undefined) return `GPU time ${minutes(doc.estimatedGpuSeconds)}, cost ${doc.estimatedCost}`;
+  return `GPU time ${minutes(c.bootSecondsEstimate + n * c.chunkSecondsEstimate * c.realtimeFactorEstimate)}`;
+}
+
+/** Keys the scan could not place in the layout: said on stderr, with the setting to change. */
+function warnLayoutMisses(out: Output, doc: PendingJobs, settings: Settings): void {
+  const up = settings.layout.usersPrefix;
+  const outside = doc.outsideUsersPrefix;
+  if (doc.totalSessions === 0 && outside && outside.keys > 0) {
+    const top = outside.examples[0]?.includes('/') ? outside.examples[0].slice(0, outside.examples[0].indexOf('/') + 1) : '';
+    out.warn(
+      `no session found under ${JSON.stringify(up)}: ${outside.capped ? 'at least ' : ''}${plural(outside.keys, 'key')} elsewhere in the store ${outside.keys === 1 ? 'was' : 'were'} ignored (e.g. ${outside.examples.map((k) => JSON.stringify(terminalText(k))).join(', ')}). ` +
+        `The layout is ${up}<user>/${settings.layout.sessionsDir}/<session>/${settings.layout.chunkPrefix}NNN.<ext>: if the user folders are elsewhere, set layout.usersPrefix${top ? ` (e.g. --set layout.usersPrefix=${top})` : ''}.`,
+    );
+  }
+  const un = doc.unmatchedKeys;
+  if (un && un.count > 0) {
+    out.warn(
+      `${plural(un.count, 'key')} under ${JSON.stringify(up)} look${un.count === 1 ? 's' : ''} like audio but match${un.count === 1 ? 'es' : ''} no layout rule and ${un.count === 1 ? 'is' : 'are'} not transcribed (e.g. ${un.examples.map((k) => JSON.stringify(terminalText(k))).join(', ')}): ` +
+        `chunks are named ${settings.layout.chunkPrefix}<number>.<${settings.layout.audioExtensions.slice(0, 3).join('|')}|...> (layout.chunkPrefix, layout.audioExtensions).`,
+    );
+  }
+}
+
+/** `run --session X` that matches no pending session: exit 2 with the closest ids (a deferred one says why). */
+function requireSession(id: string, doc: PendingJobs): void {
+  if (doc.sessions.some((s) => s.sessionId === id)) return;
+  const deferred = doc.deferredSessions.find((s) => s.sessionId === id);
+  if (deferred) throw new WbError('Usage', `session ${JSON.stringify(terminalText(id))} is deferred, not pending: ${deferred.detail}`, 'Run again later.');
+  const ids = [...doc.sessions, ...doc.deferredSessions].map((s) => s.sessionId);
+  const near = closest(id, ids).map((x) => JSON.stringify(terminalText(x)));
+  throw new WbError('Usage', `no pending session ${JSON.stringify(terminalText(id))}`, ids.length ? `Closest pending session ids: ${near.join(', ')}.` : 'No session is pending (`whisper-batch scan` lists them).');
+}
+
+interface Check {
+  name: 'credentials' | 'instance' | 'tag' | 'state';
+  ok: boolean;
+  detail: string;
+  value?: string;
+}
+
+/** `run --dry-run` on EC2: one DescribeInstances answers credentials, existence, tag and state; nothing is changed. */
+async function ec2Checks(rt: Runtime, settings: Settings): Promise<Check[]> {
+  const h = settings.host;
+  const who = settings.aws.profile ? `profile ${JSON.stringify(settings.aws.profile)}` : 'the default credential chain';
+  if (!rt.ec2) return [{ name: 'credentials', ok: false, detail: 'no EC2 client (host.kind is not "ec2")' }];
+  let info;
+  try {
+    info = await rt.ec2.describe(h.instanceId);
+  } catch (e) {
+    return [{ name: 'credentials', ok: false, detail: `AWS credentials (${who}): EC2 DescribeInstances failed: ${describeError(e)}` }];
+  }
+  const checks: Check[] = [{ name: 'credentials', ok: true, detail: `AWS credentials (${who}): EC2 accepted them` }];
+  if (!info) return [...checks, { name: 'instance', ok: false, detail: `instance ${h.instanceId} does not exist in ${settings.aws.region} (host.instanceId, aws.region)` }];
+  checks.push({ name: 'instance', ok: true, detail: `instance ${h.instanceId} exists${info.instanceType ? ` (${info.instanceType})` : ''}` });
+  const tag = info.tags[h.tagKey];
+  checks.push(
+    tag === h.tagValue
+      ? { name: 'tag', ok: true, detail: `tag ${h.tagKey}=${h.tagValue}: it may be started and stopped` }
+      : { name: 'tag', ok: false, detail: `tag ${h.tagKey}=${h.tagValue} missing (${tag === undefined ? 'no such tag' : `it is ${JSON.stringify(tag)}`}): a run would refuse to start or stop it (host.tagKey, host.tagValue)` },
+  );
+  checks.push({ name: 'state', ok: true, detail: `state: ${info.state}`, value: info.state });
+  return checks;
+}
+
+/** What a real run would do, from the checked state. */
+function wouldDo(settings: Settings, checks: Check[], chunks: number, sessions: number): string[] {
+  const work = `transcribe ${plural(chunks, 'chunk')} in ${plural(sessions, 'session')} with ${settings.engine.kind}`;
+  if (settings.host.kind !== 'ec2') return chunks ? [`${work} on this machine, write the transcripts and a report`] : ['nothing to transcribe: write a report that says so'];
+  const id = settings.host.instanceId;
+  const state = checks.find((c) => c.name === 'state')?.value;
+  if (!chunks) return [`nothing to transcribe: leave ${id} ${state ?? 'as it is'}`];
+  const ready = `wait until it is ready (at most ${minutes(settings.host.readyTimeoutSeconds)})`;
+  if (state === 'running') return [`use ${id}, which is already running, and leave it running`, work, 'write the transcripts and a report'];
+  return [`${state === 'stopped' ? `start ${id}` : `wait until ${id} (now ${state}) can be started, then start it`}, ${ready}`, work, `stop ${id} (at most ${minutes(settings.host.maxRuntimeMinutes * 60)} after the start)`, 'write the transcripts and a report'];
 }
 
 /** The seed's pending-jobs document, without the per-chunk detail kept for jobs. */

@@ -6,6 +6,7 @@
 import { SingleBar } from 'cli-progress';
 import type { BatchEvent, EventSink } from '../core/events';
 import { terminalLines, terminalText } from '../core/safeText';
+import { plural } from './text';
 
 export interface Output {
   sink: EventSink;
@@ -39,7 +40,7 @@ export function terminalOutput(opts: { quiet?: boolean; verbose?: boolean; strea
         write(e.level === 'error' ? paint('31', `error: ${t(e.message)}`) : e.level === 'warn' ? paint('33', `warning: ${t(e.message)}`) : t(e.message));
         return;
       case 'scan.done':
-        if (!opts.quiet) write(`scan: ${e.totalSessions} session(s), ${e.pendingSessions} with missing chunks, ${e.missingChunks} chunk(s) to transcribe`);
+        if (!opts.quiet) write(`scan: ${plural(e.totalSessions, 'session')} scanned, ${e.pendingSessions} with ${plural(e.missingChunks, 'chunk')} to transcribe`);
         return;
       case 'host.state':
         if (!opts.quiet) write(`host: ${t(e.state)}${e.detail ? ` (${t(e.detail)})` : ''}`);

@@ -79,12 +79,13 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
     phase('scan');
     if (!doc) doc = await scan({ store, settings, clock, emit: deps.emit, signal });
     jobs = jobsOf(doc, layout, deps.sessionFilter);
-    if (doc.deferredSessions.length) log('info', `deferred ${doc.deferredSessions.length} session(s): ${doc.deferredSessions.map((d) => `"${d.sessionId}" (${d.reason})`).slice(0, 5).join(', ')}`);
+    if (doc.deferredSessions.length) log('info', `deferred ${doc.deferredSessions.length} ${doc.deferredSessions.length === 1 ? 'session' : 'sessions'}: ${doc.deferredSessions.map((d) => `"${d.sessionId}" (${d.reason})`).slice(0, 5).join(', ')}`);
     if (jobs.length === 0) {
       log('info', 'nothing pending: the GPU host is not touched');
       return await finish();
     }
-    log('info', `${jobs.length} chunk(s) in ${new Set(jobs.map((j) => j.userId + '/' + j.sessionId)).size} session(s) to transcribe`);
+    const sessions = new Set(jobs.map((j) => j.userId + '/' + j.sessionId)).size;
+    log('info', `${jobs.length} ${jobs.length === 1 ? 'chunk' : 'chunks'} in ${sessions} ${sessions === 1 ? 'session' : 'sessions'} to transcribe`);
 
     currentPhase = 'lease';
     phase('lease');

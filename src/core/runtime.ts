@@ -49,6 +49,8 @@ export interface Runtime {
   engine: Engine;
   /** How commands reach the GPU instance (SSM or SSH); undefined for the local host. */
   remote?: RemoteRunner;
+  /** The EC2 API of the GPU host, for read-only checks (`run --dry-run`); undefined for the local host. */
+  ec2?: Ec2Api;
   /** A GPU our runs started that no live run owns (crash): a message saying so, or undefined. */
   checkOrphan(lease: LeaseInfo | undefined): Promise<string | undefined>;
   dispose(): Promise<void>;
@@ -82,6 +84,7 @@ export async function openRuntime(settings: Settings, o: RuntimeOptions): Promis
     host,
     engine,
     remote,
+    ec2,
     async checkOrphan(lease) {
       if (!ec2 || settings.host.kind !== 'ec2') return undefined;
       const orphan = await findOrphanedGpu({ ec2, settings }, lease);

@@ -60,6 +60,13 @@ export interface PendingJobs {
   sessions: PendingSession[];
   deferredSessions: DeferredSession[];
   lock?: { key: string; holder?: string; since?: string; stale: boolean; coversAll: boolean };
+  /**
+   * Keys under the users prefix that look like audio (an audio extension in any case, or the chunk
+   * prefix) but match no layout rule (`CHUNK-001.WEBM`, `chunk-01a.webm`): counted, never silently dropped.
+   */
+  unmatchedKeys?: { count: number; examples: string[] };
+  /** Only when no session was found: the keys elsewhere in the store (a wrong layout.usersPrefix?). */
+  outsideUsersPrefix?: { usersPrefix: string; keys: number; examples: string[]; capped: boolean };
   stats: { keys: number; requests: number; durationMs: number; streams: number };
 }
 
@@ -101,6 +108,17 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
   const graceMs = settings.scan.gracePeriodMinutes * 60_000;
   const now = clock.now();
   let lastProgress = 0;
+  const unmatched = { count: 0, examples: [] as string[] };
+  const exts = new Set(settings.layout.audioExtensions.map((e) => e.toLowerCase().replace(/^\./, '')));
+  const chunkPrefix = settings.layout.chunkPrefix.toLowerCase();
+  /** A key the layout has no rule for: counted when it looks like audio (a misnamed chunk), not silently dropped. */
+  const noteUnmatched = (key: string) => {
+    const name = key.slice(key.lastIndexOf('/') + 1).toLowerCase();
+    const dot = name.lastIndexOf('.');
+    if (!name.startsWith(chunkPrefix) && !(dot > 0 && exts.has(name.slice(dot + 1)))) return;
+    unmatched.count++;
+    if (unmatched.examples.length < EXAMPLES) unmatched.examples.push(key);
+  };
 
   const finish = (a: Agg) => {
     if (a.audio.size === 0) return;
@@ -162,7 +180,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     let k = a ? layout.parseInSession(key, a.ref, a.prefix.length) : undefined;
     if (!k) {
       k = layout.parse(key);
-      if (k.kind === 'other') return;
+      if (k.kind === 'other') return noteUnmatched(key);
       const prefix = layout.sessionPrefix(k);
       a = open.get(prefix);
       if (!a) {
@@ -170,6 +188,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
         open.set(prefix, a);
       }
     }
+    if (k.kind === 'other' || k.kind === 'session-other') noteUnmatched(key);
     if (k.kind === 'other') return;
     last.a = a;
     if (k.kind === 'audio') {
@@ -203,6 +222,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     streams = r.streams;
   }
 
+  const outside = sessionsSeen === 0 ? await keysOutside(store, layout, signal) : undefined;
   // Oldest first: the plan order.
   const byAge = (x: PendingSession, y: PendingSession) => (x.createdAt < y.createdAt ? -1 : x.createdAt > y.createdAt ? 1 : x.sessionPath < y.sessionPath ? -1 : 1);
   pending.sort(byAge);
@@ -215,7 +235,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     totalSessions: sessionsSeen,
     sessionsWithMissingChunks: pending.length,
     totalMissingChunks: totalMissing,
-    estimatedGpuTime: totalMissing ? `${Math.max(1, Math.round(est / 60))} minutes` : '0 minutes',
+    estimatedGpuTime: totalMissing ? minutesText(Math.max(1, Math.round(est / 60))) : '0 minutes',
     estimatedGpuSeconds: est,
     estimatedCost: usd(totalMissing ? gpuCostUsd(est, settings.cost.gpuHourlyUsd) : 0),
     estimatedCostUSD: totalMissing ? gpuCostUsd(est, settings.cost.gpuHourlyUsd) : 0,
@@ -223,9 +243,35 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     deferredSessions: deferred,
     lock: lock ? { key: layout.lockKey, holder: lock.holder, since: lock.since, stale: lock.stale, coversAll: lock.coversAll } : undefined,
     stats: { keys, requests, durationMs: clock.now() - t0, streams },
+    unmatchedKeys: unmatched,
+    ...(outside ? { outsideUsersPrefix: { usersPrefix: layout.usersPrefix, ...outside } } : {}),
   };
   deps.emit?.({ type: 'scan.done', totalSessions: sessionsSeen, pendingSessions: pending.length, missingChunks: totalMissing, time: clock.now() });
   return doc;
+}
+
+const minutesText = (m: number) => `${m} ${m === 1 ? 'minute' : 'minutes'}`;
+
+/** How many example keys a scan document names. */
+const EXAMPLES = 5;
+/** Counting the keys of a store without sessions stops here: enough to say "the prefix is wrong". */
+const OUTSIDE_LIMIT = 10_000;
+
+/** The store's keys outside the users prefix, not counting our own (reports, lock, lease). */
+async function keysOutside(store: ObjectStore, layout: BucketLayout, signal?: AbortSignal): Promise<{ keys: number; examples: string[]; capped: boolean }> {
+  const r = { keys: 0, examples: [] as string[], capped: false };
+  const ours = (k: string) => k.startsWith(layout.reportsPrefix) || k === layout.lockKey || k === layout.leaseKey;
+  for await (const o of store.list('', { signal })) {
+    if (o.key.startsWith(layout.usersPrefix) || ours(o.key)) continue;
+    if (r.keys >= OUTSIDE_LIMIT) {
+      r.capped = true;
+      break;
+    }
+    r.keys++;
+    if (r.examples.length < EXAMPLES) r.examples.push(o.key);
+  }
+  throwIfAborted(signal);
+  return r;
 }
 
 export function estimateGpuSeconds(missingChunks: number, settings: Settings): number {

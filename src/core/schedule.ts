@@ -37,8 +37,17 @@ function systemdArg(a: string): string {
 }
 
 /** A oneshot service + timer that run `whisper-batch run --yes --scheduled` on the schedule, for a server. */
-export function systemdUnits(o: { node: string; cli: string; configFile?: string; user?: string; schedule: ScheduleSettings; maxRuntimeMinutes: number }): { service: string; timer: string } {
-  const args = [o.node, o.cli, 'run', '--yes', '--scheduled', ...(o.configFile ? ['--config', o.configFile] : [])];
+export function systemdUnits(o: {
+  node: string;
+  cli: string;
+  configFile?: string;
+  /** More arguments of `run` (the CLI passes --store and the settings flags it was given). */
+  args?: string[];
+  user?: string;
+  schedule: ScheduleSettings;
+  maxRuntimeMinutes: number;
+}): { service: string; timer: string } {
+  const args = [o.node, o.cli, 'run', '--yes', '--scheduled', ...(o.configFile ? ['--config', o.configFile] : []), ...(o.args ?? [])];
   const service = [
     '[Unit]',
     'Description=Whisper Batch: transcribe pending recordings (starts and stops the GPU)',

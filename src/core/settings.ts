@@ -192,14 +192,47 @@ export function resolveSettings(...sources: RawSettings[]): Settings {
   return settings;
 }
 
+/** The variable that sets a setting: host.kind -> WHISPER_BATCH_HOST_KIND. */
+export function envNameOf(name: string): string {
+  return 'WHISPER_BATCH_' + name.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
+}
+
 /** Reads `WHISPER_BATCH_<NAME>` variables, e.g. WHISPER_BATCH_HOST_KIND=ec2, WHISPER_BATCH_SCAN_GRACE_PERIOD_MINUTES=5. */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): RawSettings {
   const out: RawSettings = {};
   for (const name of Object.keys(SETTINGS_SCHEMA)) {
-    const envName = 'WHISPER_BATCH_' + name.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
+    const envName = envNameOf(name);
     if (env[envName] !== undefined) out[name] = env[envName];
   }
   return out;
+}
+
+/** WHISPER_BATCH_* variables that are no setting and none of `otherNames` (a typo is silently ignored otherwise). */
+export function unknownSettingEnv(env: NodeJS.ProcessEnv, otherNames: readonly string[]): Array<{ name: string; didYouMean?: string }> {
+  const known = new Map(Object.keys(SETTINGS_SCHEMA).map((n) => [envNameOf(n), n] as [string, string]));
+  const out: Array<{ name: string; didYouMean?: string }> = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('WHISPER_BATCH_') || known.has(name) || otherNames.includes(name)) continue;
+    let best: string | undefined;
+    let bestD = Infinity;
+    for (const cand of [...known.keys(), ...otherNames]) {
+      const d = editDistance(name, cand);
+      if (d < bestD) [best, bestD] = [cand, d];
+    }
+    // A typo is a few letters off; a name that far from all of them gets no guess.
+    out.push(bestD <= Math.max(2, Math.floor((name.length - 'WHISPER_BATCH_'.length) / 4)) ? { name, didYouMean: best } : { name });
+  }
+  return out;
+}
+
+/**
+ * A GPU host with an engine that runs on this machine would pay for the instance while it sits
+ * idle: a settings problem of the two together, for the commands that transcribe.
+ */
+export function engineHostProblem(s: Settings): string | undefined {
+  if (s.host.kind === 'ec2' && s.engine.kind === 'command')
+    return 'host.kind = "ec2" with engine.kind = "command": the command engine transcribes on this machine, so the GPU instance would be started and paid for without doing the work. Set engine.kind = "remote-faster-whisper" (or "whisperlive") to transcribe on the GPU, or host.kind = "local"';
+  return undefined;
 }
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;

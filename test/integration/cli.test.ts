@@ -112,10 +112,13 @@ describe('whisper-batch CLI @integration', function () {
     assert.match(e.stderr, /host\.kind = "gpu": must be one of local, ec2/);
   });
 
-  it('a missing store folder is a clear error', async function () {
-    const r = await cli(['scan', '--store', path.join(dir, 'nope')]);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /does not exist/);
+  it('a missing store folder is a settings error (exit 2) naming the folder', async function () {
+    const nope = path.join(dir, 'nope');
+    for (const cmd of ['scan', 'run', 'status', 'reports']) {
+      const r = await cli([cmd, '--store', nope]);
+      assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`store folder "${nope.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" does not exist`));
+    }
   });
 
   it('run --yes transcribes with pocketsphinx, records the bad chunk, and a second run does nothing', async function () {

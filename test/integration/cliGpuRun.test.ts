@@ -95,13 +95,15 @@ describe('whisper-batch run on EC2 (S3 on moto; EC2 transitions, SSM and faster_
   it('starts the GPU, transcribes what is missing, stops it, and prints the timeline and the cost', async function () {
     const w = gpu();
     const r = await cli(['run', '--yes'], w);
-    console.log(r.stderr.replace(/^/gm, '      | '));
+    console.log(r.stdout.replace(/^/gm, '      | '));
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /run \S+: SUCCESS/);
-    assert.match(r.stderr, /chunks: 6 found, 6 transcribed, 0 failed/);
-    assert.match(r.stderr, /GPU i-0123456789abcdef0: started and stopped by this run/);
-    assert.match(r.stderr, /timeline: start \d\d:\d\d:\d\d -> ready \d\d:\d\d:\d\d -> first chunk \d\d:\d\d:\d\d -> last chunk \d\d:\d\d:\d\d -> stop \d\d:\d\d:\d\d -> stopped \d\d:\d\d:\d\d/);
-    assert.match(r.stderr, /GPU runtime .+, cost \$\d+\.\d+/);
+    // the summary is human output (stdout); logs and progress stay on stderr
+    assert.doesNotMatch(r.stderr, /run \S+: SUCCESS/);
+    assert.match(r.stdout, /run \S+: SUCCESS/);
+    assert.match(r.stdout, /chunks: 6 found, 6 transcribed, 0 failed/);
+    assert.match(r.stdout, /GPU i-0123456789abcdef0: started and stopped by this run/);
+    assert.match(r.stdout, /timeline: start \d\d:\d\d:\d\d -> ready \d\d:\d\d:\d\d -> first chunk \d\d:\d\d:\d\d -> last chunk \d\d:\d\d:\d\d -> stop \d\d:\d\d:\d\d -> stopped \d\d:\d\d:\d\d/);
+    assert.match(r.stdout, /GPU runtime .+, cost \$\d+\.\d+/);
     assert.equal(w.ec2.state, 'stopped', 'the GPU is stopped at the end');
     assert.deepEqual(w.ec2.calls.filter((c) => c === 'start' || c === 'stop'), ['start', 'stop']);
     assert.deepEqual(w.remote.shutdownsArmed, [120], 'dead-man switch armed at ready');
@@ -241,7 +243,7 @@ describe('whisper-batch run on EC2 (S3 on moto; EC2 transitions, SSM and faster_
       assert.ok(!w.ec2.calls.includes('stop'));
       const forced = await cli(['stop', '--yes'], w);
       assert.equal(forced.code, 0, forced.stderr);
-      assert.match(forced.stderr, /GPU i-0123456789abcdef0: stopped/);
+      assert.match(forced.stdout, /GPU i-0123456789abcdef0: stopped/);
       assert.equal(w.ec2.state, 'stopped');
     } finally {
       await store.delete(layout.lockKey);

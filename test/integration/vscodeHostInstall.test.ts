@@ -90,7 +90,9 @@ describe('vscode-host install.sh inside npm: the nested npm installs inherit no 
   function nestedCalls(): NestedCall[] {
     const n = readdirSync(record).filter((f) => f.endsWith('.args')).length;
     return Array.from({ length: n }, (_, i) => ({
-      args: readFileSync(path.join(record, `${i}.args`), 'utf8').trim().split('\n'),
+      args: readFileSync(path.join(record, `${i}.args`), 'utf8')
+        .trim()
+        .split('\n'),
       env: new Map(
         readFileSync(path.join(record, `${i}.env`), 'utf8')
           .split('\n')

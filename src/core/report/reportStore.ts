@@ -25,7 +25,7 @@ export async function writeReport(store: ObjectStore, layout: BucketLayout, repo
 export async function listReports(store: ObjectStore, layout: BucketLayout, limit = 200): Promise<ReportSummary[]> {
   const keys: string[] = [];
   for await (const o of store.list(layout.reportsPrefix)) if (layout.isReportKey(o.key)) keys.push(o.key);
-  keys.sort().reverse();
+  keys.sort(byRunTime).reverse();
   const pick = keys.slice(0, limit);
   const out: ReportSummary[] = [];
   // Bounded parallel reads.
@@ -55,6 +55,21 @@ export async function listReports(store: ObjectStore, layout: BucketLayout, limi
   );
   for (const r of results) if (r) out.push(r);
   return out;
+}
+
+/**
+ * Oldest first by the run's minute, then by the -2, -3 suffix of later runs in the same minute:
+ * by name, "batch-...-1030-2.json" sorts before "batch-...-1030.json" and "-10" before "-2".
+ */
+export function byRunTime(a: string, b: string): number {
+  const at = runOrder(a);
+  const bt = runOrder(b);
+  return at.stamp < bt.stamp ? -1 : at.stamp > bt.stamp ? 1 : at.n !== bt.n ? at.n - bt.n : a < b ? -1 : a > b ? 1 : 0;
+}
+
+function runOrder(key: string): { stamp: string; n: number } {
+  const m = /batch-(\d{4}-\d{2}-\d{2}-\d{4})(?:-(\d+))?\.json$/.exec(key);
+  return m ? { stamp: m[1], n: m[2] ? parseInt(m[2], 10) : 1 } : { stamp: key, n: 1 };
 }
 
 /** Reads and validates a report: anyone with write access to the bucket can put any JSON there. */

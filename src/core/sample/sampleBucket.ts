@@ -164,7 +164,7 @@ export async function createSampleBucket(folder: string, opts: SampleBucketOptio
         await setMtime(root, key, endMs + 60_000);
       }
       sessions.push({ ...ref, state: spec.state, ext: spec.ext, chunks: chunks.length, transcribed, text });
-      log(`${ref.userId} / "${ref.sessionId}": ${chunks.length} ${spec.ext} chunk(s), ${describe(spec.state, transcribed.length)}`);
+      log(`${ref.userId} / "${ref.sessionId}": ${chunks.length} ${spec.ext} ${chunks.length === 1 ? 'chunk' : 'chunks'}, ${describe(spec.state, transcribed.length)}`);
     }
     await fs.writeFile(markerPath, JSON.stringify({ createdAt: isoTime(now), sessions }, null, 2) + '\n');
     return { folder: root, sessions, reused: false };
