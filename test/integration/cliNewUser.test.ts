@@ -209,6 +209,18 @@ describe('whisper-batch CLI for a new user (issue 9) @integration', function () 
     assert.doesNotMatch(r.stderr, /RUNS_DIR/, 'a variable the tool reads is no typo');
   });
 
+  it('a report prints its failed chunks sorted by session and chunk number', async function () {
+    const store = new FolderStore(dir);
+    const err = (sessionId: string, chunk: string) => ({ phase: 'transcribe' as const, message: `decode failed ${sessionId}/${chunk}`, userId: 'u', sessionId, chunk });
+    const r = makeReport({ reportId: 'batch-2026-11-25-1030', errors: [err('b', '010'), err('a', '002'), err('b', '009'), err('a', '010')] }, 1);
+    await store.put(`${layout.reportsPrefix}batch-2026-11-25-1030.json`, JSON.stringify(r));
+    const one = await cli(['reports', '--store', dir, '--id', 'batch-2026-11-25-1030']);
+    assert.equal(one.code, 0, one.stderr);
+    const order = [...one.stdout.matchAll(/^ {4}transcribe (\S+) chunk (\d+): /gm)].map((m) => `${m[1]}/${m[2]}`);
+    assert.deepEqual(order, ['a/002', 'a/010', 'b/009', 'b/010']);
+    assert.match(one.stdout, /^ {2}4 errors:$/m);
+  });
+
   describe('schedule', function () {
     it('writes units that run with the same store and config, installs and uninstalls them, and systemd-analyze verify accepts them', async function () {
       ensureSystemdAnalyze(this);
@@ -308,6 +320,20 @@ describe('whisper-batch CLI for a new user (issue 9) @integration', function () 
         ],
       );
       assert.equal(plan.host.wouldStart, true);
+    });
+
+    it('no usable AWS credentials: the credentials check fails (exit 2) and says how to log in', async function () {
+      const r = await cli(gpuArgs('i-0123456789abcdef0'), {
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_PROFILE: '',
+        AWS_CONFIG_FILE: '/nonexistent',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stdout, /^ {2}FAILED {2}AWS credentials \(the default credential chain\): EC2 DescribeInstances failed: No AWS credentials found/m);
+      assert.match(r.stdout, /a check failed: nothing would run/);
     });
 
     it('a wrong tag or an instance that does not exist fails its check with exit 2, naming the setting', async function () {
