@@ -21,6 +21,8 @@ import { usd } from '../core/cost';
 import { terminalLines, terminalText } from '../core/safeText';
 import { systemdUnits } from '../core/schedule';
 import { adaptiveDecision, adaptiveParamsOf, backlogOf } from '../core/adaptive';
+import { checkMonitoring, monitoringOf, MONITOR_REPORTS } from '../core/monitorCheck';
+import { monitoringLines } from '../core/monitoring';
 import { designCheck, designWorkload, simulate, simulationTable, standardPolicies, workloadFrom } from '../core/simulate';
 import type { PendingJobs } from '../core/scan';
 import type { Runtime } from '../core/runtime';
@@ -267,6 +269,16 @@ export function buildProgram(deps: CliDeps = {}): Command {
         });
         events?.setRunId(result.report.runId);
         const r = result.report;
+        if (a.scheduled) {
+          // The timer's check after every run: new alerts are said once (the state is in the store).
+          const layout = new BucketLayout(settings.layout);
+          const after = await scan({ store: rt.store, settings, clock: systemClock }).catch(() => undefined);
+          const check = await checkMonitoring({ store: rt.store, layout, settings, clock: systemClock, pending: after }).catch((e) => {
+            out.warn(`monitoring check failed: ${describeError(e)}`);
+            return undefined;
+          });
+          for (const m of check?.fresh ?? []) out.warn(`ALERT ${m.label}: ${m.detail} (alert ${m.alert})`);
+        }
         if (o.json) printJson({ ...r, reportKeys: result.reportKeys });
         else printSummary(print, r, result.reportKeys?.json, rt.store.description);
         exit = r.status === 'failed' || r.status === 'partial' ? 1 : 0;
@@ -282,16 +294,19 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .command('status')
     .description('GPU host state, the run lease and the last report; warns about a GPU that a dead run left running')
     .option('--stop-orphan', 'also stop a GPU that our runs started and no live run owns (for a health-check timer)')
-    .action(async (a: { stopOrphan?: boolean }, cmd: Command) => {
+    .option('--no-scan', 'skip the scan (the pending-age target then shows as unknown)')
+    .action(async (a: { stopOrphan?: boolean; scan: boolean }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
       const rt = await openRuntimeFor(settings, deps, out.sink, false);
       try {
         const layout = new BucketLayout(settings.layout);
-        const [host, lease, reports] = await Promise.all([
+        const [host, lease, reports, pending] = await Promise.all([
           rt.host.status().catch((e) => ({ state: 'unknown' as const, detail: describeError(e) })),
           readLease(rt.store, layout, systemClock),
-          listReports(rt.store, layout, 1),
+          listReports(rt.store, layout, MONITOR_REPORTS),
+          a.scan === false ? undefined : scan({ store: rt.store, settings, clock: systemClock }),
         ]);
+        const monitoring = await monitoringOf({ store: rt.store, layout, settings, clock: systemClock, pending, reports });
         const orphan = await rt.checkOrphan?.(lease);
         let orphanStopped = false;
         if (orphan && a.stopOrphan) {
@@ -299,7 +314,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
           await rt.host.release({ force: true, reason: 'whisper-batch status --stop-orphan: no live run owns it' });
           orphanStopped = true;
         }
-        const st = { store: rt.store.description, host: { kind: settings.host.kind, id: rt.host.id, ...(orphanStopped ? await rt.host.status() : host) }, lease: lease ?? null, lastReport: reports[0] ?? null, orphan: orphan ?? null, orphanStopped };
+        const st = { store: rt.store.description, host: { kind: settings.host.kind, id: rt.host.id, ...(orphanStopped ? await rt.host.status() : host) }, lease: lease ?? null, lastReport: reports[0] ?? null, orphan: orphan ?? null, orphanStopped, monitoring };
         if (o.json) printJson(st);
         else {
           const last = reports[0];
@@ -308,6 +323,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
           print(lease ? `run lease:   ${lease.expired ? 'expired' : 'held'} by ${terminalText(lease.holder)} since ${terminalText(lease.acquiredAt)}` : 'run lease:   free (no run in progress)');
           print(last ? `last report: ${terminalText(last.reportId)} ${terminalText(last.status)}, ${last.chunksTranscribed} transcribed, ${last.chunksFailed} failed${last.costUSD > 0 ? `, ${usd(last.costUSD)}` : ''}` : 'last report: none');
           if (orphan && !orphanStopped) out.warn(orphan);
+          for (const line of monitoringLines(monitoring)) stdoutOf(deps).write(line + '\n');
         }
       } finally {
         await rt.dispose();

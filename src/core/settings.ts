@@ -69,6 +69,17 @@ export interface Settings {
     ageTargetHours: number;
     pendingAudioMinutes: number;
   };
+  monitor: {
+    successRateTarget: number;
+    successRateAlert: number;
+    successRateRuns: number;
+    gpuMinutesTarget: number;
+    gpuMinutesAlert: number;
+    costPerDayTarget: number;
+    costPerDayAlert: number;
+    pendingAgeTargetHours: number;
+    pendingAgeAlertHours: number;
+  };
 }
 
 type Leaf =
@@ -145,6 +156,15 @@ export const SETTINGS_SCHEMA = {
   'schedule.scanMinutes': { type: 'number', default: 5, min: 1, max: 1440, description: 'Adaptive mode: minutes between scans.' },
   'schedule.ageTargetHours': { type: 'number', default: 6, min: 0.25, max: 168, description: 'Adaptive mode: no pending chunk should wait longer than this for its transcript.' },
   'schedule.pendingAudioMinutes': { type: 'number', default: 60, min: 1, max: 100000, description: 'Adaptive mode: start a run as soon as this many minutes of audio are pending, whatever their age.' },
+  'monitor.successRateTarget': { type: 'number', default: 0.95, min: 0, max: 1, description: 'Target share of chunks transcribed per run (0.95: 95%); a run under it is a warning.' },
+  'monitor.successRateAlert': { type: 'number', default: 0.9, min: 0, max: 1, description: 'Alert when the success rate is under this for `successRateRuns` runs in a row.' },
+  'monitor.successRateRuns': { type: 'number', default: 3, min: 1, max: 100, integer: true, description: 'Runs in a row under `successRateAlert` that make an alert.' },
+  'monitor.gpuMinutesTarget': { type: 'number', default: 15, min: 0, max: 1440, description: 'Target GPU runtime per run (minutes); over it is a warning.' },
+  'monitor.gpuMinutesAlert': { type: 'number', default: 30, min: 0, max: 1440, description: 'Alert when a run keeps the GPU on longer than this (minutes).' },
+  'monitor.costPerDayTarget': { type: 'number', default: 0.5, min: 0, max: 100000, description: 'Target GPU cost over the last 24 h (USD); over it is a warning.' },
+  'monitor.costPerDayAlert': { type: 'number', default: 1, min: 0, max: 100000, description: 'Alert when the GPU cost over the last 24 h passes this (USD).' },
+  'monitor.pendingAgeTargetHours': { type: 'number', default: 6, min: 0, max: 8760, description: 'Target: every pending chunk younger than this (hours); older is a warning.' },
+  'monitor.pendingAgeAlertHours': { type: 'number', default: 24, min: 0, max: 8760, description: 'Alert when a chunk has waited longer than this for its transcript (hours).' },
 } satisfies Record<string, Leaf>;
 
 export type SettingName = keyof typeof SETTINGS_SCHEMA;

@@ -1,21 +1,30 @@
 /**
- * What needs a human after a run: the timed runner is quiet unless a monitoring target is missed
- * or the run stopped without a report (monitoring.ts decides what is missed).
+ * What needs a human after a run: one notification per NEW monitoring alert (src/core/monitorCheck.ts
+ * keeps which metrics are in alert in the store, so other windows and the CLI timer do not repeat
+ * it), and for the timed runner a run that failed or stopped without a report.
  */
 import * as vscode from 'vscode';
-import type { PendingJobs } from '../core/scan';
-import type { ReportSummary } from '../core/report/model';
-import { missedTargets } from './monitoring';
+import { describeError } from '../core/errors';
+import { checkMonitoring } from '../core/monitorCheck';
 import type { EndedRun } from './runs';
+import type { GpuStatusBar } from './gpuStatusBar';
 import { notify } from './safeUi';
 
-export function alertAfterRun(ended: EndedRun, recent: readonly ReportSummary[], pending: PendingJobs | undefined, log: vscode.LogOutputChannel): void {
-  if (ended.origin !== 'scheduled') return;
-  const missed = missedTargets(recent.slice(0, 10), pending);
-  if (ended.run.status === 'exited') missed.unshift('The scheduled run stopped without a report (see the log).');
-  if (!missed.length) return;
-  void notify.warn(`Whisper Batch: ${missed.join(' ')}`, 'Show Log', 'Open Reports').then((p) => {
-    if (p === 'Show Log') log.show();
-    if (p === 'Open Reports') void vscode.commands.executeCommand('whisperBatch.openReports', ended.run.reportKey);
+export async function alertAfterRun(ended: EndedRun, check: Parameters<typeof checkMonitoring>[0], status: Pick<GpuStatusBar, 'update'>, log: vscode.LogOutputChannel): Promise<string[]> {
+  const res = await checkMonitoring(check).catch((e) => {
+    log.warn(`monitoring check failed: ${describeError(e)}`);
+    return undefined;
   });
+  if (res) status.update({ alerts: res.monitoring.alerts.map((a) => a.label) });
+  const notices = (res?.fresh ?? []).map((m) => `${m.label}: ${m.detail} (alert ${m.alert}).`);
+  if (ended.origin === 'scheduled' && ended.run.status === 'exited') notices.unshift('The scheduled run stopped without a report (see the log).');
+  if (ended.origin === 'scheduled' && ended.run.status === 'failed') notices.unshift(`The scheduled run failed${ended.run.reportKey ? ` (${ended.run.reportKey})` : ''}.`);
+  for (const n of notices) {
+    log.warn(`monitoring: ${n}`);
+    void notify.warn(`Whisper Batch: ${n}`, 'Show Log', 'Open Reports').then((p) => {
+      if (p === 'Show Log') log.show();
+      if (p === 'Open Reports') void vscode.commands.executeCommand('whisperBatch.openReports', ended.run.reportKey);
+    });
+  }
+  return notices;
 }

@@ -9,6 +9,8 @@ import { systemClock, type Clock } from '../core/clock';
 import { adaptiveDecision, adaptiveParamsOf, backlogOf } from '../core/adaptive';
 import { describeError } from '../core/errors';
 import { timerMinutes } from '../core/schedule';
+import { evaluateMonitoring, oldestPendingAgeHours, type Monitoring } from '../core/monitoring';
+import type { ReportSummary } from '../core/report/model';
 import { alertAfterRun } from './alerts';
 import { AutoRefresh } from './autoRefresh';
 import { GpuStatusBar } from './gpuStatusBar';
@@ -79,6 +81,8 @@ export class App extends Disposable {
     this._register(this.runner.onDidChange((next) => this.status.update({ nextRunAt: next })));
     this._register(this.model.onDidChange(() => this.onModelChanged()));
     this._register(this.runs.onDidEnd((e) => void this.afterRun(e)));
+    // The status bar warns while a monitoring target is in alert, from whatever the Reports view last listed.
+    this._register(this.reports.tree.onDidChangeTreeData(() => this.status.update({ alerts: this.monitoringFor(this.reports.items).alerts.map((a) => a.label) })));
     this._register(settings.onDidChange(() => this.onSettingsChanged()));
     this.applySettings();
     settings.showProblems();
@@ -128,6 +132,12 @@ export class App extends Disposable {
     await this.reports.refresh();
     await refreshOpenReports().catch((err) => this.log.warn(`report viewer: ${describeError(err)}`));
     await this.host.refresh().catch(() => undefined);
-    alertAfterRun(e, this.reports.items, doc, this.log);
+    await alertAfterRun(e, { store: this.settings.store(), layout: this.settings.layout, settings: this.settings.current, clock: this.clock, pending: doc }, this.status, this.log);
+  }
+
+  /** The monitoring targets (src/core/monitoring.ts) for these reports and the last scan (viewer, status bar). */
+  monitoringFor(reports: readonly ReportSummary[]): Monitoring {
+    const now = this.clock.now();
+    return evaluateMonitoring(reports, oldestPendingAgeHours(this.model.lastScan, now), this.settings.current.monitor, now);
   }
 }

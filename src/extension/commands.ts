@@ -151,7 +151,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
     }),
 
     reg('whisperBatch.openReports', async (key?: unknown) => {
-      await openReportPanel(context, { store: app.settings.store(), layout: app.settings.layout, log: (l) => app.log.info(l), initialReportKey: typeof key === 'string' ? key : undefined });
+      await openReportPanel(context, { store: app.settings.store(), layout: app.settings.layout, log: (l) => app.log.info(l), monitoring: (r) => app.monitoringFor(r), initialReportKey: typeof key === 'string' ? key : undefined });
     }),
 
     reg('whisperBatch.openSessionReport', async (node?: PendingNode) => {

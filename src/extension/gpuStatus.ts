@@ -21,6 +21,8 @@ export interface GpuFacts {
   nextRunAt?: number;
   scheduleEnabled: boolean;
   idleWarningMinutes: number;
+  /** Labels of the monitoring targets in alert (src/core/monitoring.ts). */
+  alerts?: string[];
   now: number;
 }
 
@@ -115,11 +117,17 @@ export function presentGpu(f: GpuFacts): GpuPresentation {
       text = '$(question) GPU ?';
       headline = 'GPU state unknown (refresh to check).';
   }
+  // A monitoring alert is a warning on the item unless something worse already colours it.
+  if (f.alerts?.length && state !== 'not-configured') {
+    text += ` $(warning) ${f.alerts.length}`;
+    background ??= 'statusBarItem.warningBackground';
+  }
   // The work waiting is part of the one look (chunks; sessions in the tooltip).
   if (state !== 'not-configured' && state !== 'transcribing' && f.pendingChunks) text += ` · ${f.pendingChunks} pending`;
   const lines = [headline];
   if (f.pendingChunks !== undefined) lines.push(`Pending: ${f.pendingChunks} chunk(s) in ${f.pendingSessions ?? 0} session(s)`);
   lines.push(f.scheduleEnabled && f.nextRunAt ? `Next scheduled run: ${new Date(f.nextRunAt).toLocaleString()}` : 'Scheduled runs: off');
+  if (f.alerts?.length) lines.push(`Monitoring alerts: ${f.alerts.join('; ')} (see Reports > Trends)`);
   lines.push('Click for actions');
   return { state, text, tooltip: lines.join('\n'), color, background, idleWarning, actions: actionsFor(state, f) };
 }

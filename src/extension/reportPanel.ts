@@ -9,6 +9,8 @@ import type { BucketLayout } from '../core/layout';
 import { isFromReportView, sanitizeViewState, type FromReportView, type ToReportView } from '../core/report/protocol';
 import { listReports, readReport } from '../core/report/reportStore';
 import type { ObjectStore } from '../core/store/objectStore';
+import type { ReportSummary } from '../core/report/model';
+import type { Monitoring } from '../core/monitoring';
 import { makeNonce, renderReportPage } from './reportHtml';
 
 export interface ReportPanelDeps {
@@ -16,6 +18,8 @@ export interface ReportPanelDeps {
   layout: BucketLayout;
   /** Where to log ignored messages and load errors (the extension's log channel). */
   log?: (line: string) => void;
+  /** The monitoring targets for these reports (the viewer's Monitoring section). */
+  monitoring?: (reports: ReportSummary[]) => Monitoring;
 }
 
 export interface ReportPanelOptions extends ReportPanelDeps {
@@ -94,7 +98,8 @@ export class ReportPanel {
   /** Re-lists the reports (after a run wrote a new one). */
   async refresh(): Promise<void> {
     try {
-      this.post({ type: 'reports', reports: await listReports(this.deps.store, this.deps.layout) });
+      const reports = await listReports(this.deps.store, this.deps.layout);
+      this.post({ type: 'reports', reports, monitoring: this.deps.monitoring?.(reports) });
     } catch (e) {
       this.fail(e);
     }
@@ -148,7 +153,7 @@ export class ReportPanel {
       const reports = await listReports(this.deps.store, this.deps.layout);
       const key = selectedKey && reports.some((r) => r.key === selectedKey) ? selectedKey : undefined;
       const report = key ? await readReport(this.deps.store, key) : undefined;
-      this.post({ type: 'init', reports, selectedKey: key, report });
+      this.post({ type: 'init', reports, selectedKey: key, report, monitoring: this.deps.monitoring?.(reports) });
     } catch (e) {
       this.fail(e);
     }

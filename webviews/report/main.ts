@@ -10,6 +10,8 @@ import { append, clear, h } from './dom';
 import { dateTime, humanDuration, offset, pct, usd } from './format';
 import { SessionsTable, SORT_KEYS, type SortKey, type TableState } from './sessionsTable';
 import { TrendsView } from './trends';
+import { monitoringSection } from './monitoring';
+import type { Monitoring } from '../../src/core/report/model';
 import { loadState, post, saveState } from './vscodeApi';
 
 let state: ReportViewState = loadState();
@@ -18,6 +20,7 @@ let current: { key: string; report: BatchReport } | undefined;
 let loadingKey: string | undefined;
 let errorText: string | undefined;
 let trends: TrendsView | undefined;
+let monitoring: Monitoring | undefined;
 
 const app = document.getElementById('app')!;
 const listEl = h('ul', { class: 'report-list', attrs: { 'aria-label': 'Reports, newest first' } });
@@ -121,6 +124,7 @@ function renderDetail(): void {
   detailEl.setAttribute('aria-labelledby', `tab-${tab}`);
   if (tab === 'trends') {
     trends = new TrendsView(reports);
+    detailEl.appendChild(monitoringSection(monitoring));
     detailEl.appendChild(trends.element);
     return;
   }
@@ -246,6 +250,7 @@ function onMessage(data: unknown): void {
   switch (m.type) {
     case 'init':
       reports = Array.isArray(m.reports) ? m.reports : [];
+      monitoring = m.monitoring;
       current = m.selectedKey && isReport(m.report) ? { key: m.selectedKey, report: m.report } : undefined;
       loadingKey = undefined;
       errorText = undefined;
@@ -254,6 +259,7 @@ function onMessage(data: unknown): void {
     case 'reports':
       if (!Array.isArray(m.reports)) return;
       reports = m.reports;
+      monitoring = m.monitoring;
       errorText = undefined;
       break;
     case 'report':

@@ -97,3 +97,26 @@ export function timelineSteps(g: BatchReport['gpu']): Array<[label: string, iso:
     ['Stopped', g.stopTime],
   ];
 }
+
+/** The monitoring targets' state (computed by src/core/monitoring.ts; shown by the CLI, the status bar and the viewer). */
+export type MetricId = 'successRate' | 'gpuRuntime' | 'costPerDay' | 'pendingAge';
+/** ok: target met; warn: target missed, alert not reached; alert: the alert threshold is crossed; unknown: no data. */
+export type MetricState = 'ok' | 'warn' | 'alert' | 'unknown';
+
+export interface Metric {
+  id: MetricId;
+  label: string;
+  value: number | null;
+  unit: string;
+  target: string;
+  alert: string;
+  state: MetricState;
+  detail: string;
+}
+
+export interface Monitoring {
+  at: string;
+  metrics: Metric[];
+  /** The metrics in alert (what notifications are about). */
+  alerts: Metric[];
+}

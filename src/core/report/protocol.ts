@@ -3,13 +3,13 @@
  * The webview imports only the types; the host checks every incoming message with `isFromReportView`
  * because page input is untrusted.
  */
-import type { BatchReport, ReportSummary } from './model';
+import type { BatchReport, Monitoring, ReportSummary } from './model';
 
 /** Host -> webview. */
 export type ToReportView =
   /** Sent after `ready`: the list, and the open report if the page asked for one. */
-  | { type: 'init'; reports: ReportSummary[]; selectedKey?: string; report?: BatchReport }
-  | { type: 'reports'; reports: ReportSummary[] }
+  | { type: 'init'; reports: ReportSummary[]; selectedKey?: string; report?: BatchReport; monitoring?: Monitoring }
+  | { type: 'reports'; reports: ReportSummary[]; monitoring?: Monitoring }
   | { type: 'report'; key: string; report: BatchReport }
   | { type: 'error'; message: string; key?: string };
 

@@ -50,4 +50,13 @@ describe('extension/gpuStatus', function () {
     assert.equal(running.actions[0], 'cancelRun');
     assert.deepEqual(presentGpu({ ...base, configured: false }).actions, ['trySample', 'configureAws', 'openSettings']);
   });
+
+  it('a monitoring alert is a warning on the item, named in the tooltip; an error keeps its own colour', function () {
+    const p = presentGpu({ ...base, hostState: 'stopped', alerts: ['GPU cost, last 24 h'] });
+    assert.match(p.text, /GPU stopped \$\(warning\) 1/);
+    assert.equal(p.background, 'statusBarItem.warningBackground');
+    assert.match(p.tooltip, /Monitoring alerts: GPU cost, last 24 h/);
+    assert.equal(presentGpu({ ...base, hostState: 'unknown', hostError: 'x', alerts: ['a'] }).background, 'statusBarItem.errorBackground');
+    assert.equal(presentGpu({ ...base, hostState: 'stopped' }).background, undefined);
+  });
 });
