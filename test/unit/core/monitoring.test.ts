@@ -10,6 +10,7 @@ import type { BatchReport, ReportSummary } from '../../../src/core/report/model'
 import { defaultSettings } from '../../../src/core/settings';
 import { FolderStore } from '../../../src/core/store/folderStore';
 import { fakeClock, T0 } from '../../support/fakeClock';
+import { makeReport } from '../../support/reportBuilders';
 
 const M = defaultSettings().monitor;
 const H = 3_600_000;
@@ -80,7 +81,8 @@ describe('monitoring targets (design defaults as settings)', function () {
       const layout = new BucketLayout(settings.layout);
       const clock = fakeClock();
       const put = async (name: string, runtime: number) => {
-        const rep = { reportId: name, timestamp: new Date(clock.now() - 60_000).toISOString(), status: 'success', gpu: { costUSD: 0.01, runtimeSeconds: runtime }, transcription: { chunksTranscribed: 5, chunksFailed: 0 } } as unknown as BatchReport;
+        const base = makeReport();
+        const rep: BatchReport = { ...base, reportId: name, timestamp: new Date(clock.now() - 60_000).toISOString(), status: 'success', gpu: { ...base.gpu, costUSD: 0.01, runtimeSeconds: runtime } };
         await store.put(`${layout.reportsPrefix}${name}.json`, JSON.stringify(rep));
       };
       await put('batch-2026-11-25-0950', 45 * 60);
