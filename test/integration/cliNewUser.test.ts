@@ -255,6 +255,22 @@ describe('whisper-batch CLI for a new user (issue 9) @integration', function () 
       assert.equal(u.code, 0, u.stderr);
       assert.ok(!existsSync(path.join(units, 'whisper-batch.service')) && !existsSync(path.join(units, 'whisper-batch.timer')));
     });
+    it('--install and --uninstall run systemctl daemon-reload, enable --now / disable --now the timer (systemctl faked)', async function () {
+      // FAKE: systemctl is a stub on PATH that records its arguments: no systemd runs as PID 1 here.
+      const bin = path.join(tmp, 'bin');
+      const calls = path.join(tmp, 'systemctl.calls');
+      mkdirSync(bin);
+      writeFileSync(path.join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> ${calls}\n`, { mode: 0o755 });
+      const units = path.join(tmp, 'units');
+      const env = { PATH: `${bin}:${process.env.PATH}` };
+      const i = await cli(['schedule', '--store', dir, '--install', '--unit-dir', units], env);
+      assert.equal(i.code, 0, i.stderr);
+      assert.match(i.stdout, /enabled whisper-batch\.timer/);
+      const u = await cli(['schedule', '--uninstall', '--unit-dir', units], env);
+      assert.equal(u.code, 0, u.stderr);
+      assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), ['daemon-reload', 'enable --now whisper-batch.timer', 'disable --now whisper-batch.timer', 'daemon-reload']);
+      assert.ok(!existsSync(path.join(units, 'whisper-batch.timer')));
+    });
   });
 
   describe('run --dry-run on EC2 (moto): read-only checks, and what it would do', function () {
