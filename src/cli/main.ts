@@ -323,7 +323,10 @@ export function buildProgram(deps: CliDeps = {}): Command {
           print(lease ? `run lease:   ${lease.expired ? 'expired' : 'held'} by ${terminalText(lease.holder)} since ${terminalText(lease.acquiredAt)}` : 'run lease:   free (no run in progress)');
           print(last ? `last report: ${terminalText(last.reportId)} ${terminalText(last.status)}, ${last.chunksTranscribed} transcribed, ${last.chunksFailed} failed${last.costUSD > 0 ? `, ${usd(last.costUSD)}` : ''}` : 'last report: none');
           if (orphan && !orphanStopped) out.warn(orphan);
-          for (const line of monitoringLines(monitoring)) stdoutOf(deps).write(line + '\n');
+          // This machine has no GPU and no cost: its lines say so without GPU words (--json keeps every metric).
+          const local = settings.host.kind !== 'ec2';
+          const shownMetrics = local ? monitoring.metrics.filter((m) => m.id !== 'costPerDay').map((m) => (m.id === 'gpuRuntime' ? { ...m, label: 'Runtime per run' } : m)) : monitoring.metrics;
+          for (const line of monitoringLines({ ...monitoring, metrics: shownMetrics })) print(line);
         }
       } finally {
         await rt.dispose();

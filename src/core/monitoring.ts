@@ -80,7 +80,7 @@ export function evaluateMonitoring(reports: readonly ReportSummary[], pendingAge
     target: `< $${m.costPerDayTarget.toFixed(2)}`,
     alert: `> $${m.costPerDayAlert.toFixed(2)}`,
     state: cost > m.costPerDayAlert ? 'alert' : cost > m.costPerDayTarget ? 'warn' : 'ok',
-    detail: `$${cost.toFixed(3)} in ${dayRuns.length} run(s)`,
+    detail: `$${cost.toFixed(3)} in ${dayRuns.length} ${dayRuns.length === 1 ? 'run' : 'runs'}`,
   });
 
   metrics.push({
