@@ -96,11 +96,12 @@ describe('hostile bucket input through the CLI @integration', function () {
     assert.equal(human.code, 0, human.stderr);
     const r = await cli([...base, 'run', '--yes', '-v']);
     assert.equal(r.code, 0, r.stderr);
-    for (const out of [human.stderr, r.stderr]) {
+    // the scan table is human output on stdout; logs on stderr: neither may carry a control character
+    for (const out of [human.stdout, human.stderr, r.stdout, r.stderr]) {
       assert.doesNotMatch(out, UNSAFE_OUT, JSON.stringify(out));
       assert.ok(!out.split('\n').some((l) => /^(error|warning):/.test(l)), out);
     }
-    assert.match(human.stderr, /title\\x1b\]0;pwned\\x07clear/);
+    assert.match(human.stdout, /title\\x1b\]0;pwned\\x07clear/);
     for (const ref of refs) assert.ok(existsSync(file(layout.transcriptKey(ref, 1))), `transcript of ${JSON.stringify(ref)}`);
 
     const list = await cli([...base, 'reports']);
