@@ -9,11 +9,11 @@ import type { ListingResult, ListingTask } from './listing';
 
 const MARK = 'BENCH-RESULT ';
 
-export function runInChild(task: ListingTask, timeoutMs = 30 * 60_000): Promise<ListingResult> {
+export function runInChild(task: ListingTask, timeoutMs = 30 * 60_000, nodeArgs: string[] = []): Promise<ListingResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [...process.execArgv, benchScript(), '--child', JSON.stringify(task)],
+      [...process.execArgv, ...nodeArgs, benchScript(), '--child', JSON.stringify(task)],
       { timeout: timeoutMs, maxBuffer: 16 << 20, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
       (err, stdout, stderr) => {
         const line = stdout.split('\n').find((l) => l.startsWith(MARK));

@@ -11,6 +11,7 @@ import { defaultSettings, type Settings } from '../src/core/settings';
 import { openStore } from '../src/core/store/openStore';
 import { bucketObjects, type BucketSpec } from './bucket';
 import { GeneratedStore } from './generatedStore';
+import { FolderStore } from '../src/core/store/folderStore';
 
 export interface S3Target {
   endpoint: string;
@@ -21,7 +22,9 @@ export interface S3Target {
 
 export type ListingTask =
   | { kind: 'raw'; target: S3Target }
-  | { kind: 'scan'; target: S3Target; concurrency: number }
+  /** `default`: the settings' own listConcurrency (what a user gets without tuning). */
+  | { kind: 'scan'; target: S3Target; concurrency: number | 'default' }
+  | { kind: 'scan-folder'; root: string }
   | { kind: 'seed'; target: S3Target; maxSessions?: number }
   | { kind: 'scan-synthetic'; spec: BucketSpec };
 
@@ -33,6 +36,9 @@ export interface ListingResult {
   requests: number;
   pendingSessions?: number;
   missingChunks?: number;
+  /** A parallel scan's ranges and cuts. */
+  ranges?: number;
+  cuts?: number;
   /** CPU time (user + system) of this process in the timed region: the client's share of the work. */
   cpuSeconds?: number;
   /** For the seed baseline on a subset: sessions in the bucket (its time is extrapolated from the rate). */
@@ -72,7 +78,7 @@ async function rawList(c: S3Client, bucket: string, prefix: string, onKey?: (key
 export async function runListingTask(task: ListingTask): Promise<ListingResult> {
   // Each strategy first makes one small request untimed: loading the SDK, resolving credentials and
   // opening the connection are the same for all and not what is compared.
-  const settings = task.kind === 'scan' ? benchSettings(`s3://${task.target.bucket}`, task.concurrency, task.target.endpoint) : undefined;
+  const settings = task.kind === 'scan' ? benchSettings(`s3://${task.target.bucket}`, task.concurrency, task.target.endpoint) : task.kind === 'scan-folder' ? benchSettings(task.root, 'default', '') : undefined;
   const store = task.kind === 'scan' ? openStore(settings!, { credentials: { accessKeyId: task.target.accessKeyId, secretAccessKey: task.target.secretAccessKey } }) : undefined;
   const c = task.kind === 'raw' || task.kind === 'seed' ? client(task.target) : undefined;
   if (store) await store.head('bench-warm-up');
@@ -93,7 +99,7 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
     }
     case 'scan': {
       const doc = await scan({ store: store!, settings: settings!, clock: systemClock });
-      return done({ keys: doc.stats.keys, requests: doc.stats.requests, sessions: doc.totalSessions, pendingSessions: doc.sessionsWithMissingChunks, missingChunks: doc.totalMissingChunks });
+      return done({ ranges: doc.stats.ranges, cuts: doc.stats.cuts, keys: doc.stats.keys, requests: doc.stats.requests, sessions: doc.totalSessions, pendingSessions: doc.sessionsWithMissingChunks, missingChunks: doc.totalMissingChunks });
     }
     case 'seed': {
       // The design's shell loop: one recursive listing to find the sessions (`aws s3 ls --recursive |
@@ -117,6 +123,10 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
       }
       return done({ keys, requests, sessions: sessions.size, sessionsMeasured: measured });
     }
+    case 'scan-folder': {
+      const doc = await scan({ store: new FolderStore(task.root), settings: settings!, clock: systemClock });
+      return done({ keys: doc.stats.keys, requests: doc.stats.requests, sessions: doc.totalSessions, pendingSessions: doc.sessionsWithMissingChunks, missingChunks: doc.totalMissingChunks });
+    }
     case 'scan-synthetic': {
       const doc = await scan({ store: new GeneratedStore(() => generated(task.spec)), settings: benchSettings('', 1, ''), clock: systemClock });
       return done({ keys: doc.stats.keys, requests: doc.stats.requests, sessions: doc.totalSessions, pendingSessions: doc.sessionsWithMissingChunks, missingChunks: doc.totalMissingChunks });
@@ -124,12 +134,12 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
   }
 }
 
-export function benchSettings(store: string, listConcurrency: number, endpoint: string): Settings {
+export function benchSettings(store: string, listConcurrency: number | 'default', endpoint: string): Settings {
   const s = defaultSettings();
   s.store = store;
   s.aws.endpoint = endpoint;
   s.aws.forcePathStyle = true;
-  s.scan.listConcurrency = listConcurrency;
+  if (listConcurrency !== 'default') s.scan.listConcurrency = listConcurrency;
   s.scan.gracePeriodMinutes = 0;
   return s;
 }

@@ -14,6 +14,12 @@
  *   --only a,b            scan-moto, scan-rgw, scan-rgw-latency, synthetic, batch, extension
  *   --latency-ms N        scan-rgw-latency: every request to radosgw goes through bench/latencyProxy.ts,
  *                         which adds N ms (default 30) to each response (a remote S3; full mode only)
+ *   --only ...            also: page (O(page) server, every layout, with and without latency), folder (folder
+ *                         store vs find), memory (peak RSS at --memory-keys through the page server and the folder store)
+ *   --page-keys N         keys per layout on the page server (100000)   --layouts a,b   skewed,uniform,tiny-users,few-huge
+ *   --latencies a,b       ms added per request on the page server (0,30) --parallel N    the parallel setting (8)
+ *   --folder-keys N       files of the folder bench (100000)            --memory-keys N keys of the memory run (1000000)
+ *   --cpu-prof DIR        a V8 CPU profile (.cpuprofile) of every page-server scan child, in DIR
  *   --out FILE            JSON output (default bench/results/latest.json)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +33,10 @@ import type { ListingResult } from './listing';
 import { scanBench, round, type ScanRow } from './scanBench';
 import { latencyProxyMain, startLatencyProxy } from './latencyProxy';
 import { startMotoServer, startRadosgw, type S3Server } from './servers';
+import { folderBench } from './folderBench';
+import { LAYOUTS, parseLayout, type LayoutName } from './layouts';
+import { memoryBench, pageBench } from './pageBench';
+import { pageServerMain } from './pageServer';
 
 interface Args {
   quick: boolean;
@@ -46,6 +56,13 @@ interface Args {
   latencyMs: number;
   only?: Set<string>;
   out: string;
+  pageKeys: number;
+  layouts: LayoutName[];
+  latencies: number[];
+  parallel: number;
+  folderKeys: number;
+  memoryKeys: number;
+  cpuProf?: string;
 }
 
 export interface BenchResults {
@@ -73,6 +90,7 @@ function parseArgs(argv: string[]): Args {
     if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroOk)) throw new Error(`${name} needs a positive number`);
     return n;
   };
+  const str = (name: string) => (argv.indexOf(name) >= 0 ? argv[argv.indexOf(name) + 1] : undefined);
   const onlyAt = argv.indexOf('--only');
   const outAt = argv.indexOf('--out');
   return {
@@ -91,6 +109,13 @@ function parseArgs(argv: string[]): Args {
     latencyMs: num('--latency-ms', 30, true),
     only: onlyAt >= 0 ? new Set(argv[onlyAt + 1].split(',')) : undefined,
     out: outAt >= 0 ? resolve(argv[outAt + 1]) : join(repoRoot(), 'bench', 'results', 'latest.json'),
+    pageKeys: num('--page-keys', quick ? 3000 : 100_000),
+    layouts: str('--layouts') ? str('--layouts')!.split(',').map(parseLayout) : quick ? ['skewed'] : LAYOUTS,
+    latencies: str('--latencies') ? str('--latencies')!.split(',').map(Number) : [0, 30],
+    parallel: num('--parallel', 8),
+    folderKeys: num('--folder-keys', quick ? 2000 : 100_000),
+    memoryKeys: num('--memory-keys', 1_000_000),
+    cpuProf: str('--cpu-prof') ? resolve(str('--cpu-prof')!) : undefined,
   };
 }
 
@@ -167,6 +192,23 @@ export async function main(argv: string[]): Promise<BenchResults> {
       }
     });
   }
+  if (want('page')) {
+    await attempt('scan on the page server', async () => {
+      res.scan.push(...(await pageBench({ layouts: a.layouts, keys: a.pageKeys, latencies: a.latencies, reps: a.reps, parallel: a.parallel, log, cpuProfDir: a.cpuProf })));
+    });
+  }
+  if (want('folder')) {
+    await attempt('folder store vs find', async () => {
+      res.scan.push(...(await folderBench({ root: join(os.tmpdir(), `wb-bench-folder-skewed-${a.folderKeys}`), layout: 'skewed', keys: a.folderKeys, reps: a.reps, log })));
+    });
+  }
+  // Not in quick mode or the default run: a million keys (and files) is minutes of setup.
+  if (a.only?.has('memory')) {
+    await attempt('memory at 1M keys', async () => {
+      res.scan.push(...(await memoryBench({ keys: a.memoryKeys, log })));
+      res.scan.push(...(await folderBench({ root: join(os.tmpdir(), `wb-bench-folder-skewed-${a.memoryKeys}`), layout: 'skewed', keys: a.memoryKeys, reps: 1, log })).map((r) => ({ ...r, note: 'memory run, one round' })));
+    });
+  }
   if (want('synthetic')) {
     await attempt('synthetic scan', async () => {
       const spec = specForKeys(a.syntheticKeys);
@@ -207,24 +249,39 @@ export async function main(argv: string[]): Promise<BenchResults> {
 }
 
 function headline(r: BenchResults): void {
-  for (const server of new Set(r.scan.map((s) => s.server))) {
-    const rows = r.scan.filter((s) => s.server === server);
+  const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const memory = r.scan.filter((s) => s.note?.startsWith('memory run'));
+  const timed = r.scan.filter((s) => !memory.includes(s));
+  for (const group of new Set(timed.map((s) => `${s.server}|${s.layout ?? 'uniform'}`))) {
+    const [server, layout] = group.split('|');
+    const rows = timed.filter((s) => s.server === server && (s.layout ?? 'uniform') === layout);
+    const k = `${server}, ${layout}, ${rows[0].keys} keys`;
+    const find = rows.find((s) => s.strategy.startsWith('find'));
+    const folder = rows.find((s) => s.strategy === 'scan, folder store');
+    if (find && folder) {
+      r.headline.push(`${k}: folder store scan takes ${folder.vsRaw}x find (target <= 3: ${met(folder.vsRaw <= 3)})`);
+      continue;
+    }
     const raw = rows.find((s) => s.strategy.startsWith('raw'));
+    const dflt = rows.find((s) => s.strategy === 'scan, default settings');
     const one = rows.find((s) => s.strategy === 'scan, 1 stream');
     const par = rows.filter((s) => s.strategy.includes('streams')).sort((x, y) => x.seconds - y.seconds)[0];
     const seed = rows.find((s) => s.strategy.startsWith('seed'));
     if (!raw || !one) continue;
-    const k = `${server} ${raw.keys} keys`;
-    const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
-    r.headline.push(`${k}: scan (1 stream) takes ${one.vsRaw}x the raw listing time (target <= 1.10: ${met(one.vsRaw <= 1.1)})`);
+    const latency = /\+\d+ ms/.test(server);
+    if (dflt) r.headline.push(`${k}: scan with default settings takes ${dflt.vsRaw}x the raw listing (target <= 1.10: ${met(dflt.vsRaw <= 1.1)}), ${dflt.requests} requests against ${raw.requests}`);
+    r.headline.push(`${k}: scan (1 stream) takes ${one.vsRaw}x the raw listing time (${latency ? 'with latency; ' : ''}target <= 1.10: ${met(one.vsRaw <= 1.1)})`);
     if (par) {
       const speedup = round(raw.seconds / par.seconds, 2);
+      const streams = Number(/(\d+) streams/.exec(par.strategy)?.[1] ?? 0);
       const cores = (x: ScanRow) => (x.clientCpuSeconds !== undefined && x.serverCpuSeconds !== undefined ? ` ${round((x.clientCpuSeconds + x.serverCpuSeconds + (x.proxyCpuSeconds ?? 0)) / x.seconds, 2)}` : '');
-      const busy = cores(raw) && cores(par) ? `; client + server${raw.proxyCpuSeconds !== undefined ? ' + latency proxy' : ''} CPU per second of wall time: raw${cores(raw)}, parallel${cores(par)} (of ${r.machine.cpus} cores)` : '';
-      r.headline.push(`${k}: best parallel scan (${par.strategy}): raw sequential listing takes ${speedup}x its time (target >= 2.5: ${met(speedup >= 2.5)})${busy}`);
+      const busy = cores(raw) && cores(par) ? `; client + server CPU per second of wall time: raw${cores(raw)}, parallel${cores(par)} (of ${r.machine.cpus} cores)` : '';
+      const target = latency && layout === 'skewed' ? ` (target >= 2.5: ${met(speedup >= 2.5)})` : '';
+      r.headline.push(`${k}: best parallel scan (${par.strategy}): raw sequential listing takes ${speedup}x its time${target}; ${par.requests} requests (keys/1000 + streams = ${Math.ceil(par.keys / 1000) + streams})${busy}`);
     }
     if (seed) r.headline.push(`${k}: the seed's loop takes ${round(seed.seconds / (par ?? one).seconds, 1)}x as long as our ${par ? 'parallel ' : ''}scan (${seed.note})`);
   }
+  for (const m of memory) if (m.strategy !== 'raw sequential ListObjectsV2' && !m.strategy.startsWith('find')) r.headline.push(`${m.server}, ${m.keys} keys, ${m.strategy}: peak RSS ${m.peakRssMB} MB (target < 150 MB at 1M keys: ${met(m.peakRssMB < 150)})`);
   if (r.synthetic) r.headline.push(`scan of ${r.synthetic.keys} generated keys: peak RSS ${r.synthetic.peakRssMB} MB (target < 150 MB at 1M keys${r.synthetic.keys >= 1e6 ? `: ${r.synthetic.peakRssMB < 150 ? 'met' : 'NOT met'}` : ''}), ${r.synthetic.keysPerSec} keys/s`);
   for (const b of r.batch) r.headline.push(`batch of ${b.chunks} chunks (concurrency ${b.concurrency}): orchestration overhead ${b.overheadSeconds} s of ${b.billedSeconds} s billed (target < 15 s: ${b.overheadSeconds < 15 ? 'met' : 'NOT met'})`);
   if (r.extension) r.extensionTargets = extensionRows(r.extension);
@@ -235,7 +292,7 @@ function print(r: BenchResults): void {
   const out: string[] = [];
   out.push(`whisper-batch benchmarks (${r.mode}) ${r.date} on ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGB} GB, Node ${r.machine.node}`);
   if (r.scan.length) {
-    out.push('', table(['server', 'keys', 'sessions', 'strategy', 's', 'keys/s', 'sessions/s', 'requests', 'peak RSS MB', 'client CPU s', 'server CPU s', 'vs raw', 'note'], r.scan.map((s) => [s.server, s.keys, s.sessions, s.strategy, s.seconds, s.keysPerSec, s.sessionsPerSec, s.requests, s.peakRssMB, s.clientCpuSeconds ?? '', s.serverCpuSeconds ?? '', s.vsRaw, s.note ?? ''])));
+    out.push('', table(['server', 'layout', 'keys', 'sessions', 'strategy', 's', 'keys/s', 'requests', 'peak RSS MB', 'client CPU s', 'CPU s/100k keys', 'server CPU s', 'vs raw', 'note'], r.scan.map((s) => [s.server, s.layout ?? 'uniform', s.keys, s.sessions, s.strategy, s.seconds, s.keysPerSec, s.requests, s.peakRssMB, s.clientCpuSeconds ?? '', s.clientCpuPer100kKeys ?? '', s.serverCpuSeconds ?? '', s.vsRaw, s.note ?? ''])));
   }
   if (r.synthetic) out.push('', `generated listing, no server: ${r.synthetic.keys} keys, ${r.synthetic.sessions} sessions in ${round(r.synthetic.seconds, 2)} s (${r.synthetic.keysPerSec} keys/s), peak RSS ${r.synthetic.peakRssMB} MB`);
   if (r.batch.length) {
@@ -263,7 +320,8 @@ if (require.main === module) {
   const argv = process.argv.slice(2);
   const childAt = argv.indexOf('--child');
   const proxyAt = argv.indexOf('--latency-proxy');
-  const run = childAt >= 0 ? childMain(argv[childAt + 1]) : proxyAt >= 0 ? latencyProxyMain(argv[proxyAt + 1]) : main(argv).then((r) => (process.exitCode = r.errors.length ? 1 : 0));
+  const pageAt = argv.indexOf('--page-server');
+  const run = childAt >= 0 ? childMain(argv[childAt + 1]) : proxyAt >= 0 ? latencyProxyMain(argv[proxyAt + 1]) : pageAt >= 0 ? pageServerMain(argv[pageAt + 1]) : main(argv).then((r) => (process.exitCode = r.errors.length ? 1 : 0));
   run.catch((e) => {
     process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
     process.exitCode = 1;

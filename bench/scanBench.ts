@@ -11,6 +11,8 @@ import { cpuSecondsOf, ensureBucket, s3Client, target, type S3Server } from './s
 
 export interface ScanRow {
   server: string;
+  /** bench/layouts.ts (rows on moto and radosgw: the uniform grid of bench/bucket.ts). */
+  layout?: string;
   keys: number;
   sessions: number;
   strategy: string;
@@ -21,6 +23,8 @@ export interface ScanRow {
   peakRssMB: number;
   /** CPU seconds of the client process. */
   clientCpuSeconds?: number;
+  /** The same per 100,000 keys listed. */
+  clientCpuPer100kKeys?: number;
   /** CPU seconds of the server's processes meanwhile (from the child's start to its end, so a little more than the timed region). */
   serverCpuSeconds?: number;
   /** CPU seconds of the latency proxy's process meanwhile (rows measured through bench/latencyProxy.ts). */
@@ -76,17 +80,32 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
   };
   const runs = new Map<string, Run[]>();
   const add = (name: string, r: Run) => runs.set(name, [...(runs.get(name) ?? []), r]);
+  // The order rotates round by round: no strategy always first (a cold server) or always after the same one.
+  const steps: Array<{ name: string; run: () => Promise<void> }> = [
+    { name: 'raw sequential ListObjectsV2', run: async () => void add('raw sequential ListObjectsV2', await runInChildCpu({ kind: 'raw', target: t })) },
+    {
+      name: 'scan, 1 stream',
+      run: async () => {
+        const one = await runInChildCpu({ kind: 'scan', target: t, concurrency: 1 });
+        check(one, counts, 'scan');
+        add('scan, 1 stream', one);
+      },
+    },
+    ...o.parallel.map((p) => ({
+      name: `scan, ${p} streams (key ranges)`,
+      run: async () => {
+        const par = await runInChildCpu({ kind: 'scan', target: t, concurrency: p });
+        check(par, counts, `scan x${p}`);
+        add(`scan, ${p} streams (key ranges)`, par);
+      },
+    })),
+  ];
+  // Rows in a fixed order whatever ran first.
+  for (const s of steps) runs.set(s.name, []);
   for (let i = 0; i < o.reps; i++) {
-    add('raw sequential ListObjectsV2', await runInChildCpu({ kind: 'raw', target: t }));
-    const one = await runInChildCpu({ kind: 'scan', target: t, concurrency: 1 });
-    check(one, counts, 'scan');
-    add('scan, 1 stream', one);
-    for (const p of o.parallel) {
-      const par = await runInChildCpu({ kind: 'scan', target: t, concurrency: p });
-      check(par, counts, `scan x${p}`);
-      add(`scan, ${p} streams by user`, par);
-    }
-    o.log(`${label}: round ${i + 1}/${o.reps}: raw ${runs.get('raw sequential ListObjectsV2')!.at(-1)!.seconds.toFixed(2)} s, scan ${one.seconds.toFixed(2)} s`);
+    const k = i % steps.length;
+    for (const s of [...steps.slice(k), ...steps.slice(0, k)]) await s.run();
+    o.log(`${label}: round ${i + 1}/${o.reps}: raw ${runs.get('raw sequential ListObjectsV2')!.at(-1)!.seconds.toFixed(2)} s, scan ${runs.get('scan, 1 stream')!.at(-1)!.seconds.toFixed(2)} s`);
   }
   const raw = median(runs.get('raw sequential ListObjectsV2')!);
   const row = (strategy: string, r: Run, note?: string): ScanRow => ({
@@ -100,6 +119,7 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
     requests: r.requests,
     peakRssMB: r.peakRssMB,
     clientCpuSeconds: r.cpuSeconds === undefined ? undefined : round(r.cpuSeconds, 2),
+    clientCpuPer100kKeys: r.cpuSeconds === undefined ? undefined : round((r.cpuSeconds / counts.keys) * 1e5, 3),
     serverCpuSeconds: r.serverCpuSeconds === undefined ? undefined : round(r.serverCpuSeconds, 2),
     proxyCpuSeconds: r.proxyCpuSeconds === undefined ? undefined : round(r.proxyCpuSeconds, 2),
     vsRaw: round(r.seconds / raw.seconds, 3),

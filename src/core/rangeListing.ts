@@ -5,7 +5,10 @@
  * left one stream alone with a heavy user.
  *
  * It starts as one stream from the start: a listing of one page never costs more than a sequential
- * one. Once a range has shown a truncated page, an idle stream cuts the rest of it: one folder
+ * one. More streams only help while a stream waits for its pages (latency); when the client's own
+ * CPU is what limits (a fast server next to it), cutting would add requests and no speed. So a
+ * range is cut only once it has read a few pages and spent a good part of its time waiting for
+ * them. Then an idle stream cuts the rest of it: one folder
  * listing (Delimiter "/", StartAfter the range's last key) gives the folders ahead, and the rest
  * is cut at some of them into one piece per idle stream. A range inside one heavy folder is cut
  * one level deeper (the caller names the levels: users, then the sessions of the user). Cuts are
@@ -15,6 +18,7 @@
 import { setMaxListeners } from 'node:events';
 import type { ObjectInfo, ObjectStore } from './store/objectStore';
 import { compareKeys } from './store/keyOrder';
+import { batches } from './store/batches';
 
 export interface RangeListingOptions {
   store: ObjectStore;
@@ -23,7 +27,7 @@ export interface RangeListingOptions {
   /** Folder prefixes (ending in "/") whose children may cut a range now at key `pos`, outermost first. */
   levels: (pos: string) => string[];
   /** Folds one range's keys (in key order); called once per range, up to `streams` at once. */
-  consume: (keys: AsyncIterable<ObjectInfo>) => Promise<void>;
+  consume: (pages: AsyncIterable<ObjectInfo[]>) => Promise<void>;
   signal?: AbortSignal;
   /** Every request: pages and folder listings. */
   onRequest?: () => void;
@@ -52,11 +56,19 @@ interface Range {
   cutting?: AbortController;
   /** Pages read when the last cut found nothing: try again only after it has moved on. */
   barrenAt?: number;
+  /** When its first page arrived, and the time waited for pages since (performance.now() ms). */
+  firstAt?: number;
+  waited: number;
 }
+
+/** Cut a range only after this many pages of it... */
+const MIN_PAGES = 3;
+/** ...and when it spent at least this share of its time since its first page waiting for pages. */
+const MIN_WAITING = 0.25;
 
 export async function listInRanges(o: RangeListingOptions): Promise<RangeListingStats> {
   const stats: RangeListingStats = { ranges: 1, splits: 0, folderListings: 0, streams: 0 };
-  const queue: Range[] = [{ more: true, pages: 0, done: false }];
+  const queue: Range[] = [{ more: true, pages: 0, done: false, waited: 0 }];
   const running = new Set<Range>();
   /** Ranges not yet done, queued or running: the listing is over at 0. */
   let left = 1;
@@ -82,12 +94,14 @@ export async function listInRanges(o: RangeListingOptions): Promise<RangeListing
     running.add(r);
     stats.streams = Math.max(stats.streams, running.size);
     try {
-      const keys = o.store.list(o.prefix, {
+      const keys = batches(o.store, o.prefix, {
         signal,
         startAt: r.lo,
         until: () => r.hi,
-        onPage: (_n, more, lastKey) => {
+        onPage: (_n, more, lastKey, waitedMs) => {
           r.pages++;
+          if (r.firstAt === undefined) r.firstAt = performance.now();
+          else r.waited += waitedMs ?? 0;
           r.more = more;
           if (lastKey !== undefined) r.pos = lastKey;
           o.onRequest?.();
@@ -107,9 +121,11 @@ export async function listInRanges(o: RangeListingOptions): Promise<RangeListing
   // The range worth cutting: still truncated, and the one that has read most (a heavy folder).
   const victim = (): Range | undefined => {
     let best: Range | undefined;
+    const now = performance.now();
     for (const r of running) {
-      if (r.done || !r.more || r.cutting || r.pos === undefined) continue;
+      if (r.done || !r.more || r.cutting || r.pos === undefined || r.pages < MIN_PAGES) continue;
       if (r.barrenAt !== undefined && r.pages < r.barrenAt + 2) continue;
+      if (r.waited < MIN_WAITING * (now - r.firstAt!)) continue;
       if (!best || r.pages > best.pages) best = r;
     }
     return best;
@@ -138,7 +154,7 @@ export async function listInRanges(o: RangeListingOptions): Promise<RangeListing
         // Equal shares by folder count; a heavy folder shows as a range that keeps reading, and is cut again.
         const n = Math.min(pieces - 1, ahead.length);
         const at = [...new Set(Array.from({ length: n }, (_, i) => Math.floor(((i + 1) * ahead.length) / (n + 1))))].map((i) => ahead[i]);
-        const parts = at.map((lo, i): Range => ({ lo, hi: i + 1 < at.length ? at[i + 1] : v.hi, more: true, pages: 0, done: false }));
+        const parts = at.map((lo, i): Range => ({ lo, hi: i + 1 < at.length ? at[i + 1] : v.hi, more: true, pages: 0, done: false, waited: 0 }));
         v.hi = at[0];
         stats.splits++;
         stats.ranges += parts.length;

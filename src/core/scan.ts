@@ -11,6 +11,7 @@ import { claimedTime, isoTime } from './clock';
 import type { EventSink } from './events';
 import { BucketLayout, pad, type SessionRef } from './layout';
 import type { ObjectStore, ObjectInfo } from './store/objectStore';
+import { batches } from './store/batches';
 import type { Settings } from './settings';
 import { humanDuration, round, usd, gpuCostUsd } from './cost';
 import { WbError, throwIfAborted } from './errors';
@@ -67,7 +68,8 @@ export interface PendingJobs {
   unmatchedKeys?: { count: number; examples: string[] };
   /** Only when no session was found: the keys elsewhere in the store (a wrong layout.usersPrefix?). */
   outsideUsersPrefix?: { usersPrefix: string; keys: number; examples: string[]; capped: boolean };
-  stats: { keys: number; requests: number; durationMs: number; streams: number };
+  /** `ranges`/`cuts`: of a parallel listing (rangeListing.ts). */
+  stats: { keys: number; requests: number; durationMs: number; streams: number; ranges?: number; cuts?: number };
 }
 
 export interface ScanDeps {
@@ -149,13 +151,13 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     } else pending.push(s);
   };
 
-  const consume = async (stream: AsyncIterable<ObjectInfo>) => {
+  const consume = async (stream: AsyncIterable<ObjectInfo[]>) => {
     const open = new Map<string, Agg>();
     const last: { a?: Agg } = {};
-    for await (const o of stream) {
+    for await (const batch of stream) {
       throwIfAborted(signal);
-      keys++;
-      fold(o, open, last);
+      for (const o of batch) fold(o, open, last);
+      keys += batch.length;
       if (deps.emit && keys - lastProgress >= 1000) {
         lastProgress = keys;
         deps.emit({ type: 'scan.progress', keys, sessions: sessionsSeen, time: clock.now() });
@@ -168,11 +170,14 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
 
   const fold = (o: ObjectInfo, open: Map<string, Agg>, last: { a?: Agg }) => {
     const key = o.key;
-    // Close the sessions this key has moved past (sorted stream: their prefixes are done).
-    for (const [p, a] of open) {
-      if (!key.startsWith(p)) {
-        open.delete(p);
-        finish(a);
+    // Close the sessions this key has moved past (sorted stream: their prefixes are done). Usually
+    // one session is open and the key is in it: no walk over the map then.
+    if (!(open.size === 1 && last.a && key.startsWith(last.a.prefix))) {
+      for (const [p, a] of open) {
+        if (!key.startsWith(p)) {
+          open.delete(p);
+          finish(a);
+        }
       }
     }
     // Most keys belong to the session of the key before: decided from the file name alone.
@@ -200,10 +205,12 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
   };
 
   let streams = 1;
+  let rangeStats: { ranges: number; cuts: number } | undefined;
   const conc = settings.scan.listConcurrency;
   // A folder is read at local-disk speed by one synchronous walk: streams would only share a core.
   if (conc <= 1 || store.kind !== 's3') {
-    await consume(store.list(layout.usersPrefix, { signal, onPage: () => requests++ }));
+    const opts = { signal, onPage: () => requests++ };
+    await consume(batches(store, layout.usersPrefix, opts));
   } else {
     const up = layout.usersPrefix;
     const r = await listInRanges({
@@ -220,6 +227,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
       onRequest: () => requests++,
     });
     streams = r.streams;
+    rangeStats = { ranges: r.ranges, cuts: r.splits };
   }
 
   const outside = sessionsSeen === 0 ? await keysOutside(store, layout, signal) : undefined;
@@ -242,7 +250,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     sessions: pending,
     deferredSessions: deferred,
     lock: lock ? { key: layout.lockKey, holder: lock.holder, since: lock.since, stale: lock.stale, coversAll: lock.coversAll } : undefined,
-    stats: { keys, requests, durationMs: clock.now() - t0, streams },
+    stats: { keys, requests, durationMs: clock.now() - t0, streams, ...rangeStats },
     unmatchedKeys: unmatched,
     ...(outside ? { outsideUsersPrefix: { usersPrefix: layout.usersPrefix, ...outside } } : {}),
   };

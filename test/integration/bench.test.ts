@@ -25,17 +25,22 @@ describe('bench --quick @integration', function () {
     const out = join(dir, 'latest.json');
     const main = resolve(__dirname, '../../bench/main.js');
     const stdout = await new Promise<string>((res, rej) =>
-      execFile(process.execPath, [main, '--quick', '--moto-keys', '150', '--synthetic-keys', '2000', '--editor-rounds', '1', '--tree-sessions', '100', '--viewer-rounds', '1', '--viewer-sessions', '500', '--out', out], { timeout: 280_000 }, (e, so, se) => (e ? rej(new Error(`${e.message}\n${se}`)) : res(so))),
+      execFile(process.execPath, [main, '--quick', '--moto-keys', '150', '--page-keys', '2500', '--latencies', '0,5', '--folder-keys', '600', '--synthetic-keys', '2000', '--editor-rounds', '1', '--tree-sessions', '100', '--viewer-rounds', '1', '--viewer-sessions', '500', '--out', out], { timeout: 280_000 }, (e, so, se) => (e ? rej(new Error(`${e.message}\n${se}`)) : res(so))),
     );
     const r: BenchResults = JSON.parse(readFileSync(out, 'utf8'));
     assert.deepEqual(r.errors, []);
     assert.equal(r.mode, 'quick');
     const strategies = r.scan.map((s) => s.strategy);
-    assert.deepEqual(strategies, ['raw sequential ListObjectsV2', 'scan, 1 stream', 'scan, 4 streams by user', 'seed: one listing per session']);
+    assert.deepEqual(strategies, ['raw sequential ListObjectsV2', 'scan, 1 stream', 'scan, 4 streams (key ranges)', 'seed: one listing per session', 'raw sequential ListObjectsV2', 'scan, default settings', 'scan, 1 stream', 'scan, 8 streams (key ranges)', 'raw sequential ListObjectsV2', 'scan, default settings', 'scan, 1 stream', 'scan, 8 streams (key ranges)', 'find <root>/users -type f', 'scan, folder store']);
+    assert.deepEqual([...new Set(r.scan.map((s) => s.server))], ['moto', 'page server', 'page server +5 ms', 'folder (tmp disk)']);
     for (const s of r.scan) {
-      assert.equal(s.server, 'moto');
-      assert.ok(s.keys >= 100 && s.sessions > 0 && s.seconds > 0 && s.requests > 0 && s.peakRssMB > 0, JSON.stringify(s));
+      const folder = s.server.startsWith('folder');
+      assert.ok(s.keys >= 100 && s.sessions > 0 && s.seconds > 0 && (folder || s.requests > 0) && (s.strategy.startsWith('find') || s.peakRssMB > 0), JSON.stringify(s));
+      // CPU per 100k keys, client side, for every strategy the bench runs in a child.
+      if (!s.strategy.startsWith('seed') && !s.strategy.startsWith('find')) assert.ok(s.clientCpuPer100kKeys! > 0, JSON.stringify(s));
     }
+    // The page server lists the skewed layout by default; the parallel scan cut it into ranges.
+    assert.ok(r.scan.filter((s) => s.server.startsWith('page')).every((s) => s.layout === 'skewed'));
     // One listing per session: the seed makes at least as many requests as there are sessions.
     const seed = r.scan[3];
     assert.ok(seed.requests > seed.sessions, JSON.stringify(seed));

@@ -66,10 +66,10 @@ describe('scan in key ranges on S3 (moto) @integration', function () {
         const slash = pos.indexOf('/', 'users/'.length);
         return slash > 0 ? ['users/', layout.userSessionsPrefix(pos.slice('users/'.length, slash))] : ['users/'];
       },
-      consume: async (it: AsyncIterable<ObjectInfo>) => {
+      consume: async (it: AsyncIterable<ObjectInfo[]>) => {
         const got: string[] = [];
         ranges.push(got);
-        for await (const o of it) got.push(o.key);
+        for await (const page of it) for (const o of page) got.push(o.key);
       },
       onRequest: () => requests++,
     });

@@ -63,6 +63,15 @@ export class S3Store implements ObjectStore {
   }
 
   async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    for await (const batch of this.listBatches(prefix, opts)) {
+      for (const o of batch) {
+        if (opts.signal?.aborted) return;
+        yield o;
+      }
+    }
+  }
+
+  async *listBatches(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo[]> {
     const [{ paginateListObjectsV2 }, client] = await Promise.all([this.sdk(), this.o.client()]);
     const full = this.prefix + prefix;
     // Our own abort: a consumer that stops early (maxKeys, a range bound) cancels the page in flight.
@@ -87,11 +96,13 @@ export class S3Store implements ObjectStore {
     try {
       for (;;) {
         let step: IteratorResult<import('@aws-sdk/client-s3').ListObjectsV2CommandOutput>;
+        const w0 = performance.now();
         try {
           step = await pending;
         } catch (e) {
           throw this.error(e, { action: `list ${this.description}/${prefix}`, iamAction: 's3:ListBucket' });
         }
+        const waited = performance.now() - w0;
         if (step.done) return;
         const contents = step.value.Contents ?? [];
         const url = step.value.EncodingType === 'url';
@@ -104,17 +115,26 @@ export class S3Store implements ObjectStore {
         const more = !!step.value.IsTruncated;
         if (more && !enough && !past) pending = ask();
         else pending = Promise.resolve({ done: true, value: undefined });
-        opts.onPage?.(contents.length, more, last);
+        opts.onPage?.(contents.length, more, last, waited);
+        if (opts.signal?.aborted) return;
+        const batch: ObjectInfo[] = [];
+        let ended = false;
         for (const c of contents) {
-          if (opts.signal?.aborted) return;
           if (!c.Key) continue;
           const key = (url ? decodeS3Key(c.Key) : c.Key).slice(cut);
           if (from !== undefined && compareKeys(key, from) < 0) continue;
-          const b = opts.until?.();
-          if (b !== undefined && compareKeys(key, b) >= 0) return;
-          yield { key, size: c.Size ?? 0, lastModified: c.LastModified?.getTime() ?? 0, etag: c.ETag };
-          if (opts.maxKeys !== undefined && ++count >= opts.maxKeys) return;
+          if (bound !== undefined && compareKeys(key, bound) >= 0) {
+            ended = true;
+            break;
+          }
+          batch.push({ key, size: c.Size ?? 0, lastModified: c.LastModified?.getTime() ?? 0, etag: c.ETag });
+          if (opts.maxKeys !== undefined && ++count >= opts.maxKeys) {
+            ended = true;
+            break;
+          }
         }
+        if (batch.length) yield batch;
+        if (ended) return;
       }
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);

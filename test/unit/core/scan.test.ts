@@ -224,12 +224,14 @@ describe('scan (folder store)', function () {
     for (const listConcurrency of [1, 4]) {
       // The store ends its listing quietly on abort (as FolderStore and S3Store do); abort after 5 keys.
       const mid = new AbortController();
-      const list = store.list.bind(store);
-      sandbox.stub(store, 'list').callsFake(async function* (prefix, opts) {
+      const list = store.listBatches.bind(store);
+      sandbox.stub(store, 'listBatches').callsFake(async function* (prefix, opts) {
         let n = 0;
-        for await (const o of list(prefix, opts)) {
-          if (++n === 5) mid.abort(new CancelledError());
-          yield o;
+        for await (const batch of list(prefix, opts)) {
+          for (const o of batch) {
+            if (++n === 5) mid.abort(new CancelledError());
+            yield [o];
+          }
         }
       });
       await assert.rejects(run(T0 + DAY, { scan: { listConcurrency } }, { signal: mid.signal }), CancelledError, `listConcurrency ${listConcurrency}`);
