@@ -9,8 +9,9 @@ import * as os from 'node:os';
 import type { Clock } from './clock';
 import { isoTime } from './clock';
 import { standaloneChunk } from './decode';
+import { headerEnd } from './webm';
 import type { ChunkJob, ChunkOutcome, Engine } from './engine/engine';
-import { CancelledError, WbError, describeError, isCancelled } from './errors';
+import { CancelledError, WbError, describeError, isCancelled, tooLarge } from './errors';
 import type { BatchEventInput, EventSink, RunPhase } from './events';
 import type { GpuHost } from './host/host';
 import { BucketLayout } from './layout';
@@ -22,6 +23,9 @@ import { writeReport } from './report/reportStore';
 import { jobsOf, scan, type PendingJobs, type PendingSession } from './scan';
 import type { Settings } from './settings';
 import type { ObjectStore } from './store/objectStore';
+
+/** Chunk-1 headers kept for the later chunks of their sessions (a real one is ~150 bytes). */
+const HEADER_CACHE_BYTES = 4 * 1048576;
 
 export interface BatchDeps {
   store: ObjectStore;
@@ -195,15 +199,31 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
     }
     if (!engine.transcribeChunk) throw new WbError('Internal', `engine ${engine.name} can transcribe nothing`);
 
-    // Chunk 1 of a session holds the WebM header every later chunk needs: fetch it once per session.
-    const headers = new Map<string, Promise<Buffer>>();
+    // Every read is capped: a chunk from the bucket may be of any size (a sparse 2 GiB file is cheap to plant).
+    const maxBytes = settings.run.maxChunkMegabytes * 1048576;
+    // Chunk 1 of a session holds the WebM header every later chunk needs: fetched once per session,
+    // and only the header (up to the first Cluster, ~150 bytes) is kept, in a cache bounded in bytes.
+    const headers = new Map<string, { p: Promise<Buffer>; bytes: number }>();
+    let headerBytes = 0;
     const header = (key: string) => {
-      let p = headers.get(key);
-      if (!p) {
-        if (headers.size > 64) headers.delete(headers.keys().next().value!);
-        headers.set(key, (p = store.get(key, sig)));
+      let h = headers.get(key);
+      if (!h) {
+        const entry = { bytes: 0, p: store.get(key, sig, { maxBytes }).then((b) => Buffer.from(b.subarray(0, Math.max(0, headerEnd(b))))) };
+        headers.set(key, (h = entry));
+        entry.p.then(
+          (b) => {
+            entry.bytes = b.length;
+            headerBytes += b.length;
+            for (const [k, old] of headers) {
+              if (headerBytes <= HEADER_CACHE_BYTES || old === entry) break;
+              headers.delete(k);
+              headerBytes -= old.bytes;
+            }
+          },
+          () => headers.delete(key),
+        );
       }
-      return p;
+      return h.p;
     };
 
     const worker = async () => {
@@ -216,10 +236,11 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
         host.timeline.firstChunk ??= clock.now();
         const t0 = clock.now();
         try {
+          if (job.size > maxBytes) throw tooLarge(`chunk "${job.audioKey}"`, job.size, maxBytes);
           const [audio, hdr, next] = await Promise.all([
-            store.get(job.audioKey, sig),
+            store.get(job.audioKey, sig, { maxBytes }),
             job.firstChunkKey && job.firstChunkKey !== job.audioKey ? header(job.firstChunkKey) : undefined,
-            job.nextChunkKey ? store.get(job.nextChunkKey, sig).catch(() => undefined) : undefined,
+            job.nextChunkKey ? store.get(job.nextChunkKey, sig, { maxBytes }).catch(() => undefined) : undefined,
           ]);
           if (audio.length === 0) throw new WbError('Decode', `empty audio file (0 bytes): "${job.audioKey}"`, 'The upload may have failed; re-upload the chunk or delete it.');
           const ext = job.audioKey.slice(job.audioKey.lastIndexOf('.') + 1).toLowerCase();

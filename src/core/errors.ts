@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'StoreAccess'
   | 'Credentials'
   | 'NotFound'
+  | 'TooLarge'
   | 'AlreadyExists'
   | 'Decode'
   | 'Engine'
@@ -42,6 +43,12 @@ export class CancelledError extends WbError {
 
 export function isCancelled(e: unknown): boolean {
   return e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError');
+}
+
+/** An object above a size cap (run.maxChunkMegabytes): named, with its size and the cap. */
+export function tooLarge(what: string, bytes: number | undefined, maxBytes: number): WbError {
+  const mb = (n: number) => `${(n / 1048576).toFixed(n < 10 * 1048576 ? 1 : 0)} MB`;
+  return new WbError('TooLarge', `${what} is ${bytes === undefined ? 'larger than' : `${mb(bytes)}, above`} the chunk-size cap of ${mb(maxBytes)}`, 'It is left alone; raise run.maxChunkMegabytes to transcribe it.');
 }
 
 /** Message for humans: the error plus its hint, without stack noise. */

@@ -56,7 +56,7 @@ export interface Settings {
     beamSize: number;
     batchSize: number;
   };
-  run: { concurrency: number; leaseSeconds: number };
+  run: { concurrency: number; leaseSeconds: number; maxChunkMegabytes: number };
   cost: { gpuHourlyUsd: number; bootSecondsEstimate: number; realtimeFactorEstimate: number; chunkSecondsEstimate: number };
   schedule: {
     enabled: boolean;
@@ -143,6 +143,7 @@ export const SETTINGS_SCHEMA = {
   'engine.batchSize': { type: 'number', default: 8, min: 1, max: 64, integer: true, description: "Batch size of faster-whisper's BatchedInferencePipeline." },
   'run.concurrency': { type: 'number', default: 2, min: 1, max: 32, integer: true, description: 'Chunks transcribed at once (local engines) or downloaded ahead (remote).' },
   'run.leaseSeconds': { type: 'number', default: 120, min: 10, max: 3600, description: 'Run lease duration; renewed while the run is alive, taken over only after it expires.' },
+  'run.maxChunkMegabytes': { type: 'number', default: 512, min: 1, max: 4096, description: 'Largest audio chunk a run reads (MB); a bigger one fails alone with its size named, and is never read whole into memory.' },
   'cost.gpuHourlyUsd': { type: 'number', default: 0.526, min: 0, max: 1000, description: 'On-demand price of the GPU instance per hour (g4dn.xlarge us-east-1: 0.526).' },
   'cost.bootSecondsEstimate': { type: 'number', default: 180, min: 0, max: 3600, description: 'Estimated boot-to-ready time, for cost estimates.' },
   'cost.realtimeFactorEstimate': { type: 'number', default: 0.1, min: 0.001, max: 10, description: 'Estimated transcription time per second of audio, for estimates.' },

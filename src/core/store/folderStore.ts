@@ -6,8 +6,8 @@
 import { promises as fs, constants as fsc, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { WbError } from '../errors';
-import type { ListFoldersOptions, ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './objectStore';
+import { WbError, tooLarge } from '../errors';
+import type { GetOptions, ListFoldersOptions, ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './objectStore';
 import { compareKeys } from './keyOrder';
 
 export class FolderStore implements ObjectStore {
@@ -157,10 +157,25 @@ export class FolderStore implements ObjectStore {
     }
   }
 
-  async get(key: string): Promise<Buffer> {
+  async get(key: string, _signal?: AbortSignal, opts: GetOptions = {}): Promise<Buffer> {
     try {
-      return await fs.readFile(await this.inside(key, { final: true }));
+      const file = await this.inside(key, { final: true });
+      if (opts.maxBytes === undefined) return await fs.readFile(file);
+      // Size first (a sparse 2 GiB file is cheap to plant); then read at most one byte more than allowed, in case it grew.
+      const h = await fs.open(file, 'r');
+      try {
+        const st = await h.stat();
+        if (st.size > opts.maxBytes) throw tooLarge(JSON.stringify(key), st.size, opts.maxBytes);
+        const buf = Buffer.alloc(Math.min(st.size, opts.maxBytes) + 1);
+        let n = 0;
+        for (let r; n < buf.length && (r = await h.read(buf, n, buf.length - n, n)).bytesRead > 0; ) n += r.bytesRead;
+        if (n > opts.maxBytes) throw tooLarge(JSON.stringify(key), undefined, opts.maxBytes);
+        return buf.subarray(0, n);
+      } finally {
+        await h.close();
+      }
     } catch (e: any) {
+      if (e instanceof WbError) throw e;
       if (e.code === 'ENOENT' || e.code === 'EISDIR') throw new WbError('NotFound', `No such object: ${JSON.stringify(key)} in ${this.description}`);
       throw storeError(e, key);
     }
@@ -171,6 +186,7 @@ export class FolderStore implements ObjectStore {
       const st = await fs.stat(await this.inside(key, { final: true }));
       return st.isFile() ? { key, size: st.size, lastModified: st.mtimeMs, etag: etagOf(st) } : undefined;
     } catch (e: any) {
+      if (e instanceof WbError) throw e;
       if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
       throw storeError(e, key);
     }

@@ -37,6 +37,10 @@ export interface ListFoldersOptions {
   limit?: number;
 }
 
+export interface GetOptions {
+  maxBytes?: number;
+}
+
 export interface PutResult {
   /** false when `ifAbsent` was set and the object already existed: nothing was written. */
   written: boolean;
@@ -64,8 +68,11 @@ export interface ObjectStore {
   listBatches?(prefix: string, opts?: ListOptions): AsyncIterable<ObjectInfo[]>;
   /** Lists the "folders" directly under `prefix` (S3 CommonPrefixes), e.g. user folders. Returns full prefixes ending in "/". */
   listPrefixes(prefix: string, signal?: AbortSignal, opts?: ListFoldersOptions): Promise<string[]>;
-  /** Throws WbError('NotFound') when missing. */
-  get(key: string, signal?: AbortSignal): Promise<Buffer>;
+  /**
+   * Throws WbError('NotFound') when missing. With `maxBytes`, an object larger than that throws
+   * WbError('TooLarge') before (or while) it is read: it is never held whole in memory.
+   */
+  get(key: string, signal?: AbortSignal, opts?: GetOptions): Promise<Buffer>;
   /** undefined when missing. */
   head(key: string): Promise<ObjectInfo | undefined>;
   put(key: string, body: Buffer | string, opts?: PutOptions): Promise<PutResult>;

@@ -5,9 +5,9 @@
  * use `If-None-Match: *`, so a retry or a second runner can never replace a transcript.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { WbError } from '../errors';
+import { WbError, tooLarge } from '../errors';
 import { awsErrorCode, awsErrorToWbError, awsHttpStatus, type AwsErrorContext } from '../aws/clients';
-import type { ListFoldersOptions, ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './objectStore';
+import type { GetOptions, ListFoldersOptions, ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './objectStore';
 import { compareKeys, startAfterFor } from './keyOrder';
 
 export interface S3Location {
@@ -160,15 +160,39 @@ export class S3Store implements ObjectStore {
     return out;
   }
 
-  async get(key: string, signal?: AbortSignal): Promise<Buffer> {
+  async get(key: string, signal?: AbortSignal, opts: GetOptions = {}): Promise<Buffer> {
     const full = this.fullKey(key);
     const [{ GetObjectCommand }, client] = await Promise.all([this.sdk(), this.o.client()]);
+    // Our own controller: an object over the cap is cut off mid-download, not read to the end.
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const r = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: full }), { abortSignal: signal });
+      const r = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: full }), { abortSignal: ctl.signal });
       if (!r.Body) return Buffer.alloc(0);
-      return Buffer.from(await r.Body.transformToByteArray());
+      const max = opts.maxBytes;
+      if (max === undefined) return Buffer.from(await r.Body.transformToByteArray());
+      if (r.ContentLength !== undefined && r.ContentLength > max) {
+        ctl.abort();
+        throw tooLarge(JSON.stringify(key), r.ContentLength, max);
+      }
+      // Streamed, counted: never more than the cap (plus one network chunk) in memory.
+      const parts: Buffer[] = [];
+      let n = 0;
+      for await (const part of r.Body as AsyncIterable<Uint8Array>) {
+        n += part.length;
+        if (n > max) {
+          ctl.abort();
+          throw tooLarge(JSON.stringify(key), undefined, max);
+        }
+        parts.push(Buffer.from(part.buffer, part.byteOffset, part.length));
+      }
+      return Buffer.concat(parts, n);
     } catch (e) {
+      if (e instanceof WbError && e.code === 'TooLarge') throw e;
       throw this.error(e, { action: `read ${this.description}/${key}`, iamAction: 's3:GetObject', key: full });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -1,0 +1,61 @@
+/**
+ * The chunk-size cap on a real folder store with a sparse 3 GiB chunk (cheap on disk): the chunk
+ * fails alone with its size and the setting named, is never read into memory, and the rest goes on.
+ * The engine is a stand-in: what is under test is the read around it.
+ */
+import * as assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runBatch } from '../../../src/core/batch';
+import { systemClock } from '../../../src/core/clock';
+import type { Engine } from '../../../src/core/engine/engine';
+import { WbError } from '../../../src/core/errors';
+import type { GpuHost } from '../../../src/core/host/host';
+import { BucketLayout } from '../../../src/core/layout';
+import { defaultSettings } from '../../../src/core/settings';
+import { FolderStore } from '../../../src/core/store/folderStore';
+
+const GIB = 1024 ** 3;
+
+describe('chunk-size cap (folder store, sparse big file)', function () {
+  let dir: string;
+  beforeEach(function () {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'wb-cap-'));
+  });
+  afterEach(function () {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a 3 GiB chunk fails alone, named with its size and the setting, without being read; the rest is transcribed', async function () {
+    const settings = defaultSettings();
+    const layout = new BucketLayout(settings.layout);
+    const old = new Date(Date.now() - 3_600_000);
+    const big = layout.audioKey({ userId: 'u', sessionId: 'big' }, 1, 'wav');
+    const small = layout.audioKey({ userId: 'u', sessionId: 'small' }, 1, 'wav');
+    for (const k of [big, small]) {
+      const f = path.join(dir, ...k.split('/'));
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, 'RIFF');
+      if (k === big) truncateSync(f, 3 * GIB);
+      utimesSync(f, old, old);
+    }
+    const store = new FolderStore(dir);
+    await assert.rejects(store.get(big, undefined, { maxBytes: 1048576 }), (e: unknown) => e instanceof WbError && e.code === 'TooLarge' && /3072 MB, above the chunk-size cap of 1\.0 MB/.test(e.message));
+    const engine: Engine = {
+      name: 'stand-in',
+      async check() {},
+      async transcribeChunk() {
+        return { segments: [], language: 'en', language_probability: 1, duration: 1 };
+      },
+    };
+    const host: GpuHost = { kind: 'local', id: 'here', hourlyUsd: 0, timeline: {}, status: async () => ({ state: 'running' }), prepare: async () => ({ startedByUs: false }), release: async () => {} } as any;
+    const rss0 = process.memoryUsage().rss;
+    const { report } = await runBatch({ store, settings, clock: systemClock, host, engine });
+    assert.ok(process.memoryUsage().rss - rss0 < 512 * 1048576, 'the big chunk was not read into memory');
+    assert.equal(report.status, 'partial');
+    assert.equal(report.transcription.chunksTranscribed, 1);
+    assert.equal(report.errors.length, 1);
+    assert.match(report.errors[0].message, /chunk ".*big\/chunk-001\.wav" is 3072 MB, above the chunk-size cap of 512 MB.*run\.maxChunkMegabytes/);
+  });
+});
