@@ -54,7 +54,9 @@ describe('bench --quick @integration', function () {
     assert.equal(r.extension.build, 'production (packaged)');
     assert.ok(r.extension.bundleBytes! > 0 && r.extension.vsixBytes! > r.extension.bundleBytes!);
     assert.equal(r.extension.editor.length, 1);
-    assert.equal(r.extension.editor[0].activation.wasActiveBefore, false, 'a cold activation was timed');
+    // Cold or already activated on start-up (then a fresh copy of the bundle is timed): a positive load either way.
+    const a = r.extension.editor[0].activation;
+    assert.ok((a.wasActiveBefore ? a.requireCopyMs! : a.untilModuleEvaluatedMs) > 0, JSON.stringify(a));
     assert.equal(r.extension.editor[0].tree.sessions, 100);
     assert.equal(r.extension.viewer?.sessions, 500);
     const figures = r.extensionTargets.map((x) => x.figure);

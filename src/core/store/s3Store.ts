@@ -5,7 +5,7 @@
  * use `If-None-Match: *`, so a retry or a second runner can never replace a transcript.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { WbError, tooLarge } from '../errors';
+import { WbError, throwIfAborted, tooLarge } from '../errors';
 import { awsErrorCode, awsErrorToWbError, awsHttpStatus, type AwsErrorContext } from '../aws/clients';
 import type { GetOptions, ListFoldersOptions, ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './objectStore';
 import { compareKeys, startAfterFor } from './keyOrder';
@@ -72,6 +72,8 @@ export class S3Store implements ObjectStore {
   }
 
   async *listBatches(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo[]> {
+    // A listing asked for under a cancelled signal is cancelled, not an empty listing.
+    throwIfAborted(opts.signal);
     const [{ paginateListObjectsV2 }, client] = await Promise.all([this.sdk(), this.o.client()]);
     const full = this.prefix + prefix;
     // Our own abort: a consumer that stops early (maxKeys, a range bound) cancels the page in flight.
@@ -167,6 +169,7 @@ export class S3Store implements ObjectStore {
     const ctl = new AbortController();
     const onAbort = () => ctl.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) ctl.abort(signal.reason); // no abort event comes for a signal aborted before
     try {
       const r = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: full }), { abortSignal: ctl.signal });
       if (!r.Body) return Buffer.alloc(0);

@@ -36,10 +36,11 @@ describe('extension/scanner', function () {
     let open: (() => void)[] = [];
     let released = false;
     const s: ObjectStore = Object.create(store);
-    s.list = (prefix, opts) =>
+    // The scan reads pages (listBatches); list goes through it too.
+    s.listBatches = (prefix, opts) =>
       (async function* () {
         if (!released) await new Promise<void>((r) => open.push(r));
-        yield* store.list(prefix, opts);
+        yield* store.listBatches(prefix, opts);
       })();
     return { store: s, release: () => ((released = true), open.forEach((r) => r()), (open = [])) };
   }
@@ -57,7 +58,7 @@ describe('extension/scanner', function () {
     assert.equal(second, third, 'one next scan for both');
     g.release();
     const [a, b, c] = await Promise.all([first, second, third]);
-        assert.equal(a!.totalMissingChunks >= 1, true);
+    assert.equal(a!.totalMissingChunks >= 1, true);
     assert.equal(b!.totalMissingChunks, 2, 'the later requests see the change');
     assert.equal(c, b);
     assert.equal(model.scanCount, 2, 'two scans, not three');
@@ -68,7 +69,7 @@ describe('extension/scanner', function () {
     const model = new PendingModel();
     assert.equal(await new Scanner({ configured: false, current: settings, store: () => store }, model, systemClock, log).scan(), undefined);
     const broken: ObjectStore = Object.create(store);
-    broken.list = () =>
+    broken.listBatches = () =>
       (async function* () {
         throw new Error('listing refused');
       })();
