@@ -12,10 +12,9 @@
  * It runs in its own Node process (the bench script with --latency-proxy), so that its CPU time can
  * be read apart from the client's and the server's (`/proc/<pid>/stat`).
  */
-import { spawn } from 'node:child_process';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { benchScript } from './child';
+import { startServerChild } from './child';
 
 export interface LatencyProxyOptions {
   /** The S3 server, e.g. http://127.0.0.1:7480. */
@@ -72,37 +71,7 @@ export interface LatencyProxy {
 }
 
 /** Starts the proxy in its own Node process (this bench script with --latency-proxy). */
-export function startLatencyProxy(o: LatencyProxyOptions): Promise<LatencyProxy> {
-  const child = spawn(process.execPath, [...process.execArgv, benchScript(), '--latency-proxy', JSON.stringify(o)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err = (err + d).slice(-2000)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`latency proxy did not start in 20 s\n${err}`));
-    }, 20_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`latency proxy exited (${code})\n${err}`));
-    });
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith(READY));
-      if (!line) return;
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      resolve({
-        endpoint: `http://127.0.0.1:${Number(line.slice(READY.length))}`,
-        pid: child.pid!,
-        latencyMs: o.latencyMs,
-        stop: () =>
-          new Promise<void>((res) => {
-            if (child.exitCode !== null || child.signalCode !== null) return res();
-            child.once('exit', () => res());
-            child.kill();
-          }),
-      });
-    });
-  });
+export async function startLatencyProxy(o: LatencyProxyOptions): Promise<LatencyProxy> {
+  const c = await startServerChild('--latency-proxy', o, READY, 'latency proxy', 20_000);
+  return { endpoint: `http://127.0.0.1:${c.port}`, pid: c.child.pid!, latencyMs: o.latencyMs, stop: c.stop };
 }

@@ -7,10 +7,9 @@
  * per request (`POST /__latency?ms=N`) stands for the network and the S3 fleet; `GET /__stats`
  * counts the list requests (`?reset=1` zeroes them). Runs in its own process (--page-server).
  */
-import { spawn } from 'node:child_process';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { benchScript } from './child';
+import { startServerChild } from './child';
 import { layoutObjects, type LayoutName } from './layouts';
 
 export interface PageServerOptions {
@@ -142,44 +141,19 @@ export interface PageServer {
   stop(): Promise<void>;
 }
 
-export function startPageServer(o: PageServerOptions): Promise<PageServer> {
-  const child = spawn(process.execPath, [...process.execArgv, benchScript(), '--page-server', JSON.stringify(o)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err = (err + d).slice(-2000)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`page server did not start in 120 s\n${err}`));
-    }, 120_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`page server exited (${code})\n${err}`));
-    });
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith(READY));
-      if (!line) return;
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      const endpoint = `http://127.0.0.1:${Number(line.slice(READY.length))}`;
-      resolve({
-        name: 'page server',
-        endpoint,
-        pid: child.pid!,
-        bucket: o.bucket,
-        accessKeyId: 'PAGESERVERKEY0000001',
-        secretAccessKey: 'pageserversecretpageserversecret0001',
-        pids: () => [child.pid!],
-        setLatency: async (ms) => void (await fetch(`${endpoint}/__latency?ms=${ms}`, { method: 'POST' })),
-        takeStats: async () => (await fetch(`${endpoint}/__stats?reset=1`)).json() as Promise<{ listRequests: number; delimiterRequests: number }>,
-        stop: () =>
-          new Promise<void>((res) => {
-            if (child.exitCode !== null || child.signalCode !== null) return res();
-            child.once('exit', () => res());
-            child.kill();
-          }),
-      });
-    });
-  });
+export async function startPageServer(o: PageServerOptions): Promise<PageServer> {
+  const c = await startServerChild('--page-server', o, READY, 'page server', 120_000);
+  const endpoint = `http://127.0.0.1:${c.port}`;
+  return {
+    name: 'page server',
+    endpoint,
+    pid: c.child.pid!,
+    bucket: o.bucket,
+    accessKeyId: 'PAGESERVERKEY0000001',
+    secretAccessKey: 'pageserversecretpageserversecret0001',
+    pids: () => [c.child.pid!],
+    setLatency: async (ms) => void (await fetch(`${endpoint}/__latency?ms=${ms}`, { method: 'POST' })),
+    takeStats: async () => (await fetch(`${endpoint}/__stats?reset=1`)).json() as Promise<{ listRequests: number; delimiterRequests: number }>,
+    stop: c.stop,
+  };
 }

@@ -26,6 +26,8 @@ export interface FixtureBucket {
 /** In a new temporary folder, or in `at` (scripts/test-vscode.mjs makes the start-up suite's bucket before the editor starts). */
 export async function makeFixtureBucket(at?: string): Promise<FixtureBucket> {
   const dir = at ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'wb-vscode-bucket-')));
+  // The folder store writes only inside a root that exists (it never makes its own root).
+  if (at) await fs.mkdir(at, { recursive: true });
   const store = new FolderStore(dir);
   const layout = new BucketLayout(defaultSettings().layout);
   const old = (Date.now() - 2 * 86_400_000) / 1000;

@@ -16,3 +16,13 @@ export async function* batches(store: ObjectStore, prefix: string, opts: ListOpt
   }
   if (batch.length) yield batch;
 }
+
+/** A listing of pages as one key at a time, stopping once the caller's signal is aborted. */
+export async function* flatten(pages: AsyncIterable<ObjectInfo[]>, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
+  for await (const batch of pages) {
+    for (const o of batch) {
+      if (signal?.aborted) return;
+      yield o;
+    }
+  }
+}

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { WbError, tooLarge } from '../errors';
 import type { GetOptions, ListFoldersOptions, ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './objectStore';
+import { flatten } from './batches';
 import { compareKeys } from './keyOrder';
 
 export class FolderStore implements ObjectStore {
@@ -68,13 +69,8 @@ export class FolderStore implements ObjectStore {
     return target;
   }
 
-  async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
-    for await (const batch of this.listBatches(prefix, opts)) {
-      for (const o of batch) {
-        if (opts.signal?.aborted) return;
-        yield o;
-      }
-    }
+  list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    return flatten(this.listBatches(prefix, opts), opts.signal);
   }
 
   async *listBatches(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo[]> {

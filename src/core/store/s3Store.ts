@@ -8,6 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { WbError, throwIfAborted, tooLarge } from '../errors';
 import { awsErrorCode, awsErrorToWbError, awsHttpStatus, type AwsErrorContext } from '../aws/clients';
 import type { GetOptions, ListFoldersOptions, ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './objectStore';
+import { flatten } from './batches';
 import { compareKeys, startAfterFor } from './keyOrder';
 
 export interface S3Location {
@@ -62,13 +63,8 @@ export class S3Store implements ObjectStore {
     this.description = `s3://${o.bucket}${this.prefix ? '/' + this.prefix.replace(/\/$/, '') : ''}`;
   }
 
-  async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
-    for await (const batch of this.listBatches(prefix, opts)) {
-      for (const o of batch) {
-        if (opts.signal?.aborted) return;
-        yield o;
-      }
-    }
+  list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    return flatten(this.listBatches(prefix, opts), opts.signal);
   }
 
   async *listBatches(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo[]> {
