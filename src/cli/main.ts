@@ -32,6 +32,8 @@ import { terminalOutput, type Output } from './output';
 import { EventsFile } from './runState';
 import { runDemo } from './demo';
 import { installSignalHandlers, type SignalProcess } from '../core/host/watchdog';
+import { currentOrigin } from '../core/localOrigin';
+import { ORIGIN_KINDS, ORIGIN_TRIGGERS, describeOrigin, parseOrigin, type OriginKind, type OriginTrigger } from '../core/runOrigin';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -170,7 +172,10 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .option('--events <file>', 'append every event as a JSON line to this file (+ <file>.state.json)')
     .option('--next-run <iso>', 'next scheduled run, recorded in the report')
     .option('--scheduled', 'started by a timer: with schedule.mode = adaptive, start the GPU only when the adaptive rule says so')
-    .action(async (a: { yes?: boolean; dryRun?: boolean; session?: string; events?: string; nextRun?: string; scheduled?: boolean }, cmd: Command) => {
+    .addOption(new Option('--origin <kind>', 'who starts this run, recorded in the lease and the report (VS Code passes vscode, the systemd unit timer)').choices(ORIGIN_KINDS).default('cli'))
+    .addOption(new Option('--trigger <why>', 'why it runs, recorded in the lease and the report (default: manual, or scheduled/adaptive with --scheduled)').choices(ORIGIN_TRIGGERS).default('manual'))
+    .option('--window <name>', 'the VS Code window that asked for the run (with --origin vscode)')
+    .action(async (a: { yes?: boolean; dryRun?: boolean; session?: string; events?: string; nextRun?: string; scheduled?: boolean; origin: OriginKind; trigger: OriginTrigger; window?: string }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
       const mismatch = engineHostProblem(settings);
       if (mismatch) throw new WbError('Config', `Invalid settings:\n  - ${mismatch}`, 'Fix the values above in the config file, environment, flags or VS Code settings (whisperBatch.*).');
@@ -265,7 +270,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
           scan: doc,
           sessionFilter: filter,
           nextScheduledRun: a.nextRun ?? null,
-          holder: a.events ? `whisper-batch (VS Code) pid ${process.pid}` : undefined,
+          origin: currentOrigin(a.origin, triggerOf(a, cmd, settings), a.window),
         });
         events?.setRunId(result.report.runId);
         const r = result.report;
@@ -321,7 +326,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
           print(`store:       ${terminalText(st.store)}`);
           print(settings.host.kind === 'ec2' ? `GPU host:    ${rt.host.id}: ${terminalText(host.state)}${host.detail ? ` (${terminalText(host.detail)})` : ''}` : `host:        this machine (engine ${settings.engine.kind})`);
           print(lease ? `run lease:   ${lease.expired ? 'expired' : 'held'} by ${terminalText(lease.holder)} since ${terminalText(lease.acquiredAt)}` : 'run lease:   free (no run in progress)');
-          print(last ? `last report: ${terminalText(last.reportId)} ${terminalText(last.status)}, ${last.chunksTranscribed} transcribed, ${last.chunksFailed} failed${last.costUSD > 0 ? `, ${usd(last.costUSD)}` : ''}` : 'last report: none');
+          print(last ? `last report: ${terminalText(last.reportId)} ${terminalText(last.status)}, ${last.chunksTranscribed} transcribed, ${last.chunksFailed} failed${last.costUSD > 0 ? `, ${usd(last.costUSD)}` : ''}, started by ${last.origin ? terminalText(describeOrigin(last.origin)) : 'not recorded'}` : 'last report: none');
           if (orphan && !orphanStopped) out.warn(orphan);
           // This machine has no GPU and no cost: its lines say so without GPU words (--json keeps every metric).
           const local = settings.host.kind !== 'ec2';
@@ -361,8 +366,8 @@ export function buildProgram(deps: CliDeps = {}): Command {
         if (o.json) printJson(list);
         else if (!list.length) print('no reports yet');
         else {
-          const rows = list.map((r) => [terminalText(r.reportId), terminalText(r.status), `${r.chunksTranscribed} ok`, `${r.chunksFailed} failed`, usd(r.costUSD), terminalText(r.key)]);
-          for (const line of table(rows, { right: [false, false, true, true, true, false], max: 200 })) print(line);
+          const rows = list.map((r) => [terminalText(r.reportId), terminalText(r.status), `${r.chunksTranscribed} ok`, `${r.chunksFailed} failed`, usd(r.costUSD), terminalText(r.key), r.origin ? terminalText(describeOrigin(r.origin)) : '-']);
+          for (const line of table(rows, { right: [false, false, true, true, true, false, false], max: 200 })) print(line);
         }
       } finally {
         await rt.dispose();
@@ -518,10 +523,19 @@ function runArgsOf(o: Opts, settings: Settings, fromConfig: boolean): string[] {
 }
 
 /** A report for people (stdout): what ran, where, for how long, what failed (by session and chunk). */
+/** Why this run runs: --trigger if given; a --scheduled firing is 'scheduled', or 'adaptive' when the adaptive rule started it. */
+function triggerOf(a: { trigger: OriginTrigger; scheduled?: boolean; session?: string }, cmd: Command, settings: Settings): OriginTrigger {
+  if (cmd.getOptionValueSource('trigger') !== 'default') return a.trigger;
+  if (!a.scheduled) return 'manual';
+  return settings.schedule.mode === 'adaptive' && !a.session ? 'adaptive' : 'scheduled';
+}
+
 function printSummary(print: (line?: string) => void, r: import('../core/report/model').BatchReport, reportKey: string | undefined, store: string): void {
   const t = r.transcription;
   print('');
   print(`run ${terminalText(r.reportId)}: ${terminalText(r.status.toUpperCase())}${r.cancelled ? ' (cancelled)' : ''} in ${r.execution.durationHuman}`);
+  const origin = parseOrigin(r.origin);
+  print(`  started by: ${origin ? terminalText(describeOrigin(origin)) : 'not recorded'}`);
   print(`  chunks: ${t.chunksFound} found, ${t.chunksTranscribed} transcribed, ${t.chunksFailed} failed${t.chunksSkipped ? `, ${t.chunksSkipped} already had a transcript` : ''}; ${t.audioSeconds.toFixed(1)} s of audio`);
   const g = r.gpu;
   if (g.host === 'ec2') {

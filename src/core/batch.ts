@@ -5,7 +5,6 @@
  * interrupted run loses nothing and a re-run does only what is left.
  */
 import { randomBytes } from 'node:crypto';
-import * as os from 'node:os';
 import type { Clock } from './clock';
 import { isoTime } from './clock';
 import { standaloneChunk } from './decode';
@@ -20,6 +19,8 @@ import { startWatchdog } from './host/watchdog';
 import { buildReport } from './report/build';
 import type { BatchReport, ReportError } from './report/model';
 import { writeReport } from './report/reportStore';
+import { currentOrigin } from './localOrigin';
+import { describeOrigin, type RunOrigin } from './runOrigin';
 import { jobsOf, scan, type PendingJobs, type PendingSession } from './scan';
 import type { Settings } from './settings';
 import type { ObjectStore } from './store/objectStore';
@@ -36,7 +37,9 @@ export interface BatchDeps {
   emit?: EventSink;
   signal?: AbortSignal;
   runId?: string;
-  /** Who runs this (shown to a second runner): e.g. "cli pid 123 on host". */
+  /** Who started this run and why (lease and report); default: a person at this machine's CLI. */
+  origin?: RunOrigin;
+  /** Who runs this (shown to a second runner); default: the origin, described. */
   holder?: string;
   nextScheduledRun?: string | null;
   /** Only these sessions (e.g. "transcribe this session now"). */
@@ -55,7 +58,8 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
   const { store, settings, clock, host, engine } = deps;
   const layout = new BucketLayout(settings.layout);
   const runId = deps.runId ?? `${isoTime(clock.now()).replace(/[:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
-  const holder = deps.holder ?? `whisper-batch pid ${process.pid} on ${os.hostname()}`;
+  const origin = deps.origin ?? currentOrigin('cli', 'manual');
+  const holder = deps.holder ?? describeOrigin(origin);
   const emit = (e: BatchEventInput) => deps.emit?.({ ...e, time: clock.now() } as any);
   const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
   const phase = (p: RunPhase) => emit({ type: 'run.phase', phase: p });
@@ -93,7 +97,7 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
 
     currentPhase = 'lease';
     phase('lease');
-    const lease = await Lease.acquire({ store, layout, clock, runId, holder, seconds: settings.run.leaseSeconds });
+    const lease = await Lease.acquire({ store, layout, clock, runId, holder, origin, seconds: settings.run.leaseSeconds });
     lease.startRenewal((e) => {
       log('error', describeError(e));
       errors.push({ phase: 'lease', message: describeError(e) });
@@ -151,7 +155,8 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
       outcomes,
       errors,
       cancelled: signal.aborted && !errors.some((e) => e.phase === 'run' || e.phase === 'lease'),
-      host: { kind: host.kind, id: host.id, touched: hostTouched, startedByUs, hourlyUsd: host.hourlyUsd, timeline: host.timeline },
+      host: { kind: host.kind, id: host.id, touched: hostTouched, startedByUs, hourlyUsd: host.hourlyUsd, timeline: host.timeline, release: host.lastRelease },
+      origin,
       engine: { name: engine.name, model: engine.model },
       nextScheduledRun: deps.nextScheduledRun ?? null,
       fatal,

@@ -8,6 +8,7 @@ import { claimedTime, isoTime } from './clock';
 import { WbError } from './errors';
 import type { BucketLayout } from './layout';
 import type { ObjectStore } from './store/objectStore';
+import { parseOrigin, type RunOrigin } from './runOrigin';
 import { SETTINGS_SCHEMA } from './settings';
 
 const MAX_LEASE_MS = SETTINGS_SCHEMA['run.leaseSeconds'].max * 1000;
@@ -18,6 +19,8 @@ export interface LeaseBody {
   acquiredAt: string;
   renewedAt: string;
   expiresAt: string;
+  /** Who runs it and why (src/core/runOrigin.ts); absent in leases of older versions. */
+  origin?: RunOrigin;
 }
 
 export interface LeaseInfo extends LeaseBody {
@@ -43,6 +46,7 @@ export async function readLease(store: ObjectStore, layout: BucketLayout, clock:
     acquiredAt: String(body.acquiredAt ?? isoTime(head.lastModified)),
     renewedAt: String(body.renewedAt ?? isoTime(head.lastModified)),
     expiresAt: String(body.expiresAt ?? isoTime(head.lastModified)),
+    ...(parseOrigin(body.origin) ? { origin: parseOrigin(body.origin) } : {}),
     etag: head.etag,
     expired: !(exp > clock.now()),
   };
@@ -54,6 +58,7 @@ export interface LeaseOptions {
   clock: Clock;
   runId: string;
   holder: string;
+  origin?: RunOrigin;
   seconds: number;
 }
 
@@ -140,5 +145,5 @@ export class Lease {
 
 function leaseBody(o: LeaseOptions, acquiredAt: string): LeaseBody {
   const now = o.clock.now();
-  return { runId: o.runId, holder: o.holder, acquiredAt, renewedAt: isoTime(now), expiresAt: isoTime(now + o.seconds * 1000) };
+  return { runId: o.runId, holder: o.holder, acquiredAt, renewedAt: isoTime(now), expiresAt: isoTime(now + o.seconds * 1000), ...(o.origin ? { origin: o.origin } : {}) };
 }

@@ -17,6 +17,7 @@ import { openHost } from './host/openHost';
 import { findOrphanedGpu } from './host/orphans';
 import type { LeaseInfo } from './lease';
 import { BucketLayout } from './layout';
+import { readLiveLock } from './liveLock';
 import type { RemoteRunner } from './remote/remoteRunner';
 import { SsmRunner, sdkSsmApi } from './remote/ssmRunner';
 import type { Settings } from './settings';
@@ -75,7 +76,7 @@ export async function openRuntime(settings: Settings, o: RuntimeOptions): Promis
 
   const engine = o.engine === false ? inertEngine(settings) : buildEngine(settings, o, remote, emit);
   const ec2 = o.ec2 ?? (settings.host.kind === 'ec2' ? new SdkEc2Api(aws, (x) => factory.ec2(x)) : undefined);
-  const host = openHost(settings, { clock: o.clock, engine, emit, ec2, remote });
+  const host = openHost(settings, { clock: o.clock, engine, emit, ec2, remote, liveLock: (signal) => readLiveLock(store, layout, settings, o.clock, signal) });
 
   return {
     settings,

@@ -7,15 +7,16 @@
  * bounded by the open sessions and the pending ones, never the key list.
  */
 import type { Clock } from './clock';
-import { claimedTime, isoTime } from './clock';
+import { isoTime } from './clock';
 import type { EventSink } from './events';
 import { BucketLayout, pad, type SessionRef } from './layout';
 import type { ObjectStore, ObjectInfo } from './store/objectStore';
 import { batches } from './store/batches';
 import type { Settings } from './settings';
 import { humanDuration, round, usd, gpuCostUsd } from './cost';
-import { WbError, throwIfAborted } from './errors';
+import { throwIfAborted } from './errors';
 import { listInRanges } from './rangeListing';
+import { describeLiveLock, readLiveLock } from './liveLock';
 import type { ChunkJob } from './engine/engine';
 
 export interface AudioChunkInfo {
@@ -88,20 +89,11 @@ interface Agg {
   complete: boolean;
 }
 
-interface LockInfo {
-  coversAll: boolean;
-  sessions: Set<string>;
-  users: Set<string>;
-  holder?: string;
-  since?: string;
-  stale: boolean;
-}
-
 export async function scan(deps: ScanDeps): Promise<PendingJobs> {
   const { store, settings, clock, signal } = deps;
   const layout = new BucketLayout(settings.layout);
   const t0 = clock.now();
-  const lock = await readLock(store, layout, settings, clock);
+  const lock = await readLiveLock(store, layout, settings, clock, signal);
   let keys = 0;
   let requests = 0;
   let sessionsSeen = 0;
@@ -145,7 +137,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
       complete: a.complete,
     };
     if (lock && !lock.stale && (lock.coversAll || lock.sessions.has(s.sessionId) || lock.users.has(s.userId))) {
-      deferred.push({ ...s, reason: 'locked', detail: `${layout.lockKey} is held${lock.holder ? ` by ${lock.holder}` : ''}${lock.since ? ` since ${lock.since}` : ''}` });
+      deferred.push({ ...s, reason: 'locked', detail: describeLiveLock(lock) });
     } else if (now - newest < graceMs) {
       deferred.push({ ...s, reason: 'recording', detail: `newest chunk is ${Math.round((now - newest) / 60_000)} min old (grace period ${settings.scan.gracePeriodMinutes} min)` });
     } else pending.push(s);
@@ -313,36 +305,4 @@ export function jobsOf(doc: PendingJobs, layout: BucketLayout, filter?: (s: Pend
     }
   }
   return jobs;
-}
-
-async function readLock(store: ObjectStore, layout: BucketLayout, settings: Settings, clock: Clock): Promise<LockInfo | undefined> {
-  let head;
-  try {
-    head = await store.head(layout.lockKey);
-  } catch (e) {
-    throw e instanceof WbError ? e : new WbError('Store', `Cannot read ${layout.lockKey}`, undefined, { cause: e });
-  }
-  if (!head) return undefined;
-  let body: any = {};
-  try {
-    body = JSON.parse((await store.get(layout.lockKey)).toString('utf8'));
-  } catch {
-    body = {}; // unreadable lock: still a lock, covering everything
-  }
-  const sessions = new Set<string>([body?.sessionId, ...(Array.isArray(body?.sessions) ? body.sessions : [])].filter((x) => typeof x === 'string'));
-  const users = new Set<string>([body?.userId, ...(Array.isArray(body?.users) ? body.users : [])].filter((x) => typeof x === 'string'));
-  const sinceRaw = body?.createdAt ?? body?.startedAt ?? body?.timestamp;
-  // A time in the future (beyond clock skew) is invalid: the lock is as old as the object itself
-  // (S3 sets LastModified); if that too is in the future (a folder's mtime), the lock is stale.
-  const now = clock.now();
-  const sinceMs = (typeof sinceRaw === 'string' ? claimedTime(sinceRaw, now) : undefined) ?? claimedTime(head.lastModified, now);
-  const stale = sinceMs === undefined || now - sinceMs > settings.scan.lockMaxAgeMinutes * 60_000;
-  return {
-    coversAll: sessions.size === 0 && users.size === 0,
-    sessions,
-    users,
-    holder: typeof body?.holder === 'string' ? body.holder : typeof body?.owner === 'string' ? body.owner : undefined,
-    since: sinceMs === undefined ? undefined : isoTime(sinceMs),
-    stale,
-  };
 }

@@ -47,7 +47,7 @@ export function systemdUnits(o: {
   schedule: ScheduleSettings;
   maxRuntimeMinutes: number;
 }): { service: string; timer: string } {
-  const args = [o.node, o.cli, 'run', '--yes', '--scheduled', ...(o.configFile ? ['--config', o.configFile] : []), ...(o.args ?? [])];
+  const args = [o.node, o.cli, 'run', '--yes', '--scheduled', '--origin', 'timer', ...(o.configFile ? ['--config', o.configFile] : []), ...(o.args ?? [])];
   const service = [
     '[Unit]',
     'Description=Whisper Batch: transcribe pending recordings (starts and stops the GPU)',

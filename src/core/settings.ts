@@ -33,6 +33,7 @@ export interface Settings {
     tagKey: string;
     tagValue: string;
     maxRuntimeMinutes: number;
+    liveLockWaitMinutes: number;
     readyTimeoutSeconds: number;
     pollSeconds: number;
     serviceName: string;
@@ -121,6 +122,7 @@ export const SETTINGS_SCHEMA = {
   'host.tagKey': { type: 'string', default: 'ManagedBy', description: 'Tag key the GPU instance must carry before we start or stop it.', machineOnly: true },
   'host.tagValue': { type: 'string', default: 'BatchTranscription', description: 'Tag value the GPU instance must carry.', machineOnly: true },
   'host.maxRuntimeMinutes': { type: 'number', default: 120, min: 5, max: 1440, description: 'Hard limit of a run on the GPU: the watchdog and the on-instance shutdown timer stop it after this.' },
+  'host.liveLockWaitMinutes': { type: 'number', default: 30, min: 0, max: 1440, description: 'Before stopping a GPU it started, a run waits this long at most while batch-lock.json says a live recording uses it (never past host.maxRuntimeMinutes), then stops it.' },
   'host.readyTimeoutSeconds': { type: 'number', default: 900, min: 30, max: 7200, description: 'How long to wait for the GPU host to become ready before giving up (and stopping it).' },
   'host.pollSeconds': { type: 'number', default: 2, min: 0.1, max: 60, description: 'Poll interval while waiting for the host.' },
   'host.serviceName': { type: 'string', default: 'whisperlive', pattern: /^[A-Za-z0-9@._-]+$/, patternText: 'a systemd unit name', description: 'systemd unit of WhisperLive on the instance.', machineOnly: true },

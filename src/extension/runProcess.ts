@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock';
 import { Emitter, type BatchEvent } from '../core/events';
+import type { OriginTrigger } from '../core/runOrigin';
 import type { Settings } from '../core/settings';
 import { Disposable, toDisposable } from './lifecycle';
 
@@ -40,11 +41,16 @@ export interface StartRunOptions {
   sessions?: string[];
   now: number;
   env?: NodeJS.ProcessEnv;
+  /** Why the window starts it (the CLI records origin vscode with it). */
+  trigger?: OriginTrigger;
+  /** The window's name (workspace), for the report's "started by". */
+  window?: string;
 }
 
 /** The CLI's arguments for a run (exported so tests assert them, not a mocked spawn). */
-export function runArgs(cliPath: string, configFile: string, eventsFile: string, sessions: string[] = []): string[] {
-  const args = [cliPath, 'run', '--yes', '--config', configFile, '--events', eventsFile];
+export function runArgs(cliPath: string, configFile: string, eventsFile: string, sessions: string[] = [], origin: { trigger?: OriginTrigger; window?: string } = {}): string[] {
+  const args = [cliPath, 'run', '--yes', '--config', configFile, '--events', eventsFile, '--origin', 'vscode', '--trigger', origin.trigger ?? 'manual'];
+  if (origin.window) args.push('--window', origin.window);
   for (const s of sessions) args.push('--session', s);
   return args;
 }
@@ -61,7 +67,7 @@ export async function startDetachedRun(o: StartRunOptions): Promise<RunState> {
   const out = openSync(`${base}.log`, 'a', 0o600);
   let pid: number | undefined;
   try {
-    const child = spawn(o.node, runArgs(o.cliPath, configFile, eventsFile, o.sessions), {
+    const child = spawn(o.node, runArgs(o.cliPath, configFile, eventsFile, o.sessions, { trigger: o.trigger, window: o.window }), {
       detached: true,
       stdio: ['ignore', out, out],
       env: { ...process.env, ...o.env, ELECTRON_RUN_AS_NODE: '1' },

@@ -75,6 +75,9 @@ export class Runs extends Disposable {
       dir: this.dir,
       sessions: sessionId ? [sessionId] : [],
       now: this.deps.clock.now(),
+      // Recorded in the lease and the report: this window asked, by hand or on its timer (adaptive: the rule said start).
+      trigger: origin !== 'scheduled' ? 'manual' : s.current.schedule.mode === 'adaptive' ? 'adaptive' : 'scheduled',
+      window: vscode.workspace.name,
       // The SSH key's passphrase, if any, goes to the run in its environment, never in its settings file.
       env: await secretEnv(this.deps.context.secrets),
     });

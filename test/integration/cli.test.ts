@@ -97,6 +97,37 @@ describe('whisper-batch CLI @integration', function () {
     assert.deepEqual(listAll(dir), before);
   });
 
+  it('every report records who started the run and why: --origin/--trigger, CLI by default (also with --events); reports and status show it', async function () {
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'wb-cli-origin-'));
+    try {
+      const timer = await cli(['run', '--store', empty, '--yes', '--json', '--origin', 'timer', '--trigger', 'scheduled']);
+      assert.equal(timer.code, 0, timer.stderr);
+      const t = JSON.parse(timer.stdout).origin;
+      assert.deepEqual({ kind: t.kind, trigger: t.trigger, host: t.host }, { kind: 'timer', trigger: 'scheduled', host: os.hostname() });
+      assert.equal(t.user, os.userInfo().username);
+      assert.equal(typeof t.pid, 'number');
+      const events = path.join(empty, 'x.jsonl');
+      const plain = await cli(['run', '--store', empty, '--yes', '--json', '--events', events]);
+      assert.equal(plain.code, 0, plain.stderr);
+      const o = JSON.parse(plain.stdout).origin;
+      assert.equal(o.kind, 'cli', 'an --events run is not VS Code unless it says so');
+      assert.equal(o.trigger, 'manual');
+      const fired = await cli(['run', '--store', empty, '--yes', '--json', '--scheduled', '--origin', 'timer']);
+      assert.equal(JSON.parse(fired.stdout).origin.trigger, 'scheduled', 'a --scheduled firing (the systemd unit) is scheduled');
+      const bad = await cli(['run', '--store', empty, '--yes', '--origin', 'cron']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--origin.*cron.*(cli, vscode, timer|Allowed choices)/s);
+      const list = await cli(['reports', '--store', empty]);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, new RegExp(`timer ${os.userInfo().username}@${os.hostname()} pid \\d+, scheduled`));
+      assert.match(list.stdout, new RegExp(`CLI ${os.userInfo().username}@${os.hostname()} pid \\d+, manual`));
+      const st = await cli(['status', '--store', empty]);
+      assert.match(st.stderr, /last report: .* started by (CLI|timer) \S+ pid \d+, (manual|scheduled)\n/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   it('run without --yes and without a terminal refuses with exit code 2', async function () {
     const r = await cli(['run', '--store', dir]);
     assert.equal(r.code, 2);

@@ -9,7 +9,7 @@ import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-
 import { LazyAwsClientFactory, type AwsClientOptions } from '../../src/core/aws/clients';
 import { Ec2Error, SdkEc2Api, parseTransitionTime } from '../../src/core/aws/ec2Api';
 import { systemClock } from '../../src/core/clock';
-import { Ec2Host, OWNER_TAG } from '../../src/core/host/ec2Host';
+import { Ec2Host, OWNER_TAG, stopTimerArgs } from '../../src/core/host/ec2Host';
 import type { RemoteRunner } from '../../src/core/remote/remoteRunner';
 import { defaultSettings } from '../../src/core/settings';
 import { motoCredentials, releaseMoto, startMoto, type MotoServer } from '../support/moto';
@@ -119,7 +119,7 @@ describe('SdkEc2Api on moto @integration', function () {
     const host = new Ec2Host({ ec2: api, remote, clock: systemClock, settings });
     assert.deepEqual(await host.prepare('run-moto', new AbortController().signal), { startedByUs: true });
     assert.equal((await api.describe(id))?.tags[OWNER_TAG], 'run-moto');
-    assert.deepEqual(ran, ['systemctl is-active whisperlive', 'shutdown -h +120']);
+    assert.deepEqual(ran, ['systemctl is-active whisperlive', 'systemctl stop whisper-batch-stop.timer', `systemd-run ${stopTimerArgs(120).join(' ')}`]);
     await host.release({ reason: 'done' });
     const after = await api.describe(id);
     assert.equal(after?.state, 'stopped');

@@ -4,7 +4,7 @@
  *
  * Real parts: runBatch, the run lease, the report, Ec2Host and a FolderStore on disk. Stand-ins
  * (nothing of them can run here): FakeEc2 for EC2 transitions and faults, FakeRemoteRunner for the
- * instance (SSM agent, systemd unit, shutdown timer), and a scripted engine that only works while the
+ * instance (SSM agent, systemd unit, our stop timer and logind's shutdown), and a scripted engine that only works while the
  * fake instance runs and its unit is active. All on a fake clock: a 90 s boot takes milliseconds.
  */
 import * as assert from 'node:assert/strict';
@@ -20,6 +20,7 @@ import type { BatchEvent } from '../../src/core/events';
 import { Ec2Host, OWNER_TAG } from '../../src/core/host/ec2Host';
 import { findOrphanedGpu, stopOrphanedGpu } from '../../src/core/host/orphans';
 import { BucketLayout } from '../../src/core/layout';
+import { readLiveLock } from '../../src/core/liveLock';
 import { Lease, readLease } from '../../src/core/lease';
 import { defaultSettings, type Settings } from '../../src/core/settings';
 import { FolderStore } from '../../src/core/store/folderStore';
@@ -103,7 +104,8 @@ describe('GPU fault table @integration', function () {
     const ec2 = new FakeEc2({ clock, state: o.state, tags: o.tags, startDelayMs: o.startDelayMs ?? 90_000, stopDelayMs: 30_000 });
     const remote = new FakeRemoteRunner({ clock, ec2, agentOnlineAfterPolls: 3, unitActivatingPolls: 2, ...o.remote });
     const events: BatchEvent[] = [];
-    const host = new Ec2Host({ ec2, remote, clock, settings, emit: (e) => events.push({ ...e, time: clock.now() } as BatchEvent) });
+    // As in production (src/core/runtime.ts): the host reads batch-lock.json from the store before a stop.
+    const host = new Ec2Host({ ec2, remote, clock, settings, emit: (e) => events.push({ ...e, time: clock.now() } as BatchEvent), liveLock: () => readLiveLock(store, layout, settings, clock) });
     w = { clock, ec2, remote, host, events };
     return w;
   }
@@ -248,7 +250,8 @@ describe('GPU fault table @integration', function () {
     it('the dead-man\'s switch armed at ready powers the GPU off after maxRuntimeMinutes', async function () {
       await killedRun();
       assert.deepEqual(w.remote.shutdownsArmed, [120]);
-      assert.deepEqual(w.remote.commands.find((c) => c.program === 'shutdown')?.args, ['-h', '+120']);
+      assert.deepEqual(w.remote.commands.find((c) => c.program === 'systemd-run')?.args.slice(0, 2), ['--unit=whisper-batch-stop', '--on-active=120min']);
+      assert.ok(!w.remote.commands.some((c) => c.program === 'shutdown'), "logind's shutdown (the realtime side's) is not used");
       await w.clock.tick(119 * 60_000);
       assert.equal(w.ec2.state, 'running');
       await w.clock.tick(2 * 60_000);
@@ -324,17 +327,50 @@ describe('GPU fault table @integration', function () {
     assertNoTranscriptLostOrOverwritten(ra);
   });
 
-  it('GPU already running at start (realtime path): used, left running, shutdown timer cancelled', async function () {
+  it("GPU already running at start (realtime path): used, left running, no timer of ours armed, the realtime side's shutdown untouched", async function () {
     world({ state: 'running', remote: { agentOnlineAfterPolls: 0, unitActivatingPolls: 0 } });
+    w.remote.realtimeShutdown(90);
+    const theirs = w.remote.logindShutdownAt;
     const r = await w.clock.drive(run(new GpuEngine(() => w)));
     assert.equal(r.report.status, 'success');
     assert.equal(r.report.gpu.started, false);
     assert.equal(r.report.gpu.alreadyRunning, true);
     assert.equal(w.ec2.state, 'running');
     assert.ok(!w.ec2.calls.includes('start') && !w.ec2.calls.includes('stop'));
-    assert.deepEqual(w.remote.shutdownsArmed, [120]);
-    assert.equal(w.remote.shutdownsCancelled, 1);
-    assert.equal(w.remote.shutdownAt, undefined, 'no shutdown left pending on a GPU that is not ours');
+    assert.deepEqual(w.remote.shutdownsArmed, [], 'no timer of ours on a GPU that is not ours');
+    assert.deepEqual(w.remote.lines, ['systemctl is-active whisperlive']);
+    assert.equal(w.remote.logindCancelled, 0);
+    assert.equal(w.remote.logindShutdownAt, theirs, "the realtime side's shutdown -h +90 still stands");
+    assertNoTranscriptLostOrOverwritten(r);
+  });
+
+  it('a live recording begins on our GPU during the run: stopped only once batch-lock.json is gone; the report says so', async function () {
+    world();
+    const engine = new GpuEngine(() => w);
+    const p = run(engine);
+    // The realtime path takes the GPU while the batch transcribes: it writes the lock, and removes it 12 min later.
+    let lockedAt = 0;
+    w.events.push = ((orig) =>
+      function (this: BatchEvent[], ...e: BatchEvent[]) {
+        for (const x of e)
+          if (x.type === 'chunk.done' && !lockedAt) {
+            lockedAt = w.clock.now();
+            void store.put(settings.layout.lockKey, JSON.stringify({ holder: 'realtime-browser-7', createdAt: new Date(lockedAt).toISOString() }));
+            w.clock.setTimeout(() => void store.delete(settings.layout.lockKey), 12 * 60_000);
+          }
+        return orig.apply(this, e);
+      })(w.events.push);
+    const r = await w.clock.drive(p);
+    assert.equal(r.report.status, 'success', errorsOf(r));
+    const g = r.report.gpu;
+    assert.ok(Date.parse(g.stopRequestedTime!) >= lockedAt + 12 * 60_000, 'not stopped while the lock was there');
+    assert.equal(g.liveLock?.outcome, 'cleared');
+    assert.equal(g.liveLock?.holder, 'realtime-browser-7');
+    assert.ok(g.liveLock!.waitedSeconds > 0);
+    assertStoppedAndUnmarked();
+    const stored = JSON.parse(readFileSync(path.join(dir, r.reportKeys!.json), 'utf8'));
+    assert.equal(stored.gpu.liveLock.outcome, 'cleared');
+    assert.match(readFileSync(path.join(dir, r.reportKeys!.html), 'utf8'), /A live recording held the GPU when this run finished: batch-lock.json \(held by realtime-browser-7/);
     assertNoTranscriptLostOrOverwritten(r);
   });
 

@@ -1,7 +1,10 @@
 /**
  * In-repo stand-in for the instance's side of SSM/SSH (moto's SendCommand runs nothing): the agent
- * comes online some polls after boot, the systemd unit is active/inactive/dies, and `shutdown -h +N`
- * really powers the fake instance off N minutes later on the fake clock. Records every command.
+ * comes online some polls after boot, the systemd unit is active/inactive/dies, and two independent
+ * timers really power the fake instance off on the fake clock: logind's single `shutdown -h +N`
+ * (what the realtime side uses; `shutdown -c` cancels it) and our named transient systemd timer
+ * (`systemd-run --unit=whisper-batch-stop --on-active=Nmin ...`, stopped by `systemctl stop
+ * whisper-batch-stop.timer`; systemd refuses a second unit of the same name). Records every command.
  */
 import type { Clock } from '../../src/core/clock';
 import type { RemoteCommand, RemoteResult, RemoteRunner } from '../../src/core/remote/remoteRunner';
@@ -27,16 +30,23 @@ export class FakeRemoteRunner implements RemoteRunner {
   readonly transport: 'ssm' | 'ssh';
   readonly commands: RemoteCommand[] = [];
   unit: UnitState;
-  /** Minutes of each `shutdown -h +N`, in order. */
+  /** Minutes of each of our stop timers (`systemd-run --unit=whisper-batch-stop`), in order. */
   readonly shutdownsArmed: number[] = [];
+  /** `systemctl stop whisper-batch-stop.timer` calls that stopped an armed timer. */
   shutdownsCancelled = 0;
-  /** Fake time at which the armed shutdown fires, if any. */
+  /** Fake time at which our armed stop timer fires, if any. */
   shutdownAt: number | undefined;
+  /** Minutes of each logind `shutdown -h +N` (the realtime side's), and its `shutdown -c` count. */
+  readonly logindArmed: number[] = [];
+  logindCancelled = 0;
+  /** Fake time at which logind's scheduled shutdown fires, if any. */
+  logindShutdownAt: number | undefined;
   /** Handles other programs (e.g. the transcription script); default: exit 127. */
   onRun?: (cmd: RemoteCommand, signal?: AbortSignal, onOutput?: (chunk: string) => void) => Promise<RemoteResult> | RemoteResult;
   private polls = 0;
   private unitPolls = 0;
   private timer: unknown;
+  private logindTimer: unknown;
 
   constructor(private readonly o: FakeRemoteOptions) {
     this.transport = o.transport ?? 'ssm';
@@ -49,6 +59,8 @@ export class FakeRemoteRunner implements RemoteRunner {
         this.unit = o.unit ?? 'active';
         this.o.clock.clearTimeout(this.timer);
         this.shutdownAt = undefined;
+        this.o.clock.clearTimeout(this.logindTimer);
+        this.logindShutdownAt = undefined;
       }
     });
   }
@@ -75,27 +87,60 @@ export class FakeRemoteRunner implements RemoteRunner {
       const state = this.unitPolls++ < (this.o.unitActivatingPolls ?? 0) || early ? 'activating' : this.unit;
       return { exitCode: state === 'active' ? 0 : 3, stdout: `${state}\n`, stderr: '' };
     }
-    if (cmd.program === 'shutdown') {
-      if (cmd.args[0] === '-c') {
-        this.o.clock.clearTimeout(this.timer);
+    if (cmd.program === 'systemctl' && cmd.args[0] === 'stop' && cmd.args[1] === 'whisper-batch-stop.timer' && cmd.args.length === 2) {
+      if (this.shutdownAt === undefined) return { exitCode: 5, stdout: '', stderr: 'Failed to stop whisper-batch-stop.timer: Unit whisper-batch-stop.timer not loaded.\n' };
+      this.o.clock.clearTimeout(this.timer);
+      this.shutdownAt = undefined;
+      this.shutdownsCancelled++;
+      return { exitCode: 0, stdout: '', stderr: '' };
+    }
+    if (cmd.program === 'systemd-run') {
+      const m = /^--on-active=(\d+)min$/.exec(cmd.args.find((a) => a.startsWith('--on-active=')) ?? '');
+      const tail = cmd.args.slice(-2).join(' ');
+      if (!cmd.args.includes('--unit=whisper-batch-stop') || !m || tail !== '/usr/bin/systemctl poweroff') return { exitCode: 1, stdout: '', stderr: `systemd-run: unexpected arguments ${JSON.stringify(cmd.args)}` };
+      if (this.shutdownAt !== undefined) return { exitCode: 1, stdout: '', stderr: 'Failed to start transient timer unit: Unit whisper-batch-stop.timer was already loaded or has a fragment file.\n' };
+      const minutes = Number(m[1]);
+      this.shutdownsArmed.push(minutes);
+      this.shutdownAt = this.o.clock.now() + minutes * 60_000;
+      this.timer = this.o.clock.setTimeout(() => {
         this.shutdownAt = undefined;
-        this.shutdownsCancelled++;
+        this.o.ec2.shutdownFromInside();
+      }, minutes * 60_000);
+      return { exitCode: 0, stdout: 'Running timer as unit: whisper-batch-stop.timer\n', stderr: '' };
+    }
+    if (cmd.program === 'shutdown') {
+      // logind keeps one scheduled shutdown: a new one replaces it, -c cancels it.
+      if (cmd.args[0] === '-c') {
+        this.o.clock.clearTimeout(this.logindTimer);
+        this.logindShutdownAt = undefined;
+        this.logindCancelled++;
         return { exitCode: 0, stdout: '', stderr: '' };
       }
       const m = /^\+(\d+)$/.exec(cmd.args[1] ?? '');
       if (cmd.args[0] !== '-h' || !m) return { exitCode: 1, stdout: '', stderr: `shutdown: invalid arguments ${JSON.stringify(cmd.args)}` };
       const minutes = Number(m[1]);
-      this.shutdownsArmed.push(minutes);
-      this.o.clock.clearTimeout(this.timer);
-      this.shutdownAt = this.o.clock.now() + minutes * 60_000;
-      this.timer = this.o.clock.setTimeout(() => {
-        this.shutdownAt = undefined;
+      this.logindArmed.push(minutes);
+      this.o.clock.clearTimeout(this.logindTimer);
+      this.logindShutdownAt = this.o.clock.now() + minutes * 60_000;
+      this.logindTimer = this.o.clock.setTimeout(() => {
+        this.logindShutdownAt = undefined;
         this.o.ec2.shutdownFromInside();
       }, minutes * 60_000);
       return { exitCode: 0, stdout: `Shutdown scheduled\n`, stderr: '' };
     }
     if (this.onRun) return this.onRun(cmd, opts.signal, opts.onOutput);
     return { exitCode: 127, stdout: '', stderr: `${cmd.program}: command not found` };
+  }
+
+  /** The realtime side schedules its own `shutdown -h +N` on the instance (not through our runner's log). */
+  realtimeShutdown(minutes: number): void {
+    this.logindArmed.push(minutes);
+    this.o.clock.clearTimeout(this.logindTimer);
+    this.logindShutdownAt = this.o.clock.now() + minutes * 60_000;
+    this.logindTimer = this.o.clock.setTimeout(() => {
+      this.logindShutdownAt = undefined;
+      this.o.ec2.shutdownFromInside();
+    }, minutes * 60_000);
   }
 
   /** The WhisperLive unit crashes (mid-batch). */

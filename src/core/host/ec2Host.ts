@@ -3,7 +3,9 @@
  * the WhisperLive unit is active; stop at the end only if this run started it, with retries, and
  * fail LOUDLY if the stop never succeeds. A GPU left running by our code is the worst bug this
  * product can have, so every start is marked on the instance (tags a later run can see) and backed
- * by the instance's own shutdown timer (the dead-man's switch).
+ * by the instance's own stop timer (the dead-man's switch). A GPU killed under a live recording is
+ * the other worst outcome: before stopping, the host reads the live-recording lock and waits
+ * (bounded) while it is held. On a GPU this run did not start it changes nothing, timers included.
  */
 import type { Clock } from '../clock';
 import { isoTime, sleep } from '../clock';
@@ -14,11 +16,19 @@ import { shellQuote } from '../remote/remoteRunner';
 import type { Settings } from '../settings';
 import type { Ec2Api, Ec2StateName, InstanceInfo } from '../aws/ec2Api';
 import { ec2ErrorKind, toEc2Error } from '../aws/ec2Api';
-import type { GpuHost, HostStatus, HostTimeline, PrepareResult } from './host';
+import type { LiveLock } from '../liveLock';
+import { describeLiveLock } from '../liveLock';
+import type { GpuHost, HostStatus, HostTimeline, PrepareResult, ReleaseOutcome } from './host';
 
 /** Ownership mark: the run that started the instance, and when. Removed when we stop it. */
 export const OWNER_TAG = 'WhisperBatchRun';
 export const STARTED_TAG = 'WhisperBatchStarted';
+/**
+ * Our dead-man's switch is a named transient systemd timer, not `shutdown -h +N`: the realtime side
+ * schedules its own `shutdown -h +N` / `shutdown -c`, and logind keeps only one such shutdown, so
+ * arming or cancelling it would replace or cancel theirs. Ours can be stopped by name only.
+ */
+export const STOP_TIMER_UNIT = 'whisper-batch-stop';
 
 export interface HostRetryTuning {
   /** Extra start attempts after InsufficientInstanceCapacity. */
@@ -30,8 +40,8 @@ export interface HostRetryTuning {
   stopMaxDelaySeconds: number;
   /** How long to wait for `stopped` after EC2 accepted the stop. */
   stopWaitSeconds: number;
-  /** keepAlive() re-arms the shutdown timer at most this often (shutdown counts in minutes). */
-  keepAliveEverySeconds: number;
+  /** How often the live-recording lock is read again while it holds the GPU. */
+  liveLockPollSeconds: number;
 }
 
 export const defaultRetryTuning: HostRetryTuning = {
@@ -41,7 +51,7 @@ export const defaultRetryTuning: HostRetryTuning = {
   stopBaseDelaySeconds: 2,
   stopMaxDelaySeconds: 60,
   stopWaitSeconds: 600,
-  keepAliveEverySeconds: 60,
+  liveLockPollSeconds: 15,
 };
 
 export interface Ec2HostDeps {
@@ -51,6 +61,8 @@ export interface Ec2HostDeps {
   settings: Settings;
   emit?: (e: BatchEventInput) => void;
   retry?: Partial<HostRetryTuning>;
+  /** Reads the live-recording lock (src/core/liveLock.ts) before a stop; without it nothing waits. */
+  liveLock?: (signal?: AbortSignal) => Promise<LiveLock | undefined>;
 }
 
 const REMOTE_TIMEOUT_SECONDS = 30;
@@ -70,6 +82,8 @@ export class Ec2Host implements GpuHost {
   private preparing: Promise<PrepareResult> | undefined;
   private releasing: Promise<void> | undefined;
   private releaseForced = false;
+  private cycleStartedAt = 0;
+  private released: ReleaseOutcome | undefined;
   /** Aborted by release(): a prepare still in flight stops before it can start anything. */
   private closeCtl = new AbortController();
 
@@ -84,9 +98,14 @@ export class Ec2Host implements GpuHost {
     return this.startedByUs;
   }
 
-  /** True while the instance's own shutdown timer is armed by us. */
+  /** True while the instance's own stop timer is armed by us. */
   get deadMansSwitchArmed(): boolean {
     return this.shutdownArmedAt !== undefined;
+  }
+
+  /** What the last release did (stopped, left running, waited for a live recording), for the report. */
+  get lastRelease(): ReleaseOutcome | undefined {
+    return this.released;
   }
 
   async status(signal?: AbortSignal): Promise<HostStatus> {
@@ -112,6 +131,8 @@ export class Ec2Host implements GpuHost {
     this.preparing = (async () => {
       if (previous) await previous.catch(() => undefined); // the last run's stop finishes first
       this.startedByUs = false;
+      this.released = undefined;
+      this.cycleStartedAt = this.d.clock.now();
       for (const k of Object.keys(this.timeline) as Array<keyof HostTimeline>) delete this.timeline[k];
       return this.doPrepare(runId, AbortSignal.any([signal, ctl.signal]));
     })();
@@ -159,12 +180,6 @@ export class Ec2Host implements GpuHost {
     return { startedByUs: this.startedByUs };
   }
 
-  async keepAlive(): Promise<void> {
-    if (this.shutdownArmedAt === undefined || this.releasing) return;
-    if (this.d.clock.now() - this.shutdownArmedAt < this.tune.keepAliveEverySeconds * 1000) return;
-    await this.armShutdown();
-  }
-
   release(opts: { force?: boolean; reason: string }): Promise<void> {
     if (!this.releasing) {
       this.releaseForced = !!opts.force;
@@ -182,11 +197,56 @@ export class Ec2Host implements GpuHost {
     // Let a prepare in flight settle (its waits are abortable), so we know whether it started the instance.
     if (this.preparing) await this.preparing.catch(() => undefined);
     if (!this.startedByUs && !opts.force) {
-      if (this.shutdownArmedAt !== undefined) await this.disarmShutdown();
-      if (this.timeline.ready !== undefined) this.log('info', `Leaving GPU ${this.id} running: it was already running when this run began`);
+      // Not ours: no stop, and no timer armed or cancelled either (there is none of ours on it).
+      if (this.timeline.ready !== undefined) {
+        this.log('info', `Leaving GPU ${this.id} running: it was already running when this run began`);
+        this.released = { action: 'left-running', reason: 'it was already running when this run began' };
+      }
       return;
     }
+    // A forced stop is a person's or an orphan check's decision (both look at the lock themselves).
+    const lock = opts.force ? undefined : await this.waitForLiveLock();
     await this.stopWithRetry(opts.reason);
+    this.released = { action: 'stopped', ...lock };
+  }
+
+  /**
+   * A live recording may have begun on our GPU during the run: while a fresh lock holds it, wait,
+   * bounded by host.liveLockWaitMinutes and by the run's max runtime (the watchdog's and the on-instance
+   * timer's limit), then stop. Never cancellable: the wait always ends in the stop.
+   */
+  private async waitForLiveLock(): Promise<Omit<ReleaseOutcome, 'action'> | undefined> {
+    if (!this.d.liveLock) return undefined;
+    const s = this.d.settings.host;
+    const t0 = this.d.clock.now();
+    const deadline = Math.min(t0 + s.liveLockWaitMinutes * 60_000, this.cycleStartedAt + s.maxRuntimeMinutes * 60_000);
+    let first: LiveLock | undefined;
+    let last: LiveLock | undefined;
+    for (;;) {
+      last = await this.d.liveLock().catch((e) => {
+        this.log('warn', `Could not read the live-recording lock before stopping GPU ${this.id} (${describeError(e)}): stopping it`);
+        return undefined;
+      });
+      if (last?.stale) last = undefined;
+      if (!last) break;
+      if (!first) {
+        first = last;
+        this.log('warn', `Not stopping GPU ${this.id} yet: ${describeLiveLock(last)} (a live recording is using it); waiting up to ${Math.max(0, Math.round((deadline - t0) / 60_000))} min for it to end`);
+        this.setState('running', 'waiting for the live recording to end');
+      }
+      if (this.d.clock.now() >= deadline) break;
+      await sleep(this.d.clock, Math.min(this.tune.liveLockPollSeconds * 1000, Math.max(1, deadline - this.d.clock.now())));
+    }
+    if (!first) return undefined;
+    const waitedSeconds = Math.round((this.d.clock.now() - t0) / 1000);
+    const lock = { key: first.key, holder: first.holder, since: first.since };
+    if (!last) {
+      this.log('info', `The live recording on GPU ${this.id} ended after ${waitedSeconds} s: stopping it`);
+      return { liveLock: { ...lock, waitedSeconds, outcome: 'cleared' } };
+    }
+    const limit = deadline === t0 + s.liveLockWaitMinutes * 60_000 ? `host.liveLockWaitMinutes (${s.liveLockWaitMinutes} min)` : `host.maxRuntimeMinutes (${s.maxRuntimeMinutes} min)`;
+    this.log('error', `Stopping GPU ${this.id} although ${describeLiveLock(last)}: waited ${waitedSeconds} s, the limit ${limit}; this run started it and must not leave it running`);
+    return { liveLock: { ...lock, waitedSeconds, outcome: 'limit-reached' } };
   }
 
   // ---- start --------------------------------------------------------------------------------
@@ -291,16 +351,23 @@ export class Ec2Host implements GpuHost {
 
   // ---- dead-man's switch --------------------------------------------------------------------
 
-  /** `shutdown -h +N` on the instance: it powers itself off even if this machine dies. Re-arming replaces the timer. */
+  /**
+   * A transient systemd timer on the instance, `whisper-batch-stop`, that powers it off after the max
+   * runtime even if this machine dies. Armed only on a GPU this run started (or took over from a dead
+   * run of ours); any earlier timer of ours is stopped first by its name, nobody else's is touched.
+   */
   private async armShutdown(): Promise<void> {
+    if (!this.startedByUs) return;
     // Rounded up: the timer must never fire before the run's own watchdog (run start + maxRuntimeMinutes).
     const minutes = Math.ceil(this.d.settings.host.maxRuntimeMinutes);
-    if (this.shutdownArmedAt === undefined && !(await this.shutdownStops())) return;
-    const res = await this.runRemote('shutdown', ['-h', `+${minutes}`], this.closeCtl.signal);
+    if (!(await this.shutdownStops())) return;
+    // A dead run of ours may have left its timer: systemd refuses a second unit of the same name.
+    await this.runRemote('systemctl', ['stop', `${STOP_TIMER_UNIT}.timer`], this.closeCtl.signal);
+    const res = await this.runRemote('systemd-run', stopTimerArgs(minutes), this.closeCtl.signal);
     if (res.exitCode === 0) {
       this.shutdownArmedAt = this.d.clock.now();
     } else {
-      this.log('warn', `Could not arm the GPU's own shutdown timer (shutdown -h +${minutes}); only this process will stop it: ${res.stderr.trim() || `exit ${res.exitCode}`}`);
+      this.log('warn', `Could not arm the GPU's own stop timer (systemd-run --unit=${STOP_TIMER_UNIT} --on-active=${minutes}min); only this process will stop it: ${res.stderr.trim() || `exit ${res.exitCode}`}`);
     }
   }
 
@@ -321,12 +388,6 @@ export class Ec2Host implements GpuHost {
         `Make shutdowns stop it: aws ec2 modify-instance-attribute --instance-id ${this.id} --instance-initiated-shutdown-behavior Value=stop --region ${s.aws.region}`,
     );
     return false;
-  }
-
-  private async disarmShutdown(): Promise<void> {
-    const res = await this.runRemote('shutdown', ['-c']);
-    if (res.exitCode === 0) this.shutdownArmedAt = undefined;
-    else this.log('warn', `Could not cancel the shutdown timer on GPU ${this.id} (shutdown -c): it will power off ${this.d.settings.host.maxRuntimeMinutes} min after this run began unless cancelled by hand: ${res.stderr.trim() || `exit ${res.exitCode}`}`);
   }
 
   private async runRemote(program: string, args: string[], signal?: AbortSignal): Promise<RemoteResult> {
@@ -397,7 +458,7 @@ export class Ec2Host implements GpuHost {
       const hint =
         `Stop it by hand NOW: aws ec2 stop-instances --instance-ids ${id} --region ${s.aws.region}${s.aws.profile ? ` --profile ${shellQuote(s.aws.profile)}` : ''} (or in the EC2 console). ` +
         `It costs about $${this.hourlyUsd}/h until stopped.` +
-        (this.shutdownArmedAt !== undefined ? ` Its own shutdown timer will power it off within ${s.host.maxRuntimeMinutes} min.` : '');
+        (this.shutdownArmedAt !== undefined ? ` Its own stop timer (${STOP_TIMER_UNIT}) will power it off within ${s.host.maxRuntimeMinutes} min.` : '');
       this.log('error', `${msg}. ${hint}`);
       throw new WbError('StopFailed', msg, hint, { cause: lastErr });
     }
@@ -461,4 +522,9 @@ export class Ec2Host implements GpuHost {
   private log(level: 'info' | 'warn' | 'error', message: string): void {
     this.d.emit?.({ type: 'log', level, message });
   }
+}
+
+/** `systemd-run` arguments of our stop timer: fixed program, numeric minutes, no shell. */
+export function stopTimerArgs(minutes: number): string[] {
+  return [`--unit=${STOP_TIMER_UNIT}`, `--on-active=${minutes}min`, '--timer-property=AccuracySec=1s', '--description=whisper-batch: stop this GPU after the max runtime', '/usr/bin/systemctl', 'poweroff'];
 }

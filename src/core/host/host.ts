@@ -25,6 +25,14 @@ export interface HostStatus {
   detail?: string;
 }
 
+/** What release() did with the host, for the report. */
+export interface ReleaseOutcome {
+  action: 'stopped' | 'left-running';
+  reason?: string;
+  /** A live recording held the GPU when the run wanted to stop it. */
+  liveLock?: { key: string; holder?: string; since?: string; waitedSeconds: number; outcome: 'cleared' | 'limit-reached' };
+}
+
 export interface PrepareResult {
   /** true when this run started the host and must stop it. */
   startedByUs: boolean;
@@ -40,8 +48,8 @@ export interface GpuHost {
   prepare(runId: string, signal: AbortSignal): Promise<PrepareResult>;
   /** Stop if we started it (or when `force`). Retries; throws WbError('StopFailed') loudly if it never stops. */
   release(opts: { force?: boolean; reason: string }): Promise<void>;
-  /** Extends the on-host dead-man's switch while the run is alive (no-op locally). */
-  keepAlive?(): Promise<void>;
+  /** What the last release did; undefined before one (and always for the local host). */
+  readonly lastRelease?: ReleaseOutcome;
   /** Hourly price for cost; 0 for the local host. */
   readonly hourlyUsd: number;
 }

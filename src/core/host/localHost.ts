@@ -41,6 +41,4 @@ export class LocalHost implements GpuHost {
     this.timeline.stopRequested = this.d.clock.now();
     this.timeline.stopped = this.timeline.stopRequested;
   }
-
-  async keepAlive(): Promise<void> {}
 }

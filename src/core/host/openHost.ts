@@ -7,7 +7,7 @@ import { WbError } from '../errors';
 import type { BatchEventInput } from '../events';
 import type { RemoteRunner } from '../remote/remoteRunner';
 import type { Settings } from '../settings';
-import { Ec2Host, type HostRetryTuning } from './ec2Host';
+import { Ec2Host, type Ec2HostDeps, type HostRetryTuning } from './ec2Host';
 import type { GpuHost } from './host';
 import { LocalHost } from './localHost';
 
@@ -20,6 +20,8 @@ export interface OpenHostDeps {
   /** EC2 only: SSM or SSH runner for the instance (src/core/remote). */
   remote?: RemoteRunner;
   retry?: Partial<HostRetryTuning>;
+  /** EC2 only: reads the live-recording lock before a stop (see ec2Host.ts). */
+  liveLock?: Ec2HostDeps['liveLock'];
 }
 
 export function openHost(settings: Settings, deps: OpenHostDeps): GpuHost {
@@ -37,5 +39,6 @@ export function openHost(settings: Settings, deps: OpenHostDeps): GpuHost {
     settings,
     emit: deps.emit,
     retry: deps.retry,
+    liveLock: deps.liveLock,
   });
 }

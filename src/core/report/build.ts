@@ -2,7 +2,8 @@
 import { isoTime } from '../clock';
 import { gpuCostUsd, humanDuration, round } from '../cost';
 import type { ChunkOutcome } from '../engine/engine';
-import type { HostTimeline } from '../host/host';
+import type { HostTimeline, ReleaseOutcome } from '../host/host';
+import type { RunOrigin } from '../runOrigin';
 import { pad, reportId } from '../layout';
 import type { PendingJobs } from '../scan';
 import type { BatchReport, ReportError, ReportSession, ReportStatus } from './model';
@@ -17,7 +18,9 @@ export interface RunRecord {
   outcomes: ChunkOutcome[];
   errors: ReportError[];
   cancelled: boolean;
-  host: { kind: 'local' | 'ec2'; id: string; touched: boolean; startedByUs: boolean; hourlyUsd: number; timeline: HostTimeline };
+  host: { kind: 'local' | 'ec2'; id: string; touched: boolean; startedByUs: boolean; hourlyUsd: number; timeline: HostTimeline; release?: ReleaseOutcome };
+  /** Who started the run and why (audit). */
+  origin?: RunOrigin;
   engine: { name: string; model?: string };
   nextScheduledRun: string | null;
   /** A failure that makes the run failed whatever the chunks did (host never ready, stop failed...). */
@@ -80,6 +83,7 @@ export function buildReport(r: RunRecord): BatchReport {
     status,
     cancelled: r.cancelled,
     store: r.store,
+    origin: r.origin ?? null,
     execution: { startTime: isoTime(r.startMs), endTime: isoTime(r.endMs), durationSeconds, durationHuman: humanDuration(durationSeconds) },
     gpu: {
       host: r.host.kind,
@@ -96,6 +100,7 @@ export function buildReport(r: RunRecord): BatchReport {
       runtimeHuman: humanDuration(runtimeSeconds),
       hourlyUsd: r.host.hourlyUsd,
       costUSD,
+      liveLock: r.host.release?.liveLock ?? null,
     },
     scanning: {
       totalSessions: r.scan?.totalSessions ?? 0,

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { humanDuration, usd } from '../cost';
 import { plainText } from '../safeText';
 import { timelineSteps, type BatchReport, type ReportError, type ReportSession } from './model';
+import { describeOrigin } from '../runOrigin';
 
 /** Markup that is already safe; anything else interpolated into `html` is escaped. */
 class SafeHtml {
@@ -110,10 +111,12 @@ ${card('Host start', hostStart(r))}
 ${card(r.gpu.host === 'ec2' ? 'GPU runtime' : 'Host runtime', r.gpu.runtimeHuman || humanDuration(r.gpu.runtimeSeconds))}
 ${card('Cost', usd(r.gpu.costUSD), `at ${usd(r.gpu.hourlyUsd)} per hour`)}
 ${card('Cost per audio hour', t.costPerAudioHourUSD === null ? '—' : usd(t.costPerAudioHourUSD))}
+${card('Started by', r.origin ? describeOrigin(r.origin) : 'not recorded')}
 </dl>
 
 <h2>${r.gpu.host === 'ec2' ? 'GPU timeline' : 'Host timeline'}</h2>
 ${timeline(r)}
+${liveLockNote(r)}
 
 <h2>Scan</h2>
 <dl class="cards">
@@ -153,6 +156,16 @@ function hostStart(r: BatchReport): string {
   if (r.gpu.started) return 'started by this run';
   if (r.gpu.alreadyRunning) return 'already running, left running';
   return 'not started';
+}
+
+/** What the stop did about a live recording on the GPU (batch-lock.json). */
+function liveLockNote(r: BatchReport): SafeHtml | string {
+  const l = r.gpu.liveLock;
+  if (!l) return '';
+  const who = `${l.key}${l.holder ? ` (held by ${l.holder}${l.since ? ` since ${l.since}` : ''})` : ''}`;
+  return l.outcome === 'cleared'
+    ? html`<p class="live-lock">A live recording held the GPU when this run finished: ${who}. The run waited ${humanDuration(l.waitedSeconds)} until it ended, then stopped the GPU.</p>`
+    : html`<p class="live-lock warn">A live recording still held the GPU after ${humanDuration(l.waitedSeconds)}: ${who}. The run stopped the GPU at its limit (host.liveLockWaitMinutes / host.maxRuntimeMinutes) rather than leave it running.</p>`;
 }
 
 function timeline(r: BatchReport): SafeHtml {

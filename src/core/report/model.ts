@@ -1,4 +1,6 @@
 /** The batch report (seed fields, plus what the viewer and cost per audio hour need). */
+import type { RunOrigin } from '../runOrigin';
+
 export type ReportStatus = 'success' | 'partial' | 'failed' | 'skipped';
 
 export interface ReportError {
@@ -30,6 +32,8 @@ export interface BatchReport {
   status: ReportStatus;
   cancelled: boolean;
   store: string;
+  /** Who started the run (CLI user@host, VS Code window, timer) and why (manual, scheduled, adaptive); null in older reports. */
+  origin?: RunOrigin | null;
   execution: { startTime: string; endTime: string; durationSeconds: number; durationHuman: string };
   gpu: {
     host: 'local' | 'ec2';
@@ -48,6 +52,11 @@ export interface BatchReport {
     runtimeHuman: string;
     hourlyUsd: number;
     costUSD: number;
+    /**
+     * A live recording (batch-lock.json) held the GPU when this run wanted to stop it: the run waited
+     * `waitedSeconds`, then stopped it once the lock was gone (`cleared`) or at the limit (`limit-reached`).
+     */
+    liveLock?: { key: string; holder?: string; since?: string; waitedSeconds: number; outcome: 'cleared' | 'limit-reached' } | null;
   };
   scanning: {
     totalSessions: number;
@@ -84,6 +93,8 @@ export interface ReportSummary {
   chunksFailed: number;
   costUSD: number;
   runtimeSeconds: number;
+  /** Absent for reports of older versions. */
+  origin?: RunOrigin | null;
 }
 
 /** The GPU timeline's steps in order, labelled for people (HTML report and viewer show the same). */

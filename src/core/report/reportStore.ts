@@ -4,6 +4,7 @@ import type { BucketLayout } from '../layout';
 import type { ObjectStore } from '../store/objectStore';
 import type { BatchReport, ReportSummary } from './model';
 import { renderReportHtml } from './html';
+import { parseOrigin } from '../runOrigin';
 
 export async function writeReport(store: ObjectStore, layout: BucketLayout, report: BatchReport, startMs: number): Promise<{ json: string; html: string }> {
   // Two runs in one minute get -2, -3...: a report is never overwritten.
@@ -46,6 +47,7 @@ export async function listReports(store: ObjectStore, layout: BucketLayout, limi
             chunksFailed: r.transcription.chunksFailed,
             costUSD: r.gpu.costUSD,
             runtimeSeconds: r.gpu.runtimeSeconds,
+            origin: parseOrigin((r as { origin?: unknown }).origin) ?? null,
           };
         } catch {
           // an unreadable report is left out of the list, not fatal

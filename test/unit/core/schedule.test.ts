@@ -21,7 +21,7 @@ describe('schedule', function () {
   it('systemd units quote arguments and carry the schedule', function () {
     const sched = { ...defaultSettings().schedule, intervalMinutes: 90, jitterSeconds: 30 };
     const u = systemdUnits({ node: '/usr/bin/node', cli: '/opt/wb/dist/cli.js', configFile: '/etc/wb/my config $HOME %h.json', schedule: sched, maxRuntimeMinutes: 120 });
-    assert.match(u.service, /^ExecStart=\/usr\/bin\/node \/opt\/wb\/dist\/cli\.js run --yes --scheduled --config "\/etc\/wb\/my config \$\$HOME %%h\.json"$/m);
+    assert.match(u.service, /^ExecStart=\/usr\/bin\/node \/opt\/wb\/dist\/cli\.js run --yes --scheduled --origin timer --config "\/etc\/wb\/my config \$\$HOME %%h\.json"$/m);
     assert.match(u.service, /TimeoutStartSec=135min/);
     assert.match(u.timer, /OnUnitActiveSec=90min/);
     assert.match(u.timer, /OnBootSec=10min/);
@@ -35,6 +35,6 @@ describe('schedule', function () {
     assert.equal(timerMinutes({ ...sched, mode: 'adaptive' }), 5);
     const u = systemdUnits({ node: '/usr/bin/node', cli: '/opt/wb/dist/cli.js', schedule: { ...sched, mode: 'adaptive' }, maxRuntimeMinutes: 120 });
     assert.match(u.timer, /OnUnitActiveSec=5min/);
-    assert.match(u.service, /run --yes --scheduled$/m, 'the run knows it was the timer: it applies the adaptive decision');
+    assert.match(u.service, /run --yes --scheduled --origin timer$/m, 'the run knows it was the timer: it applies the adaptive decision');
   });
 });

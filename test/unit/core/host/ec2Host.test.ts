@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { Ec2Host, OWNER_TAG, STARTED_TAG } from '../../../../src/core/host/ec2Host';
 import { WbError } from '../../../../src/core/errors';
+import type { LiveLock } from '../../../../src/core/liveLock';
 import type { BatchEventInput } from '../../../../src/core/events';
 import { defaultSettings, type Settings } from '../../../../src/core/settings';
 import { fakeClock, T0, type TestClock } from '../../../support/fakeClock';
@@ -20,7 +21,10 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
   let events: BatchEventInput[];
   let ctl: AbortController;
 
+  /** What batch-lock.json says right now (the production host reads it from the store: src/core/liveLock.ts). */
+  let lock: LiveLock | undefined;
   function setup(o: { state?: FakeEc2['state']; tags?: Record<string, string>; remote?: Partial<FakeRemoteOptions> } = {}) {
+    lock = undefined;
     clock = fakeClock();
     ec2 = new FakeEc2({ clock, state: o.state, tags: o.tags, startDelayMs: 90_000, stopDelayMs: 30_000 });
     remote = new FakeRemoteRunner({ clock, ec2, agentOnlineAfterPolls: 5, unitActivatingPolls: 3, ...o.remote });
@@ -30,7 +34,7 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     settings.host.readyTimeoutSeconds = 600;
     events = [];
     ctl = new AbortController();
-    return new Ec2Host({ ec2, remote, clock, settings, emit: (e) => events.push(e) });
+    return new Ec2Host({ ec2, remote, clock, settings, emit: (e) => events.push(e), liveLock: async () => lock });
   }
   const logs = (level?: string) => events.filter((e) => e.type === 'log' && (!level || e.level === level)).map((e) => (e as { message: string }).message);
 
@@ -116,18 +120,48 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     assert.ok(!ec2.calls.includes('start'));
   });
 
-  it('uses an already running GPU, leaves it running and cancels its shutdown timer on release', async function () {
+  it('uses an already running GPU and leaves it running: arms no timer, cancels none, the realtime side\'s shutdown stays', async function () {
     const host = setup({ state: 'running', remote: { agentOnlineAfterPolls: 0, unitActivatingPolls: 0 } });
+    remote.realtimeShutdown(45); // the realtime side's own `shutdown -h +45`
+    const theirs = remote.logindShutdownAt;
     const prep = await clock.drive(host.prepare('run-1', ctl.signal));
     assert.deepEqual(prep, { startedByUs: false });
     assert.equal(ec2.tags[OWNER_TAG], undefined, 'not marked as ours');
-    assert.deepEqual(remote.shutdownsArmed, [120]);
+    assert.deepEqual(remote.shutdownsArmed, [], 'no timer of ours on a GPU that is not ours');
     await clock.drive(host.release({ reason: 'done' }));
     assert.equal(ec2.state, 'running');
     assert.ok(!ec2.calls.includes('stop'));
-    assert.equal(remote.shutdownsCancelled, 1);
-    assert.equal(remote.shutdownAt, undefined);
+    assert.deepEqual(remote.lines, ['systemctl is-active whisperlive'], 'nothing but the ready check was run on it');
+    assert.equal(remote.logindCancelled, 0);
+    assert.equal(remote.logindShutdownAt, theirs, "the realtime side's shutdown is still scheduled");
+    assert.deepEqual(host.lastRelease, { action: 'left-running', reason: 'it was already running when this run began' });
     assert.ok(logs('info').some((m) => /Leaving GPU i-0123456789abcdef0 running/.test(m)));
+  });
+
+  it('on a GPU it started, arms its own named systemd timer; logind\'s `shutdown -h` is never used or cancelled', async function () {
+    const host = setup();
+    await clock.drive(host.prepare('run-1', ctl.signal));
+    remote.realtimeShutdown(200); // a realtime session on our GPU schedules its own shutdown
+    assert.deepEqual(remote.commands.find((c) => c.program === 'systemd-run')?.args, ['--unit=whisper-batch-stop', '--on-active=120min', '--timer-property=AccuracySec=1s', '--description=whisper-batch: stop this GPU after the max runtime', '/usr/bin/systemctl', 'poweroff']);
+    assert.ok(!remote.commands.some((c) => c.program === 'shutdown'), 'no shutdown -h / -c from us');
+    assert.equal(remote.logindCancelled, 0);
+    await clock.drive(host.release({ reason: 'done' }));
+    assert.equal(ec2.state, 'stopped');
+  });
+
+  it('taking over a dead run\'s GPU replaces that run\'s timer by its name (systemd refuses a second one)', async function () {
+    const host = setup({ state: 'running', tags: { [OWNER_TAG]: 'crashed-run' }, remote: { agentOnlineAfterPolls: 0, unitActivatingPolls: 0 } });
+    await remote.isReachable();
+    await remote.run({ program: 'systemd-run', args: ['--unit=whisper-batch-stop', '--on-active=120min', '/usr/bin/systemctl', 'poweroff'], timeoutSeconds: 30 });
+    const old = remote.shutdownAt!;
+    await clock.tick(60 * 60_000);
+    await clock.drive(host.prepare('run-2', ctl.signal));
+    assert.deepEqual(remote.shutdownsArmed, [120, 120]);
+    assert.equal(remote.shutdownsCancelled, 1);
+    assert.ok(remote.shutdownAt! > old, 'the new timer counts from this run');
+    assert.ok(host.deadMansSwitchArmed);
+    await clock.drive(host.release({ reason: 'done' }));
+    assert.equal(ec2.state, 'stopped');
   });
 
   it('takes over a GPU left running by a dead run (tag of another run) and stops it', async function () {
@@ -229,7 +263,7 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     assert.ok(err instanceof WbError && err.code === 'StopFailed', String(err));
     assert.match(err.message, /THE GPU IS STILL RUNNING: could not stop EC2 instance i-0123456789abcdef0/);
     assert.match(err.hint!, /aws ec2 stop-instances --instance-ids i-0123456789abcdef0 --region us-east-1/);
-    assert.match(err.hint!, /own shutdown timer will power it off within 120 min/);
+    assert.match(err.hint!, /own stop timer \(whisper-batch-stop\) will power it off within 120 min/);
     assert.equal(ec2.calls.filter((c) => c === 'stop').length, 8, 'bounded attempts');
     assert.ok(logs('error').some((m) => m.includes('THE GPU IS STILL RUNNING')), 'also emitted as an error event');
     // release is idempotent: asking again gives the same loud error, not silence
@@ -246,25 +280,85 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     assert.deepEqual(remote.shutdownsArmed, []);
     assert.equal(host.deadMansSwitchArmed, false);
     assert.ok(logs('warn').some((m) => /would TERMINATE .* aws ec2 modify-instance-attribute --instance-id i-0123456789abcdef0 --instance-initiated-shutdown-behavior Value=stop/.test(m)));
-    await host.keepAlive();
-    await clock.tick(5 * 60_000);
-    await host.keepAlive();
-    assert.deepEqual(remote.shutdownsArmed, [], 'keepAlive does not arm it either');
     await clock.drive(host.release({ reason: 'done' }));
     assert.equal(ec2.state, 'stopped', 'stopped by us, not terminated');
   });
 
-  it('keepAlive pushes the shutdown timer back, at most once a minute', async function () {
-    const host = setup();
-    await clock.drive(host.prepare('run-1', ctl.signal));
-    const firstAt = remote.shutdownAt!;
-    await host.keepAlive();
-    assert.deepEqual(remote.shutdownsArmed, [120], 'too soon: not re-armed');
-    await clock.tick(5 * 60_000);
-    await host.keepAlive();
-    assert.deepEqual(remote.shutdownsArmed, [120, 120]);
-    assert.equal(remote.shutdownAt, firstAt + 5 * 60_000);
-    await clock.drive(host.release({ reason: 'done' }));
+  describe('a live recording holds the GPU when the run wants to stop it (batch-lock.json)', function () {
+    const held = (): LiveLock => ({ key: 'batch-lock.json', coversAll: true, sessions: new Set(), users: new Set(), holder: 'realtime-gpu-1', since: new Date(clock.now()).toISOString(), stale: false });
+
+    it('waits while the lock is fresh and stops once it is gone; lastRelease says so', async function () {
+      const host = setup();
+      await clock.drive(host.prepare('run-1', ctl.signal));
+      lock = held();
+      const t0 = clock.now();
+      clock.setTimeout(() => (lock = undefined), 10 * 60_000); // the recording ends 10 min later
+      const releasing = host.release({ reason: 'done' });
+      await clock.tick(9 * 60_000);
+      assert.equal(ec2.state, 'running', 'not stopped under a live recording');
+      assert.ok(!ec2.calls.includes('stop'));
+      await clock.drive(releasing);
+      assert.equal(ec2.state, 'stopped');
+      assert.ok(host.timeline.stopRequested! >= t0 + 10 * 60_000 && host.timeline.stopRequested! <= t0 + 10 * 60_000 + 15_000);
+      const lr = host.lastRelease!;
+      assert.equal(lr.action, 'stopped');
+      assert.equal(lr.liveLock?.outcome, 'cleared');
+      assert.equal(lr.liveLock?.holder, 'realtime-gpu-1');
+      assert.ok(lr.liveLock!.waitedSeconds >= 600 && lr.liveLock!.waitedSeconds <= 615, String(lr.liveLock!.waitedSeconds));
+      assert.ok(logs('warn').some((m) => /Not stopping GPU i-0123456789abcdef0 yet: batch-lock.json is held by realtime-gpu-1/.test(m)));
+    });
+
+    it('stops at host.liveLockWaitMinutes if the lock never goes, loudly: never leaves the GPU running', async function () {
+      const host = setup();
+      settings.host.liveLockWaitMinutes = 20;
+      await clock.drive(host.prepare('run-1', ctl.signal));
+      lock = held();
+      const t0 = clock.now();
+      await clock.drive(host.release({ reason: 'done' }));
+      assert.equal(ec2.state, 'stopped');
+      assert.ok(host.timeline.stopRequested! - t0 >= 20 * 60_000 && host.timeline.stopRequested! - t0 < 21 * 60_000);
+      assert.equal(host.lastRelease?.liveLock?.outcome, 'limit-reached');
+      assert.ok(logs('error').some((m) => /Stopping GPU .* although batch-lock.json is held .* host.liveLockWaitMinutes \(20 min\)/.test(m)));
+    });
+
+    it('never waits past host.maxRuntimeMinutes from the start of the run', async function () {
+      const host = setup();
+      settings.host.maxRuntimeMinutes = 30;
+      settings.host.liveLockWaitMinutes = 600;
+      const t0 = clock.now();
+      await clock.drive(host.prepare('run-1', ctl.signal));
+      await clock.tick(20 * 60_000);
+      lock = held();
+      await clock.drive(host.release({ reason: 'done' }));
+      assert.ok(host.timeline.stopRequested! - t0 >= 30 * 60_000 && host.timeline.stopRequested! - t0 < 31 * 60_000, `${(host.timeline.stopRequested! - t0) / 60_000} min`);
+      assert.equal(host.lastRelease?.liveLock?.outcome, 'limit-reached');
+      assert.ok(logs('error').some((m) => /host.maxRuntimeMinutes \(30 min\)/.test(m)));
+    });
+
+    it('a stale lock (older than scan.lockMaxAgeMinutes) and a forced stop do not wait', async function () {
+      let host = setup();
+      await clock.drive(host.prepare('run-1', ctl.signal));
+      lock = { ...held(), stale: true };
+      let t0 = clock.now();
+      await clock.drive(host.release({ reason: 'done' }));
+      assert.ok(host.timeline.stopRequested! - t0 < 1000);
+      assert.equal(host.lastRelease?.liveLock, undefined);
+      host = setup();
+      await clock.drive(host.prepare('run-1', ctl.signal));
+      lock = held();
+      t0 = clock.now();
+      await clock.drive(host.release({ reason: 'whisper-batch stop', force: true }));
+      assert.ok(host.timeline.stopRequested! - t0 < 1000, 'a person asked for the stop');
+    });
+
+    it('on a GPU it did not start, the lock changes nothing: it is left running', async function () {
+      const host = setup({ state: 'running', remote: { agentOnlineAfterPolls: 0, unitActivatingPolls: 0 } });
+      await clock.drive(host.prepare('run-1', ctl.signal));
+      lock = held();
+      await clock.drive(host.release({ reason: 'done' }));
+      assert.equal(ec2.state, 'running');
+      assert.equal(host.lastRelease?.action, 'left-running');
+    });
   });
 
   it('a release during prepare stops the prepare before it can leave anything running', async function () {
