@@ -122,7 +122,8 @@ describe('whisper-batch CLI @integration', function () {
       assert.match(list.stdout, new RegExp(`timer ${os.userInfo().username}@${os.hostname()} pid \\d+, scheduled`));
       assert.match(list.stdout, new RegExp(`CLI ${os.userInfo().username}@${os.hostname()} pid \\d+, manual`));
       const st = await cli(['status', '--store', empty]);
-      assert.match(st.stderr, /last report: .* started by (CLI|timer) \S+ pid \d+, (manual|scheduled)\n/);
+      assert.equal(st.code, 0, st.stderr);
+      assert.match(st.stdout, /last report: .* started by (CLI|timer) \S+ pid \d+, (manual|scheduled)\n/);
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

@@ -231,7 +231,7 @@ describe('whisper-batch CLI for a new user (issue 9) @integration', function () 
       assert.equal(r.code, 0, r.stderr);
       const service = readFileSync(path.join(units, 'whisper-batch.service'), 'utf8');
       const exec = /^ExecStart=(.*)$/m.exec(service)![1];
-      assert.equal(exec, `${process.execPath} ${CLI} run --yes --scheduled --config ${path.join(tmp, 'config.json')} --store ${dir} --set run.concurrency=3`);
+      assert.equal(exec, `${process.execPath} ${CLI} run --yes --scheduled --origin timer --config ${path.join(tmp, 'config.json')} --store ${dir} --set run.concurrency=3`);
       assert.ok(existsSync(path.join(units, 'whisper-batch.timer')));
 
       const v = spawnSync('systemd-analyze', ['verify', path.join(units, 'whisper-batch.service'), path.join(units, 'whisper-batch.timer')], { encoding: 'utf8' });
@@ -249,7 +249,7 @@ describe('whisper-batch CLI for a new user (issue 9) @integration', function () 
       assert.equal(JSON.parse(plan.stdout).chunks, 4);
 
       const printed = await cli(['schedule', '--store', dir]);
-      assert.match(printed.stdout, new RegExp(`^ExecStart=\\S+ \\S+ run --yes --scheduled --store ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+      assert.match(printed.stdout, new RegExp(`^ExecStart=\\S+ \\S+ run --yes --scheduled --origin timer --store ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
 
       const u = await cli(['schedule', '--uninstall', '--unit-dir', units, '--no-systemctl']);
       assert.equal(u.code, 0, u.stderr);
