@@ -109,8 +109,11 @@ describe('Whisper Batch in VS Code', function () {
       doc.getText(),
       [HOSTILE_SESSION, `Session: ${HOSTILE_SESSION}`, 'User:    bob', 'Chunks:  2 chunks, 1 transcribed, 1 missing', 'Times are within each chunk.', '', 'chunk-001  0:01.0', '  [0:00.0 - 0:01.0] done', '', 'chunk-002  MISSING: no transcript yet', ''].join('\n'),
     );
-    // Read-only: an edit of a virtual document is refused.
-    assert.equal(await vscode.window.activeTextEditor!.edit((e) => e.insert(new vscode.Position(0, 0), 'x')), false);
+    // Read-only: typing into the tab changes nothing (the editor refuses it, as it does for any content provider's document).
+    const before = doc.getText();
+    await vscode.commands.executeCommand('type', { text: 'x' });
+    assert.equal(doc.getText(), before);
+    assert.equal(doc.isDirty, false);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
