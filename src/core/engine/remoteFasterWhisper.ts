@@ -37,12 +37,6 @@ export interface RemoteFasterWhisperOptions {
   loadTimeoutSeconds?: number;
   /** Seconds per chunk added to a call's timeout (default 60: a 5 s chunk takes well under 1 s on a T4). */
   chunkTimeoutSeconds?: number;
-  /**
-   * Key of a create-only progress object the script writes at the end of call `call` (full per-chunk
-   * results, read back when stdout was cut). Optional: without it, unreported chunks are checked
-   * by their transcripts only.
-   */
-  progressKey?: (runId: string, call: number) => string;
 }
 
 interface ScriptJob {
@@ -56,7 +50,7 @@ interface ScriptJob {
   ext: string;
 }
 
-/** One chunk's result as the script reports it (full or compact line, or the progress object). */
+/** One chunk's result as the script reports it (full or compact line). */
 interface ChunkLine {
   id: number;
   ok: boolean;
@@ -71,7 +65,7 @@ const CONTENT_TYPE = 'application/json';
 export class RemoteFasterWhisperEngine implements Engine {
   readonly name = 'remote-faster-whisper';
   readonly model: string;
-  private readonly o: Required<Omit<RemoteFasterWhisperOptions, 'script' | 'progressKey'>> & Pick<RemoteFasterWhisperOptions, 'progressKey'>;
+  private readonly o: Required<Omit<RemoteFasterWhisperOptions, 'script'>>;
   private scriptBody?: string;
 
   constructor(opts: RemoteFasterWhisperOptions) {
@@ -100,7 +94,7 @@ export class RemoteFasterWhisperEngine implements Engine {
     while (queue.length) {
       if (ctx.signal.aborted) return; // the batch turns the abort into its report
       const part = queue.shift()!;
-      const built = await this.buildCommand(part, ctx, call);
+      const built = await this.buildCommand(part, ctx);
       if (built.tooBig && part.length > 1) {
         // Split and retry: presigned URLs vary in length (session tokens, long keys).
         const half = Math.ceil(part.length / 2);
@@ -130,7 +124,7 @@ export class RemoteFasterWhisperEngine implements Engine {
   }
 
   /** Signs the URLs of one call and builds its fixed command with the job as the only argument. */
-  private async buildCommand(part: ChunkJob[], ctx: BatchContext, call: number): Promise<{ command: RemoteCommand; tooBig: boolean }> {
+  private async buildCommand(part: ChunkJob[], ctx: BatchContext): Promise<{ command: RemoteCommand; tooBig: boolean }> {
     const store = ctx.store;
     const timeout = this.callTimeout(part.length);
     // Valid for the whole call plus a margin (SigV4 allows at most 7 days).
@@ -170,7 +164,6 @@ export class RemoteFasterWhisperEngine implements Engine {
       prefetch: Math.max(1, ctx.concurrency),
       runId: ctx.runId,
     };
-    if (this.o.progressKey) payload.progressUrl = await store.presignPutIfAbsent!(this.o.progressKey(ctx.runId, call), expires, CONTENT_TYPE);
     const arg = encodeJob(payload);
     const command: RemoteCommand = {
       program: this.script(),
@@ -213,16 +206,13 @@ export class RemoteFasterWhisperEngine implements Engine {
     }
     if (reported.size === part.length) return 'ok';
 
-    // Some chunks were not reported: read the progress object, then look for their transcripts.
-    if (result && this.o.progressKey && (omitted > 0 || result.truncated)) {
-      for (const line of await this.readProgress(ctx, call)) this.report(part, line, reported, ctx);
-    }
+    // Some chunks were not reported (script killed, output cut): look for their transcripts.
     const why =
       fatal ??
       failure ??
       (result && result.exitCode !== 0
         ? `the transcription script stopped (exit ${result.exitCode})${tail(result.stderr)}`
-        : result?.truncated
+        : result?.truncated || omitted > 0
           ? 'no result line (the output was cut at the SSM limit)'
           : 'no result line from the transcription script');
     for (let id = 0; id < part.length; id++) {
@@ -251,19 +241,6 @@ export class RemoteFasterWhisperEngine implements Engine {
     ctx.onOutcome(o);
   }
 
-  private async readProgress(ctx: BatchContext, call: number): Promise<ChunkLine[]> {
-    try {
-      const body = JSON.parse((await ctx.store.get(this.o.progressKey!(ctx.runId, call))).toString('utf8'));
-      const out: ChunkLine[] = [];
-      for (const r of Array.isArray(body?.results) ? body.results : []) {
-        const line = toChunkLine(r);
-        if (line) out.push(line);
-      }
-      return out;
-    } catch {
-      return [];
-    }
-  }
 }
 
 /** The job argument: "z:" + base64 of zlib-compressed JSON (presigned URLs compress ~3x). */
