@@ -92,7 +92,7 @@ export class Runs extends Disposable {
 
   cancel(run: TrackedRun): boolean {
     this.deps.log.warn(`cancelling run: pid ${run.state.pid}`);
-    return cancelRun(run.state.pid);
+    return cancelRun(run.state);
   }
 
   /** Resolves when `run` ends (at once if it already has). */
