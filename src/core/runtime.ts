@@ -9,7 +9,9 @@ import { SdkEc2Api, type Ec2Api } from './aws/ec2Api';
 import type { Engine } from './engine/engine';
 import { CommandEngine } from './engine/commandEngine';
 import { WhisperLiveEngine } from './engine/whisperLiveEngine';
-import { RemoteFasterWhisperEngine } from './engine/remoteFasterWhisper';
+import { FasterWhisperEngine } from './engine/remoteFasterWhisper';
+import { effectiveEngine } from './engine/engineEnv';
+import { LocalRunner } from './remote/localRunner';
 import { WbError } from './errors';
 import type { EventSink, BatchEventInput } from './events';
 import type { GpuHost } from './host/host';
@@ -40,6 +42,8 @@ export interface RuntimeOptions {
   /** Seams for tests: fakes of what cannot run here (EC2 transitions, SSM execution). */
   ec2?: Ec2Api;
   remote?: RemoteRunner;
+  /** Runs the local faster-whisper script (default: LocalRunner). */
+  localRunner?: RemoteRunner;
 }
 
 export interface Runtime {
@@ -100,28 +104,32 @@ export async function openRuntime(settings: Settings, o: RuntimeOptions): Promis
 
 function buildEngine(settings: Settings, o: RuntimeOptions, remote: RemoteRunner | undefined, emit: (e: BatchEventInput) => void): Engine {
   const e = settings.engine;
-  switch (e.kind) {
-    case 'command':
+  const eff = effectiveEngine(settings);
+  if (eff.note) emit({ type: 'log', level: 'warn', message: eff.note });
+  switch (eff.kind) {
+    case 'pocketsphinx':
       return new CommandEngine(
         { command: e.command, language: e.language, installMissing: o.installMissing },
         { clock: o.clock, log: (message) => emit({ type: 'log', level: 'info', message }) },
       );
     case 'whisperlive':
       return new WhisperLiveEngine(
-        { url: e.whisperliveUrl, model: e.model, language: e.language, useVad: e.useVad },
+        { url: e.whisperliveUrl, model: eff.model, language: e.language, useVad: e.useVad },
         { clock: o.clock, log: (level, message) => emit({ type: 'log', level, message }) },
       );
-    case 'remote-faster-whisper':
-      if (!remote) throw new WbError('Config', 'engine.kind = "remote-faster-whisper" needs host.kind = "ec2"', 'Set host.kind = "ec2" and host.instanceId.');
-      return new RemoteFasterWhisperEngine({ runner: remote, settings });
+    case 'faster-whisper':
+      if (settings.host.kind === 'local') return new FasterWhisperEngine({ runner: o.localRunner ?? new LocalRunner(), settings, python: eff.python, model: eff.model });
+      if (!remote) throw new WbError('Config', 'engine.kind = "faster-whisper" on host.kind = "ec2" needs a transport (host.transport)', 'Set host.transport to ssm or ssh.');
+      return new FasterWhisperEngine({ runner: remote, settings, model: eff.model });
   }
 }
 
 /** For commands that transcribe nothing: an engine that is never called. */
 function inertEngine(settings: Settings): Engine {
+  const eff = effectiveEngine(settings);
   return {
-    name: settings.engine.kind,
-    model: settings.engine.model,
+    name: eff.kind,
+    model: eff.model,
     async check() {},
   };
 }

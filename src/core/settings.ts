@@ -6,7 +6,10 @@
 import { WbError } from './errors';
 
 export type HostKind = 'local' | 'ec2';
-export type EngineKind = 'command' | 'whisperlive' | 'remote-faster-whisper';
+/** `auto`: faster-whisper once it is set up on this machine (or on the GPU instance), else pocketsphinx. */
+export type EngineKind = 'auto' | 'faster-whisper' | 'pocketsphinx' | 'whisperlive';
+/** Older names, still accepted: `command` ran pocketsphinx, `remote-faster-whisper` ran faster-whisper on the instance. */
+export const ENGINE_ALIASES: Record<string, EngineKind> = { command: 'pocketsphinx', 'remote-faster-whisper': 'faster-whisper' };
 export type RemoteTransport = 'ssm' | 'ssh';
 export type ScheduleMode = 'interval' | 'adaptive';
 
@@ -48,6 +51,8 @@ export interface Settings {
   engine: {
     kind: EngineKind;
     command: string;
+    /** Python of the local faster-whisper environment; '' = the one `whisper-batch setup-engine` makes. */
+    pythonPath: string;
     whisperliveUrl: string;
     model: string;
     language: string;
@@ -81,12 +86,10 @@ export interface Settings {
     pendingAgeTargetHours: number;
     pendingAgeAlertHours: number;
   };
-  notify: { onFailedRun: boolean; onAlert: boolean; snsTopicArn: string };
-  retention: { reportDays: number };
 }
 
 type Leaf =
-  | { type: 'string'; default: string; enum?: readonly string[]; pattern?: RegExp; patternText?: string; description: string; machineOnly?: boolean }
+  | { type: 'string'; default: string; enum?: readonly string[]; aliases?: Record<string, string>; pattern?: RegExp; patternText?: string; description: string; machineOnly?: boolean }
   | { type: 'number'; default: number; min: number; max: number; integer?: boolean; description: string; machineOnly?: boolean }
   | { type: 'boolean'; default: boolean; description: string; machineOnly?: boolean }
   | { type: 'string[]'; default: string[]; description: string; machineOnly?: boolean };
@@ -135,14 +138,15 @@ export const SETTINGS_SCHEMA = {
   'host.sshKeyPath': { type: 'string', default: '', description: 'Path of the SSH private key (transport ssh).', machineOnly: true },
   'host.sshPort': { type: 'number', default: 22, min: 1, max: 65535, integer: true, description: 'SSH port (transport ssh).', machineOnly: true },
   'host.idleWarningMinutes': { type: 'number', default: 20, min: 1, max: 1440, description: 'Warn when the GPU has run this long with no batch (a forgotten GPU costs money).' },
-  'engine.kind': { type: 'string', default: 'command', enum: ['command', 'whisperlive', 'remote-faster-whisper'] as const, description: 'Speech engine: a local program (`command`), a WhisperLive server (`whisperlive`), or faster-whisper on the GPU instance (`remote-faster-whisper`).', machineOnly: true },
-  'engine.command': { type: 'string', default: 'pocketsphinx', description: 'Local speech program for engine `command` (`pocketsphinx` uses Debian\'s pocketsphinx_continuous).', machineOnly: true },
+  'engine.kind': { type: 'string', default: 'auto', enum: ['auto', 'faster-whisper', 'pocketsphinx', 'whisperlive'] as const, aliases: ENGINE_ALIASES, description: 'Speech engine: `faster-whisper` (the shipped script, on this machine in the engine venv or on the GPU instance in WhisperLive\'s venv), `pocketsphinx` (Debian\'s, this machine only), `whisperlive` (a WhisperLive websocket server), or `auto` (faster-whisper once set up, else pocketsphinx). `command` and `remote-faster-whisper` are accepted old names.', machineOnly: true },
+  'engine.command': { type: 'string', default: 'pocketsphinx', description: 'Local speech program for engine `pocketsphinx` (`pocketsphinx` uses Debian\'s pocketsphinx_continuous).', machineOnly: true },
+  'engine.pythonPath': { type: 'string', default: '', pattern: /^(|\/[^\0\n]*)$/, patternText: 'empty or an absolute path', description: 'Python of the local faster-whisper environment (empty: the venv `whisper-batch setup-engine` makes, ~/.cache/whisper-batch/engine-venv).', machineOnly: true },
   'engine.whisperliveUrl': { type: 'string', default: 'ws://127.0.0.1:9090', pattern: /^wss?:\/\/[^\s]+$/, patternText: 'a ws:// or wss:// URL', description: 'WhisperLive websocket URL (engine `whisperlive`).', machineOnly: true },
-  'engine.model': { type: 'string', default: 'small.en', pattern: /^[A-Za-z0-9._\/-]+$/, patternText: 'a model name such as small.en', description: 'Whisper model name.' },
+  'engine.model': { type: 'string', default: 'auto', pattern: /^[A-Za-z0-9._\/-]+$/, patternText: 'a model name such as small.en', description: 'Whisper model: a faster-whisper name (downloaded as faster-whisper does), a local model folder, or `auto` (tiny.en on this machine, bundled by setup-engine, no download; small.en on the GPU instance).' },
   'engine.language': { type: 'string', default: 'en', pattern: /^[a-z]{2,3}$/, patternText: 'a language code such as en', description: 'Spoken language.' },
   'engine.useVad': { type: 'boolean', default: true, description: 'Voice activity detection filter.' },
-  'engine.device': { type: 'string', default: 'cuda', enum: ['cuda', 'cpu', 'auto'] as const, description: 'faster-whisper device on the instance.' },
-  'engine.computeType': { type: 'string', default: 'float16', enum: ['float16', 'int8_float16', 'int8', 'float32', 'default'] as const, description: 'faster-whisper compute type.' },
+  'engine.device': { type: 'string', default: 'auto', enum: ['cuda', 'cpu', 'auto'] as const, description: 'faster-whisper device (`auto`: cuda when a CUDA device is there, else cpu).' },
+  'engine.computeType': { type: 'string', default: 'auto', enum: ['auto', 'float16', 'int8_float16', 'int8', 'float32', 'default'] as const, description: 'faster-whisper compute type (`auto`: float16 on cuda, int8 on cpu).' },
   'engine.beamSize': { type: 'number', default: 5, min: 1, max: 20, integer: true, description: 'Beam size.' },
   'engine.batchSize': { type: 'number', default: 8, min: 1, max: 64, integer: true, description: "Batch size of faster-whisper's BatchedInferencePipeline." },
   'run.concurrency': { type: 'number', default: 2, min: 1, max: 32, integer: true, description: 'Chunks transcribed at once (local engines) or downloaded ahead (remote).' },
@@ -170,10 +174,6 @@ export const SETTINGS_SCHEMA = {
   'monitor.costPerDayAlert': { type: 'number', default: 1, min: 0, max: 100000, description: 'Alert when the GPU cost over the last 24 h passes this (USD).' },
   'monitor.pendingAgeTargetHours': { type: 'number', default: 6, min: 0, max: 8760, description: 'Target: every pending chunk younger than this (hours); older is a warning.' },
   'monitor.pendingAgeAlertHours': { type: 'number', default: 24, min: 0, max: 8760, description: 'Alert when a chunk has waited longer than this for its transcript (hours).' },
-  'notify.onFailedRun': { type: 'boolean', default: true, description: 'Notify (webhook, SNS) when a run fails. The webhook URL is a secret: the WHISPER_BATCH_WEBHOOK_URL environment variable, or in VS Code the "Set Notification Webhook URL" command (SecretStorage); never a setting.' },
-  'notify.onAlert': { type: 'boolean', default: true, description: 'Notify (webhook, SNS) once for each new monitoring alert (`monitor.*`).' },
-  'retention.reportDays': { type: 'number', integer: true, default: 30, min: 0, max: 36500, description: 'Reports (JSON and HTML) older than this many days are deleted by `whisper-batch cleanup` and after each timer run; 0: keep every report.' },
-  'notify.snsTopicArn': { type: 'string', default: '', pattern: /^(|arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256})$/, patternText: 'empty or an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:whisper-batch', description: 'SNS topic that also gets the notifications (email/SMS subscribers); empty: none.', machineOnly: true },
 } satisfies Record<string, Leaf>;
 
 export type SettingName = keyof typeof SETTINGS_SCHEMA;
@@ -259,8 +259,8 @@ export function unknownSettingEnv(env: NodeJS.ProcessEnv, otherNames: readonly s
  * idle: a settings problem of the two together, for the commands that transcribe.
  */
 export function engineHostProblem(s: Settings): string | undefined {
-  if (s.host.kind === 'ec2' && s.engine.kind === 'command')
-    return 'host.kind = "ec2" with engine.kind = "command": the command engine transcribes on this machine, so the GPU instance would be started and paid for without doing the work. Set engine.kind = "remote-faster-whisper" (or "whisperlive") to transcribe on the GPU, or host.kind = "local"';
+  if (s.host.kind === 'ec2' && s.engine.kind === 'pocketsphinx')
+    return 'host.kind = "ec2" with engine.kind = "pocketsphinx": pocketsphinx transcribes on this machine, so the GPU instance would be started and paid for without doing the work. Set engine.kind = "faster-whisper" (or "whisperlive") to transcribe on the GPU, or host.kind = "local"';
   return undefined;
 }
 
@@ -295,6 +295,7 @@ function coerce(name: SettingName, v: unknown): { value: unknown } | string {
     }
     case 'string': {
       if (typeof v !== 'string') return `${name} = ${show}: must be text`;
+      if (leaf.aliases && Object.prototype.hasOwnProperty.call(leaf.aliases, v)) return { value: leaf.aliases[v] };
       if (leaf.enum && !leaf.enum.includes(v)) return `${name} = ${show}: must be one of ${leaf.enum.join(', ')}`;
       if (leaf.pattern && !leaf.pattern.test(v)) return `${name} = ${show}: must be ${leaf.patternText}`;
       return { value: v };
@@ -306,8 +307,7 @@ function coerce(name: SettingName, v: unknown): { value: unknown } | string {
 function crossCheck(s: Settings): Array<[SettingName, string]> {
   const p: Array<[SettingName, string]> = [];
   if (s.host.kind === 'ec2' && !s.host.instanceId) p.push(['host.instanceId', 'host.instanceId is empty: host.kind = "ec2" needs the GPU instance id (i-...)']);
-  if (s.engine.kind === 'remote-faster-whisper' && s.host.kind !== 'ec2') p.push(['engine.kind', 'engine.kind = "remote-faster-whisper" runs on the GPU instance: set host.kind = "ec2"']);
-  if (s.host.transport === 'ssh' && s.host.kind === 'ec2' && s.engine.kind === 'remote-faster-whisper' && !s.host.sshHost)
+  if (s.host.transport === 'ssh' && s.host.kind === 'ec2' && s.engine.kind !== 'whisperlive' && !s.host.sshHost)
     p.push(['host.sshHost', 'host.sshHost is empty: host.transport = "ssh" needs the instance host name']);
   // "s3:/bucket", "S3://bucket", "s3:bucket" would otherwise be taken for a folder named like that.
   if (!s.store.startsWith('s3://') && /^s3:/i.test(s.store))

@@ -12,10 +12,6 @@ import { timerMinutes } from '../core/schedule';
 import { evaluateMonitoring, oldestPendingAgeHours, type Monitoring } from '../core/monitoring';
 import type { ReportSummary } from '../core/report/model';
 import { alertAfterRun } from './alerts';
-import { notifyDepsOf } from '../core/aws/sns';
-import { sendNotices, type Notice } from '../core/notify';
-import { notifyClientFactory } from './storeAccess';
-import { webhookUrlOf } from './webhookSecret';
 import { AutoRefresh } from './autoRefresh';
 import { GpuStatusBar } from './gpuStatusBar';
 import { HostWatch } from './hostWatch';
@@ -50,12 +46,10 @@ export class App extends Disposable {
   readonly runs: Runs;
   readonly runner: ScheduleRunner;
   readonly autoRefresh: AutoRefresh;
-  private readonly secrets: vscode.SecretStorage;
 
   constructor(deps: AppDeps) {
     super();
     const clock = (this.clock = deps.clock ?? systemClock);
-    this.secrets = deps.context.secrets;
     const log = (this.log = safeLog(this._register(vscode.window.createOutputChannel('Whisper Batch', { log: true }))));
     const settings = (this.settings = this._register(new SettingsState(log)));
     this.scanner = new Scanner(settings, this.model, clock, log);
@@ -109,10 +103,6 @@ export class App extends Disposable {
     void vscode.commands.executeCommand('setContext', 'whisperBatch.configured', st.configured);
     void vscode.commands.executeCommand('setContext', 'whisperBatch.trusted', st.trusted);
     void vscode.commands.executeCommand('setContext', 'whisperBatch.scheduleEnabled', s.schedule.enabled);
-    // Menus hide what cannot apply: Stop GPU and the SSH passphrase on this machine, "Copy S3 Key" on a folder.
-    void vscode.commands.executeCommand('setContext', 'whisperBatch.hostKind', s.host.kind);
-    void vscode.commands.executeCommand('setContext', 'whisperBatch.transport', s.host.transport);
-    void vscode.commands.executeCommand('setContext', 'whisperBatch.storeKind', s.store.startsWith('s3://') ? 's3' : 'folder');
     this.status.update({ configured: st.configured, hostKind: s.host.kind, idleWarningMinutes: s.host.idleWarningMinutes, scheduleEnabled: s.schedule.enabled && st.trusted });
     // No scheduled runs from an untrusted workspace (restricted mode).
     // Adaptive mode fires every scan interval; each firing scans and decides (adaptiveShouldStart).
@@ -142,9 +132,7 @@ export class App extends Disposable {
     await this.reports.refresh();
     await refreshOpenReports().catch((err) => this.log.warn(`report viewer: ${describeError(err)}`));
     await this.host.refresh().catch(() => undefined);
-    const settings = this.settings.current;
-    const send = async (notices: Notice[]) => sendNotices(notices, notifyDepsOf(settings, await webhookUrlOf(this.secrets), notifyClientFactory()));
-    await alertAfterRun(e, { store: this.settings.store(), layout: this.settings.layout, settings, clock: this.clock, pending: doc }, this.status, this.log, send);
+    await alertAfterRun(e, { store: this.settings.store(), layout: this.settings.layout, settings: this.settings.current, clock: this.clock, pending: doc }, this.status, this.log);
   }
 
   /** The monitoring targets (src/core/monitoring.ts) for these reports and the last scan (viewer, status bar). */

@@ -11,19 +11,13 @@ import { COMMON_REGIONS, listAwsProfiles } from './awsProfiles';
 import type { GpuAction } from './gpuStatus';
 import type { PendingNode, SessionNode } from './pendingModel';
 import { openReportPanel } from './reportsLink';
-import { openTranscript } from './transcriptDocs';
-import type { SessionRef } from '../core/layout';
-import { sessionLabel } from '../core/sessionLabel';
-import { uiText } from '../core/safeText';
 import { runConfirmation, sessionConfirmation } from './runConfirm';
 import { followRun } from './runProgress';
 import type { TrackedRun } from './runProcess';
 import { makeSample } from './sample';
 import { promptSshPassphrase, secretEnv } from './sshSecret';
-import { setWebhookUrl } from './webhookSecret';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 export interface RunBatchArgs {
   /** Skip the modal confirmation (tests, the scheduler). */
@@ -33,7 +27,6 @@ export interface RunBatchArgs {
 }
 
 const ACTION_LABELS: Record<GpuAction, { label: string; command: string }> = {
-  stopOrphan: { label: '$(primitive-square) Stop it (no run owns this GPU)', command: 'whisperBatch.stopGpu' },
   runBatch: { label: '$(play) Run batch now', command: 'whisperBatch.runBatch' },
   cancelRun: { label: '$(debug-stop) Cancel the run', command: 'whisperBatch.cancelRun' },
   stopGpu: { label: '$(primitive-square) Stop the GPU', command: 'whisperBatch.stopGpu' },
@@ -175,33 +168,6 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       void notify.info(`No report mentions session "${s.sessionId}" yet.`);
     }),
 
-    reg('whisperBatch.openTranscript', async (node?: PendingNode | SessionRef) => {
-      const ref = node && 'kind' in node ? sessionOf(node) : node;
-      if (!ref || typeof ref.userId !== 'string' || typeof ref.sessionId !== 'string') throw new Error('Pick a session in the Pending view, or use Browse Transcripts');
-      const editor = await openTranscript({ userId: ref.userId, sessionId: ref.sessionId });
-      return editor.document.uri.toString();
-    }),
-
-    reg('whisperBatch.browseTranscripts', async () => {
-      const ref = await pickSession(app);
-      if (ref) return vscode.commands.executeCommand('whisperBatch.openTranscript', ref);
-      return undefined;
-    }),
-
-    reg('whisperBatch.scheduleOn', () => vscode.commands.executeCommand('whisperBatch.toggleSchedule', true)),
-    reg('whisperBatch.scheduleOff', () => vscode.commands.executeCommand('whisperBatch.toggleSchedule', false)),
-
-    reg('whisperBatch.copyPath', async (node?: PendingNode) => {
-      const key = node?.kind === 'chunk' ? node.key : node?.kind === 'session' ? node.sessionPath : undefined;
-      if (!key) return;
-      // A folder store: the file's own path, what a terminal or file manager takes.
-      const root = app.settings.current.store;
-      const file = path.join(root.startsWith('file://') ? fileURLToPath(root) : root, ...key.split('/'));
-      await vscode.env.clipboard.writeText(file);
-      vscode.window.setStatusBarMessage(uiText(`Copied ${file}`), 3000);
-      return file;
-    }),
-
     reg('whisperBatch.copyKey', async (node?: PendingNode) => {
       const key = node?.kind === 'chunk' ? node.key : node?.kind === 'session' ? node.sessionPath : undefined;
       if (!key) return;
@@ -210,8 +176,8 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       return key;
     }),
 
-    reg('whisperBatch.toggleSchedule', async (to?: unknown) => {
-      const enabled = typeof to === 'boolean' ? to : !app.settings.current.schedule.enabled;
+    reg('whisperBatch.toggleSchedule', async () => {
+      const enabled = !app.settings.current.schedule.enabled;
       if (enabled && !app.settings.trusted) throw new Error('Scheduled runs are off in an untrusted workspace (restricted mode)');
       await vscode.workspace.getConfiguration(CONFIG_SECTION).update('schedule.enabled', enabled, vscode.ConfigurationTarget.Global);
       const next = app.runner.nextRunAt;
@@ -226,12 +192,6 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
     reg('whisperBatch.setSshPassphrase', async () => {
       const done = await promptSshPassphrase(context.secrets);
       if (done !== 'cancelled') void notify.info(done === 'stored' ? 'Whisper Batch: SSH key passphrase kept in SecretStorage.' : 'Whisper Batch: SSH key passphrase removed.');
-      return done;
-    }),
-
-    reg('whisperBatch.setNotificationWebhook', async (url?: unknown) => {
-      const done = await setWebhookUrl(context.secrets, url);
-      if (done !== 'cancelled') void notify.info(done === 'stored' ? 'Whisper Batch: notification webhook URL kept in SecretStorage.' : 'Whisper Batch: notification webhook URL removed.');
       return done;
     }),
 
@@ -269,7 +229,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       const cfg = vscode.workspace.getConfiguration(CONFIG_SECTION);
       await cfg.update('store', dir, vscode.ConfigurationTarget.Global);
       await cfg.update('host.kind', 'local', vscode.ConfigurationTarget.Global);
-      await cfg.update('engine.kind', 'command', vscode.ConfigurationTarget.Global);
+      await cfg.update('engine.kind', 'auto', vscode.ConfigurationTarget.Global); // faster-whisper once set up, else pocketsphinx
       void vscode.commands.executeCommand('whisperBatch.pending.focus');
       return dir;
     }),
@@ -285,31 +245,6 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       return pick.command;
     }),
   ];
-}
-
-/**
- * Every session of the store, also the transcribed ones the Pending view does not list: a user,
- * then one of their sessions (two folder listings, not a scan), newest first, labelled by time.
- */
-async function pickSession(app: App): Promise<SessionRef | undefined> {
-  const store = app.settings.store();
-  const layout = app.settings.layout;
-  const users = (await store.listPrefixes(layout.usersPrefix)).map((p) => p.slice(layout.usersPrefix.length, -1)).filter((u) => u && !u.includes('/'));
-  if (!users.length) return void notify.info('No users in the store yet.');
-  const user =
-    users.length === 1
-      ? users[0]
-      : (await vscode.window.showQuickPick(users.map((u) => ({ label: uiText(u), user: u })), { title: 'Transcripts: whose sessions?', matchOnDescription: true }))?.user;
-  if (user === undefined) return undefined;
-  const prefix = layout.userSessionsPrefix(user);
-  const ids = (await store.listPrefixes(prefix)).map((p) => p.slice(prefix.length, -1)).filter(Boolean);
-  if (!ids.length) return void notify.info(`No sessions for user "${user}".`);
-  ids.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
-  const pick = await vscode.window.showQuickPick(
-    ids.map((id) => ({ label: uiText(sessionLabel(id)), description: sessionLabel(id) === id ? undefined : uiText(id), id })),
-    { title: uiText(`Transcripts of ${user}`), placeHolder: 'Pick a session to read its transcript', matchOnDescription: true },
-  );
-  return pick ? { userId: user, sessionId: pick.id } : undefined;
 }
 
 /** The CLI for one short command (stop), with the settings as a file: no shell, arguments as an array. */

@@ -4,7 +4,6 @@
  * model is tested with plain data, and the tree provider only maps it to TreeItems.
  */
 import { uiText } from '../core/safeText';
-import { sessionLabel } from '../core/sessionLabel';
 import { Emitter } from '../core/events';
 import type { PendingJobs, PendingSession, DeferredSession } from '../core/scan';
 
@@ -212,17 +211,14 @@ export function describeNode(n: PendingNode, now: number): { label: string; desc
     }
     case 'session': {
       const age = humanAge(now - n.createdAt);
-      // The state first: it is what a narrow view must still show (the icon says it too).
-      const state = n.state === 'pending' ? '' : n.state === 'recording' ? 'live (recording) · ' : 'locked · ';
-      const label = sessionLabel(n.sessionId);
+      const state = n.state === 'pending' ? '' : n.state === 'recording' ? ' · live (recording)' : ' · locked';
       return {
-        label: uiText(label),
-        description: `${state}${n.missing}/${n.total} missing · ${humanSize(n.size)} · ${age}`,
+        label: uiText(n.sessionId),
+        description: `${n.missing}/${n.total} missing · ${humanSize(n.size)} · ${age}${state}`,
         tooltip: [
           `Session "${uiText(n.sessionId)}" of "${uiText(n.userId)}"`,
-          ...(label === n.sessionId ? [] : [`Started ${label} (local time)`]),
           `${n.missing} of ${n.total} chunk(s) without transcript`,
-          `Audio: ${humanSize(n.size)}, recorded ${age} ago (${new Date(n.createdAt).toLocaleString()})`,
+          `Audio: ${humanSize(n.size)}, recorded ${age} ago (${new Date(n.createdAt).toISOString()})`,
           n.state === 'pending' ? 'Transcribed by the next run' : `Deferred (${n.state}): ${uiText(n.deferredDetail ?? '')}`,
         ].join('\n'),
       };

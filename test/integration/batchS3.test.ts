@@ -33,6 +33,7 @@ describe('a whole batch on moto S3 with the local host and pocketsphinx @integra
     settings.store = `s3://${b.bucket}/prod`;
     settings.aws = { ...settings.aws, endpoint: moto.endpoint, forcePathStyle: true, region: 'us-east-1' };
     settings.scan.gracePeriodMinutes = 0;
+    settings.engine.kind = 'pocketsphinx';
     rt = await openRuntime(settings, { clock: systemClock, credentials: motoCredentials });
     const store = b.store('prod/');
     for (let n = 1; n <= 4; n++) await store.put(layout.audioKey(rec, n, 'webm'), chunk(n));

@@ -34,7 +34,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<R
     execFile(
       process.execPath,
       [CLI, ...args],
-      { cwd, env: { ...base, WHISPER_BATCH_HOME: path.join(os.tmpdir(), 'wb-cli-home'), ...env }, maxBuffer: 64 << 20, timeout: 120_000 },
+      { cwd, env: { ...base, WHISPER_BATCH_HOME: path.join(os.tmpdir(), 'wb-cli-home'), XDG_CACHE_HOME: '/nonexistent/cache' /* no engine venv: auto is pocketsphinx */, ...env }, maxBuffer: 64 << 20, timeout: 120_000 },
       (err, stdout, stderr) => {
         resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
       },
@@ -93,12 +93,12 @@ describe('whisper-batch CLI for a new user (issue 9) @integration', function () 
     assert.match(none.stderr, /no pending session "x"\. No session is pending/);
   });
 
-  it('host.kind=ec2 with engine.kind=command is a settings error naming both settings', async function () {
+  it('host.kind=ec2 with engine.kind=pocketsphinx (or its old name command) is a settings error naming both settings', async function () {
     for (const extra of [['--dry-run'], ['--yes']]) {
-      const r = await cli(['run', '--store', dir, '--host', 'ec2', '--instance', 'i-0123456789abcdef0', ...extra]);
+      const r = await cli(['run', '--store', dir, '--host', 'ec2', '--instance', 'i-0123456789abcdef0', '--engine', 'command', ...extra]);
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /host\.kind = "ec2" with engine\.kind = "command"/);
-      assert.match(r.stderr, /Set engine\.kind = "remote-faster-whisper"/);
+      assert.match(r.stderr, /host\.kind = "ec2" with engine\.kind = "pocketsphinx"/);
+      assert.match(r.stderr, /Set engine\.kind = "faster-whisper"/);
     }
   });
 
@@ -155,14 +155,14 @@ describe('whisper-batch CLI for a new user (issue 9) @integration', function () 
 
     const st = await cli(['status', '--store', dir]);
     assert.equal(st.code, 0, st.stderr);
-    assert.match(st.stdout, /^host: +this machine \(engine command\)$/m);
+    assert.match(st.stdout, /^host: +this machine \(engine pocketsphinx\)$/m);
     assert.match(st.stdout, /^run lease: +free/m);
     assert.match(st.stdout, /^last report: none$/m);
     assert.equal(st.stderr, '');
 
     const dry = await cli(['run', '--store', dir, '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
-    assert.match(dry.stdout, /^dry run: 4 chunks to transcribe in 3 sessions with engine command on this machine$/m);
+    assert.match(dry.stdout, /^dry run: 4 chunks to transcribe in 3 sessions with engine pocketsphinx on this machine$/m);
     for (const out of [scan.stdout, scan.stderr, st.stdout, dry.stdout, dry.stderr]) assert.doesNotMatch(out, /GPU/, out);
   });
 
@@ -283,7 +283,7 @@ describe('whisper-batch CLI for a new user (issue 9) @integration', function () 
       AWS_CONFIG_FILE: '/nonexistent',
       AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
     });
-    const gpuArgs = (id: string) => ['run', '--store', dir, '--host', 'ec2', '--instance', id, '--engine', 'remote-faster-whisper', '--endpoint', moto.endpoint, '--region', 'us-east-1', '--dry-run'];
+    const gpuArgs = (id: string) => ['run', '--store', dir, '--host', 'ec2', '--instance', id, '--engine', 'faster-whisper', '--endpoint', moto.endpoint, '--region', 'us-east-1', '--dry-run'];
 
     before(async function () {
       moto = await startMoto();
@@ -320,7 +320,7 @@ describe('whisper-batch CLI for a new user (issue 9) @integration', function () 
       assert.match(r.stdout, /^ {2}ok {6}tag ManagedBy=BatchTranscription/m);
       assert.match(r.stdout, /^ {2}ok {6}state: stopped$/m);
       assert.match(r.stdout, new RegExp(`^would: start ${id}, wait until it is ready \\(at most 15 minutes\\)$`, 'm'));
-      assert.match(r.stdout, /^would: transcribe 4 chunks in 3 sessions with remote-faster-whisper$/m);
+      assert.match(r.stdout, /^would: transcribe 4 chunks in 3 sessions with faster-whisper$/m);
       assert.match(r.stdout, new RegExp(`^would: stop ${id} `, 'm'));
       assert.match(r.stdout, /^nothing was started or written$/m);
       assert.equal(await stateOf(id), 'stopped', 'a dry run starts nothing');

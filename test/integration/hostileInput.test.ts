@@ -17,7 +17,7 @@ const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, WHISPER_BATCH_HOME: path.join(os.tmpdir(), 'wb-hostile-home'), WHISPER_BATCH_CONFIG: '/nonexistent/config.json', ...env }, maxBuffer: 64 << 20, timeout: 300_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, WHISPER_BATCH_HOME: path.join(os.tmpdir(), 'wb-hostile-home'), WHISPER_BATCH_CONFIG: '/nonexistent/config.json', XDG_CACHE_HOME: '/nonexistent/cache' /* no engine venv: auto is pocketsphinx */, ...env }, maxBuffer: 64 << 20, timeout: 300_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof (err as any).code === 'number' ? (err as any).code : 1) : 0, stdout, stderr });
     });
   });
@@ -70,7 +70,7 @@ describe('hostile bucket input through the CLI @integration', function () {
     asr = path.join(bin, 'asr');
     writeFileSync(asr, `#!${process.execPath}\nprocess.stdout.write(JSON.stringify({segments:[{text:' hello',start:0,end:0.3,words:[]}],language:'en',duration:0.3}));\n`);
     chmodSync(asr, 0o755);
-    base = ['--set', `engine.command=${asr}`, '--store', dir];
+    base = ['--set', `engine.command=${asr}`, '--engine', 'pocketsphinx', '--store', dir];
   });
   afterEach(function () {
     rmSync(dir, { recursive: true, force: true });

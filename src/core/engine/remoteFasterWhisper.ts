@@ -1,8 +1,9 @@
 /**
- * Engine `remote-faster-whisper`: runs the shipped transcribe_batch.py on the GPU instance through a
- * RemoteRunner (SSM or SSH). The instance gets no S3 rights: we sign GET URLs for the audio and
- * create-only PUT URLs for the transcripts, and the job travels as ONE base64 argument (zlib JSON),
- * never as shell text.
+ * Engine `faster-whisper`: runs the ONE shipped transcribe_batch.py through a RemoteRunner: on the
+ * GPU instance (SSM or SSH, in WhisperLive's venv) or on this machine (LocalRunner, in the engine
+ * venv). The script gets no store rights: we sign GET URLs for the audio and create-only PUT URLs
+ * for the transcripts (S3 presigned URLs, or for a local folder the loopback stand-in of
+ * loopbackUrls.ts), and the job travels as ONE base64 argument (zlib JSON), never as shell text.
  *
  * A big batch goes as several calls: one call's argument and its stdout must stay within SSM's
  * limits, and SSM returns output only when a call ends, so progress arrives call by call (over SSH
@@ -16,10 +17,16 @@ import type { Settings } from '../settings';
 import type { RemoteCommand, RemoteResult, RemoteRunner } from '../remote/remoteRunner';
 import { readShippedScript, TRANSCRIBE_SCRIPT } from '../remote/shippedScript';
 import type { BatchContext, ChunkJob, ChunkOutcome, Engine } from './engine';
+import { serveStoreOnLoopback, type UrlSigner } from './loopbackUrls';
+import { GPU_DEFAULT_MODEL, LOCAL_DEFAULT_MODEL } from './engineEnv';
 
 export interface RemoteFasterWhisperOptions {
   runner: RemoteRunner;
   settings: Pick<Settings, 'engine' | 'host' | 'run'>;
+  /** Python that runs the script (local host: the engine venv's); default host.venvPath/bin/python3. */
+  python?: string;
+  /** The model name after `auto` is resolved (default settings.engine.model). */
+  model?: string;
   /** The script body (default: the shipped transcribe_batch.py). */
   script?: string;
   /**
@@ -37,6 +44,12 @@ export interface RemoteFasterWhisperOptions {
   loadTimeoutSeconds?: number;
   /** Seconds per chunk added to a call's timeout (default 60: a 5 s chunk takes well under 1 s on a T4). */
   chunkTimeoutSeconds?: number;
+  /**
+   * Key of a create-only progress object the script writes at the end of call `call` (full per-chunk
+   * results, read back when stdout was cut). Optional: without it, unreported chunks are checked
+   * by their transcripts only.
+   */
+  progressKey?: (runId: string, call: number) => string;
 }
 
 interface ScriptJob {
@@ -50,7 +63,7 @@ interface ScriptJob {
   ext: string;
 }
 
-/** One chunk's result as the script reports it (full or compact line). */
+/** One chunk's result as the script reports it (full or compact line, or the progress object). */
 interface ChunkLine {
   id: number;
   ok: boolean;
@@ -62,46 +75,86 @@ interface ChunkLine {
 
 const CONTENT_TYPE = 'application/json';
 
-export class RemoteFasterWhisperEngine implements Engine {
-  readonly name = 'remote-faster-whisper';
+export class FasterWhisperEngine implements Engine {
+  readonly name = 'faster-whisper';
   readonly model: string;
-  private readonly o: Required<Omit<RemoteFasterWhisperOptions, 'script'>>;
+  private readonly o: Required<Omit<RemoteFasterWhisperOptions, 'script' | 'progressKey' | 'python' | 'model'>> & Pick<RemoteFasterWhisperOptions, 'progressKey' | 'python'>;
   private scriptBody?: string;
+  private checked?: Promise<void>;
 
   constructor(opts: RemoteFasterWhisperOptions) {
-    const ssh = opts.runner.transport === 'ssh';
-    this.o = { maxJobsPerCall: ssh ? 400 : 150, maxCommandChars: ssh ? 120_000 : 48_000, loadTimeoutSeconds: 600, chunkTimeoutSeconds: 60, ...opts };
+    // SSH and local stream their output and take an argument of up to 128 KiB (Linux).
+    const streams = opts.runner.transport !== 'ssm';
+    this.o = { maxJobsPerCall: streams ? 400 : 150, maxCommandChars: streams ? 120_000 : 48_000, loadTimeoutSeconds: 600, chunkTimeoutSeconds: 60, ...opts };
     this.scriptBody = opts.script;
-    this.model = opts.settings.engine.model;
+    const m = opts.settings.engine.model;
+    // `auto`: the bundled tiny.en on this machine, the deployment's small.en on the GPU instance.
+    this.model = opts.model ?? (m !== 'auto' ? m : opts.runner.transport === 'local' ? LOCAL_DEFAULT_MODEL : GPU_DEFAULT_MODEL);
   }
 
-  async check(): Promise<void> {
+  async check(signal?: AbortSignal): Promise<void> {
+    if (this.o.runner.transport === 'local') {
+      this.script();
+      this.checked ??= this.checkLocal(signal);
+      return this.checked;
+    }
     if (!/^\/[A-Za-z0-9._/-]+$/.test(this.o.settings.host.venvPath)) {
       throw new WbError('Config', `host.venvPath ${JSON.stringify(this.o.settings.host.venvPath)} is not an absolute path of letters, digits, ".", "_", "-", "/"`, "Set host.venvPath to WhisperLive's venv on the instance.");
     }
     this.script();
   }
 
-  async transcribeAll(jobs: ChunkJob[], ctx: BatchContext): Promise<void> {
-    const store = ctx.store;
-    if (store.kind !== 's3' || !store.presignGet || !store.presignPutIfAbsent) {
-      throw new WbError('Config', `The remote-faster-whisper engine needs an S3 store, not ${store.description}`, 'The GPU instance reads audio and writes transcripts through presigned S3 URLs: set `store` to s3://bucket[/prefix], or use engine `command` or `whisperlive` for a local folder.');
+  /** The local Python imports faster_whisper (a real import: the stamp alone proves nothing). */
+  private async checkLocal(signal?: AbortSignal): Promise<void> {
+    const python = this.python();
+    const r = await this.o.runner
+      .run({ program: 'import faster_whisper, sys; sys.stdout.write(faster_whisper.__version__)', interpreter: 'python3', interpreterPath: python, args: [], timeoutSeconds: 120 }, { signal })
+      .catch((e) => ({ exitCode: -1, stdout: '', stderr: describeError(e) }));
+    if (r.exitCode !== 0) {
+      this.checked = undefined;
+      throw new WbError('EngineMissing', `faster-whisper does not load in ${python}${tail(r.stderr)}`, 'Run `whisper-batch setup-engine` (it makes the engine venv), or point engine.pythonPath at a Python with faster-whisper.');
     }
-    await this.check();
+  }
+
+  private python(): string {
+    return this.o.python ?? `${this.o.settings.host.venvPath.replace(/\/+$/, '')}/bin/python3`;
+  }
+
+  async transcribeAll(jobs: ChunkJob[], ctx: BatchContext): Promise<void> {
+    const local = this.o.runner.transport === 'local';
+    let signer: UrlSigner | undefined;
+    let store: UrlStore = ctx.store as UrlStore;
+    if (!ctx.store.presignGet || !ctx.store.presignPutIfAbsent) {
+      if (!local) {
+        throw new WbError('Config', `faster-whisper on the GPU instance needs an S3 store, not ${ctx.store.description}`, 'The GPU instance reads audio and writes transcripts through presigned S3 URLs: set `store` to s3://bucket[/prefix], or run on this machine (host.kind = "local") for a local folder.');
+      }
+      signer = await serveStoreOnLoopback(ctx.store);
+      const s = signer;
+      store = { ...ctx.store, head: (k) => ctx.store.head(k), get: (k, sig) => ctx.store.get(k, sig), presignGet: async (k) => s.presignGet(k), presignPutIfAbsent: async (k, _e, ct) => s.presignPutIfAbsent(k, ct) } as UrlStore;
+    }
+    try {
+      await this.check(ctx.signal);
+      await this.runAll(jobs, { ...ctx, store });
+    } finally {
+      await signer?.close();
+    }
+  }
+
+  private async runAll(jobs: ChunkJob[], ctx: BatchContext): Promise<void> {
     const queue = chunk(jobs, Math.max(1, this.o.maxJobsPerCall));
     let call = 0;
     let transportFailures = 0;
     while (queue.length) {
       if (ctx.signal.aborted) return; // the batch turns the abort into its report
       const part = queue.shift()!;
-      const built = await this.buildCommand(part, ctx);
+      const built = await this.buildCommand(part, ctx, call);
       if (built.tooBig && part.length > 1) {
         // Split and retry: presigned URLs vary in length (session tokens, long keys).
         const half = Math.ceil(part.length / 2);
         queue.unshift(part.slice(0, half), part.slice(half));
         continue;
       }
-      ctx.emit({ type: 'log', level: 'info', message: `remote call ${call + 1}: ${part.length} chunk(s) over ${this.o.runner.transport}` });
+      ctx.emit({ type: 'log', level: 'info', message: this.o.runner.transport === 'local' ? `faster-whisper call ${call + 1}: ${part.length} chunk(s) on this machine` : `remote call ${call + 1}: ${part.length} chunk(s) over ${this.o.runner.transport}` });
       const done = await this.runCall(part, built.command, ctx, call);
       call++;
       if (done === 'transport-failed') {
@@ -124,15 +177,15 @@ export class RemoteFasterWhisperEngine implements Engine {
   }
 
   /** Signs the URLs of one call and builds its fixed command with the job as the only argument. */
-  private async buildCommand(part: ChunkJob[], ctx: BatchContext): Promise<{ command: RemoteCommand; tooBig: boolean }> {
-    const store = ctx.store;
+  private async buildCommand(part: ChunkJob[], ctx: BatchContext, call: number): Promise<{ command: RemoteCommand; tooBig: boolean }> {
+    const store = ctx.store as UrlStore;
     const timeout = this.callTimeout(part.length);
     // Valid for the whole call plus a margin (SigV4 allows at most 7 days).
     const expires = Math.min(604_800, timeout + 900);
     const gets = new Map<string, Promise<string>>();
     const get = (key: string) => {
       let p = gets.get(key);
-      if (!p) gets.set(key, (p = store.presignGet!(key, expires)));
+      if (!p) gets.set(key, (p = store.presignGet(key, expires)));
       return p;
     };
     const jobs: ScriptJob[] = await Promise.all(
@@ -141,7 +194,7 @@ export class RemoteFasterWhisperEngine implements Engine {
         const sj: ScriptJob = {
           id,
           audioUrl: await get(job.audioKey),
-          transcriptUrl: await store.presignPutIfAbsent!(job.transcriptKey, expires, CONTENT_TYPE),
+          transcriptUrl: await store.presignPutIfAbsent(job.transcriptKey, expires, CONTENT_TYPE),
           chunk: job.chunk,
           sessionId: job.sessionId,
           ext: parsed.kind === 'audio' ? parsed.ext.toLowerCase() : 'webm',
@@ -154,7 +207,7 @@ export class RemoteFasterWhisperEngine implements Engine {
     const e = this.o.settings.engine;
     const payload: Record<string, unknown> = {
       jobs,
-      model: e.model,
+      model: this.model,
       device: e.device,
       compute_type: e.computeType,
       beam_size: e.beamSize,
@@ -164,11 +217,12 @@ export class RemoteFasterWhisperEngine implements Engine {
       prefetch: Math.max(1, ctx.concurrency),
       runId: ctx.runId,
     };
+    if (this.o.progressKey) payload.progressUrl = await store.presignPutIfAbsent(this.o.progressKey(ctx.runId, call), expires, CONTENT_TYPE);
     const arg = encodeJob(payload);
     const command: RemoteCommand = {
       program: this.script(),
       interpreter: 'python3',
-      interpreterPath: `${this.o.settings.host.venvPath.replace(/\/+$/, '')}/bin/python3`,
+      interpreterPath: this.python(),
       args: [arg],
       timeoutSeconds: timeout,
     };
@@ -206,13 +260,16 @@ export class RemoteFasterWhisperEngine implements Engine {
     }
     if (reported.size === part.length) return 'ok';
 
-    // Some chunks were not reported (script killed, output cut): look for their transcripts.
+    // Some chunks were not reported: read the progress object, then look for their transcripts.
+    if (result && this.o.progressKey && (omitted > 0 || result.truncated)) {
+      for (const line of await this.readProgress(ctx, call)) this.report(part, line, reported, ctx);
+    }
     const why =
       fatal ??
       failure ??
       (result && result.exitCode !== 0
         ? `the transcription script stopped (exit ${result.exitCode})${tail(result.stderr)}`
-        : result?.truncated || omitted > 0
+        : result?.truncated
           ? 'no result line (the output was cut at the SSM limit)'
           : 'no result line from the transcription script');
     for (let id = 0; id < part.length; id++) {
@@ -241,7 +298,26 @@ export class RemoteFasterWhisperEngine implements Engine {
     ctx.onOutcome(o);
   }
 
+  private async readProgress(ctx: BatchContext, call: number): Promise<ChunkLine[]> {
+    try {
+      const body = JSON.parse((await ctx.store.get(this.o.progressKey!(ctx.runId, call))).toString('utf8'));
+      const out: ChunkLine[] = [];
+      for (const r of Array.isArray(body?.results) ? body.results : []) {
+        const line = toChunkLine(r);
+        if (line) out.push(line);
+      }
+      return out;
+    } catch {
+      return [];
+    }
+  }
 }
+
+/** The older name of the engine (it ran only on the GPU instance). */
+export const RemoteFasterWhisperEngine = FasterWhisperEngine;
+export type RemoteFasterWhisperEngine = FasterWhisperEngine;
+
+type UrlStore = BatchContext['store'] & Required<Pick<BatchContext['store'], 'presignGet' | 'presignPutIfAbsent'>>;
 
 /** The job argument: "z:" + base64 of zlib-compressed JSON (presigned URLs compress ~3x). */
 export function encodeJob(payload: unknown): string {

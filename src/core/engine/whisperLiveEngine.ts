@@ -8,6 +8,7 @@
  * beyond ~45 s. So we stream faster than real time but bounded (a speed cap and a lead over the
  * server's progress), keep segments by start time, and stop at the server's close or a quiet period.
  */
+import { effectiveEngine } from './engineEnv';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { systemClock, sleep, isoTime, type Clock } from '../clock';
@@ -139,7 +140,7 @@ export class WhisperLiveEngine implements Engine {
   }
 
   static fromSettings(s: Settings, deps: WhisperLiveDeps = {}, tuning: Partial<WhisperLiveOptions> = {}): WhisperLiveEngine {
-    return new WhisperLiveEngine({ url: s.engine.whisperliveUrl, model: s.engine.model, language: s.engine.language, useVad: s.engine.useVad, ...tuning }, deps);
+    return new WhisperLiveEngine({ url: s.engine.whisperliveUrl, model: effectiveEngine(s).model, language: s.engine.language, useVad: s.engine.useVad, ...tuning }, deps);
   }
 
   /** Opens a connection and waits for SERVER_READY (a WAIT answer also proves the server is up). */

@@ -27,7 +27,8 @@ export interface RemoteResult {
 }
 
 export interface RemoteRunner {
-  readonly transport: 'ssm' | 'ssh';
+  /** 'local': this machine (the local faster-whisper engine), no transport at all. */
+  readonly transport: 'ssm' | 'ssh' | 'local';
   /** Is the agent (SSM) / sshd reachable for this instance? */
   isReachable(signal?: AbortSignal): Promise<boolean>;
   run(cmd: RemoteCommand, opts: { signal?: AbortSignal; onOutput?: (chunk: string) => void }): Promise<RemoteResult>;

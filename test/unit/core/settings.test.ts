@@ -35,7 +35,7 @@ describe('settings', function () {
       });
       assert.equal(s.host.kind, 'local');
       assert.equal(s.host.serviceName, 'whisperlive');
-      assert.equal(s.engine.model, 'small.en');
+      assert.equal(s.engine.model, 'auto'); // tiny.en on this machine, small.en on the GPU instance
       assert.equal(s.cost.gpuHourlyUsd, 0.526);
       assert.equal(s.scan.gracePeriodMinutes, 15);
     });
@@ -140,9 +140,14 @@ describe('settings', function () {
       assert.ok(p.some((l) => l.startsWith('engine.beamSize')));
     });
 
+    it('take the old engine names as aliases of the new ones', function () {
+      assert.equal(resolveSettings({ 'engine.kind': 'command' }).engine.kind, 'pocketsphinx');
+      assert.equal(resolveSettings({ 'engine.kind': 'remote-faster-whisper' }).engine.kind, 'faster-whisper');
+      assert.equal(resolveSettings({}).engine.kind, 'auto');
+    });
+
     it('check settings that only make sense together', function () {
       assert.deepEqual(problems({ 'host.kind': 'ec2' }), ['host.instanceId is empty: host.kind = "ec2" needs the GPU instance id (i-...)']);
-      assert.deepEqual(problems({ 'engine.kind': 'remote-faster-whisper' }), ['engine.kind = "remote-faster-whisper" runs on the GPU instance: set host.kind = "ec2"']);
       assert.deepEqual(problems({ store: 's3://My_Bucket/x' }), ['store = "s3://My_Bucket/x": the bucket name must be 3-63 lowercase letters, digits, "." or "-"']);
       assert.equal(resolveSettings({ store: 's3://my-bucket.v2/some/prefix' }).store, 's3://my-bucket.v2/some/prefix');
       // a wrong instance id is named once, as wrong, not also as empty

