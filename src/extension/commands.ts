@@ -12,7 +12,7 @@ import type { GpuAction } from './gpuStatus';
 import type { PendingNode, SessionNode } from './pendingModel';
 import { openReportPanel } from './reportsLink';
 import { runConfirmation, sessionConfirmation } from './runConfirm';
-import { followRun } from './runProgress';
+import { followRun, runEndMessage } from './runProgress';
 import type { TrackedRun } from './runProcess';
 import { makeSample } from './sample';
 import { promptSshPassphrase, secretEnv } from './sshSecret';
@@ -60,10 +60,8 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
     );
 
   const afterRun = (run: TrackedRun) => {
-    const status = run.status ?? 'unknown';
-    const text = `Whisper Batch run ${status}: ${run.done - run.failed} transcribed${run.failed ? `, ${run.failed} failed` : ''}.`;
-    const show = status === 'success' || status === 'skipped' ? notify.info : notify.warn;
-    void show(text, 'Open Report', 'Show Log').then((p) => {
+    const { level, text } = runEndMessage(run, app.runs.wasCancelled(run));
+    void notify[level](text, 'Open Report', 'Show Log').then((p) => {
       if (p === 'Open Report') void vscode.commands.executeCommand('whisperBatch.openReports', run.reportKey);
       if (p === 'Show Log') app.log.show();
     });
@@ -127,6 +125,8 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       }
       // Finished transcripts stay; the CLI still stops the GPU and writes the report.
       app.runs.cancel(run);
+      // At once: the end ("Cancelled: ...") comes with the run's report.
+      vscode.window.setStatusBarMessage('Cancelling the run...', 10_000);
     }),
 
     reg('whisperBatch.stopGpu', async (args: { yes?: boolean } = {}) => {

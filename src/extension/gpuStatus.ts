@@ -62,6 +62,8 @@ export function viewStateOf(f: GpuFacts): GpuViewState {
   }
 }
 
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
 export function presentGpu(f: GpuFacts): GpuPresentation {
   const state = viewStateOf(f);
   const idleMs = state === 'idle' ? f.now - Math.max(f.hostSince ?? f.now, f.lastRunEnd ?? 0) : 0;
@@ -124,8 +126,10 @@ export function presentGpu(f: GpuFacts): GpuPresentation {
   }
   // The work waiting is part of the one look (chunks; sessions in the tooltip).
   if (state !== 'not-configured' && state !== 'transcribing' && f.pendingChunks) text += ` · ${f.pendingChunks} pending`;
+  // Scheduled runs on: a clock on the item, so the state shows without opening the tooltip.
+  if (state !== 'not-configured' && f.scheduleEnabled) text += ' $(watch)';
   const lines = [headline];
-  if (f.pendingChunks !== undefined) lines.push(`Pending: ${f.pendingChunks} chunk(s) in ${f.pendingSessions ?? 0} session(s)`);
+  if (f.pendingChunks !== undefined) lines.push(`Pending: ${plural(f.pendingChunks, 'chunk')} in ${plural(f.pendingSessions ?? 0, 'session')}`);
   lines.push(f.scheduleEnabled && f.nextRunAt ? `Next scheduled run: ${new Date(f.nextRunAt).toLocaleString()}` : 'Scheduled runs: off');
   if (f.alerts?.length) lines.push(`Monitoring alerts: ${f.alerts.join('; ')} (see Reports > Trends)`);
   lines.push('Click for actions');

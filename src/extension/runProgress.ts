@@ -30,7 +30,7 @@ export async function followRun(src: RunSource, run: TrackedRun, progress: Progr
   const cancel = () => {
     if (cancelled) return;
     cancelled = true;
-    progress.report({ message: 'cancelling: finished transcripts stay, the GPU is stopped, the report is written' });
+    progress.report({ message: 'Cancelling... finished transcripts stay, the GPU is stopped, the report is written' });
     src.cancel(run);
   };
   const subs: Sub[] = [token.onCancellationRequested(cancel)];
@@ -52,4 +52,22 @@ export async function followRun(src: RunSource, run: TrackedRun, progress: Progr
   } finally {
     for (const s of subs) s.dispose();
   }
+}
+
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/**
+ * The message when a run of this window ends. A run cancelled here is not a problem: "Cancelled:
+ * 2 transcribed, 7 still pending" as information, not a warning naming the report's "partial".
+ */
+export function runEndMessage(run: TrackedRun, cancelled: boolean): { level: 'info' | 'warn'; text: string } {
+  const transcribed = run.done - run.failed;
+  const failed = run.failed ? `, ${run.failed} failed` : '';
+  if (cancelled) {
+    const left = Math.max(0, run.total - run.done);
+    return { level: run.failed ? 'warn' : 'info', text: `Cancelled: ${transcribed} transcribed${failed}, ${left} still pending.` };
+  }
+  const status = run.status ?? 'unknown';
+  const ok = status === 'success' || status === 'skipped';
+  return { level: ok ? 'info' : 'warn', text: `Whisper Batch run ${status}: ${transcribed} transcribed${failed}${run.total > run.done && !ok ? `, ${plural(run.total - run.done, 'chunk')} still pending` : ''}.` };
 }

@@ -91,7 +91,14 @@ export class Runs extends Disposable {
 
   cancel(run: TrackedRun): boolean {
     this.deps.log.warn(`cancelling run: pid ${run.state.pid}`);
+    this.cancelled.add(run.state.pid);
     return cancelRun(run.state.pid);
+  }
+  private readonly cancelled = new Set<number>();
+
+  /** Whether this window asked `run` to stop (its report then says "partial": the message says "Cancelled"). */
+  wasCancelled(run: TrackedRun): boolean {
+    return this.cancelled.has(run.state.pid);
   }
 
   /** Resolves when `run` ends (at once if it already has). */

@@ -97,7 +97,7 @@ describe('Whisper Batch in VS Code', function () {
     const p = api.status.presentation();
     assert.equal(p.state, 'local');
     assert.match(p.text, new RegExp(`^\\$\\(device-desktop\\) Local idle · ${bucket.missing} pending$`));
-    assert.match(p.tooltip, new RegExp(`Pending: ${bucket.missing} chunk\\(s\\) in 2 session\\(s\\)`));
+    assert.match(p.tooltip, new RegExp(`Pending: ${bucket.missing} chunks in 2 sessions`));
     assert.match(p.tooltip, /Scheduled runs: off/);
   });
 
@@ -246,7 +246,16 @@ describe('Whisper Batch in VS Code', function () {
     assert.equal(await vscode.commands.executeCommand('whisperBatch.toggleSchedule'), true);
     await until(() => api.schedule.nextRunAt(), 'a next run time');
     assert.match(api.status.presentation().tooltip, /Next scheduled run: /);
+    assert.match(api.status.presentation().text, /\$\(watch\)$/, 'a clock on the status bar item while scheduled runs are on');
     assert.equal(await vscode.commands.executeCommand('whisperBatch.toggleSchedule'), false);
+    await until(() => api.schedule.nextRunAt() === undefined, 'the schedule off');
+    assert.doesNotMatch(api.status.presentation().text, /\$\(watch\)/);
+    // The menu entries name the state they switch to, and switch to it whatever the state was.
+    assert.equal(await vscode.commands.executeCommand('whisperBatch.scheduleOff'), false);
+    assert.equal(api.settings().schedule.enabled, false);
+    assert.equal(await vscode.commands.executeCommand('whisperBatch.scheduleOn'), true);
+    await until(() => api.schedule.nextRunAt(), 'a next run time');
+    assert.equal(await vscode.commands.executeCommand('whisperBatch.scheduleOff'), false);
     await until(() => api.schedule.nextRunAt() === undefined, 'the schedule off');
   });
 

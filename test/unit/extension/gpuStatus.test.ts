@@ -40,8 +40,11 @@ describe('extension/gpuStatus', function () {
   it('puts the pending count and the next run in the tooltip, and offers the actions that fit', function () {
     const next = T + 3_600_000;
     const p = presentGpu({ ...base, hostState: 'stopped', pendingChunks: 7, pendingSessions: 2, scheduleEnabled: true, nextRunAt: next });
-    assert.match(p.text, /^\$\(circle-outline\) GPU stopped · 7 pending$/, 'the pending count in the item itself');
-    assert.match(p.tooltip, /Pending: 7 chunk\(s\) in 2 session\(s\)/);
+    assert.match(p.text, /^\$\(circle-outline\) GPU stopped · 7 pending \$\(watch\)$/, 'the pending count in the item itself, and a clock: scheduled runs are on');
+    assert.match(p.tooltip, /Pending: 7 chunks in 2 sessions/);
+    const off = presentGpu({ ...base, hostKind: 'local', pendingChunks: 1, pendingSessions: 1 });
+    assert.equal(off.text, '$(device-desktop) Local idle · 1 pending', 'no clock while scheduled runs are off');
+    assert.match(off.tooltip, /Pending: 1 chunk in 1 session\n/);
     assert.doesNotMatch(presentGpu({ ...base, hostState: 'running', pendingChunks: 7, run: { done: 1, total: 4 } }).text, /pending/, 'progress instead while transcribing');
     assert.ok(p.tooltip.includes(`Next scheduled run: ${new Date(next).toLocaleString()}`));
     assert.deepEqual(p.actions.slice(0, 2), ['runBatch', 'scan']);

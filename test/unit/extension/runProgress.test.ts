@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { Emitter, type BatchEvent } from '../../../src/core/events';
-import { followRun } from '../../../src/extension/runProgress';
+import { runEndMessage, followRun } from '../../../src/extension/runProgress';
 import type { TrackedRun } from '../../../src/extension/runProcess';
 
 const run = (pid: number): TrackedRun => ({ state: { pid, startedAt: '', eventsFile: '' }, stateFile: '', done: 0, failed: 0, total: 0, ended: false, offset: 0, partial: '' });
@@ -54,10 +54,19 @@ describe('extension/runProgress', function () {
     f.cancelEmitter.emit();
     f.cancelEmitter.emit();
     assert.deepEqual(f.cancelled, [7]);
-    assert.match(f.reports.at(-1)!.message!, /cancelling: finished transcripts stay/);
+    assert.match(f.reports.at(-1)!.message!, /^Cancelling\.\.\. finished transcripts stay/, 'said at once, before the run ends');
     await Promise.resolve();
     assert.equal(settled, false, 'the notification stays until the run ended');
     f.ended.emit(mine);
     assert.equal(await done, mine);
+  });
+
+  it('a run cancelled here ends as "Cancelled: 2 transcribed, 7 still pending" (information), not a warning naming "partial"', function () {
+    const r = { ...run(7), done: 2, failed: 0, total: 9, ended: true, status: 'partial' };
+    assert.deepEqual(runEndMessage(r, true), { level: 'info', text: 'Cancelled: 2 transcribed, 7 still pending.' });
+    assert.deepEqual(runEndMessage({ ...r, done: 3, failed: 1 }, true), { level: 'warn', text: 'Cancelled: 2 transcribed, 1 failed, 6 still pending.' });
+    // Not cancelled here: the report's status is the news.
+    assert.deepEqual(runEndMessage(r, false), { level: 'warn', text: 'Whisper Batch run partial: 2 transcribed, 7 chunks still pending.' });
+    assert.deepEqual(runEndMessage({ ...r, done: 9, status: 'success' }, false), { level: 'info', text: 'Whisper Batch run success: 9 transcribed.' });
   });
 });
