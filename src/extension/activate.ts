@@ -11,6 +11,7 @@ import { PendingTree } from './pendingTree';
 import { registerReportSerializer, reportsDelivered } from './reportsLink';
 import { awsSdkRequested } from './storeAccess';
 import { testApi, type WhisperBatchApi } from './testApi';
+import { TranscriptDocuments } from './transcriptDocs';
 
 export type { WhisperBatchApi } from './testApi';
 
@@ -60,6 +61,8 @@ export function activate(context: vscode.ExtensionContext): WhisperBatchApi {
   if (pendingView.visible) onVisible('pending', true);
   if (reportsView.visible) onVisible('reports', true);
 
+  const transcripts = TranscriptDocuments.register(app.settings);
+  context.subscriptions.push(transcripts.disposable, app.runs.onDidEnd(() => transcripts.provider.refreshOpen()));
   context.subscriptions.push(...registerCommands(app, context));
   context.subscriptions.push(registerReportSerializer(context, async () => ({ store: app.settings.store(), layout: app.settings.layout, log: (l) => app.log.info(l), monitoring: (r) => app.monitoringFor(r) })));
 

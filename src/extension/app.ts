@@ -103,6 +103,10 @@ export class App extends Disposable {
     void vscode.commands.executeCommand('setContext', 'whisperBatch.configured', st.configured);
     void vscode.commands.executeCommand('setContext', 'whisperBatch.trusted', st.trusted);
     void vscode.commands.executeCommand('setContext', 'whisperBatch.scheduleEnabled', s.schedule.enabled);
+    // Menus hide what cannot apply: Stop GPU and the SSH passphrase on this machine, "Copy S3 Key" on a folder.
+    void vscode.commands.executeCommand('setContext', 'whisperBatch.hostKind', s.host.kind);
+    void vscode.commands.executeCommand('setContext', 'whisperBatch.transport', s.host.transport);
+    void vscode.commands.executeCommand('setContext', 'whisperBatch.storeKind', s.store.startsWith('s3://') ? 's3' : 'folder');
     this.status.update({ configured: st.configured, hostKind: s.host.kind, idleWarningMinutes: s.host.idleWarningMinutes, scheduleEnabled: s.schedule.enabled && st.trusted });
     // No scheduled runs from an untrusted workspace (restricted mode).
     // Adaptive mode fires every scan interval; each firing scans and decides (adaptiveShouldStart).

@@ -11,6 +11,10 @@ import { COMMON_REGIONS, listAwsProfiles } from './awsProfiles';
 import type { GpuAction } from './gpuStatus';
 import type { PendingNode, SessionNode } from './pendingModel';
 import { openReportPanel } from './reportsLink';
+import { openTranscript } from './transcriptDocs';
+import type { SessionRef } from '../core/layout';
+import { sessionLabel } from '../core/sessionLabel';
+import { uiText } from '../core/safeText';
 import { runConfirmation, sessionConfirmation } from './runConfirm';
 import { followRun, runEndMessage } from './runProgress';
 import type { TrackedRun } from './runProcess';
@@ -18,6 +22,7 @@ import { makeSample } from './sample';
 import { promptSshPassphrase, secretEnv } from './sshSecret';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface RunBatchArgs {
   /** Skip the modal confirmation (tests, the scheduler). */
@@ -168,6 +173,33 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       void notify.info(`No report mentions session "${s.sessionId}" yet.`);
     }),
 
+    reg('whisperBatch.openTranscript', async (node?: PendingNode | SessionRef) => {
+      const ref = node && 'kind' in node ? sessionOf(node) : node;
+      if (!ref || typeof ref.userId !== 'string' || typeof ref.sessionId !== 'string') throw new Error('Pick a session in the Pending view, or use Browse Transcripts');
+      const editor = await openTranscript({ userId: ref.userId, sessionId: ref.sessionId });
+      return editor.document.uri.toString();
+    }),
+
+    reg('whisperBatch.browseTranscripts', async () => {
+      const ref = await pickSession(app);
+      if (ref) return vscode.commands.executeCommand('whisperBatch.openTranscript', ref);
+      return undefined;
+    }),
+
+    reg('whisperBatch.scheduleOn', () => vscode.commands.executeCommand('whisperBatch.toggleSchedule', true)),
+    reg('whisperBatch.scheduleOff', () => vscode.commands.executeCommand('whisperBatch.toggleSchedule', false)),
+
+    reg('whisperBatch.copyPath', async (node?: PendingNode) => {
+      const key = node?.kind === 'chunk' ? node.key : node?.kind === 'session' ? node.sessionPath : undefined;
+      if (!key) return;
+      // A folder store: the file's own path, what a terminal or file manager takes.
+      const root = app.settings.current.store;
+      const file = path.join(root.startsWith('file://') ? fileURLToPath(root) : root, ...key.split('/'));
+      await vscode.env.clipboard.writeText(file);
+      vscode.window.setStatusBarMessage(uiText(`Copied ${file}`), 3000);
+      return file;
+    }),
+
     reg('whisperBatch.copyKey', async (node?: PendingNode) => {
       const key = node?.kind === 'chunk' ? node.key : node?.kind === 'session' ? node.sessionPath : undefined;
       if (!key) return;
@@ -176,8 +208,8 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       return key;
     }),
 
-    reg('whisperBatch.toggleSchedule', async () => {
-      const enabled = !app.settings.current.schedule.enabled;
+    reg('whisperBatch.toggleSchedule', async (to?: unknown) => {
+      const enabled = typeof to === 'boolean' ? to : !app.settings.current.schedule.enabled;
       if (enabled && !app.settings.trusted) throw new Error('Scheduled runs are off in an untrusted workspace (restricted mode)');
       await vscode.workspace.getConfiguration(CONFIG_SECTION).update('schedule.enabled', enabled, vscode.ConfigurationTarget.Global);
       const next = app.runner.nextRunAt;
@@ -245,6 +277,31 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       return pick.command;
     }),
   ];
+}
+
+/**
+ * Every session of the store, also the transcribed ones the Pending view does not list: a user,
+ * then one of their sessions (two folder listings, not a scan), newest first, labelled by time.
+ */
+async function pickSession(app: App): Promise<SessionRef | undefined> {
+  const store = app.settings.store();
+  const layout = app.settings.layout;
+  const users = (await store.listPrefixes(layout.usersPrefix)).map((p) => p.slice(layout.usersPrefix.length, -1)).filter((u) => u && !u.includes('/'));
+  if (!users.length) return void notify.info('No users in the store yet.');
+  const user =
+    users.length === 1
+      ? users[0]
+      : (await vscode.window.showQuickPick(users.map((u) => ({ label: uiText(u), user: u })), { title: 'Transcripts: whose sessions?', matchOnDescription: true }))?.user;
+  if (user === undefined) return undefined;
+  const prefix = layout.userSessionsPrefix(user);
+  const ids = (await store.listPrefixes(prefix)).map((p) => p.slice(prefix.length, -1)).filter(Boolean);
+  if (!ids.length) return void notify.info(`No sessions for user "${user}".`);
+  ids.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+  const pick = await vscode.window.showQuickPick(
+    ids.map((id) => ({ label: uiText(sessionLabel(id)), description: sessionLabel(id) === id ? undefined : uiText(id), id })),
+    { title: uiText(`Transcripts of ${user}`), placeHolder: 'Pick a session to read its transcript', matchOnDescription: true },
+  );
+  return pick ? { userId: user, sessionId: pick.id } : undefined;
 }
 
 /** The CLI for one short command (stop), with the settings as a file: no shell, arguments as an array. */

@@ -4,6 +4,7 @@
  * model is tested with plain data, and the tree provider only maps it to TreeItems.
  */
 import { uiText } from '../core/safeText';
+import { sessionLabel } from '../core/sessionLabel';
 import { Emitter } from '../core/events';
 import type { PendingJobs, PendingSession, DeferredSession } from '../core/scan';
 
@@ -211,14 +212,17 @@ export function describeNode(n: PendingNode, now: number): { label: string; desc
     }
     case 'session': {
       const age = humanAge(now - n.createdAt);
-      const state = n.state === 'pending' ? '' : n.state === 'recording' ? ' · live (recording)' : ' · locked';
+      // The state first: it is what a narrow view must still show (the icon says it too).
+      const state = n.state === 'pending' ? '' : n.state === 'recording' ? 'live (recording) · ' : 'locked · ';
+      const label = sessionLabel(n.sessionId);
       return {
-        label: uiText(n.sessionId),
-        description: `${n.missing}/${n.total} missing · ${humanSize(n.size)} · ${age}${state}`,
+        label: uiText(label),
+        description: `${state}${n.missing}/${n.total} missing · ${humanSize(n.size)} · ${age}`,
         tooltip: [
           `Session "${uiText(n.sessionId)}" of "${uiText(n.userId)}"`,
+          ...(label === n.sessionId ? [] : [`Started ${label} (local time)`]),
           `${n.missing} of ${n.total} chunk(s) without transcript`,
-          `Audio: ${humanSize(n.size)}, recorded ${age} ago (${new Date(n.createdAt).toISOString()})`,
+          `Audio: ${humanSize(n.size)}, recorded ${age} ago (${new Date(n.createdAt).toLocaleString()})`,
           n.state === 'pending' ? 'Transcribed by the next run' : `Deferred (${n.state}): ${uiText(n.deferredDetail ?? '')}`,
         ].join('\n'),
       };

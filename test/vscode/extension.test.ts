@@ -91,6 +91,40 @@ describe('Whisper Batch in VS Code', function () {
     assert.equal(api.pending.view.badge?.value, bucket.missing);
     assert.equal(await vscode.commands.executeCommand('whisperBatch.copyKey', chunks[0]), `users/alice/audio/sessions/${OLD_SESSION}/chunk-001.webm`);
     assert.equal(await vscode.env.clipboard.readText(), `users/alice/audio/sessions/${OLD_SESSION}/chunk-001.webm`);
+    // A folder store: Copy Path gives the file itself.
+    assert.equal(await vscode.commands.executeCommand('whisperBatch.copyPath', chunks[0]), path.join(api.settings().store, 'users', 'alice', 'audio', 'sessions', OLD_SESSION, 'chunk-001.webm'));
+    // The recording app's ids read as a local date and time; the raw id stays in the tooltip.
+    const alice = api.pending.tree.getTreeItem(aliceSessions[0]);
+    assert.notEqual(alice.label, OLD_SESSION);
+    assert.match(String(alice.label), /2026/);
+    assert.match(String(alice.tooltip), new RegExp(OLD_SESSION));
+  });
+
+  it("a session's transcript opens in a read-only tab of the extension's scheme: chunks in order, segment times, missing chunks marked in place", async function () {
+    const uri = (await vscode.commands.executeCommand('whisperBatch.openTranscript', { userId: 'bob', sessionId: HOSTILE_SESSION })) as string;
+    assert.ok(uri?.startsWith('whisper-batch:'), `a virtual document (${uri})`);
+    const doc = vscode.window.activeTextEditor!.document;
+    assert.equal(doc.uri.toString(), uri);
+    assert.equal(
+      doc.getText(),
+      [HOSTILE_SESSION, `Session: ${HOSTILE_SESSION}`, 'User:    bob', 'Chunks:  2 chunks, 1 transcribed, 1 missing', 'Times are within each chunk.', '', 'chunk-001  0:01.0', '  [0:00.0 - 0:01.0] done', '', 'chunk-002  MISSING: no transcript yet', ''].join('\n'),
+    );
+    // Read-only: typing into the tab changes nothing (the editor refuses it, as it does for any content provider's document).
+    const before = doc.getText();
+    await vscode.commands.executeCommand('type', { text: 'x' });
+    assert.equal(doc.getText(), before);
+    assert.equal(doc.isDirty, false);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('a done session (not in the Pending view) opens its transcript too', async function () {
+    const uri = (await vscode.commands.executeCommand('whisperBatch.openTranscript', { userId: 'alice', sessionId: 'session_2026-11-21T10_00_00_000Z' })) as string;
+    const text = vscode.window.activeTextEditor!.document.getText();
+    assert.equal(vscode.window.activeTextEditor!.document.uri.toString(), uri);
+    assert.match(text, /^Session: session_2026-11-21T10_00_00_000Z$/m);
+    assert.match(text, /^Chunks: {2}1 chunk, 1 transcribed$/m);
+    assert.match(text, /^chunk-001 {2}0:01\.0\n {2}\[0:00\.0 - 0:01\.0\] done$/m);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('the status bar shows the local host and the pending count', async function () {

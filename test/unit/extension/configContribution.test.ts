@@ -54,7 +54,22 @@ describe('extension/configContribution', function () {
     assert.ok(!events.includes('*'), 'not before start-up has finished');
     for (const e of events) assert.match(e, /^(onStartupFinished|onView:whisperBatch\.|onCommand:whisperBatch\.|onWebviewPanel:whisperBatch\.)$|^(onView|onCommand|onWebviewPanel):whisperBatch\./);
     for (const v of pkg.contributes.views.whisperBatch) assert.ok(events.includes(`onView:${v.id}`), v.id);
-    const menusOnly = new Set(['whisperBatch.transcribeSession', 'whisperBatch.copyKey', 'whisperBatch.openSessionReport']);
+    const menusOnly = new Set(['whisperBatch.transcribeSession', 'whisperBatch.copyKey', 'whisperBatch.copyPath', 'whisperBatch.openSessionReport', 'whisperBatch.openTranscript']);
     for (const c of pkg.contributes.commands) if (!menusOnly.has(c.command)) assert.ok(events.includes(`onCommand:${c.command}`), c.command);
+  });
+  it('menus: Open Transcript on every session of the tree; Copy S3 Key on an S3 store, Copy Path on a folder; Stop GPU and the SSH passphrase only on EC2; the schedule entry names the state it switches to', function () {
+    const menus = pkg.contributes.menus;
+    const item = (cmd: string) => menus['view/item/context'].filter((m: { command: string }) => m.command === cmd).map((m: { when: string }) => m.when);
+    assert.ok(item('whisperBatch.openTranscript').some((w: string) => /viewItem =~ \/\^session:\//.test(w)), 'on pending and deferred sessions alike');
+    assert.deepEqual(item('whisperBatch.copyKey').map((w: string) => /storeKind == s3/.test(w)), [true]);
+    assert.deepEqual(item('whisperBatch.copyPath').map((w: string) => /storeKind == folder/.test(w)), [true]);
+    const palette = (cmd: string) => menus.commandPalette.find((m: { command: string }) => m.command === cmd)?.when;
+    assert.match(palette('whisperBatch.stopGpu'), /hostKind == ec2/);
+    assert.match(palette('whisperBatch.setSshPassphrase'), /hostKind == ec2/);
+    const title = (cmd: string) => menus['view/title'].filter((m: { command: string }) => m.command === cmd);
+    assert.ok(title('whisperBatch.stopGpu').every((m: { when: string }) => /hostKind == ec2/.test(m.when)));
+    assert.match(title('whisperBatch.scheduleOn')[0].when, /!whisperBatch\.scheduleEnabled/);
+    assert.match(title('whisperBatch.scheduleOff')[0].when, /(^|[^!])whisperBatch\.scheduleEnabled/);
+    assert.deepEqual(title('whisperBatch.toggleSchedule'), []);
   });
 });

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { PendingJobs, PendingSession } from '../../../src/core/scan';
+import { sessionLabel } from '../../../src/core/sessionLabel';
 import { buildTree, contextValueOf, describeNode, humanAge, humanSize, PendingModel } from '../../../src/extension/pendingModel';
 
 const T = Date.parse('2026-11-25T10:00:00Z');
@@ -68,6 +69,21 @@ describe('extension/pendingModel', function () {
     assert.equal(humanSize(512), '512 B');
     assert.equal(humanSize(5 * 1024 * 1024), '5.0 MB');
     assert.equal(humanAge(3 * 86_400_000), '3 d');
+  });
+
+  it("labels the recording app's session ids as a local date and time, the raw id in the tooltip; the state leads the description", function () {
+    const id = 'session_2025-11-09T14_32_10_123Z';
+    const live = { ...session('u', id, T - 60_000, [1]), reason: 'recording' as const, detail: 'newest chunk is 1 min old' };
+    const [u] = buildTree(doc([], [live]));
+    const d = describeNode(u.sessions[0], T);
+    assert.equal(d.label, sessionLabel(id));
+    assert.notEqual(d.label, id);
+    assert.match(d.label, /2025/);
+    assert.match(d.tooltip, new RegExp(`Session "${id}" of "u"`));
+    // At the default width the end of a description is cut off: the state comes first.
+    assert.match(d.description, /^live \(recording\) · 1\/3 missing/);
+    // The node keeps the raw id: Copy and the transcript use it.
+    assert.equal(u.sessions[0].sessionId, id);
   });
 
   it('no bucket text in the tree forms a codicon, a link or a control character', function () {

@@ -1,0 +1,59 @@
+/**
+ * A session's transcript in a read-only editor tab: a virtual document of our own scheme, its text
+ * from core/sessionTranscript (every chunk in order, segment times, missing and failed chunks
+ * marked in place). The session is named in the URI's query (JSON), never in its path, so no id
+ * can make a path; the tab title is a cleaned-up label.
+ */
+import * as vscode from 'vscode';
+import type { SessionRef } from '../core/layout';
+import { sessionLabel } from '../core/sessionLabel';
+import { loadSessionTranscript, renderTranscript } from '../core/sessionTranscript';
+import type { SettingsState } from './settingsState';
+
+export const TRANSCRIPT_SCHEME = 'whisper-batch';
+
+export function transcriptUri(ref: SessionRef): vscode.Uri {
+  const label = sessionLabel(ref.sessionId).replace(/[^\p{L}\p{N} ,:._-]+/gu, '_').slice(0, 80) || 'session';
+  return vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/${label}.transcript.txt`, query: JSON.stringify({ u: ref.userId, s: ref.sessionId }) });
+}
+
+export function refOfUri(uri: vscode.Uri): SessionRef | undefined {
+  try {
+    const q = JSON.parse(uri.query) as { u?: unknown; s?: unknown };
+    return typeof q.u === 'string' && typeof q.s === 'string' ? { userId: q.u, sessionId: q.s } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class TranscriptDocuments implements vscode.TextDocumentContentProvider {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly settings: SettingsState) {}
+
+  static register(settings: SettingsState): { provider: TranscriptDocuments; disposable: vscode.Disposable } {
+    const provider = new TranscriptDocuments(settings);
+    return { provider, disposable: vscode.Disposable.from(vscode.workspace.registerTextDocumentContentProvider(TRANSCRIPT_SCHEME, provider), provider.changed) };
+  }
+
+  async provideTextDocumentContent(uri: vscode.Uri, token: vscode.CancellationToken): Promise<string> {
+    const ref = refOfUri(uri);
+    if (!ref) return 'Not a Whisper Batch transcript address.\n';
+    const ac = new AbortController();
+    token.onCancellationRequested(() => ac.abort());
+    const layout = this.settings.layout;
+    const t = await loadSessionTranscript(this.settings.store(), layout, ref, ac.signal);
+    return renderTranscript(t, { chunkName: (n) => layout.chunkName(n) });
+  }
+
+  /** After a run: open transcript tabs show the new text. */
+  refreshOpen(): void {
+    for (const d of vscode.workspace.textDocuments) if (d.uri.scheme === TRANSCRIPT_SCHEME) this.changed.fire(d.uri);
+  }
+}
+
+export async function openTranscript(ref: SessionRef): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(transcriptUri(ref));
+  return vscode.window.showTextDocument(doc, { preview: true });
+}
