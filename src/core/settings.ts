@@ -86,6 +86,7 @@ export interface Settings {
     pendingAgeTargetHours: number;
     pendingAgeAlertHours: number;
   };
+  notify: { onFailedRun: boolean; onAlert: boolean; snsTopicArn: string };
 }
 
 type Leaf =
@@ -174,6 +175,9 @@ export const SETTINGS_SCHEMA = {
   'monitor.costPerDayAlert': { type: 'number', default: 1, min: 0, max: 100000, description: 'Alert when the GPU cost over the last 24 h passes this (USD).' },
   'monitor.pendingAgeTargetHours': { type: 'number', default: 6, min: 0, max: 8760, description: 'Target: every pending chunk younger than this (hours); older is a warning.' },
   'monitor.pendingAgeAlertHours': { type: 'number', default: 24, min: 0, max: 8760, description: 'Alert when a chunk has waited longer than this for its transcript (hours).' },
+  'notify.onFailedRun': { type: 'boolean', default: true, description: 'Notify (webhook, SNS) when a run fails. The webhook URL is a secret: the WHISPER_BATCH_WEBHOOK_URL environment variable, or in VS Code the "Set Notification Webhook URL" command (SecretStorage); never a setting.' },
+  'notify.onAlert': { type: 'boolean', default: true, description: 'Notify (webhook, SNS) once for each new monitoring alert (`monitor.*`).' },
+  'notify.snsTopicArn': { type: 'string', default: '', pattern: /^(|arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256})$/, patternText: 'empty or an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:whisper-batch', description: 'SNS topic that also gets the notifications (email/SMS subscribers); empty: none.', machineOnly: true },
 } satisfies Record<string, Leaf>;
 
 export type SettingName = keyof typeof SETTINGS_SCHEMA;
