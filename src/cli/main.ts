@@ -22,6 +22,10 @@ import { terminalLines, terminalText } from '../core/safeText';
 import { systemdUnits } from '../core/schedule';
 import { adaptiveDecision, adaptiveParamsOf, backlogOf } from '../core/adaptive';
 import { checkMonitoring, monitoringOf, MONITOR_REPORTS } from '../core/monitorCheck';
+import { noticesAfterRun, sendNotices, WEBHOOK_URL_ENV } from '../core/notify';
+import { notifyDepsOf } from '../core/aws/sns';
+import type { Metric } from '../core/report/model';
+import { defaultClientFactory } from '../core/aws/clients';
 import { monitoringLines } from '../core/monitoring';
 import { designCheck, designWorkload, simulate, simulationTable, standardPolicies, workloadFrom } from '../core/simulate';
 import type { PendingJobs } from '../core/scan';
@@ -73,7 +77,7 @@ function openRuntimeFor(settings: Settings, deps: CliDeps, emit: (e: BatchEvent)
 }
 
 /** WHISPER_BATCH_* variables that are read but are no setting. */
-const OTHER_ENV = ['WHISPER_BATCH_CONFIG', 'WHISPER_BATCH_HOME', 'WHISPER_BATCH_DEBUG', 'WHISPER_BATCH_RUNS_DIR', SSH_PASSPHRASE_ENV, 'WHISPER_BATCH_SYSTEMD_DIR', 'WHISPER_BATCH_TEST_VENV', 'WHISPER_BATCH_TEST_PYTHON'];
+const OTHER_ENV = [WEBHOOK_URL_ENV, 'WHISPER_BATCH_CONFIG', 'WHISPER_BATCH_HOME', 'WHISPER_BATCH_DEBUG', 'WHISPER_BATCH_RUNS_DIR', SSH_PASSPHRASE_ENV, 'WHISPER_BATCH_SYSTEMD_DIR', 'WHISPER_BATCH_TEST_VENV', 'WHISPER_BATCH_TEST_PYTHON'];
 
 function outputFor(o: Opts, deps: CliDeps): Output {
   const out = terminalOutput({ quiet: o.quiet || false, verbose: o.verbose, color: o.color === false ? false : undefined, stream: deps.stderr });
@@ -276,6 +280,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
         });
         events?.setRunId(result.report.runId);
         const r = result.report;
+        let fresh: Metric[] = [];
         if (a.scheduled) {
           // The timer's check after every run: new alerts are said once (the state is in the store).
           const layout = new BucketLayout(settings.layout);
@@ -285,6 +290,12 @@ export function buildProgram(deps: CliDeps = {}): Command {
             return undefined;
           });
           for (const m of check?.fresh ?? []) out.warn(`ALERT ${m.label}: ${m.detail} (alert ${m.alert})`);
+          fresh = check?.fresh ?? [];
+        }
+        const notices = noticesAfterRun({ run: r, reportKey: result.reportKeys?.json, fresh, store: rt.store.description, settings: settings.notify });
+        if (notices.length) {
+          const notifyDeps = notifyDepsOf(settings, process.env[WEBHOOK_URL_ENV], deps.runtime?.clientFactory ?? defaultClientFactory(), deps.runtime?.credentials);
+          for (const p of await sendNotices(notices, notifyDeps)) out.warn(`notification not sent: ${p}`);
         }
         if (o.json) printJson({ ...r, reportKeys: result.reportKeys });
         else printSummary(print, r, result.reportKeys?.json, rt.store.description);

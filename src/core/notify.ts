@@ -6,15 +6,17 @@
  */
 import type { BatchReport, Metric } from './report/model';
 import { plainText } from './safeText';
+import type { Settings } from './settings';
 
 /** Where the CLI (and a run the extension starts) finds the webhook URL. */
 export const WEBHOOK_URL_ENV = 'WHISPER_BATCH_WEBHOOK_URL';
 
 export interface Notice {
   kind: 'run-failed' | 'alert';
-  /** One line (the SNS subject, at most 100 characters). */
+  /** One line (the SNS subject, at most 100 printable ASCII characters). */
   subject: string;
-  text: string;
+  /** Each line already plain (plainText): a newline in bucket text cannot start a line of its own. */
+  lines: string[];
 }
 
 export type Publish = (topicArn: string, subject: string, message: string) => Promise<void>;
@@ -34,34 +36,57 @@ export interface NotifyResult {
   problems: string[];
 }
 
-/** Slack mrkdwn control characters: bucket text can form no link, mention or formatting of its own. */
+/** One line of a notice: plain, and short (an error text quoting a long key stays readable). */
+const line = (s: unknown) => {
+  const p = plainText(s);
+  return p.length > 500 ? `${p.slice(0, 500)}...` : p;
+};
+
+/** Slack mrkdwn control characters: bucket text can form no link or mention of its own (`<!channel>`, `<url|text>`). */
 export function slackEscape(s: unknown): string {
   return plainText(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export function failedRunNotice(r: Pick<BatchReport, 'reportId' | 'store' | 'errors' | 'transcription'>, reportKey?: string): Notice {
+type RunOfNotice = Pick<BatchReport, 'reportId' | 'status' | 'store' | 'errors' | 'transcription'>;
+
+/** A run that failed, or transcribed only part of what it found; undefined for any other run. */
+export function failedRunNotice(r: RunOfNotice, reportKey?: string): Notice | undefined {
+  if (r.status !== 'failed' && r.status !== 'partial') return undefined;
+  const what = r.status === 'failed' ? 'FAILED' : 'partly failed';
   const first = r.errors[0];
   return {
     kind: 'run-failed',
-    subject: `Whisper Batch: run ${r.reportId} failed`.slice(0, 100),
-    text: [
-      `Whisper Batch: run ${r.reportId} FAILED on ${r.store}`,
-      `${r.transcription.chunksTranscribed} transcribed, ${r.transcription.chunksFailed} failed of ${r.transcription.chunksFound}`,
-      first ? `first error (${first.phase}): ${first.message}` : '',
-      reportKey ? `report: ${reportKey}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n'),
+    subject: asciiSubject(`Whisper Batch: run ${r.reportId} ${what}`),
+    lines: [
+      line(`Whisper Batch: run ${r.reportId} ${what} on ${r.store}`),
+      line(`${r.transcription.chunksTranscribed} transcribed, ${r.transcription.chunksFailed} failed of ${r.transcription.chunksFound}`),
+      ...(first ? [line(`first error (${first.phase}): ${first.message}`)] : []),
+      ...(reportKey ? [line(`report: ${reportKey}`)] : []),
+    ],
   };
 }
 
 export function alertNotice(m: Metric, store: string): Notice {
-  return { kind: 'alert', subject: `Whisper Batch alert: ${m.label}`.slice(0, 100), text: `Whisper Batch ALERT on ${store}: ${m.label}: ${m.detail} (target ${m.target}, alert ${m.alert})` };
+  return { kind: 'alert', subject: asciiSubject(`Whisper Batch alert: ${m.label}`), lines: [line(`Whisper Batch ALERT on ${store}: ${m.label}: ${m.detail} (target ${m.target}, alert ${m.alert})`)] };
 }
 
-/** The webhook's JSON body: Slack's incoming-webhook format (also read by Mattermost, Rocket.Chat, Teams' Slack connector). */
+/** What to send after a run, by the notify.* settings: the run if it failed, and each alert new since the last check. */
+export function noticesAfterRun(o: { run?: RunOfNotice; reportKey?: string; fresh: Metric[]; store: string; settings: Pick<Settings['notify'], 'onFailedRun' | 'onAlert'> }): Notice[] {
+  const out: Notice[] = [];
+  const failed = o.run && o.settings.onFailedRun ? failedRunNotice(o.run, o.reportKey) : undefined;
+  if (failed) out.push(failed);
+  if (o.settings.onAlert) for (const m of o.fresh) out.push(alertNotice(m, o.store));
+  return out;
+}
+
+/** SNS subjects: ASCII, no line breaks, at most 100 characters. */
+function asciiSubject(s: string): string {
+  return plainText(s).replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
+}
+
+/** The webhook's JSON body: Slack's incoming-webhook format (also read by Mattermost, Rocket.Chat). mrkdwn off: `*`, `_`, `~` in bucket text stay characters. */
 export function webhookBody(n: Notice): string {
-  return JSON.stringify({ text: n.text.split('\n').map(slackEscape).join('\n') });
+  return JSON.stringify({ text: n.lines.map(slackEscape).join('\n'), mrkdwn: false });
 }
 
 /** Only http(s) URLs; the message never names the URL. */
@@ -103,7 +128,7 @@ export async function sendNotice(n: Notice, d: NotifyDeps): Promise<NotifyResult
   }
   if (d.snsTopicArn && d.publish) {
     jobs.push(
-      d.publish(d.snsTopicArn, plainText(n.subject).replace(/[^\x20-\x7e]/g, '?'), plainText(n.text.replace(/\n/g, ' | ')))
+      d.publish(d.snsTopicArn, n.subject, n.lines.join('\n'))
         .then(() => void (res.sns = 'sent'))
         .catch((e: unknown) => {
           res.sns = 'failed';
@@ -113,4 +138,11 @@ export async function sendNotice(n: Notice, d: NotifyDeps): Promise<NotifyResult
   }
   await Promise.all(jobs);
   return res;
+}
+
+/** Sends each notice; returns every problem (for a warning line: no URL in it). */
+export async function sendNotices(ns: Notice[], d: NotifyDeps): Promise<string[]> {
+  const problems: string[] = [];
+  for (const n of ns) problems.push(...(await sendNotice(n, d)).problems);
+  return [...new Set(problems)];
 }

@@ -37,6 +37,9 @@ function systemdArg(a: string): string {
 }
 
 /** A oneshot service + timer that run `whisper-batch run --yes --scheduled` on the schedule, for a server. */
+/** Where the timer's service reads its secrets from (mode 600, root). */
+export const SECRETS_ENV_FILE = '/etc/whisper-batch/secrets.env';
+
 export function systemdUnits(o: {
   node: string;
   cli: string;
@@ -64,6 +67,8 @@ export function systemdUnits(o: {
     `TimeoutStartSec=${o.maxRuntimeMinutes + 15}min`,
     'TimeoutStopSec=10min',
     'Environment=AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true',
+    // Secrets of the timer's runs (WHISPER_BATCH_WEBHOOK_URL) live in a root-only file, not in the unit ("-": optional).
+    `EnvironmentFile=-${SECRETS_ENV_FILE}`,
     '',
   ].join('\n');
   const timer = [

@@ -22,6 +22,7 @@ function gatedFactory(): AwsClientFactory {
     s3: (o) => ((requested = true), base.s3(o)),
     ec2: (o) => ((requested = true), base.ec2(o)),
     ssm: (o) => ((requested = true), base.ssm(o)),
+    sns: (o) => ((requested = true), base.sns(o)),
   };
 }
 

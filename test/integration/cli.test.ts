@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { BucketLayout } from '../../src/core/layout';
 import { defaultSettings } from '../../src/core/settings';
 import { FolderStore } from '../../src/core/store/folderStore';
+import { startWebhookReceiver } from '../support/webhookReceiver';
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 
@@ -150,6 +151,28 @@ describe('whisper-batch CLI @integration', function () {
       const r = await cli([cmd, '--store', nope]);
       assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
       assert.match(r.stderr, new RegExp(`store folder "${nope.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" does not exist`));
+    }
+  });
+
+  it('a failed run posts one notice to the webhook of WHISPER_BATCH_WEBHOOK_URL; the URL is in no output or report', async function () {
+    const rx = await startWebhookReceiver();
+    try {
+      const r = await cli(['run', '--store', dir, '--yes', '--json'], { WHISPER_BATCH_WEBHOOK_URL: rx.url });
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(JSON.parse(r.stdout).status, 'failed');
+      assert.equal(rx.received.length, 1, r.stderr);
+      const text: string = JSON.parse(rx.received[0].body).text;
+      assert.match(text, /FAILED on /);
+      assert.ok(text.includes('&lt;img src=x onerror=alert(1)&gt;') && !/[<>]/.test(text), text);
+      assert.ok(!r.stderr.includes('SECRET') && !r.stdout.includes('SECRET'), 'the URL is not printed');
+      for (const f of listAll(dir)) assert.ok(!readFileSync(path.join(dir, f), 'utf8').includes('SECRET'), `${f} holds no URL`);
+      assert.ok(!/names no setting/.test(r.stderr), 'the variable is known');
+      // notify.onFailedRun=false: nothing is sent
+      const quiet = await cli(['run', '--store', dir, '--yes', '--json', '--set', 'notify.onFailedRun=false'], { WHISPER_BATCH_WEBHOOK_URL: rx.url });
+      assert.equal(quiet.code, 1, quiet.stderr);
+      assert.equal(rx.received.length, 1);
+    } finally {
+      await rx.close();
     }
   });
 

@@ -34,6 +34,8 @@ const ACTIONS: Record<string, string[]> = {
   waitUntilCommandExecuted: ['ssm:GetCommandInvocation'],
   CancelCommand: ['ssm:CancelCommand'],
   DescribeInstanceInformation: ['ssm:DescribeInstanceInformation'],
+  // SNS (notify.snsTopicArn)
+  Publish: ['sns:Publish'],
   // STS GetCallerIdentity needs no permission
   GetCallerIdentity: [],
 };
@@ -113,6 +115,7 @@ describe('IAM policy (docs/iam-policy.json)', function () {
       if (actions.some((a) => a.startsWith('s3:'))) {
         for (const r of [].concat(st.Resource) as string[]) assert.match(r, /^arn:aws:s3:::YOUR-BUCKET(\/|$)/, `${st.Sid}: scoped to the bucket`);
       }
+      if (actions.includes('sns:Publish')) assert.match(String(st.Resource), /^arn:aws:sns:YOUR-REGION:YOUR-ACCOUNT-ID:YOUR-TOPIC$/, `${st.Sid}: one topic, not every topic`);
       if (actions.includes('ssm:SendCommand')) {
         const r = String(st.Resource);
         assert.ok(r.endsWith('document/AWS-RunShellScript') || st.Condition?.StringEquals?.['ssm:resourceTag/ManagedBy'] === 'BatchTranscription', `${st.Sid}: SendCommand scoped`);

@@ -8,6 +8,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { CancelledError, WbError, type ErrorCode } from '../errors';
 import type { Settings } from '../settings';
@@ -39,13 +40,15 @@ export function awsOptionsFromSettings(settings: Settings, extra: Partial<AwsCli
   };
 }
 
-type Service = 's3' | 'ec2' | 'ssm';
+type Service = 's3' | 'ec2' | 'ssm' | 'sns';
 
 /** What the rest of the core needs; tests and the extension may pass their own. */
 export interface AwsClientFactory {
   s3(opts: AwsClientOptions): Promise<S3Client>;
   ec2(opts: AwsClientOptions): Promise<EC2Client>;
   ssm(opts: AwsClientOptions): Promise<SSMClient>;
+  /** Only for notifications (notify.snsTopicArn). */
+  sns(opts: AwsClientOptions): Promise<SNSClient>;
 }
 
 export class LazyAwsClientFactory implements AwsClientFactory {
@@ -72,6 +75,13 @@ export class LazyAwsClientFactory implements AwsClientFactory {
     return this.get('ssm', opts, async (config) => {
       const { SSMClient } = await import('@aws-sdk/client-ssm');
       return new SSMClient(config);
+    });
+  }
+
+  sns(opts: AwsClientOptions): Promise<SNSClient> {
+    return this.get('sns', opts, async (config) => {
+      const { SNSClient } = await import('@aws-sdk/client-sns');
+      return new SNSClient(config);
     });
   }
 

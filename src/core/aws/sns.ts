@@ -1,6 +1,7 @@
 /** SNS Publish for notifications (lazy SDK, like every AWS client). */
-import type { Publish } from '../notify';
-import { awsErrorToWbError, type AwsClientFactory, type AwsClientOptions } from './clients';
+import type { NotifyDeps, Publish } from '../notify';
+import type { Settings } from '../settings';
+import { awsErrorToWbError, awsOptionsFromSettings, type AwsClientFactory, type AwsClientOptions, type AwsCredentials } from './clients';
 
 export function snsPublisher(opts: AwsClientOptions, factory: Pick<AwsClientFactory, 'sns'>): Publish {
   return async (topicArn, subject, message) => {
@@ -11,5 +12,17 @@ export function snsPublisher(opts: AwsClientOptions, factory: Pick<AwsClientFact
     } catch (e) {
       throw awsErrorToWbError(e, `SNS Publish to ${topicArn}`);
     }
+  };
+}
+
+/** The senders of the notify.* settings: the webhook URL is passed in (a secret, from the environment or SecretStorage). */
+export function notifyDepsOf(settings: Settings, webhookUrl: string | undefined, factory: Pick<AwsClientFactory, 'sns'>, credentials?: AwsCredentials): NotifyDeps {
+  const topic = settings.notify.snsTopicArn;
+  // The topic's region is in its ARN. aws.endpoint applies to SNS as to EC2 and SSM (moto serves them all).
+  const region = topic.split(':')[3] || settings.aws.region;
+  return {
+    webhookUrl: webhookUrl || undefined,
+    snsTopicArn: topic || undefined,
+    publish: topic ? snsPublisher(awsOptionsFromSettings(settings, { region, ...(credentials ? { credentials } : {}) }), factory) : undefined,
   };
 }
