@@ -12,6 +12,10 @@ import { timerMinutes } from '../core/schedule';
 import { evaluateMonitoring, oldestPendingAgeHours, type Monitoring } from '../core/monitoring';
 import type { ReportSummary } from '../core/report/model';
 import { alertAfterRun } from './alerts';
+import { notifyDepsOf } from '../core/aws/sns';
+import { sendNotices, type Notice } from '../core/notify';
+import { notifyClientFactory } from './storeAccess';
+import { webhookUrlOf } from './webhookSecret';
 import { AutoRefresh } from './autoRefresh';
 import { GpuStatusBar } from './gpuStatusBar';
 import { HostWatch } from './hostWatch';
@@ -46,10 +50,12 @@ export class App extends Disposable {
   readonly runs: Runs;
   readonly runner: ScheduleRunner;
   readonly autoRefresh: AutoRefresh;
+  private readonly secrets: vscode.SecretStorage;
 
   constructor(deps: AppDeps) {
     super();
     const clock = (this.clock = deps.clock ?? systemClock);
+    this.secrets = deps.context.secrets;
     const log = (this.log = safeLog(this._register(vscode.window.createOutputChannel('Whisper Batch', { log: true }))));
     const settings = (this.settings = this._register(new SettingsState(log)));
     this.scanner = new Scanner(settings, this.model, clock, log);
@@ -136,7 +142,9 @@ export class App extends Disposable {
     await this.reports.refresh();
     await refreshOpenReports().catch((err) => this.log.warn(`report viewer: ${describeError(err)}`));
     await this.host.refresh().catch(() => undefined);
-    await alertAfterRun(e, { store: this.settings.store(), layout: this.settings.layout, settings: this.settings.current, clock: this.clock, pending: doc }, this.status, this.log);
+    const settings = this.settings.current;
+    const send = async (notices: Notice[]) => sendNotices(notices, notifyDepsOf(settings, await webhookUrlOf(this.secrets), notifyClientFactory()));
+    await alertAfterRun(e, { store: this.settings.store(), layout: this.settings.layout, settings, clock: this.clock, pending: doc }, this.status, this.log, send);
   }
 
   /** The monitoring targets (src/core/monitoring.ts) for these reports and the last scan (viewer, status bar). */

@@ -20,6 +20,7 @@ import { followRun, runEndMessage } from './runProgress';
 import type { TrackedRun } from './runProcess';
 import { makeSample } from './sample';
 import { promptSshPassphrase, secretEnv } from './sshSecret';
+import { setWebhookUrl } from './webhookSecret';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -224,6 +225,12 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
     reg('whisperBatch.setSshPassphrase', async () => {
       const done = await promptSshPassphrase(context.secrets);
       if (done !== 'cancelled') void notify.info(done === 'stored' ? 'Whisper Batch: SSH key passphrase kept in SecretStorage.' : 'Whisper Batch: SSH key passphrase removed.');
+      return done;
+    }),
+
+    reg('whisperBatch.setNotificationWebhook', async (url?: unknown) => {
+      const done = await setWebhookUrl(context.secrets, url);
+      if (done !== 'cancelled') void notify.info(done === 'stored' ? 'Whisper Batch: notification webhook URL kept in SecretStorage.' : 'Whisper Batch: notification webhook URL removed.');
       return done;
     }),
 

@@ -13,6 +13,7 @@ import { Disposable } from './lifecycle';
 import { RunTracker, cancelRun, defaultRunsDir, startDetachedRun, type TrackedRun } from './runProcess';
 import type { SettingsState } from './settingsState';
 import { secretEnv } from './sshSecret';
+import { webhookEnv } from './webhookSecret';
 
 export type RunOrigin = 'manual' | 'scheduled' | 'session';
 
@@ -78,8 +79,8 @@ export class Runs extends Disposable {
       // Recorded in the lease and the report: this window asked, by hand or on its timer (adaptive: the rule said start).
       trigger: origin !== 'scheduled' ? 'manual' : s.current.schedule.mode === 'adaptive' ? 'adaptive' : 'scheduled',
       window: vscode.workspace.name,
-      // The SSH key's passphrase, if any, goes to the run in its environment, never in its settings file.
-      env: await secretEnv(this.deps.context.secrets),
+      // The SSH key's passphrase and the notification webhook URL, if any, go to the run in its environment, never in its settings file.
+      env: { ...(await secretEnv(this.deps.context.secrets)), ...(await webhookEnv(this.deps.context.secrets)) },
     });
     this.origins.set(state.pid, origin);
     this.deps.log.info(`run started (${origin}${sessionId ? ` session "${sessionId}"` : ''}): pid ${state.pid}, events ${state.eventsFile}`);

@@ -26,6 +26,9 @@ function gatedFactory(): AwsClientFactory {
   };
 }
 
+/** The SNS client of notifications (the same gated, shared factory). */
+export const notifyClientFactory = (): Pick<AwsClientFactory, 'sns'> => gatedFactory();
+
 export function openStoreFor(settings: Settings): ObjectStore {
   return openStore(settings, { clientFactory: gatedFactory() });
 }

@@ -12,6 +12,7 @@ import type { WhisperBatchApi } from '../../src/extension/activate';
 import type { PendingNode, SessionNode, UserNode } from '../../src/extension/pendingModel';
 import type { TrackedRun } from '../../src/extension/runProcess';
 import { releaseMoto, startMoto } from '../support/moto';
+import { startWebhookReceiver } from '../support/webhookReceiver';
 import { HOSTILE_SESSION, OLD_SESSION, makeFixtureBucket, type FixtureBucket } from './fixtureBucket';
 import { EXT_ID, activateExtension, setSetting, until } from './helpers';
 
@@ -304,5 +305,31 @@ describe('Whisper Batch in VS Code', function () {
     assert.ok(next - Date.now() > 110 * 60_000, `the next run an interval later (${new Date(next).toISOString()})`);
     for (const k of ['schedule.enabled', 'schedule.firstRunDelayMinutes', 'schedule.jitterSeconds']) await setSetting(k, undefined);
     await until(() => api.schedule.nextRunAt() === undefined, 'the schedule off');
+  });
+  it('a failed run started here posts to the webhook URL kept in SecretStorage (by the CLI run), and a new alert is posted once (by this window)', async function () {
+    const rx = await startWebhookReceiver();
+    try {
+      assert.equal(await vscode.commands.executeCommand('whisperBatch.setNotificationWebhook', rx.url), 'stored');
+      assert.ok(!JSON.stringify(api.settings()).includes('SECRET'), 'the URL is in no setting');
+      // A chunk that is not audio, 3 h old: the run fails on it, and it stays pending past a 1 h alert.
+      const { FolderStore } = await import('../../src/core/store/folderStore');
+      const key = 'users/carol/audio/sessions/session_bad/chunk-001.webm';
+      await new FolderStore(bucket.dir).put(key, 'not audio');
+      const old = (Date.now() - 3 * 3_600_000) / 1000;
+      fs.utimesSync(path.join(bucket.dir, ...key.split('/')), old, old);
+      await setSetting('monitor.pendingAgeTargetHours', 0.5);
+      await setSetting('monitor.pendingAgeAlertHours', 1);
+      const run = (await vscode.commands.executeCommand('whisperBatch.runBatch', { yes: true, wait: true })) as TrackedRun;
+      assert.equal(run.status, 'failed', `run status (log: ${run.state.eventsFile})`);
+      const texts = () => rx.received.map((r) => String(JSON.parse(r.body).text));
+      await until(() => texts().some((t) => /FAILED on /.test(t)) && texts().some((t) => /ALERT .*Oldest pending|ALERT .*pending/i.test(t)), `the failed run and the alert on the webhook (got: ${texts().join(' | ')})`, 30_000);
+      assert.equal(texts().filter((t) => /FAILED on /.test(t)).length, 1, 'one notice for the run');
+      assert.equal(texts().filter((t) => /ALERT/.test(t)).length, 1, 'one notice for the alert');
+      for (const f of fs.readdirSync(path.dirname(run.state.eventsFile))) assert.ok(!fs.readFileSync(path.join(path.dirname(run.state.eventsFile), f), 'utf8').includes('SECRET'), `${f} holds no URL`);
+    } finally {
+      await vscode.commands.executeCommand('whisperBatch.setNotificationWebhook', '');
+      for (const k of ['monitor.pendingAgeTargetHours', 'monitor.pendingAgeAlertHours']) await setSetting(k, undefined);
+      await rx.close();
+    }
   });
 });
