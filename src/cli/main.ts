@@ -22,6 +22,7 @@ import { terminalLines, terminalText } from '../core/safeText';
 import { systemdUnits } from '../core/schedule';
 import { adaptiveDecision, adaptiveParamsOf, backlogOf } from '../core/adaptive';
 import { checkMonitoring, monitoringOf, MONITOR_REPORTS } from '../core/monitorCheck';
+import { planCleanup, runCleanup } from '../core/retention';
 import { noticesAfterRun, sendNotices, WEBHOOK_URL_ENV } from '../core/notify';
 import { notifyDepsOf } from '../core/aws/sns';
 import type { Metric } from '../core/report/model';
@@ -291,6 +292,11 @@ export function buildProgram(deps: CliDeps = {}): Command {
           });
           for (const m of check?.fresh ?? []) out.warn(`ALERT ${m.label}: ${m.detail} (alert ${m.alert})`);
           fresh = check?.fresh ?? [];
+          // The timer keeps the store tidy too (retention.reportDays); a failure is a warning, the run is done.
+          const plan = await planCleanup(rt.store, layout, systemClock.now(), settings.retention.reportDays).catch(() => undefined);
+          const done = plan && (await runCleanup(rt.store, plan));
+          if (done?.deleted.length) out.info(`cleanup: ${plural(done.deleted.length, 'old report file')} deleted`);
+          for (const p of done?.problems ?? []) out.warn(`cleanup: not deleted: ${terminalText(p)}`);
         }
         const notices = noticesAfterRun({ run: r, reportKey: result.reportKeys?.json, fresh, store: rt.store.description, settings: settings.notify });
         if (notices.length) {
@@ -306,6 +312,29 @@ export function buildProgram(deps: CliDeps = {}): Command {
         events?.finish(exit, systemClock.now());
       }
       if (exit) throw new ExitCode(exit);
+    });
+
+  program
+    .command('cleanup')
+    .description('delete reports older than retention.reportDays (default 30); --dry-run lists them and deletes nothing')
+    .option('--dry-run', 'list what would be deleted; delete nothing')
+    .action(async (a: { dryRun?: boolean }, cmd: Command) => {
+      const { o, settings, out } = setup(cmd, deps);
+      const rt = await openRuntimeFor(settings, deps, out.sink, false);
+      try {
+        const plan = await planCleanup(rt.store, new BucketLayout(settings.layout), systemClock.now(), settings.retention.reportDays);
+        const done = a.dryRun ? { deleted: [], problems: [] } : await runCleanup(rt.store, plan);
+        if (o.json) printJson({ dryRun: !!a.dryRun, reportDays: settings.retention.reportDays, cutoff: plan.cutoff, kept: plan.kept, ...(a.dryRun ? { wouldDelete: plan.delete } : { deleted: done.deleted, problems: done.problems }) });
+        else {
+          if (settings.retention.reportDays === 0) print('retention.reportDays is 0: every report is kept');
+          for (const k of a.dryRun ? plan.delete : done.deleted) print(`${a.dryRun ? 'would delete' : 'deleted'} ${terminalText(k)}`);
+          print(`${a.dryRun ? 'dry run: ' : ''}${plural(a.dryRun ? plan.delete.length : done.deleted.length, 'report file')} ${a.dryRun ? 'would be deleted' : 'deleted'} (older than ${settings.retention.reportDays} days, before ${plan.cutoff}); ${plan.kept} kept`);
+        }
+        for (const p of done.problems) out.warn(`not deleted: ${terminalText(p)}`);
+        if (done.problems.length) throw new ExitCode(1);
+      } finally {
+        await rt.dispose();
+      }
     });
 
   program

@@ -176,6 +176,34 @@ describe('whisper-batch CLI @integration', function () {
     }
   });
 
+  it('cleanup --dry-run lists the reports older than retention.reportDays and deletes nothing; cleanup deletes them', async function () {
+    const store = new FolderStore(dir);
+    const at = (key: string, daysAgo: number) => {
+      const t = new Date(Date.now() - daysAgo * 86_400_000);
+      utimesSync(path.join(dir, ...key.split('/')), t, t);
+    };
+    const oldKeys = [layout.reportKey(Date.now() - 45 * 86_400_000, 'json'), layout.reportKey(Date.now() - 45 * 86_400_000, 'html')];
+    const newKey = layout.reportKey(Date.now() - 2 * 86_400_000, 'json');
+    for (const k of [...oldKeys, newKey]) await store.put(k, '{}');
+    for (const k of oldKeys) at(k, 45);
+    at(newKey, 2);
+    const before = listAll(dir);
+    const dry = await cli(['cleanup', '--store', dir, '--dry-run', '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    const plan = JSON.parse(dry.stdout);
+    assert.deepEqual([...plan.wouldDelete].sort(), [...oldKeys].sort());
+    assert.equal(plan.kept, 1);
+    assert.equal(plan.reportDays, 30);
+    assert.deepEqual(listAll(dir), before, 'a dry run deletes nothing');
+    const text = await cli(['cleanup', '--store', dir, '--dry-run']);
+    assert.match(text.stdout, /dry run: 2 report files would be deleted \(older than 30 days/);
+    const real = await cli(['cleanup', '--store', dir, '--json']);
+    assert.equal(real.code, 0, real.stderr);
+    assert.deepEqual([...JSON.parse(real.stdout).deleted].sort(), [...oldKeys].sort());
+    assert.deepEqual(listAll(dir), before.filter((f) => !oldKeys.includes(f.split(path.sep).join('/'))));
+    assert.ok(existsSync(path.join(dir, newKey)));
+  });
+
   it('run --yes transcribes with pocketsphinx, records the bad chunk, and a second run does nothing', async function () {
     // "audio" bytes are not audio: the run must name the chunk and go on; the exit code says partial/failed.
     const r = await cli(['run', '--store', dir, '--yes', '--json', '--engine', 'pocketsphinx']);

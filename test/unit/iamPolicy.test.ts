@@ -145,6 +145,8 @@ describe('IAM policy (docs/iam-policy.json)', function () {
       ['s3:PutObject', obj(layout.leaseKey)],
       ['s3:PutObject', obj(report)],
       ['s3:DeleteObject', obj(layout.leaseKey)],
+      ['s3:DeleteObject', obj(report)], // retention (whisper-batch cleanup, the timer)
+      ['s3:DeleteObject', obj(layout.reportKey(Date.parse('2026-11-30T00:09:00Z'), 'html'))],
     ];
     assert.deepEqual(need.filter(([a, arn]) => !allows(a, arn)).map(([a, arn]) => `${a} on ${arn}`), [], 'keys the product uses that the policy does not allow');
     // and it cannot touch what it has no business with: the realtime lock is never written or deleted, audio never deleted
