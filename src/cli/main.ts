@@ -11,7 +11,7 @@ import { systemClock } from '../core/clock';
 import { WbError, describeError } from '../core/errors';
 import type { BatchEvent } from '../core/events';
 import { BucketLayout } from '../core/layout';
-import { scan, jobsOf } from '../core/scan';
+import { scan } from '../core/scan';
 import { runBatch } from '../core/batch';
 import { openRuntime, SSH_PASSPHRASE_ENV, type RuntimeOptions } from '../core/runtime';
 import { listReports, readReport } from '../core/report/reportStore';
@@ -23,6 +23,7 @@ import { systemdUnits } from '../core/schedule';
 import { adaptiveDecision, adaptiveParamsOf, backlogOf } from '../core/adaptive';
 import { checkMonitoring, monitoringOf, MONITOR_REPORTS } from '../core/monitorCheck';
 import { planCleanup, runCleanup } from '../core/retention';
+import { orderedJobs, readNext, writeNext } from '../core/priority';
 import { noticesAfterRun, sendNotices, WEBHOOK_URL_ENV } from '../core/notify';
 import { notifyDepsOf } from '../core/aws/sns';
 import type { Metric } from '../core/report/model';
@@ -207,7 +208,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
         warnLayoutMisses(out, doc, settings);
         if (a.session !== undefined) requireSession(a.session, doc);
         const filter = a.session !== undefined ? (s: { sessionId: string }) => s.sessionId === a.session : undefined;
-        const jobs = jobsOf(doc, new BucketLayout(settings.layout), filter);
+        const jobs = await orderedJobs({ store: rt.store, layout: new BucketLayout(settings.layout), doc, users: settings.priority.users, filter });
         const sessions = new Set(jobs.map((j) => `${j.userId}/${j.sessionId}`)).size;
         const estimate = estimateOf(doc, settings, filter ? jobs.length : undefined);
         if (a.scheduled && settings.schedule.mode === 'adaptive' && !a.session) {
@@ -312,6 +313,29 @@ export function buildProgram(deps: CliDeps = {}): Command {
         events?.finish(exit, systemClock.now());
       }
       if (exit) throw new ExitCode(exit);
+    });
+
+  program
+    .command('next')
+    .description('the session the next run takes first (kept in the store for every runner): show it, set it (<userId> <sessionId>), or --clear it')
+    .argument('[userId]')
+    .argument('[sessionId]')
+    .option('--clear', 'remove the manual "next"')
+    .action(async (userId: string | undefined, sessionId: string | undefined, a: { clear?: boolean }, cmd: Command) => {
+      const { o, settings, out } = setup(cmd, deps);
+      if (userId !== undefined && sessionId === undefined) throw new WbError('Usage', 'next: give both <userId> and <sessionId>, or neither');
+      if (a.clear && userId !== undefined) throw new WbError('Usage', 'next: --clear or a session, not both');
+      const rt = await openRuntimeFor(settings, deps, out.sink, false);
+      try {
+        const layout = new BucketLayout(settings.layout);
+        if (a.clear) await writeNext(rt.store, layout, undefined);
+        else if (userId !== undefined) await writeNext(rt.store, layout, { userId, sessionId: sessionId!, setAt: new Date(systemClock.now()).toISOString() });
+        const next = await readNext(rt.store, layout);
+        if (o.json) printJson({ next: next ?? null });
+        else print(next ? `next: ${terminalText(next.userId)} / ${terminalText(next.sessionId)} (set ${terminalText(next.setAt || 'at an unknown time')})` : 'next: none (oldest first, priority.users before the rest)');
+      } finally {
+        await rt.dispose();
+      }
     });
 
   program

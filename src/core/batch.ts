@@ -21,6 +21,7 @@ import type { BatchReport, ReportError } from './report/model';
 import { writeReport } from './report/reportStore';
 import { currentOrigin } from './localOrigin';
 import { describeOrigin, type RunOrigin } from './runOrigin';
+import { orderedJobs } from './priority';
 import { jobsOf, scan, type PendingJobs, type PendingSession } from './scan';
 import type { Settings } from './settings';
 import type { ObjectStore } from './store/objectStore';
@@ -86,7 +87,8 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
   try {
     phase('scan');
     if (!doc) doc = await scan({ store, settings, clock, emit: deps.emit, signal });
-    jobs = jobsOf(doc, layout, deps.sessionFilter);
+    // A manual "next" (an object in the store, set from any runner), then priority users, then the rest; oldest first within each.
+    jobs = await orderedJobs({ store, layout, doc, users: settings.priority.users, filter: deps.sessionFilter, signal });
     if (doc.deferredSessions.length) log('info', `deferred ${doc.deferredSessions.length} ${doc.deferredSessions.length === 1 ? 'session' : 'sessions'}: ${doc.deferredSessions.map((d) => `"${d.sessionId}" (${d.reason})`).slice(0, 5).join(', ')}`);
     if (jobs.length === 0) {
       log('info', 'nothing pending: the GPU host is not touched');

@@ -88,6 +88,7 @@ export interface Settings {
   };
   notify: { onFailedRun: boolean; onAlert: boolean; snsTopicArn: string };
   retention: { reportDays: number };
+  priority: { users: string[] };
 }
 
 type Leaf =
@@ -179,6 +180,7 @@ export const SETTINGS_SCHEMA = {
   'notify.onFailedRun': { type: 'boolean', default: true, description: 'Notify (webhook, SNS) when a run fails. The webhook URL is a secret: the WHISPER_BATCH_WEBHOOK_URL environment variable, or in VS Code the "Set Notification Webhook URL" command (SecretStorage); never a setting.' },
   'notify.onAlert': { type: 'boolean', default: true, description: 'Notify (webhook, SNS) once for each new monitoring alert (`monitor.*`).' },
   'retention.reportDays': { type: 'number', integer: true, default: 30, min: 0, max: 36500, description: 'Reports (JSON and HTML) older than this many days are deleted by `whisper-batch cleanup` and after each timer run; 0: keep every report.' },
+  'priority.users': { type: 'string[]', default: [], description: 'User ids whose sessions a run takes first (after a manual "next" session, before everyone else; oldest first within each).' },
   'notify.snsTopicArn': { type: 'string', default: '', pattern: /^(|arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256})$/, patternText: 'empty or an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:whisper-batch', description: 'SNS topic that also gets the notifications (email/SMS subscribers); empty: none.', machineOnly: true },
 } satisfies Record<string, Leaf>;
 

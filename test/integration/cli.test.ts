@@ -176,6 +176,19 @@ describe('whisper-batch CLI @integration', function () {
     }
   });
 
+  it('next sets, shows and clears the session the next run takes first (an object in the store)', async function () {
+    const set = await cli(['next', 'u9', 'evil\x1b[31m', '--store', dir, '--json']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(JSON.parse(set.stdout).next.sessionId, 'evil\x1b[31m');
+    assert.ok(existsSync(path.join(dir, 'batch-reports', '.next.json')));
+    const shown = await cli(['next', '--store', dir]);
+    assert.match(shown.stdout, /^next: u9 \/ evil\\x1b\[31m \(set \d{4}-/);
+    assert.ok(!shown.stdout.includes('\x1b'), 'printed plain');
+    const cleared = await cli(['next', '--clear', '--store', dir, '--json']);
+    assert.deepEqual(JSON.parse(cleared.stdout), { next: null });
+    assert.equal((await cli(['next', 'u9', '--store', dir])).code, 2, 'a user without a session is a usage error');
+  });
+
   it('cleanup --dry-run lists the reports older than retention.reportDays and deletes nothing; cleanup deletes them', async function () {
     const store = new FolderStore(dir);
     const at = (key: string, daysAgo: number) => {
