@@ -95,7 +95,7 @@ type Leaf =
   | { type: 'string'; default: string; enum?: readonly string[]; aliases?: Record<string, string>; pattern?: RegExp; patternText?: string; description: string; machineOnly?: boolean }
   | { type: 'number'; default: number; min: number; max: number; integer?: boolean; description: string; machineOnly?: boolean }
   | { type: 'boolean'; default: boolean; description: string; machineOnly?: boolean }
-  | { type: 'string[]'; default: string[]; description: string; machineOnly?: boolean };
+  | { type: 'string[]'; default: string[]; description: string; machineOnly?: boolean; /** Items other than file extensions (the default), and an empty list allowed. */ names?: { pattern: RegExp; text: string } };
 
 // A key segment: never "." or "..", no "/" or "\\": a layout name must not climb out of its prefix
 // (`layout.reportsPrefix = ../../`) or out of a folder store.
@@ -180,7 +180,7 @@ export const SETTINGS_SCHEMA = {
   'notify.onFailedRun': { type: 'boolean', default: true, description: 'Notify (webhook, SNS) when a run fails. The webhook URL is a secret: the WHISPER_BATCH_WEBHOOK_URL environment variable, or in VS Code the "Set Notification Webhook URL" command (SecretStorage); never a setting.' },
   'notify.onAlert': { type: 'boolean', default: true, description: 'Notify (webhook, SNS) once for each new monitoring alert (`monitor.*`).' },
   'retention.reportDays': { type: 'number', integer: true, default: 30, min: 0, max: 36500, description: 'Reports (JSON and HTML) older than this many days are deleted by `whisper-batch cleanup` and after each timer run; 0: keep every report.' },
-  'priority.users': { type: 'string[]', default: [], description: 'User ids whose sessions a run takes first (after a manual "next" session, before everyone else; oldest first within each).' },
+  'priority.users': { type: 'string[]', default: [], names: { pattern: /^[^/\\\u0000-\u001f\u007f]{1,256}$/, text: 'user ids (the folder names under users/)' }, description: 'User ids whose sessions a run takes first (after a manual "next" session, before everyone else; oldest first within each).' },
   'notify.snsTopicArn': { type: 'string', default: '', pattern: /^(|arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256})$/, patternText: 'empty or an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:whisper-batch', description: 'SNS topic that also gets the notifications (email/SMS subscribers); empty: none.', machineOnly: true },
 } satisfies Record<string, Leaf>;
 
@@ -296,6 +296,10 @@ function coerce(name: SettingName, v: unknown): { value: unknown } | string {
     }
     case 'string[]': {
       const arr = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : null;
+      if (leaf.names) {
+        if (!arr || !arr.every((x) => typeof x === 'string' && leaf.names!.pattern.test(x))) return `${name} = ${show}: must be a list of ${leaf.names.text}`;
+        return { value: arr };
+      }
       if (!arr || !arr.every((x) => typeof x === 'string' && /^\.?[A-Za-z0-9]+$/.test(x))) return `${name} = ${show}: must be a list of names`;
       // An empty list would make every chunk invisible: the scan would report "nothing to do" forever.
       if (arr.length === 0) return `${name} = ${show}: must name at least one extension`;
