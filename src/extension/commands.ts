@@ -33,6 +33,7 @@ export interface RunBatchArgs {
 }
 
 const ACTION_LABELS: Record<GpuAction, { label: string; command: string }> = {
+  stopOrphan: { label: '$(primitive-square) Stop it (no run owns this GPU)', command: 'whisperBatch.stopGpu' },
   runBatch: { label: '$(play) Run batch now', command: 'whisperBatch.runBatch' },
   cancelRun: { label: '$(debug-stop) Cancel the run', command: 'whisperBatch.cancelRun' },
   stopGpu: { label: '$(primitive-square) Stop the GPU', command: 'whisperBatch.stopGpu' },

@@ -3,6 +3,7 @@
  * schedule), so every state is tested without a window. The item itself is in gpuStatusBar.ts.
  */
 import type { HostStateName } from '../core/events';
+import { uiText } from '../core/safeText';
 
 export type GpuViewState = 'not-configured' | 'local' | 'stopped' | 'starting' | 'idle' | 'transcribing' | 'stopping' | 'error' | 'unknown';
 
@@ -23,10 +24,12 @@ export interface GpuFacts {
   idleWarningMinutes: number;
   /** Labels of the monitoring targets in alert (src/core/monitoring.ts). */
   alerts?: string[];
+  /** A GPU our runs started that no live lease owns (src/core/host/orphans.ts); its reason names bucket text. */
+  orphan?: { instanceId: string; reason: string };
   now: number;
 }
 
-export type GpuAction = 'runBatch' | 'cancelRun' | 'stopGpu' | 'scan' | 'showLog' | 'openReports' | 'toggleSchedule' | 'configureAws' | 'trySample' | 'openSettings' | 'refresh';
+export type GpuAction = 'stopOrphan' | 'runBatch' | 'cancelRun' | 'stopGpu' | 'scan' | 'showLog' | 'openReports' | 'toggleSchedule' | 'configureAws' | 'trySample' | 'openSettings' | 'refresh';
 
 export interface GpuPresentation {
   state: GpuViewState;
@@ -119,6 +122,13 @@ export function presentGpu(f: GpuFacts): GpuPresentation {
       text = '$(question) GPU ?';
       headline = 'GPU state unknown (refresh to check).';
   }
+  // An orphan costs money until someone stops it: it outranks idle/starting (a live run of ours is never one).
+  if (f.orphan && !f.run && (state === 'idle' || state === 'starting')) {
+    text = '$(warning) GPU orphaned';
+    color = undefined;
+    background = 'statusBarItem.warningBackground';
+    headline = `The GPU ${uiText(f.orphan.instanceId)} is running and no run owns it (${uiText(f.orphan.reason)}): it costs money. Stop it?`;
+  }
   // A monitoring alert is a warning on the item unless something worse already colours it.
   if (f.alerts?.length && state !== 'not-configured') {
     text += ` $(warning) ${f.alerts.length}`;
@@ -136,12 +146,13 @@ export function presentGpu(f: GpuFacts): GpuPresentation {
   return { state, text, tooltip: lines.join('\n'), color, background, idleWarning, actions: actionsFor(state, f) };
 }
 
-export function actionsFor(state: GpuViewState, f: Pick<GpuFacts, 'run'>): GpuAction[] {
+export function actionsFor(state: GpuViewState, f: Pick<GpuFacts, 'run' | 'orphan'>): GpuAction[] {
   if (state === 'not-configured') return ['trySample', 'configureAws', 'openSettings'];
   const a: GpuAction[] = [];
+  if (f.orphan && !f.run && (state === 'idle' || state === 'starting')) a.push('stopOrphan');
   if (f.run) a.push('cancelRun', 'showLog');
   else a.push('runBatch', 'scan');
-  if (state === 'idle' || state === 'starting' || (state === 'error' && !f.run)) a.push('stopGpu');
+  if (!a.includes('stopOrphan') && (state === 'idle' || state === 'starting' || (state === 'error' && !f.run))) a.push('stopGpu');
   a.push('toggleSchedule', 'openReports', 'refresh');
   if (!f.run) a.push('showLog');
   return a;

@@ -1,10 +1,12 @@
 /**
  * The GPU's state in the status bar: one look on request, and for an EC2 host a look every few
  * minutes from start-up on, view or no view, so that a GPU left running with no batch is flagged
- * (GpuStatusBar turns to the warning colour) in a window where nobody opened the sidebar.
+ * (GpuStatusBar turns to the warning colour) in a window where nobody opened the sidebar, and so is
+ * one that a dead run left running (our tag, no live lease): an orphan, with "Stop it".
  * Only an EC2 host loads the AWS SDK, and only when it is looked at.
  */
 import type { Clock } from '../core/clock';
+import { readLease } from '../core/lease';
 import type { GpuStatusBar } from './gpuStatusBar';
 import { Disposable, toDisposable } from './lifecycle';
 import type { SettingsState } from './settingsState';
@@ -27,8 +29,8 @@ export class HostWatch extends Disposable {
 
   async refresh(): Promise<void> {
     if (!this.settings.configured) return;
-    const r = await probeHost(this.settings.current);
-    this.status.update({ hostState: r.state, hostSince: r.since, hostError: r.error, now: this.clock.now() });
+    const r = await probeHost(this.settings.current, () => readLease(this.settings.store(), this.settings.layout, this.clock));
+    this.status.update({ hostState: r.state, hostSince: r.since, hostError: r.error, orphan: r.orphan && { instanceId: r.orphan.instanceId, reason: r.orphan.reason }, now: this.clock.now() });
   }
 
   /** (Re)starts the background look: the first one after `firstMs`, then every HOST_WATCH_MS. */

@@ -4,7 +4,9 @@
  * check that (`awsSdkRequested()`).
  */
 import { awsOptionsFromSettings, defaultClientFactory, type AwsClientFactory } from '../core/aws/clients';
-import { SdkEc2Api } from '../core/aws/ec2Api';
+import { SdkEc2Api, type Ec2Api } from '../core/aws/ec2Api';
+import { OWNER_TAG } from '../core/host/ec2Host';
+import { findOrphanedGpu, type LeaseView, type OrphanedGpu } from '../core/host/orphans';
 import { describeError } from '../core/errors';
 import type { HostStateName } from '../core/events';
 import type { Settings } from '../core/settings';
@@ -38,18 +40,31 @@ export interface HostProbeResult {
   /** When the instance last started (ms), for "running with no batch for N minutes". */
   since?: number;
   error?: string;
+  /** Our runs started it and no live lease owns it (a dead run left it running): the status bar warns. */
+  orphan?: OrphanedGpu;
 }
 
-/** One look at the GPU: EC2 DescribeInstances (lazy SDK), or the local host, which is always there. */
-export async function probeHost(settings: Settings, signal?: AbortSignal): Promise<HostProbeResult> {
+/**
+ * One look at the GPU: EC2 DescribeInstances (lazy SDK), or the local host, which is always there.
+ * `lease` reads the run lease; it is read only when the instance carries our ownership tag.
+ */
+export async function probeHost(settings: Settings, lease: () => Promise<LeaseView | undefined>, signal?: AbortSignal): Promise<HostProbeResult> {
   if (settings.host.kind === 'local') return { state: 'running' };
   if (!settings.host.instanceId) return { state: 'not-configured', error: 'whisperBatch.host.instanceId is empty' };
   const factory = gatedFactory();
-  const api = new SdkEc2Api(awsOptionsFromSettings(settings, { maxAttempts: 1 }), (o) => factory.ec2(o));
+  return probeEc2(new SdkEc2Api(awsOptionsFromSettings(settings, { maxAttempts: 1 }), (o) => factory.ec2(o)), settings, lease, signal);
+}
+
+/** probeHost with the EC2 API given (tests pass a fake: moto has no ownership transitions to watch). */
+export async function probeEc2(api: Ec2Api, settings: Settings, lease: () => Promise<LeaseView | undefined>, signal?: AbortSignal): Promise<HostProbeResult> {
   try {
     const info = await api.describe(settings.host.instanceId, signal);
     if (!info) return { state: 'terminated', error: `instance ${settings.host.instanceId} not found` };
-    return { state: info.state, since: info.state === 'running' ? info.launchTime : info.stateTransitionTime };
+    const since = info.state === 'running' ? info.launchTime : info.stateTransitionTime;
+    // Only a GPU our runs started can be orphaned; an untagged one is the realtime side's.
+    const tagged = !!info.tags[OWNER_TAG] && (info.state === 'running' || info.state === 'pending');
+    const orphan = tagged ? await findOrphanedGpu({ ec2: api, settings }, await lease()) : undefined;
+    return { state: info.state, since, ...(orphan ? { orphan } : {}) };
   } catch (e) {
     return { state: 'unknown', error: describeError(e) };
   }

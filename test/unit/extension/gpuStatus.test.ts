@@ -1,5 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { presentGpu, type GpuFacts } from '../../../src/extension/gpuStatus';
+import { probeEc2 } from '../../../src/extension/storeAccess';
+import { OWNER_TAG } from '../../../src/core/host/ec2Host';
+import type { LeaseView } from '../../../src/core/host/orphans';
+import { defaultSettings } from '../../../src/core/settings';
+import { fakeClock } from '../../support/fakeClock';
+import { FakeEc2, GPU_ID } from '../../support/fakeEc2';
 
 const T = Date.parse('2026-11-25T10:00:00Z');
 const base: GpuFacts = { configured: true, hostKind: 'ec2', scheduleEnabled: false, idleWarningMinutes: 20, now: T };
@@ -61,5 +67,47 @@ describe('extension/gpuStatus', function () {
     assert.match(p.tooltip, /Monitoring alerts: GPU cost, last 24 h/);
     assert.equal(presentGpu({ ...base, hostState: 'unknown', hostError: 'x', alerts: ['a'] }).background, 'statusBarItem.errorBackground');
     assert.equal(presentGpu({ ...base, hostState: 'stopped' }).background, undefined);
+  });
+});
+
+describe('extension: an orphaned GPU in the status bar', function () {
+  const settings = defaultSettings();
+  settings.host.kind = 'ec2';
+  settings.host.instanceId = GPU_ID;
+  const lease = (expired: boolean): LeaseView => ({ runId: 'run-old', holder: 'cli pid 42 on box', expiresAt: '2026-11-25T09:00:00.000Z', expired });
+
+  it('a running GPU with our tag and no live lease: warning background, "orphaned", and Stop it as the first action', async function () {
+    const ec2 = new FakeEc2({ clock: fakeClock(), state: 'running', tags: { [OWNER_TAG]: 'run-old' } });
+    for (const l of [undefined, lease(true)]) {
+      const r = await probeEc2(ec2, settings, async () => l);
+      assert.equal(r.orphan?.instanceId, GPU_ID, `lease ${JSON.stringify(l)}`);
+      const p = presentGpu({ ...base, hostState: r.state, hostSince: T - 60_000, orphan: r.orphan });
+      assert.equal(p.background, 'statusBarItem.warningBackground');
+      assert.match(p.text, /^\$\(warning\) GPU orphaned/);
+      assert.match(p.tooltip, new RegExp(`^The GPU ${GPU_ID} is running and no run owns it \\(run "run-old" started it`));
+      assert.equal(p.actions[0], 'stopOrphan');
+      assert.ok(!p.actions.includes('stopGpu'), 'one stop action, not two');
+    }
+  });
+
+  it('not an orphan: a live lease (a run adopts it), no tag (the realtime side started it), a stopped GPU, our own live run', async function () {
+    const clock = fakeClock();
+    const tagged = new FakeEc2({ clock, state: 'running', tags: { [OWNER_TAG]: 'run-old' } });
+    assert.equal((await probeEc2(tagged, settings, async () => lease(false))).orphan, undefined);
+    let leaseRead = false;
+    const untagged = new FakeEc2({ clock, state: 'running' });
+    assert.equal((await probeEc2(untagged, settings, async () => ((leaseRead = true), undefined))).orphan, undefined);
+    assert.equal(leaseRead, false, 'an untagged GPU needs no lease read');
+    const stopped = new FakeEc2({ clock, state: 'stopped', tags: { [OWNER_TAG]: 'run-old' } });
+    assert.equal((await probeEc2(stopped, settings, async () => undefined)).orphan, undefined);
+    const orphan = { instanceId: GPU_ID, reason: 'x' };
+    const ours = presentGpu({ ...base, hostState: 'running', run: { done: 1, total: 4, phase: 'transcribe' }, orphan });
+    assert.ok(!ours.actions.includes('stopOrphan'));
+    assert.doesNotMatch(ours.text, /orphaned/);
+  });
+
+  it('bucket text in the reason (the lease holder) forms no link and no codicon', function () {
+    const p = presentGpu({ ...base, hostState: 'running', orphan: { instanceId: GPU_ID, reason: 'lease (held by [x](command:workbench.action.openSettings) $(zap)) expired' } });
+    assert.doesNotMatch(p.tooltip, /\]\(|\$\(/);
   });
 });
