@@ -35,7 +35,7 @@ import type { Runtime } from '../core/runtime';
 import { loadSettings, type GlobalFlags } from './config';
 import { chunkRanges, closest, minutes, plural, sortedErrors, table } from './text';
 import { terminalOutput, type Output } from './output';
-import { EventsFile } from './runState';
+import { EventsFile } from '../core/runFiles';
 import { runDemo } from './demo';
 import { setupEngine } from '../core/engine/engineSetup';
 import { effectiveEngine } from '../core/engine/engineEnv';

@@ -1,10 +1,11 @@
 /**
  * A run outlives the window that started it: the extension spawns the CLI detached
- * (`node dist/cli.js run --yes --config <settings.json> --events <run.jsonl>`), the CLI writes one
- * JSON BatchEvent per line and a state file `<events>.state.json` {pid, runId, startedAt,
- * eventsFile}. Every window polls the shared runs folder, tails the events of live runs, and can
- * cancel one with SIGTERM (the CLI then stops cleanly, keeps finished transcripts and still stops
- * the GPU). No shell is involved: arguments go as an array, settings as a file.
+ * (`node dist/cli.js run --yes --config <settings.json> --events <run.jsonl>`), the CLI writes the
+ * run files (src/core/runFiles.ts: events and state, validated on read). Every window polls the
+ * shared runs folder, tails the events of live runs, and can cancel one with SIGTERM (the CLI then
+ * stops cleanly, keeps finished transcripts and still stops the GPU); only a process that is provably
+ * the run (pid + start time) is ever signalled. No shell is involved: arguments go as an array,
+ * settings as a file.
  */
 import { spawn } from 'node:child_process';
 import { promises as fsp, openSync, closeSync } from 'node:fs';
@@ -13,22 +14,16 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock';
 import { Emitter, type BatchEvent } from '../core/events';
+import { parseEventLine, parseRunState, processStartOf, runIsLive, signalRun, stateFileOf, type RunState } from '../core/runFiles';
 import type { OriginTrigger } from '../core/runOrigin';
 import type { Settings } from '../core/settings';
 import { Disposable, toDisposable } from './lifecycle';
 
-export interface RunState {
-  pid: number;
-  runId?: string;
-  startedAt: string;
-  eventsFile: string;
-}
+export type { RunState } from '../core/runFiles';
 
 export function defaultRunsDir(): string {
   return path.join(os.homedir(), '.whisper-batch', 'runs');
 }
-
-export const stateFileOf = (eventsFile: string) => `${eventsFile}.state.json`;
 
 export interface StartRunOptions {
   /** Node binary (process.execPath: the extension host's own Node). */
@@ -82,29 +77,17 @@ export async function startDetachedRun(o: StartRunOptions): Promise<RunState> {
   } finally {
     closeSync(out);
   }
-  const state: RunState = { pid: pid!, startedAt: new Date(o.now).toISOString(), eventsFile };
+  // Our child cannot have been reaped yet (it is ours until it exits), so its start time is its own.
+  const processStart = processStartOf(pid!);
+  const state: RunState = { pid: pid!, ...(processStart ? { processStart } : {}), startedAt: new Date(o.now).toISOString(), eventsFile };
   // The CLI writes the state file too (with its runId); ours only covers the moment before it does.
   await fsp.writeFile(stateFileOf(eventsFile), JSON.stringify(state), { flag: 'wx', mode: 0o600 }).catch(() => undefined);
   return state;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: any) {
-    return e?.code === 'EPERM';
-  }
-}
-
-/** Cancel: SIGTERM; the CLI finishes the chunk at hand's bookkeeping, stops the GPU and writes the report. */
-export function cancelRun(pid: number): boolean {
-  try {
-    process.kill(pid, 'SIGTERM');
-    return true;
-  } catch {
-    return false;
-  }
+/** Cancel: SIGTERM, only to the run's own process (src/core/runFiles.ts signalRun); false if it is not live. */
+export function cancelRun(state: RunState): boolean {
+  return signalRun(state, 'SIGTERM');
 }
 
 export interface TrackedRun {
@@ -127,7 +110,8 @@ export interface RunTrackerDeps {
   dir: string;
   clock: Clock;
   pollMs?: number;
-  alive?: (pid: number) => boolean;
+  /** Whether a run is live (default runIsLive: not finished, and its pid is still the writer). */
+  isLive?: (state: RunState) => boolean;
 }
 
 /** Discovers the runs of every window (and CLI) in the runs folder and follows their events. */
@@ -167,7 +151,7 @@ export class RunTracker extends Disposable {
   }
 
   private async pollOnce(): Promise<void> {
-    const alive = this.deps.alive ?? isAlive;
+    const isLive = this.deps.isLive ?? ((st: RunState) => runIsLive(st));
     let names: string[] = [];
     try {
       names = await fsp.readdir(this.deps.dir);
@@ -178,14 +162,17 @@ export class RunTracker extends Disposable {
       if (!n.endsWith('.state.json')) continue;
       const file = path.join(this.deps.dir, n);
       if (this.tracked.has(file) || this.ignored.has(file)) continue;
-      let state: RunState;
+      let text: string;
       try {
-        state = JSON.parse(await fsp.readFile(file, 'utf8'));
+        text = await fsp.readFile(file, 'utf8');
       } catch {
-        continue; // being written: next pass
+        continue; // gone meanwhile
       }
-      if (typeof state.pid !== 'number' || typeof state.eventsFile !== 'string' || !alive(state.pid)) {
-        this.ignored.add(file); // a finished run from earlier: history, not news
+      const state = parseRunState(text);
+      if (!state || !isLive(state)) {
+        // A finished run from earlier (history, not news), a crashed one whose pid another process
+        // may have now, or not a state file at all. Replaced atomically, it is never half written.
+        this.ignored.add(file);
         continue;
       }
       const run: TrackedRun = { state, stateFile: file, done: 0, failed: 0, total: 0, ended: false, offset: 0, partial: '' };
@@ -193,16 +180,10 @@ export class RunTracker extends Disposable {
       this.started.emit(run);
     }
     for (const run of this.live) {
-      // The CLI may rewrite the state file with its runId.
-      if (!run.state.runId) {
-        try {
-          const s = JSON.parse(await fsp.readFile(run.stateFile, 'utf8')) as RunState;
-          if (s.runId) run.state = { ...run.state, runId: s.runId };
-        } catch {
-          // keep what we have
-        }
-      }
-      const exited = !alive(run.state.pid);
+      // The CLI rewrites the state file (its runId, then finishedAt); an invalid rewrite keeps what we have.
+      const latest = parseRunState(await fsp.readFile(run.stateFile, 'utf8').catch(() => ''));
+      if (latest && latest.pid === run.state.pid) run.state = { ...run.state, ...latest };
+      const exited = !isLive(run.state);
       await this.readEvents(run);
       if (!run.ended && exited) {
         await this.readEvents(run); // lines written just before exit
@@ -235,14 +216,8 @@ export class RunTracker extends Disposable {
   }
 
   private apply(run: TrackedRun, line: string): void {
-    if (!line.trim()) return;
-    let e: BatchEvent;
-    try {
-      e = JSON.parse(line);
-    } catch {
-      return; // not an event (the CLI writes events only; ignore anything else)
-    }
-    if (!e || typeof e !== 'object' || typeof (e as any).type !== 'string') return;
+    const e = parseEventLine(line);
+    if (!e) return; // not a valid event: ignored
     switch (e.type) {
       case 'run.phase':
         run.phase = e.phase;

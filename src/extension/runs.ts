@@ -93,7 +93,7 @@ export class Runs extends Disposable {
   cancel(run: TrackedRun): boolean {
     this.deps.log.warn(`cancelling run: pid ${run.state.pid}`);
     this.cancelled.add(run.state.pid);
-    return cancelRun(run.state.pid);
+    return cancelRun(run.state);
   }
   private readonly cancelled = new Set<number>();
 

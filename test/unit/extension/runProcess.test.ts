@@ -7,17 +7,22 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
 import { systemClock } from '../../../src/core/clock';
+import { processStartOf } from '../../../src/core/runFiles';
 import { defaultSettings } from '../../../src/core/settings';
 import { RunTracker, cancelRun, runArgs, startDetachedRun, type TrackedRun } from '../../../src/extension/runProcess';
 
+// The stand-in writes its state through the real writer's identity function (src/core/runFiles.ts).
+const RUN_FILES = JSON.stringify(path.join(__dirname, '../../../src/core/runFiles.js'));
 const FAKE_CLI = `
 const fs = require('fs');
+const { processStartOf } = require(${RUN_FILES});
 const a = process.argv.slice(2);
 const events = a[a.indexOf('--events') + 1];
 const config = JSON.parse(fs.readFileSync(a[a.indexOf('--config') + 1], 'utf8'));
 const mode = config.store; // the test picks the behaviour through the store setting
-fs.writeFileSync(events + '.state.json', JSON.stringify({ pid: process.pid, runId: 'run-1', startedAt: new Date().toISOString(), eventsFile: events }));
+fs.writeFileSync(events + '.state.json', JSON.stringify({ pid: process.pid, processStart: processStartOf(process.pid), runId: 'run-1', startedAt: new Date().toISOString(), eventsFile: events }));
 const emit = (e) => fs.appendFileSync(events, JSON.stringify({ ...e, time: Date.now() }) + '\\n');
 emit({ type: 'run.phase', phase: 'transcribe' });
 if (mode === 'cancel') {
@@ -104,7 +109,7 @@ describe('extension/runProcess', function () {
     assert.equal(other.live.length, 1, 'a second window sees the run in progress');
     assert.equal(other.live[0].total, 3, 'and replays its events so far');
     other.start();
-    assert.equal(cancelRun(state.pid), true);
+    assert.equal(cancelRun(state), true);
     await until(() => ended.length === 1, 'the cancelled run to end');
     assert.equal(ended[0].status, 'partial');
     // A window opened later does not treat the finished run as news.
@@ -114,5 +119,35 @@ describe('extension/runProcess', function () {
     await late.poll();
     assert.equal(started, 0);
     assert.ok(existsSync(state.eventsFile));
+  });
+
+  it('a crashed run whose pid another process has now: not live in any window, and Cancel never signals that process', async function () {
+    // An unrelated process holds the pid the crashed run had (as after a reboot or pid wrap).
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => other.once('spawn', r));
+      const runs = path.join(dir, 'runs');
+      const events = path.join(runs, 'crashed.jsonl');
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(runs, { recursive: true });
+      writeFileSync(events, '{"type":"run.phase","phase":"transcribe","time":1}\n');
+      // The crashed run's own identity was another start time; an older CLI wrote none at all.
+      const crashed = { pid: other.pid!, processStart: 'linux:1', runId: 'run-dead', startedAt: '2026-12-01T00:00:00.000Z', eventsFile: events };
+      for (const state of [crashed, { ...crashed, processStart: undefined }]) {
+        writeFileSync(`${events}.state.json`, JSON.stringify(state));
+        const t = track();
+        let started = 0;
+        t.onRunStarted(() => started++);
+        await t.poll();
+        assert.equal(started, 0, `not a live run: ${JSON.stringify(state)}`);
+        assert.deepEqual(t.live, []);
+        assert.equal(cancelRun(state), false, 'Cancel refuses');
+      }
+      assert.equal(other.exitCode, null);
+      assert.equal(other.signalCode, null, 'the unrelated process was never signalled');
+      assert.ok(processStartOf(other.pid!), 'it is alive (and its start time readable)');
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 });
