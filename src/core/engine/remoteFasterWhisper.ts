@@ -44,12 +44,6 @@ export interface RemoteFasterWhisperOptions {
   loadTimeoutSeconds?: number;
   /** Seconds per chunk added to a call's timeout (default 60: a 5 s chunk takes well under 1 s on a T4). */
   chunkTimeoutSeconds?: number;
-  /**
-   * Key of a create-only progress object the script writes at the end of call `call` (full per-chunk
-   * results, read back when stdout was cut). Optional: without it, unreported chunks are checked
-   * by their transcripts only.
-   */
-  progressKey?: (runId: string, call: number) => string;
 }
 
 interface ScriptJob {
@@ -63,7 +57,7 @@ interface ScriptJob {
   ext: string;
 }
 
-/** One chunk's result as the script reports it (full or compact line, or the progress object). */
+/** One chunk's result as the script reports it (full or compact line). */
 interface ChunkLine {
   id: number;
   ok: boolean;
@@ -78,7 +72,7 @@ const CONTENT_TYPE = 'application/json';
 export class FasterWhisperEngine implements Engine {
   readonly name = 'faster-whisper';
   readonly model: string;
-  private readonly o: Required<Omit<RemoteFasterWhisperOptions, 'script' | 'progressKey' | 'python' | 'model'>> & Pick<RemoteFasterWhisperOptions, 'progressKey' | 'python'>;
+  private readonly o: Required<Omit<RemoteFasterWhisperOptions, 'script' | 'python' | 'model'>> & Pick<RemoteFasterWhisperOptions, 'python'>;
   private scriptBody?: string;
   private checked?: Promise<void>;
 
@@ -147,7 +141,7 @@ export class FasterWhisperEngine implements Engine {
     while (queue.length) {
       if (ctx.signal.aborted) return; // the batch turns the abort into its report
       const part = queue.shift()!;
-      const built = await this.buildCommand(part, ctx, call);
+      const built = await this.buildCommand(part, ctx);
       if (built.tooBig && part.length > 1) {
         // Split and retry: presigned URLs vary in length (session tokens, long keys).
         const half = Math.ceil(part.length / 2);
@@ -177,7 +171,7 @@ export class FasterWhisperEngine implements Engine {
   }
 
   /** Signs the URLs of one call and builds its fixed command with the job as the only argument. */
-  private async buildCommand(part: ChunkJob[], ctx: BatchContext, call: number): Promise<{ command: RemoteCommand; tooBig: boolean }> {
+  private async buildCommand(part: ChunkJob[], ctx: BatchContext): Promise<{ command: RemoteCommand; tooBig: boolean }> {
     const store = ctx.store as UrlStore;
     const timeout = this.callTimeout(part.length);
     // Valid for the whole call plus a margin (SigV4 allows at most 7 days).
@@ -217,7 +211,6 @@ export class FasterWhisperEngine implements Engine {
       prefetch: Math.max(1, ctx.concurrency),
       runId: ctx.runId,
     };
-    if (this.o.progressKey) payload.progressUrl = await store.presignPutIfAbsent(this.o.progressKey(ctx.runId, call), expires, CONTENT_TYPE);
     const arg = encodeJob(payload);
     const command: RemoteCommand = {
       program: this.script(),
@@ -260,16 +253,13 @@ export class FasterWhisperEngine implements Engine {
     }
     if (reported.size === part.length) return 'ok';
 
-    // Some chunks were not reported: read the progress object, then look for their transcripts.
-    if (result && this.o.progressKey && (omitted > 0 || result.truncated)) {
-      for (const line of await this.readProgress(ctx, call)) this.report(part, line, reported, ctx);
-    }
+    // Some chunks were not reported (script killed, output cut): look for their transcripts.
     const why =
       fatal ??
       failure ??
       (result && result.exitCode !== 0
         ? `the transcription script stopped (exit ${result.exitCode})${tail(result.stderr)}`
-        : result?.truncated
+        : result?.truncated || omitted > 0
           ? 'no result line (the output was cut at the SSM limit)'
           : 'no result line from the transcription script');
     for (let id = 0; id < part.length; id++) {
@@ -298,19 +288,6 @@ export class FasterWhisperEngine implements Engine {
     ctx.onOutcome(o);
   }
 
-  private async readProgress(ctx: BatchContext, call: number): Promise<ChunkLine[]> {
-    try {
-      const body = JSON.parse((await ctx.store.get(this.o.progressKey!(ctx.runId, call))).toString('utf8'));
-      const out: ChunkLine[] = [];
-      for (const r of Array.isArray(body?.results) ? body.results : []) {
-        const line = toChunkLine(r);
-        if (line) out.push(line);
-      }
-      return out;
-    } catch {
-      return [];
-    }
-  }
 }
 
 /** The older name of the engine (it ran only on the GPU instance). */

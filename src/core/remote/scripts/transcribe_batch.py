@@ -11,14 +11,14 @@ Input: ONE argument, the job: base64 of JSON, or "z:" + base64 of zlib-compresse
   {"jobs": [{"id", "audioUrl", "headerUrl"?, "nextUrl"?, "transcriptUrl", "chunk", "sessionId",
              "ext"?}],
    "model", "device" ("auto" | "cuda" | "cpu"), "compute_type" ("auto" or a CTranslate2 type), "beam_size", "batch_size", "vad_filter", "language",
-   "prefetch"?, "runId"?, "progressUrl"?}
+   "prefetch"?, "runId"?}
 The instance needs no S3 rights: every URL is presigned by the caller (GET for audio, create-only
-PUT with `If-None-Match: *` for transcripts and the progress object).
+PUT with `If-None-Match: *` for transcripts).
 
 Output: one JSON line per chunk on stdout, as it finishes, then one "done" line. SSM keeps only the
 first 24,000 characters of stdout, so with many jobs the lines are compact ({"c": id, "ok": 1, ...})
 and once a budget is spent per-chunk lines stop (the "done" line says how many were omitted; the
-full results go to the progress object). One bad chunk never stops the batch.
+caller looks for their transcripts). One bad chunk never stops the batch.
 """
 import base64
 import concurrent.futures
@@ -68,13 +68,12 @@ def read_job(arg):
 # ---------------------------------------------------------------- output
 
 class Output:
-    """Per-chunk lines on stdout within the SSM budget; full results kept for the progress object."""
+    """Per-chunk lines on stdout within the SSM budget."""
 
     def __init__(self, total):
         self.compact = total > COMPACT_ABOVE
         self.used = 0
         self.omitted = 0
-        self.results = []
         self.lock = threading.Lock()
 
     def _print(self, obj, force=False):
@@ -98,7 +97,6 @@ class Output:
                 full["written"] = written
             if error is not None:
                 full["error"] = error[:2000]
-            self.results.append(full)
             if self.compact:
                 line = {"c": job_id, "ok": 1 if ok else 0, "s": round(seconds, 2)}
                 if audio_seconds is not None:
@@ -530,18 +528,8 @@ def main(argv):
                 failed += 1
                 out.chunk(j.get("id"), False, time.time() - t0, error="%s: %s" % (type(e).__name__, e))
 
-    progress_written = None
-    if job.get("progressUrl"):
-        try:
-            body = json.dumps({"results": out.results, "ok": ok, "failed": failed}).encode("utf-8")
-            progress_written = http_put_if_absent(job["progressUrl"], body)
-        except Exception as e:  # noqa: BLE001 - the lines on stdout still stand
-            sys.stderr.write("progress object not written: %s\n" % e)
-            progress_written = False
     done = {"event": "done", "ok": ok, "failed": failed, "skipped": skipped, "omitted": out.omitted,
             "seconds": round(time.time() - started, 2)}
-    if progress_written is not None:
-        done["progress"] = progress_written
     out.event(done)
     return 0
 
