@@ -13,13 +13,40 @@ const out = outAt >= 0 ? process.argv[outAt + 1] : 'dist';
 const common = { bundle: true, minify: production, sourcemap: !production, logLevel: 'warning', legalComments: 'none' };
 
 const builds = [
-  { ...common, entryPoints: ['src/extension/activate.ts'], outfile: join(out, 'extension.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'], plugins: [awsSplitPlugin()] },
+  {
+    ...common,
+    entryPoints: ['src/extension/activate.ts'],
+    outfile: join(out, 'extension.js'),
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
+    plugins: [awsSplitPlugin()],
+  },
   // The AWS SDK of the extension, loaded on first use (scripts/awsSplit.mjs).
   { ...awsSdkBuild(common), outfile: join(out, 'aws-sdk.js') },
   // The CLI shares dist/aws-sdk.js with the extension (one copy of the SDK in the .vsix; local runs never load it).
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: join(out, 'cli.js'), platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' }, external: ['cpu-features', './crypto/build/Release/sshcrypto.node'], plugins: [awsSplitPlugin()] },
+  {
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: join(out, 'cli.js'),
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
+    plugins: [awsSplitPlugin()],
+  },
   { ...common, entryPoints: ['webviews/report/main.ts'], outfile: join(out, 'webviews', 'report.js'), platform: 'browser', format: 'iife', target: 'es2022' },
-  { ...common, entryPoints: ['bench/main.ts'], outfile: join(out, 'bench.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['cpu-features', './crypto/build/Release/sshcrypto.node', 'playwright-core', 'esbuild'] },
+  {
+    ...common,
+    entryPoints: ['bench/main.ts'],
+    outfile: join(out, 'bench.js'),
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['cpu-features', './crypto/build/Release/sshcrypto.node', 'playwright-core', 'esbuild'],
+  },
 ];
 
 mkdirSync(out, { recursive: true });

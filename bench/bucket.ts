@@ -75,7 +75,12 @@ export const MARKER_KEY = 'bench-bucket.json';
  * Fills the bucket (bounded parallel PutObject) unless a marker for the same spec says a previous
  * run already did: filling runs at only a few hundred objects/s on the local emulators.
  */
-export async function fillBucket(client: S3Client, bucket: string, spec: BucketSpec, opts: { concurrency?: number; log?: (m: string) => void } = {}): Promise<{ reused: boolean; seconds: number; objects: number }> {
+export async function fillBucket(
+  client: S3Client,
+  bucket: string,
+  spec: BucketSpec,
+  opts: { concurrency?: number; log?: (m: string) => void } = {},
+): Promise<{ reused: boolean; seconds: number; objects: number }> {
   const want = JSON.stringify(spec);
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: MARKER_KEY }));

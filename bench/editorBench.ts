@@ -93,7 +93,9 @@ export async function editorBench(o: EditorBenchOptions): Promise<EditorBenchFig
   for (let i = 1; i <= o.rounds; i++) {
     const t0 = performance.now();
     const r = await runOnce(o.root, index, o, i);
-    o.log(`editor round ${i}/${o.rounds} in ${((performance.now() - t0) / 1000).toFixed(0)} s: activation ${((r.activation.wasActiveBefore ? (r.activation.requireCopyMs ?? NaN) : r.activation.untilModuleEvaluatedMs) + r.activation.activateBodyMs).toFixed(1)} ms (load + activate()), tree provider ${Math.min(...r.tree.providerMs).toFixed(0)} ms`);
+    o.log(
+      `editor round ${i}/${o.rounds} in ${((performance.now() - t0) / 1000).toFixed(0)} s: activation ${((r.activation.wasActiveBefore ? (r.activation.requireCopyMs ?? NaN) : r.activation.untilModuleEvaluatedMs) + r.activation.activateBodyMs).toFixed(1)} ms (load + activate()), tree provider ${Math.min(...r.tree.providerMs).toFixed(0)} ms`,
+    );
     rounds.push(r);
   }
   return rounds;

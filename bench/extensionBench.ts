@@ -49,8 +49,17 @@ async function packageExtension(root: string, log: (m: string) => void): Promise
   for (const f of ['package.json', '.vscodeignore', 'README.md', 'LICENSE', 'media']) if (existsSync(join(root, f))) cpSync(join(root, f), join(dir, f), { recursive: true });
   const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
   // The flags of `npm run package`.
-  await promisify(execFile)(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', join(dir, 'whisper-batch.vsix')], { cwd: dir, maxBuffer: 16 << 20 }).catch((e) => {
-    throw new Error(`vsce package: ${String(e.stderr || e.stdout || e.message).trim().split('\n').slice(-3).join(' ')}`);
+  await promisify(execFile)(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', join(dir, 'whisper-batch.vsix')], {
+    cwd: dir,
+    maxBuffer: 16 << 20,
+  }).catch((e) => {
+    throw new Error(
+      `vsce package: ${String(e.stderr || e.stdout || e.message)
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join(' ')}`,
+    );
   });
   log(`packaged a production build in ${((performance.now() - t0) / 1000).toFixed(0)} s: ${dir}`);
   return dir;
@@ -96,7 +105,9 @@ export async function extensionBench(o: ExtensionBenchOptions): Promise<Extensio
 function findVsix(root: string): number | undefined {
   for (const d of [join(root, 'dist'), root]) {
     if (!existsSync(d)) continue;
-    const f = readdirSync(d).filter((n) => n.endsWith('.vsix')).sort();
+    const f = readdirSync(d)
+      .filter((n) => n.endsWith('.vsix'))
+      .sort();
     if (f.length) return statSync(join(d, f[f.length - 1])).size;
   }
   return undefined;
@@ -125,7 +136,16 @@ export function extensionRows(e: ExtensionFigures): ExtensionRow[] {
   const add = (figure: string, value: number, unit: 'ms' | 'MB', target: number | undefined, note: string) =>
     rows.push({ figure, value: r1(value), unit, target, ratio: target ? Math.round((value / target) * 100) / 100 : undefined, met: target ? value < target : undefined, note });
   const mb = (b: number) => Math.round((b / 2 ** 20) * 100) / 100;
-  if (e.bundleBytes !== undefined) rows.push({ figure: 'bundle dist/extension.js', value: mb(e.bundleBytes), unit: 'MB', target: 1.5, ratio: Math.round((mb(e.bundleBytes) / 1.5) * 100) / 100, met: e.bundleBytes < 1.5 * 2 ** 20, note: `${e.build}; loaded at activation` });
+  if (e.bundleBytes !== undefined)
+    rows.push({
+      figure: 'bundle dist/extension.js',
+      value: mb(e.bundleBytes),
+      unit: 'MB',
+      target: 1.5,
+      ratio: Math.round((mb(e.bundleBytes) / 1.5) * 100) / 100,
+      met: e.bundleBytes < 1.5 * 2 ** 20,
+      note: `${e.build}; loaded at activation`,
+    });
   if (e.awsSdkBytes !== undefined) rows.push({ figure: 'bundle dist/aws-sdk.js', value: mb(e.awsSdkBytes), unit: 'MB', note: 'loaded on first AWS use, not at activation' });
   if (e.vsixBytes !== undefined) rows.push({ figure: '.vsix', value: mb(e.vsixBytes), unit: 'MB', note: 'vsce package, the flags of npm run package' });
   const ed = e.editor;
@@ -143,8 +163,21 @@ export function extensionRows(e: ExtensionFigures): ExtensionRow[] {
     const load = act.map(loadOf);
     const body = act.map((a) => a.activateBodyMs);
     const loadWhat = early ? 'require() of a fresh copy of the bundle, the extension having activated on start-up' : 'from the activate request until the bundle had run';
-    add('activation: bundle load + activate()', med(act.map((a) => loadOf(a) + a.activateBodyMs)), 'ms', 50, `${where}; what VS Code counts as activation time; load ${r1(med(load))} ms (${loadWhat}), activate() ${r1(med(body))} ms`);
-    if (!early) add('activation: ext.activate() as a caller sees it', med(act.map((a) => a.activateCallMs)), 'ms', 50, `the above plus ${r1(med(act.map((a) => a.untilActivateMs)))} ms in which VS Code, the bundle loaded, still builds the ExtensionContext (storage from the workbench) before calling activate()`);
+    add(
+      'activation: bundle load + activate()',
+      med(act.map((a) => loadOf(a) + a.activateBodyMs)),
+      'ms',
+      50,
+      `${where}; what VS Code counts as activation time; load ${r1(med(load))} ms (${loadWhat}), activate() ${r1(med(body))} ms`,
+    );
+    if (!early)
+      add(
+        'activation: ext.activate() as a caller sees it',
+        med(act.map((a) => a.activateCallMs)),
+        'ms',
+        50,
+        `the above plus ${r1(med(act.map((a) => a.untilActivateMs)))} ms in which VS Code, the bundle loaded, still builds the ExtensionContext (storage from the workbench) before calling activate()`,
+      );
     add('activation: activate() alone', med(body), 'ms', 50, 'performance.now() around the body of activate()');
     const req = act.map((a) => a.requireCopyMs).filter((x): x is number => x !== undefined);
     if (req.length) rows.push({ figure: 'activation: require() of the bundle alone', value: r1(med(req)), unit: 'ms', note: 'a fresh copy, after activation: read, compile, evaluate' });
@@ -156,21 +189,65 @@ export function extensionRows(e: ExtensionFigures): ExtensionRow[] {
     const collapsed = t[0].usersStartCollapsed;
     const upTo = t[0].expandUsersUpTo;
     const shipped = collapsed ? `as shipped: users start collapsed (above ${upTo} sessions)` : `as shipped: users start expanded (up to ${upTo} sessions)`;
-    add(`Pending tree ${sessions} sessions: model + provider`, med(all('providerMs')), 'ms', 300, `median of ${reps}, slowest ${r1(Math.max(...all('providerMs')))}; setScan ${r1(med(all('setScanMs')))} ms + getChildren/getTreeItem of ${t[0].users} users and every session, in the extension host${collapsed ? ' (more than the workbench first asks for with users collapsed)' : ''}`);
-    add(`Pending tree ${sessions} sessions: workbench fetched the items shown`, med(all('workbenchServedMs')), 'ms', 300, `median of ${reps}, slowest ${r1(Math.max(...all('workbenchServedMs')))}; ${shipped}; view shown, from setScan until VS Code fetched ${collapsed ? `the ${t[0].users} user items` : 'every session item'}`);
-    add(`Pending tree ${sessions} sessions: workbench took the tree in`, med(all('workbenchRevealFirstMs')), 'ms', 300, `median of ${reps}, slowest ${r1(Math.max(...all('workbenchRevealFirstMs')))}; ${shipped}; until reveal() of the first session resolved${collapsed ? " (it opens the first user: VS Code fetches that user's sessions)" : ''}`);
-    add(`Pending tree ${sessions} sessions: + revealed the last session`, med(all('workbenchRevealLastMs')), 'ms', undefined, `median of ${reps}, slowest ${r1(Math.max(...all('workbenchRevealLastMs')))}; ${shipped}; until reveal() of the last session resolved${collapsed ? ' (it opens the last user)' : ' (the workbench scrolls every row down)'}`);
+    add(
+      `Pending tree ${sessions} sessions: model + provider`,
+      med(all('providerMs')),
+      'ms',
+      300,
+      `median of ${reps}, slowest ${r1(Math.max(...all('providerMs')))}; setScan ${r1(med(all('setScanMs')))} ms + getChildren/getTreeItem of ${t[0].users} users and every session, in the extension host${collapsed ? ' (more than the workbench first asks for with users collapsed)' : ''}`,
+    );
+    add(
+      `Pending tree ${sessions} sessions: workbench fetched the items shown`,
+      med(all('workbenchServedMs')),
+      'ms',
+      300,
+      `median of ${reps}, slowest ${r1(Math.max(...all('workbenchServedMs')))}; ${shipped}; view shown, from setScan until VS Code fetched ${collapsed ? `the ${t[0].users} user items` : 'every session item'}`,
+    );
+    add(
+      `Pending tree ${sessions} sessions: workbench took the tree in`,
+      med(all('workbenchRevealFirstMs')),
+      'ms',
+      300,
+      `median of ${reps}, slowest ${r1(Math.max(...all('workbenchRevealFirstMs')))}; ${shipped}; until reveal() of the first session resolved${collapsed ? " (it opens the first user: VS Code fetches that user's sessions)" : ''}`,
+    );
+    add(
+      `Pending tree ${sessions} sessions: + revealed the last session`,
+      med(all('workbenchRevealLastMs')),
+      'ms',
+      undefined,
+      `median of ${reps}, slowest ${r1(Math.max(...all('workbenchRevealLastMs')))}; ${shipped}; until reveal() of the last session resolved${collapsed ? ' (it opens the last user)' : ' (the workbench scrolls every row down)'}`,
+    );
     const variant = collapsed ? `all users expanded (variant, not shipped above ${upTo} sessions)` : `all users expanded (as shipped at this size)`;
     const v = t.flatMap((x) => x.variantUsersExpanded?.revealFirstMs ?? []);
     const vs = t.flatMap((x) => x.variantUsersExpanded?.servedMs ?? []);
-    if (v.length) add(`Pending tree ${sessions} sessions: took in, ${variant}`, med(v), 'ms', 300, `median of ${v.length} rounds, slowest ${r1(Math.max(...v))}; user items forced expanded: VS Code fetches every session item (${r1(med(vs))} ms), until reveal() of the first session resolved`);
+    if (v.length)
+      add(
+        `Pending tree ${sessions} sessions: took in, ${variant}`,
+        med(v),
+        'ms',
+        300,
+        `median of ${v.length} rounds, slowest ${r1(Math.max(...v))}; user items forced expanded: VS Code fetches every session item (${r1(med(vs))} ms), until reveal() of the first session resolved`,
+      );
     const vl = t.flatMap((x) => x.variantUsersExpanded?.revealLastMs ?? []);
-    if (vl.length) add(`Pending tree ${sessions} sessions: + revealed the last session, ${variant}`, med(vl), 'ms', undefined, `median of ${vl.length} rounds, slowest ${r1(Math.max(...vl))}; the workbench scrolls every row down`);
+    if (vl.length)
+      add(
+        `Pending tree ${sessions} sessions: + revealed the last session, ${variant}`,
+        med(vl),
+        'ms',
+        undefined,
+        `median of ${vl.length} rounds, slowest ${r1(Math.max(...vl))}; the workbench scrolls every row down`,
+      );
   }
   const vw = e.viewer;
   if (vw) {
     const v = vw;
-    add(`report viewer ${v.sessions} sessions: first frame with rows`, med(v.firstFrameMs), 'ms', 300, `Chromium ${v.chromium}, median of ${v.firstFrameMs.length} page loads, slowest ${r1(Math.max(...v.firstFrameMs))}; ${(v.reportBytes / 2 ** 20).toFixed(1)} MB of report JSON; ${v.rowsInDom} rows in the DOM`);
+    add(
+      `report viewer ${v.sessions} sessions: first frame with rows`,
+      med(v.firstFrameMs),
+      'ms',
+      300,
+      `Chromium ${v.chromium}, median of ${v.firstFrameMs.length} page loads, slowest ${r1(Math.max(...v.firstFrameMs))}; ${(v.reportBytes / 2 ** 20).toFixed(1)} MB of report JSON; ${v.rowsInDom} rows in the DOM`,
+    );
     add(`report viewer ${v.sessions} sessions: rows in the DOM`, med(v.rowsInDomMs), 'ms', undefined, 'postMessage (structured clone) + the page rendering the report, before the frame');
   }
   return rows;

@@ -72,7 +72,15 @@ export async function folderBench(o: { root: string; layout: LayoutName; keys: n
   const s = median(scans);
   const base = { server: 'folder (tmp disk)', layout: o.layout, keys: counts.keys, sessions: counts.sessions, requests: 0, note: o.reps > 1 ? `median of ${o.reps}, order rotated` : undefined };
   return [
-    { ...base, strategy: 'find <root>/users -type f', seconds: round(f.seconds, 3), keysPerSec: Math.round(counts.keys / f.seconds), sessionsPerSec: Math.round(counts.sessions / f.seconds), peakRssMB: 0, vsRaw: 1 },
+    {
+      ...base,
+      strategy: 'find <root>/users -type f',
+      seconds: round(f.seconds, 3),
+      keysPerSec: Math.round(counts.keys / f.seconds),
+      sessionsPerSec: Math.round(counts.sessions / f.seconds),
+      peakRssMB: 0,
+      vsRaw: 1,
+    },
     {
       ...base,
       strategy: 'scan, folder store',

@@ -27,7 +27,8 @@ export interface BenchObject {
 export const LAYOUT_TRAITS: Record<LayoutName, string> = {
   skewed:
     '3 heavy users hold 55% of the sessions; the other users have 1 session (60%) or 2-11; session ids 90-120 characters; 1-9 chunks per session with gaps (20% of sessions skip a number) and duplicates (10%: one number as .webm and .m4a); 60% transcribed with the completion marker, 10% in the legacy layout, 15% half transcribed, 15% not at all; non-audio files in 30% of sessions (metadata.json, waveform.png) and a profile.json in 20% of user folders',
-  uniform: 'the earlier grid (bench/bucket.ts): about sqrt(sessions/2) users with equal session counts, 4 chunks each, short ids (~35 characters); 80% transcribed, 10% missing the last two transcripts, 10% legacy',
+  uniform:
+    'the earlier grid (bench/bucket.ts): about sqrt(sessions/2) users with equal session counts, 4 chunks each, short ids (~35 characters); 80% transcribed, 10% missing the last two transcripts, 10% legacy',
   'tiny-users': 'every user has exactly one session (as many users as sessions), otherwise like skewed (long ids, 1-9 chunks, gaps, duplicates, non-audio files)',
   'few-huge': '4 users share all sessions equally, otherwise like skewed',
 };

@@ -78,7 +78,8 @@ async function rawList(c: S3Client, bucket: string, prefix: string, onKey?: (key
 export async function runListingTask(task: ListingTask): Promise<ListingResult> {
   // Each strategy first makes one small request untimed: loading the SDK, resolving credentials and
   // opening the connection are the same for all and not what is compared.
-  const settings = task.kind === 'scan' ? benchSettings(`s3://${task.target.bucket}`, task.concurrency, task.target.endpoint) : task.kind === 'scan-folder' ? benchSettings(task.root, 'default', '') : undefined;
+  const settings =
+    task.kind === 'scan' ? benchSettings(`s3://${task.target.bucket}`, task.concurrency, task.target.endpoint) : task.kind === 'scan-folder' ? benchSettings(task.root, 'default', '') : undefined;
   const store = task.kind === 'scan' ? openStore(settings!, { credentials: { accessKeyId: task.target.accessKeyId, secretAccessKey: task.target.secretAccessKey } }) : undefined;
   const c = task.kind === 'raw' || task.kind === 'seed' ? client(task.target) : undefined;
   if (store) await store.head('bench-warm-up');
@@ -99,7 +100,15 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
     }
     case 'scan': {
       const doc = await scan({ store: store!, settings: settings!, clock: systemClock });
-      return done({ ranges: doc.stats.ranges, cuts: doc.stats.cuts, keys: doc.stats.keys, requests: doc.stats.requests, sessions: doc.totalSessions, pendingSessions: doc.sessionsWithMissingChunks, missingChunks: doc.totalMissingChunks });
+      return done({
+        ranges: doc.stats.ranges,
+        cuts: doc.stats.cuts,
+        keys: doc.stats.keys,
+        requests: doc.stats.requests,
+        sessions: doc.totalSessions,
+        pendingSessions: doc.sessionsWithMissingChunks,
+        missingChunks: doc.totalMissingChunks,
+      });
     }
     case 'seed': {
       // The design's shell loop: one recursive listing to find the sessions (`aws s3 ls --recursive |

@@ -206,7 +206,12 @@ export async function main(argv: string[]): Promise<BenchResults> {
   if (a.only?.has('memory')) {
     await attempt('memory at 1M keys', async () => {
       res.scan.push(...(await memoryBench({ keys: a.memoryKeys, log })));
-      res.scan.push(...(await folderBench({ root: join(os.tmpdir(), `wb-bench-folder-skewed-${a.memoryKeys}`), layout: 'skewed', keys: a.memoryKeys, reps: 1, log })).map((r) => ({ ...r, note: 'memory run, one round' })));
+      res.scan.push(
+        ...(await folderBench({ root: join(os.tmpdir(), `wb-bench-folder-skewed-${a.memoryKeys}`), layout: 'skewed', keys: a.memoryKeys, reps: 1, log })).map((r) => ({
+          ...r,
+          note: 'memory run, one round',
+        })),
+      );
     });
   }
   if (want('synthetic')) {
@@ -220,7 +225,14 @@ export async function main(argv: string[]): Promise<BenchResults> {
     await attempt('batch overhead', async () => {
       // Odd times, so that polls and boot do not line up by luck.
       const base = { startSeconds: 91.3, osBootSeconds: 47.7, chunkSeconds: 2.9 };
-      for (const [chunks, concurrency] of a.quick ? [[40, 2]] : [[10, 1], [40, 2], [400, 4]]) res.batch.push(await batchBench({ ...base, chunks, concurrency }));
+      for (const [chunks, concurrency] of a.quick
+        ? [[40, 2]]
+        : [
+            [10, 1],
+            [40, 2],
+            [400, 4],
+          ])
+        res.batch.push(await batchBench({ ...base, chunks, concurrency }));
     });
   }
   if (want('extension')) {
@@ -274,16 +286,27 @@ function headline(r: BenchResults): void {
     if (par) {
       const speedup = round(raw.seconds / par.seconds, 2);
       const streams = Number(/(\d+) streams/.exec(par.strategy)?.[1] ?? 0);
-      const cores = (x: ScanRow) => (x.clientCpuSeconds !== undefined && x.serverCpuSeconds !== undefined ? ` ${round((x.clientCpuSeconds + x.serverCpuSeconds + (x.proxyCpuSeconds ?? 0)) / x.seconds, 2)}` : '');
+      const cores = (x: ScanRow) =>
+        x.clientCpuSeconds !== undefined && x.serverCpuSeconds !== undefined ? ` ${round((x.clientCpuSeconds + x.serverCpuSeconds + (x.proxyCpuSeconds ?? 0)) / x.seconds, 2)}` : '';
       const busy = cores(raw) && cores(par) ? `; client + server CPU per second of wall time: raw${cores(raw)}, parallel${cores(par)} (of ${r.machine.cpus} cores)` : '';
       const target = latency && layout === 'skewed' ? ` (target >= 2.5: ${met(speedup >= 2.5)})` : '';
-      r.headline.push(`${k}: best parallel scan (${par.strategy}): raw sequential listing takes ${speedup}x its time${target}; ${par.requests} requests (keys/1000 + streams = ${Math.ceil(par.keys / 1000) + streams})${busy}`);
+      r.headline.push(
+        `${k}: best parallel scan (${par.strategy}): raw sequential listing takes ${speedup}x its time${target}; ${par.requests} requests (keys/1000 + streams = ${Math.ceil(par.keys / 1000) + streams})${busy}`,
+      );
     }
     if (seed) r.headline.push(`${k}: the seed's loop takes ${round(seed.seconds / (par ?? one).seconds, 1)}x as long as our ${par ? 'parallel ' : ''}scan (${seed.note})`);
   }
-  for (const m of memory) if (m.strategy !== 'raw sequential ListObjectsV2' && !m.strategy.startsWith('find')) r.headline.push(`${m.server}, ${m.keys} keys, ${m.strategy}: peak RSS ${m.peakRssMB} MB (target < 150 MB at 1M keys: ${met(m.peakRssMB < 150)})`);
-  if (r.synthetic) r.headline.push(`scan of ${r.synthetic.keys} generated keys: peak RSS ${r.synthetic.peakRssMB} MB (target < 150 MB at 1M keys${r.synthetic.keys >= 1e6 ? `: ${r.synthetic.peakRssMB < 150 ? 'met' : 'NOT met'}` : ''}), ${r.synthetic.keysPerSec} keys/s`);
-  for (const b of r.batch) r.headline.push(`batch of ${b.chunks} chunks (concurrency ${b.concurrency}): orchestration overhead ${b.overheadSeconds} s of ${b.billedSeconds} s billed (target < 15 s: ${b.overheadSeconds < 15 ? 'met' : 'NOT met'})`);
+  for (const m of memory)
+    if (m.strategy !== 'raw sequential ListObjectsV2' && !m.strategy.startsWith('find'))
+      r.headline.push(`${m.server}, ${m.keys} keys, ${m.strategy}: peak RSS ${m.peakRssMB} MB (target < 150 MB at 1M keys: ${met(m.peakRssMB < 150)})`);
+  if (r.synthetic)
+    r.headline.push(
+      `scan of ${r.synthetic.keys} generated keys: peak RSS ${r.synthetic.peakRssMB} MB (target < 150 MB at 1M keys${r.synthetic.keys >= 1e6 ? `: ${r.synthetic.peakRssMB < 150 ? 'met' : 'NOT met'}` : ''}), ${r.synthetic.keysPerSec} keys/s`,
+    );
+  for (const b of r.batch)
+    r.headline.push(
+      `batch of ${b.chunks} chunks (concurrency ${b.concurrency}): orchestration overhead ${b.overheadSeconds} s of ${b.billedSeconds} s billed (target < 15 s: ${b.overheadSeconds < 15 ? 'met' : 'NOT met'})`,
+    );
   if (r.extension) r.extensionTargets = extensionRows(r.extension);
   for (const x of r.extensionTargets) if (x.target !== undefined) r.headline.push(`${x.figure}: ${x.value} ${x.unit} (target < ${x.target} ${x.unit}: ${x.ratio}x, ${x.met ? 'met' : 'NOT met'})`);
 }
@@ -292,15 +315,63 @@ function print(r: BenchResults): void {
   const out: string[] = [];
   out.push(`whisper-batch benchmarks (${r.mode}) ${r.date} on ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGB} GB, Node ${r.machine.node}`);
   if (r.scan.length) {
-    out.push('', table(['server', 'layout', 'keys', 'sessions', 'strategy', 's', 'keys/s', 'requests', 'peak RSS MB', 'client CPU s', 'CPU s/100k keys', 'server CPU s', 'vs raw', 'note'], r.scan.map((s) => [s.server, s.layout ?? 'uniform', s.keys, s.sessions, s.strategy, s.seconds, s.keysPerSec, s.requests, s.peakRssMB, s.clientCpuSeconds ?? '', s.clientCpuPer100kKeys ?? '', s.serverCpuSeconds ?? '', s.vsRaw, s.note ?? ''])));
+    out.push(
+      '',
+      table(
+        ['server', 'layout', 'keys', 'sessions', 'strategy', 's', 'keys/s', 'requests', 'peak RSS MB', 'client CPU s', 'CPU s/100k keys', 'server CPU s', 'vs raw', 'note'],
+        r.scan.map((s) => [
+          s.server,
+          s.layout ?? 'uniform',
+          s.keys,
+          s.sessions,
+          s.strategy,
+          s.seconds,
+          s.keysPerSec,
+          s.requests,
+          s.peakRssMB,
+          s.clientCpuSeconds ?? '',
+          s.clientCpuPer100kKeys ?? '',
+          s.serverCpuSeconds ?? '',
+          s.vsRaw,
+          s.note ?? '',
+        ]),
+      ),
+    );
   }
-  if (r.synthetic) out.push('', `generated listing, no server: ${r.synthetic.keys} keys, ${r.synthetic.sessions} sessions in ${round(r.synthetic.seconds, 2)} s (${r.synthetic.keysPerSec} keys/s), peak RSS ${r.synthetic.peakRssMB} MB`);
+  if (r.synthetic)
+    out.push(
+      '',
+      `generated listing, no server: ${r.synthetic.keys} keys, ${r.synthetic.sessions} sessions in ${round(r.synthetic.seconds, 2)} s (${r.synthetic.keysPerSec} keys/s), peak RSS ${r.synthetic.peakRssMB} MB`,
+    );
   if (r.batch.length) {
-    out.push('', table(['chunks', 'conc.', 'billed s', 'needed s', 'overhead s', 'ready noticed +s', 'ready->1st chunk s', 'last chunk->stop s', 'status'], r.batch.map((b) => [b.chunks, b.concurrency, b.billedSeconds, b.necessarySeconds, b.overheadSeconds, b.readyNoticedAfterSeconds, b.firstChunkAfterReadySeconds, b.stopAfterLastChunkSeconds, b.status])));
+    out.push(
+      '',
+      table(
+        ['chunks', 'conc.', 'billed s', 'needed s', 'overhead s', 'ready noticed +s', 'ready->1st chunk s', 'last chunk->stop s', 'status'],
+        r.batch.map((b) => [
+          b.chunks,
+          b.concurrency,
+          b.billedSeconds,
+          b.necessarySeconds,
+          b.overheadSeconds,
+          b.readyNoticedAfterSeconds,
+          b.firstChunkAfterReadySeconds,
+          b.stopAfterLastChunkSeconds,
+          b.status,
+        ]),
+      ),
+    );
   }
   if (r.extension) {
     const t = r.extensionTargets;
-    if (t.length) out.push('', table(['extension figure', 'value', 'unit', 'target', 'ratio', 'met', 'note'], t.map((x) => [x.figure, x.value, x.unit, x.target ?? '', x.ratio ?? '', x.met === undefined ? '' : x.met ? 'yes' : 'NO', x.note])));
+    if (t.length)
+      out.push(
+        '',
+        table(
+          ['extension figure', 'value', 'unit', 'target', 'ratio', 'met', 'note'],
+          t.map((x) => [x.figure, x.value, x.unit, x.target ?? '', x.ratio ?? '', x.met === undefined ? '' : x.met ? 'yes' : 'NO', x.note]),
+        ),
+      );
     for (const todo of r.extension.todo) out.push(`TODO ${todo}`);
   }
   out.push('', ...r.headline.map((h) => `* ${h}`));
@@ -311,7 +382,14 @@ function print(r: BenchResults): void {
 function table(head: string[], rows: Array<Array<string | number>>): string {
   const cells = [head, ...rows.map((r) => r.map(String))];
   const w = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  return cells.map((r, j) => r.map((c, i) => (typeof (j ? rows[j - 1][i] : '') === 'number' ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r, j) =>
+      r
+        .map((c, i) => (typeof (j ? rows[j - 1][i] : '') === 'number' ? c.padStart(w[i]) : c.padEnd(w[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 if (require.main === module) {
@@ -321,7 +399,14 @@ if (require.main === module) {
   const childAt = argv.indexOf('--child');
   const proxyAt = argv.indexOf('--latency-proxy');
   const pageAt = argv.indexOf('--page-server');
-  const run = childAt >= 0 ? childMain(argv[childAt + 1]) : proxyAt >= 0 ? latencyProxyMain(argv[proxyAt + 1]) : pageAt >= 0 ? pageServerMain(argv[pageAt + 1]) : main(argv).then((r) => (process.exitCode = r.errors.length ? 1 : 0));
+  const run =
+    childAt >= 0
+      ? childMain(argv[childAt + 1])
+      : proxyAt >= 0
+        ? latencyProxyMain(argv[proxyAt + 1])
+        : pageAt >= 0
+          ? pageServerMain(argv[pageAt + 1])
+          : main(argv).then((r) => (process.exitCode = r.errors.length ? 1 : 0));
   run.catch((e) => {
     process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
     process.exitCode = 1;

@@ -47,7 +47,9 @@ export function rotated<T>(xs: T[], round: number): T[] {
 export function checkCounts(r: ListingResult, c: Pick<LayoutCounts, 'keys' | 'sessions' | 'pendingSessions' | 'missingChunks'>, what: string): void {
   // A fast scan that finds the wrong work is no result: the bench fails loudly instead.
   if (r.keys !== c.keys || (r.kind !== 'raw' && (r.sessions !== c.sessions || r.pendingSessions !== c.pendingSessions || r.missingChunks !== c.missingChunks))) {
-    throw new Error(`${what} found ${r.keys} keys / ${r.sessions} sessions / ${r.pendingSessions} pending / ${r.missingChunks} missing; expected ${c.keys} / ${c.sessions} / ${c.pendingSessions} / ${c.missingChunks}`);
+    throw new Error(
+      `${what} found ${r.keys} keys / ${r.sessions} sessions / ${r.pendingSessions} pending / ${r.missingChunks} missing; expected ${c.keys} / ${c.sessions} / ${c.pendingSessions} / ${c.missingChunks}`,
+    );
   }
 }
 
@@ -71,14 +73,22 @@ export async function pageBench(o: PageBenchOptions): Promise<ScanRow[]> {
           for (const s of order) {
             await server.takeStats();
             const before = cpuSecondsOf(server.pids());
-            const prof = o.cpuProfDir && s.name.startsWith('scan') ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${layout}-${latency}ms-${s.name.replace(/\W+/g, '_')}-${i}.cpuprofile`] : [];
+            const prof =
+              o.cpuProfDir && s.name.startsWith('scan')
+                ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${layout}-${latency}ms-${s.name.replace(/\W+/g, '_')}-${i}.cpuprofile`]
+                : [];
             const r = await runInChild(s.task(t), undefined, prof);
             const after = cpuSecondsOf(server.pids());
             const st = await server.takeStats();
             checkCounts(r, counts, `${layout} ${label} ${s.name}`);
-            runs.set(s.name, [...(runs.get(s.name) ?? []), { ...r, serverRequests: st.listRequests - (r.kind === 'raw' ? 1 : 0), serverCpuSeconds: before !== undefined && after !== undefined ? after - before : undefined }]);
+            runs.set(s.name, [
+              ...(runs.get(s.name) ?? []),
+              { ...r, serverRequests: st.listRequests - (r.kind === 'raw' ? 1 : 0), serverCpuSeconds: before !== undefined && after !== undefined ? after - before : undefined },
+            ]);
           }
-          o.log(`${layout} ${label}: round ${i + 1}/${o.reps} (${order.map((s) => s.name.split(',')[1]?.trim() ?? 'raw').join(' -> ')}): ${all.map((s) => `${s.name.replace('raw sequential ListObjectsV2', 'raw')} ${runs.get(s.name)!.at(-1)!.seconds.toFixed(2)} s`).join(', ')}`);
+          o.log(
+            `${layout} ${label}: round ${i + 1}/${o.reps} (${order.map((s) => s.name.split(',')[1]?.trim() ?? 'raw').join(' -> ')}): ${all.map((s) => `${s.name.replace('raw sequential ListObjectsV2', 'raw')} ${runs.get(s.name)!.at(-1)!.seconds.toFixed(2)} s`).join(', ')}`,
+          );
         }
         const raw = median(runs.get(all[0].name)!);
         for (const s of all) {

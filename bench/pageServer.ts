@@ -110,7 +110,8 @@ export function servePages(o: PageServerOptions): Promise<{ server: http.Server;
       if (u.searchParams.get('delimiter')) stats.delimiterRequests++;
       return send(200, list(u.searchParams));
     }
-    if (path === o.bucket || path.startsWith(`${o.bucket}/`)) return send(404, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
+    if (path === o.bucket || path.startsWith(`${o.bucket}/`))
+      return send(404, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
     return send(404, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist.</Message></Error>');
   });
   server.keepAliveTimeout = 60_000;

@@ -127,7 +127,10 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
   });
   const rows = [...runs.entries()].map(([name, rs]) => {
     const r = median(rs);
-    const notes = [o.reps === 2 ? 'best of 2' : o.reps > 2 ? `median of ${o.reps}` : '', o.proxy ? `via proxy +${o.proxy.latencyMs} ms/request, proxy CPU ${r.proxyCpuSeconds === undefined ? '?' : round(r.proxyCpuSeconds, 2)} s` : ''].filter(Boolean);
+    const notes = [
+      o.reps === 2 ? 'best of 2' : o.reps > 2 ? `median of ${o.reps}` : '',
+      o.proxy ? `via proxy +${o.proxy.latencyMs} ms/request, proxy CPU ${r.proxyCpuSeconds === undefined ? '?' : round(r.proxyCpuSeconds, 2)} s` : '',
+    ].filter(Boolean);
     return row(name, r, notes.length ? notes.join('; ') : undefined);
   });
   // Through the proxy, the seed's loop (thousands of requests one after the other) is not measured.
@@ -147,7 +150,9 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
 function check(r: ListingResult, counts: ReturnType<typeof bucketCounts>, what: string): void {
   // A fast scan that finds the wrong work is no result: the bench fails loudly instead.
   if (r.keys !== counts.keys || r.sessions !== counts.sessions || r.pendingSessions !== counts.pendingSessions || r.missingChunks !== counts.missingChunks) {
-    throw new Error(`${what} found ${r.keys} keys / ${r.sessions} sessions / ${r.pendingSessions} pending / ${r.missingChunks} missing; expected ${counts.keys} / ${counts.sessions} / ${counts.pendingSessions} / ${counts.missingChunks}`);
+    throw new Error(
+      `${what} found ${r.keys} keys / ${r.sessions} sessions / ${r.pendingSessions} pending / ${r.missingChunks} missing; expected ${counts.keys} / ${counts.sessions} / ${counts.pendingSessions} / ${counts.missingChunks}`,
+    );
   }
 }
 

@@ -71,7 +71,9 @@ export async function startRadosgw(opts: { keep: boolean; log: (m: string) => vo
   const env = { ...process.env, RGW_ACCESS_KEY: RGW_KEYS.accessKeyId, RGW_SECRET_KEY: RGW_KEYS.secretAccessKey };
   const t0 = performance.now();
   await promisify(execFile)('bash', [script, 'start', String(port), dir], { env, timeout: 180_000 });
-  opts.log(`radosgw up in ${((performance.now() - t0) / 1000).toFixed(1)} s on port ${port}${opts.keep ? ` (kept running: BENCH_RGW_ENDPOINT=http://127.0.0.1:${port}; stop with bash ${script} stop ${port} ${dir})` : ''}`);
+  opts.log(
+    `radosgw up in ${((performance.now() - t0) / 1000).toFixed(1)} s on port ${port}${opts.keep ? ` (kept running: BENCH_RGW_ENDPOINT=http://127.0.0.1:${port}; stop with bash ${script} stop ${port} ${dir})` : ''}`,
+  );
   return {
     name: 'radosgw',
     endpoint: `http://127.0.0.1:${port}`,

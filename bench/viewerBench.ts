@@ -43,9 +43,26 @@ export async function viewerBench(o: { bundleDir: string; sessions: number; roun
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
     const report = makeReport({}, o.sessions);
     const key = 'batch-reports/batch-2026-11-25-1030.json';
-    const summary: ReportSummary = { reportId: report.reportId, key, timestamp: report.timestamp, status: report.status, chunksTranscribed: report.transcription.chunksTranscribed, chunksFailed: report.transcription.chunksFailed, costUSD: report.gpu.costUSD, runtimeSeconds: report.gpu.runtimeSeconds };
+    const summary: ReportSummary = {
+      reportId: report.reportId,
+      key,
+      timestamp: report.timestamp,
+      status: report.status,
+      chunksTranscribed: report.transcription.chunksTranscribed,
+      chunksFailed: report.transcription.chunksFailed,
+      costUSD: report.gpu.costUSD,
+      runtimeSeconds: report.gpu.runtimeSeconds,
+    };
     const json = JSON.stringify({ type: 'init', reports: [summary], selectedKey: key, report: report as BatchReport });
-    const fig: ViewerBenchFigures = { sessions: o.sessions, bundleDir: o.bundleDir, chromium: browser.version(), reportBytes: Buffer.byteLength(json), rowsInDomMs: [], firstFrameMs: [], rowsInDom: 0 };
+    const fig: ViewerBenchFigures = {
+      sessions: o.sessions,
+      bundleDir: o.bundleDir,
+      chromium: browser.version(),
+      reportBytes: Buffer.byteLength(json),
+      rowsInDomMs: [],
+      firstFrameMs: [],
+      rowsInDom: 0,
+    };
     for (let i = 0; i < o.rounds; i++) {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];

@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const built = await esbuild.build({
   entryPoints: [path.join(root, 'src/extension/configContribution.ts')],
-  bundle: true, write: false, format: 'cjs', platform: 'node', logLevel: 'error',
+  bundle: true,
+  write: false,
+  format: 'cjs',
+  platform: 'node',
+  logLevel: 'error',
 });
 const mod = { exports: {} };
 new Function('module', 'exports', 'require', built.outputFiles[0].text)(mod, mod.exports, createRequire(import.meta.url));
@@ -30,7 +34,10 @@ pkg.capabilities = {
 };
 const after = JSON.stringify(pkg, null, 2) + '\n';
 if (process.argv.includes('--check')) {
-  if (after !== before) { console.error('package.json is out of date: run node scripts/gen-config.mjs'); process.exit(1); }
+  if (after !== before) {
+    console.error('package.json is out of date: run node scripts/gen-config.mjs');
+    process.exit(1);
+  }
   console.log('package.json configuration is in sync');
 } else if (after !== before) {
   writeFileSync(pkgPath, after);

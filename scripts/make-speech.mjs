@@ -11,14 +11,20 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : dflt; };
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
 const sentencesFile = resolve(args[0] ?? 'test/fixtures/chromium-recording/sentences.txt');
 const outDir = resolve(args[1] ?? 'out/speech');
 const slot = opt('--slot', 5.0);
 const lead = opt('--lead', 0.8);
 const RATE = 48000;
 
-const sentences = readFileSync(sentencesFile, 'utf8').split('\n').map((s) => s.trim()).filter(Boolean);
+const sentences = readFileSync(sentencesFile, 'utf8')
+  .split('\n')
+  .map((s) => s.trim())
+  .filter(Boolean);
 mkdirSync(outDir, { recursive: true });
 const tmp = mkdtempSync(join(tmpdir(), 'speech-'));
 try {
@@ -47,7 +53,8 @@ try {
 // Drops leading/trailing samples under 0.5 % of full scale (flite pads with near silence).
 function trimSilence(s) {
   const thr = 164;
-  let a = 0, b = s.length;
+  let a = 0,
+    b = s.length;
   while (a < b && Math.abs(s[a]) < thr) a++;
   while (b > a && Math.abs(s[b - 1]) < thr) b--;
   return s.subarray(a, b);
@@ -56,9 +63,18 @@ function trimSilence(s) {
 function wav(samples, rate) {
   const h = Buffer.alloc(44);
   const bytes = samples.length * 2;
-  h.write('RIFF', 0); h.writeUInt32LE(36 + bytes, 4); h.write('WAVE', 8);
-  h.write('fmt ', 12); h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(rate, 24); h.writeUInt32LE(rate * 2, 28); h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34);
-  h.write('data', 36); h.writeUInt32LE(bytes, 40);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + bytes, 4);
+  h.write('WAVE', 8);
+  h.write('fmt ', 12);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(rate, 24);
+  h.writeUInt32LE(rate * 2, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(bytes, 40);
   return Buffer.concat([h, Buffer.from(samples.buffer, samples.byteOffset, bytes)]);
 }

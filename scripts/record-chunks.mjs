@@ -15,7 +15,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : dflt; };
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
 if (args.length < 2) {
   console.error('usage: node scripts/record-chunks.mjs SPEECH.wav OUTDIR [--timeslice 5000] [--duration 31000]');
   process.exit(2);
@@ -26,8 +29,14 @@ const timeslice = opt('--timeslice', 5000);
 const duration = opt('--duration', 31000);
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
 // A missing capture file makes Chromium record silence without any error: refuse it up front.
-if (!existsSync(wavPath)) { console.error(`no such WAV: ${wavPath}`); process.exit(2); }
-if (!existsSync(chromium)) { console.error(`no Chromium at ${chromium}: apt-get install chromium`); process.exit(2); }
+if (!existsSync(wavPath)) {
+  console.error(`no such WAV: ${wavPath}`);
+  process.exit(2);
+}
+if (!existsSync(chromium)) {
+  console.error(`no Chromium at ${chromium}: apt-get install chromium`);
+  process.exit(2);
+}
 mkdirSync(outDir, { recursive: true });
 
 const page = `<!doctype html><meta charset="utf-8"><title>record</title><script>
@@ -67,7 +76,10 @@ const server = http.createServer((req, res) => {
     }
     if (url.pathname === '/chunk') {
       const n = Number(url.searchParams.get('n'));
-      if (!Number.isInteger(n) || n < 1) { res.writeHead(400); return res.end(); }
+      if (!Number.isInteger(n) || n < 1) {
+        res.writeHead(400);
+        return res.end();
+      }
       const name = `chunk-${String(n).padStart(3, '0')}.webm`;
       writeFileSync(join(outDir, name), body);
       log.push({ chunk: name, bytes: body.length, atMs: Number(url.searchParams.get('at')) });
@@ -84,20 +96,33 @@ server.listen(0, '127.0.0.1', async () => {
   const { port } = server.address();
   const profile = mkdtempSync(join(tmpdir(), 'record-profile-'));
   const flags = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
     `--user-data-dir=${profile}`,
-    '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
     // %noloop: play the file once, then silence.
     `--use-file-for-fake-audio-capture=${wavPath}%noloop`,
     '--autoplay-policy=no-user-gesture-required',
   ];
   const child = spawn(chromium, [...flags, `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderrTail = '';
-  child.stderr.on('data', (d) => { stderrTail = (stderrTail + d).slice(-4000); });
+  child.stderr.on('data', (d) => {
+    stderrTail = (stderrTail + d).slice(-4000);
+  });
   let finished = false;
   child.on('exit', (code) => {
-    if (!finished) { console.error(`chromium exited early (${code}):\n${stderrTail}`); process.exitCode = 1; finish(); }
+    if (!finished) {
+      console.error(`chromium exited early (${code}):\n${stderrTail}`);
+      process.exitCode = 1;
+      finish();
+    }
   });
   const timeout = setTimeout(() => resolveDone({ error: `timeout; chromium stderr:\n${stderrTail}` }), duration + 60_000);
   function finish() {
@@ -110,8 +135,13 @@ server.listen(0, '127.0.0.1', async () => {
   }
   const result = await done;
   if (finished) return;
-  writeFileSync(join(outDir, 'record-log.json'), JSON.stringify({ timeslice, duration, chromiumFlags: flags.filter((f) => !f.startsWith('--user-data-dir')).map((f) => f.replace(wavPath, 'SPEECH.wav')), result, chunks: log }, null, 2) + '\n');
-  if (result.error) { console.error('recording failed:', result.error); process.exitCode = 1; }
-  else console.log(`recorded ${result.chunks} chunks (${result.mimeType})`);
+  writeFileSync(
+    join(outDir, 'record-log.json'),
+    JSON.stringify({ timeslice, duration, chromiumFlags: flags.filter((f) => !f.startsWith('--user-data-dir')).map((f) => f.replace(wavPath, 'SPEECH.wav')), result, chunks: log }, null, 2) + '\n',
+  );
+  if (result.error) {
+    console.error('recording failed:', result.error);
+    process.exitCode = 1;
+  } else console.log(`recorded ${result.chunks} chunks (${result.mimeType})`);
   finish();
 });

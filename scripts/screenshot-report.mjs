@@ -26,9 +26,14 @@ const reports = makeSummaries(24, Date.parse('2026-11-19T16:30:00Z')).reverse();
 const report = makeReport({}, 30);
 // The opened run is the newest one in the list, with the report's own figures.
 const first = Object.assign(reports[0], {
-  reportId: report.reportId, key: `batch-reports/${report.reportId}.json`, timestamp: report.timestamp, status: report.status,
-  chunksTranscribed: report.transcription.chunksTranscribed, chunksFailed: report.transcription.chunksFailed,
-  costUSD: report.gpu.costUSD, runtimeSeconds: report.gpu.runtimeSeconds,
+  reportId: report.reportId,
+  key: `batch-reports/${report.reportId}.json`,
+  timestamp: report.timestamp,
+  status: report.status,
+  chunksTranscribed: report.transcription.chunksTranscribed,
+  chunksFailed: report.transcription.chunksFailed,
+  costUSD: report.gpu.costUSD,
+  runtimeSeconds: report.gpu.runtimeSeconds,
 });
 const bundle = await page$.buildReportBundle();
 const server = await page$.startReportViewServer(bundle);

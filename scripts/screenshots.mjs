@@ -30,9 +30,25 @@ const inEditor = (suite, name, settings, env = {}) => {
   fs.writeFileSync(file, JSON.stringify({ 'window.zoomLevel': 0, 'workbench.sideBar.location': 'left', 'workbench.view.alwaysShowHeaderActions': true, ...settings }));
   const workspace = path.join(tmp, `ws-${name}`);
   fs.mkdirSync(workspace, { recursive: true });
-  const r = run(process.execPath, [path.join(root, 'test/vscode-host/run-extension-tests.mjs'), '--extension', root, '--tests', path.join(root, 'out/test/vscode/index.js'), '--workspace', workspace, '--settings', file, '--timeout', '300'], {
-    env: { ...process.env, WB_VSCODE_SUITE: suite, WB_SCREENSHOT_DIR: out, WHISPER_BATCH_RUNS_DIR: path.join(tmp, `runs-${name}`), ...env },
-  });
+  const r = run(
+    process.execPath,
+    [
+      path.join(root, 'test/vscode-host/run-extension-tests.mjs'),
+      '--extension',
+      root,
+      '--tests',
+      path.join(root, 'out/test/vscode/index.js'),
+      '--workspace',
+      workspace,
+      '--settings',
+      file,
+      '--timeout',
+      '300',
+    ],
+    {
+      env: { ...process.env, WB_VSCODE_SUITE: suite, WB_SCREENSHOT_DIR: out, WHISPER_BATCH_RUNS_DIR: path.join(tmp, `runs-${name}`), ...env },
+    },
+  );
   if (r.status !== 0) failed.push(name);
 };
 try {

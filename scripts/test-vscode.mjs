@@ -15,12 +15,18 @@ const harness = path.join(root, 'test/vscode-host');
 const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
 
 for (const f of ['dist/extension.js', 'dist/cli.js']) {
-  if (!fs.existsSync(path.join(root, f))) { console.error(`${f} is missing: run node esbuild.mjs first`); process.exit(2); }
+  if (!fs.existsSync(path.join(root, f))) {
+    console.error(`${f} is missing: run node esbuild.mjs first`);
+    process.exit(2);
+  }
 }
 // tsc emits even when other parts of the tree have type errors; `npm run typecheck` is the type gate.
 run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', '.'], { stdio: ['ignore', 'ignore', 'inherit'] });
 const index = path.join(root, 'out/test/vscode/index.js');
-if (!fs.existsSync(index)) { console.error('out/test/vscode/index.js was not built'); process.exit(2); }
+if (!fs.existsSync(index)) {
+  console.error('out/test/vscode/index.js was not built');
+  process.exit(2);
+}
 if (run('bash', [path.join(harness, 'install.sh')], { stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) process.exit(2);
 
 const all = ['extension', 'restricted', 'startup', 'reportView'].filter((s) => fs.existsSync(path.join(root, 'out/test/vscode', `${s}.test.js`)));
@@ -41,8 +47,14 @@ try {
     if (suite === 'startup') {
       // The bucket and the settings exist before the editor starts: the first scheduled run is due at once.
       const bucket = path.join(tmp, 'startup-bucket');
-      const made = run(process.execPath, ['-e', `require(${JSON.stringify(path.join(root, 'out/test/vscode/fixtureBucket.js'))}).makeFixtureBucket(${JSON.stringify(bucket)}).catch((e) => { console.error(e); process.exit(1); })`]);
-      if (made.status !== 0) { failed.push('startup (no fixture bucket)'); continue; }
+      const made = run(process.execPath, [
+        '-e',
+        `require(${JSON.stringify(path.join(root, 'out/test/vscode/fixtureBucket.js'))}).makeFixtureBucket(${JSON.stringify(bucket)}).catch((e) => { console.error(e); process.exit(1); })`,
+      ]);
+      if (made.status !== 0) {
+        failed.push('startup (no fixture bucket)');
+        continue;
+      }
       const settings = path.join(tmp, 'startup-settings.json');
       fs.writeFileSync(settings, JSON.stringify({ 'whisperBatch.schedule.enabled': true, 'whisperBatch.schedule.firstRunDelayMinutes': 0, 'whisperBatch.schedule.jitterSeconds': 0 }));
       // whisperBatch.store is machine-scoped: code-server reads it from the remote's Machine settings.
@@ -60,5 +72,8 @@ try {
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
-if (failed.length) { console.error(`\nvscode suites failed: ${failed.join(', ')}`); process.exit(1); }
+if (failed.length) {
+  console.error(`\nvscode suites failed: ${failed.join(', ')}`);
+  process.exit(1);
+}
 console.log(`\nvscode suites passed: ${suites.join(', ')}`);

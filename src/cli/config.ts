@@ -35,11 +35,16 @@ export function loadSettings(flags: GlobalFlags, env = process.env): { settings:
     try {
       // An editor's UTF-8 byte order mark is not part of the JSON.
       const parsed: unknown = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`it holds ${parsed === null ? 'null' : Array.isArray(parsed) ? 'a list' : `a ${typeof parsed}`}, not a JSON object of settings`);
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new Error(`it holds ${parsed === null ? 'null' : Array.isArray(parsed) ? 'a list' : `a ${typeof parsed}`}, not a JSON object of settings`);
       fromFile = parsed as RawSettings;
       configFile = file;
     } catch (e: any) {
-      throw new WbError('Config', `Cannot read config file ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, 'Pass --config with a JSON file of settings, e.g. {"store": "s3://my-bucket", "host": {"kind": "ec2"}}.');
+      throw new WbError(
+        'Config',
+        `Cannot read config file ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`,
+        'Pass --config with a JSON file of settings, e.g. {"store": "s3://my-bucket", "host": {"kind": "ec2"}}.',
+      );
     }
   }
   const fromFlags: RawSettings = {

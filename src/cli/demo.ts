@@ -27,7 +27,11 @@ export async function runDemo(o: { dir?: string; keep?: boolean; json?: boolean;
   if (!o.keep) {
     // The demo makes its folder afresh, but never deletes a folder it did not make.
     if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(path.join(dir, SAMPLE_MARKER))) {
-      throw new WbError('Usage', `demo: ${dir} is not empty and is not a sample bucket made by the demo; it was left untouched`, 'Pass --dir with a new or empty folder (or one the demo made before).');
+      throw new WbError(
+        'Usage',
+        `demo: ${dir} is not empty and is not a sample bucket made by the demo; it was left untouched`,
+        'Pass --dir with a new or empty folder (or one the demo made before).',
+      );
     }
     rmSync(dir, { recursive: true, force: true });
   }
@@ -69,7 +73,9 @@ export async function runDemo(o: { dir?: string; keep?: boolean; json?: boolean;
       out.info(`report: ${path.join(dir, result.reportKeys.json)}`);
       out.info(`        ${path.join(dir, result.reportKeys.html)}`);
     }
-    out.info(`next: \`node dist/cli.js run --store ${JSON.stringify(dir)} --yes\` again transcribes nothing (everything is done); \`node dist/cli.js reports --store ${JSON.stringify(dir)}\` lists the reports.`);
+    out.info(
+      `next: \`node dist/cli.js run --store ${JSON.stringify(dir)} --yes\` again transcribes nothing (everything is done); \`node dist/cli.js reports --store ${JSON.stringify(dir)}\` lists the reports.`,
+    );
     return r.status === 'failed' ? 1 : 0;
   } catch (e) {
     out.error(describeError(e));

@@ -79,7 +79,17 @@ function openRuntimeFor(settings: Settings, deps: CliDeps, emit: (e: BatchEvent)
 }
 
 /** WHISPER_BATCH_* variables that are read but are no setting. */
-const OTHER_ENV = [WEBHOOK_URL_ENV, 'WHISPER_BATCH_CONFIG', 'WHISPER_BATCH_HOME', 'WHISPER_BATCH_DEBUG', 'WHISPER_BATCH_RUNS_DIR', SSH_PASSPHRASE_ENV, 'WHISPER_BATCH_SYSTEMD_DIR', 'WHISPER_BATCH_TEST_VENV', 'WHISPER_BATCH_TEST_PYTHON'];
+const OTHER_ENV = [
+  WEBHOOK_URL_ENV,
+  'WHISPER_BATCH_CONFIG',
+  'WHISPER_BATCH_HOME',
+  'WHISPER_BATCH_DEBUG',
+  'WHISPER_BATCH_RUNS_DIR',
+  SSH_PASSPHRASE_ENV,
+  'WHISPER_BATCH_SYSTEMD_DIR',
+  'WHISPER_BATCH_TEST_VENV',
+  'WHISPER_BATCH_TEST_PYTHON',
+];
 
 function outputFor(o: Opts, deps: CliDeps): Output {
   const out = terminalOutput({ quiet: o.quiet || false, verbose: o.verbose, color: o.color === false ? false : undefined, stream: deps.stderr });
@@ -97,7 +107,9 @@ function setup(cmd: Command, deps: CliDeps, needsStore = true): { o: Opts; setti
     throw new WbError(
       'Config',
       `store folder ${JSON.stringify(settings.store)} does not exist`,
-      o.store ? 'Check --store (a folder laid out like the bucket, or s3://bucket[/prefix]).' : 'Set the store setting (--store, WHISPER_BATCH_STORE or the config file), or run `whisper-batch demo` to make the sample bucket folder.',
+      o.store
+        ? 'Check --store (a folder laid out like the bucket, or s3://bucket[/prefix]).'
+        : 'Set the store setting (--store, WHISPER_BATCH_STORE or the config file), or run `whisper-batch demo` to make the sample bucket folder.',
     );
   }
   return { o, settings, out };
@@ -160,10 +172,17 @@ export function buildProgram(deps: CliDeps = {}): Command {
         else {
           const rows = [
             ['USER', 'SESSION', 'MISSING', 'CHUNKS', 'AGE'],
-            ...doc.sessions.map((s) => [terminalText(s.userId), terminalText(s.sessionId), chunkRanges(s.missingChunks), `${s.missingChunks.length} of ${s.audioChunks.length}`, `${s.ageHours.toFixed(1)} h`]),
+            ...doc.sessions.map((s) => [
+              terminalText(s.userId),
+              terminalText(s.sessionId),
+              chunkRanges(s.missingChunks),
+              `${s.missingChunks.length} of ${s.audioChunks.length}`,
+              `${s.ageHours.toFixed(1)} h`,
+            ]),
           ];
           if (doc.sessions.length) for (const line of table(rows, { right: [false, false, false, true, true] })) print(line);
-          for (const s of doc.deferredSessions) print(`deferred ${terminalText(s.userId)} / ${terminalText(s.sessionId)}: ${s.reason === 'recording' ? 'may still be recording' : 'locked'}: ${terminalText(s.detail)}`);
+          for (const s of doc.deferredSessions)
+            print(`deferred ${terminalText(s.userId)} / ${terminalText(s.sessionId)}: ${s.reason === 'recording' ? 'may still be recording' : 'locked'}: ${terminalText(s.detail)}`);
           print(scanSummary(doc, settings));
         }
       } finally {
@@ -183,137 +202,151 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .addOption(new Option('--origin <kind>', 'who starts this run, recorded in the lease and the report (VS Code passes vscode, the systemd unit timer)').choices(ORIGIN_KINDS).default('cli'))
     .addOption(new Option('--trigger <why>', 'why it runs, recorded in the lease and the report (default: manual, or scheduled/adaptive with --scheduled)').choices(ORIGIN_TRIGGERS).default('manual'))
     .option('--window <name>', 'the VS Code window that asked for the run (with --origin vscode)')
-    .action(async (a: { yes?: boolean; dryRun?: boolean; session?: string; events?: string; nextRun?: string; scheduled?: boolean; origin: OriginKind; trigger: OriginTrigger; window?: string }, cmd: Command) => {
-      const { o, settings, out } = setup(cmd, deps);
-      const mismatch = engineHostProblem(settings);
-      if (mismatch) throw new WbError('Config', `Invalid settings:\n  - ${mismatch}`, 'Fix the values above in the config file, environment, flags or VS Code settings (whisperBatch.*).');
-      const events = a.events ? new EventsFile(a.events, settings.store, systemClock.now()) : undefined;
-      const sink = (e: BatchEvent) => {
-        events?.write(e);
-        out.sink(e);
-      };
-      let exit = 0;
-      const controller = new AbortController();
-      // Opening the runtime starts nothing, so the handlers go in after it, with the host to release.
-      const rt = await openRuntimeFor(settings, deps, sink, !a.dryRun);
-      // The core's handlers (src/core/host/watchdog.ts): the first signal cancels cleanly; the second
-      // exits, but only after the GPU was released; more signals meanwhile are ignored.
-      const signals = installSignalHandlers(controller, {
-        release: () => rt.host.release({ reason: 'whisper-batch run interrupted twice' }),
-        log: (m) => out.warn(m),
-        proc: deps.signals,
-      });
-      try {
-        const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: sink, signal: controller.signal });
-        warnLayoutMisses(out, doc, settings);
-        if (a.session !== undefined) requireSession(a.session, doc);
-        const filter = a.session !== undefined ? (s: { sessionId: string }) => s.sessionId === a.session : undefined;
-        const jobs = await orderedJobs({ store: rt.store, layout: new BucketLayout(settings.layout), doc, users: settings.priority.users, filter });
-        const sessions = new Set(jobs.map((j) => `${j.userId}/${j.sessionId}`)).size;
-        const estimate = estimateOf(doc, settings, filter ? jobs.length : undefined);
-        if (a.scheduled && settings.schedule.mode === 'adaptive' && !a.session) {
-          // A scan costs no GPU: most firings of the adaptive timer end here, without a report.
-          const decision = adaptiveDecision(backlogOf(doc, systemClock.now(), settings.cost.chunkSecondsEstimate), adaptiveParamsOf(settings));
-          out.info(`adaptive schedule: ${decision.start ? 'starting' : 'not starting'}: ${decision.reason}`);
-          if (!decision.start) {
-            if (o.json) printJson({ started: false, adaptive: decision });
-            return;
-          }
-        }
-        if (a.dryRun) {
-          const checks = settings.host.kind === 'ec2' ? await ec2Checks(rt, settings) : [];
-          const failed = checks.find((c) => !c.ok);
-          const would = failed ? [] : wouldDo(settings, checks, jobs.length, sessions);
-          const plan = {
-            dryRun: true,
-            store: rt.store.description,
-            host: { kind: settings.host.kind, instanceId: settings.host.instanceId || null, wouldStart: !failed && jobs.length > 0 && settings.host.kind === 'ec2' && checks.find((c) => c.name === 'state')?.value !== 'running' },
-            engine: effectiveEngine(settings).kind,
-            chunks: jobs.length,
-            sessions,
-            estimatedGpuTime: doc.estimatedGpuTime,
-            estimatedCost: doc.estimatedCost,
-            checks,
-            would,
-            jobs: jobs.map((j) => ({ userId: j.userId, sessionId: j.sessionId, chunk: j.chunk, audioKey: j.audioKey, transcriptKey: j.transcriptKey })),
-            deferred: doc.deferredSessions.map((d) => ({ userId: d.userId, sessionId: d.sessionId, reason: d.reason, detail: d.detail })),
-          };
-          if (o.json) printJson(plan);
-          else {
-            if (checks.length) {
-              print(`read-only checks of the GPU host (${settings.aws.region}):`);
-              for (const c of checks) print(`  ${c.ok ? 'ok    ' : 'FAILED'}  ${c.detail}`);
-            }
-            print(`dry run: ${plural(plan.chunks, 'chunk')} to transcribe in ${plural(sessions, 'session')} with engine ${plan.engine} on ${settings.host.kind === 'ec2' ? `GPU ${settings.host.instanceId}` : 'this machine'}`);
-            for (const j of plan.jobs.slice(0, 50)) print(`  ${terminalText(j.audioKey)} -> ${terminalText(j.transcriptKey)}`);
-            if (plan.jobs.length > 50) print(`  ... and ${plan.jobs.length - 50} more`);
-            for (const w of would) print(`would: ${w}`);
-            if (jobs.length) print(`estimated ${estimate}`);
-            print(failed ? `a check failed: nothing would run; nothing was started or written` : 'nothing was started or written');
-          }
-          if (failed) {
-            exit = 2;
-            throw new ExitCode(2);
-          }
-          return;
-        }
-        if (jobs.length > 0 && !a.yes) {
-          if (!process.stdin.isTTY || !process.stderr.isTTY) throw new WbError('Usage', `${plural(jobs.length, 'chunk')} pending and no terminal to confirm`, 'Pass --yes to run without confirmation (cron, systemd, scripts).');
-          const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-          const answer = await rl.question(`Transcribe ${plural(jobs.length, 'chunk')} on ${settings.host.kind === 'ec2' ? `GPU ${settings.host.instanceId}` : 'this machine'} (estimated ${estimate})? [y/N] `);
-          rl.close();
-          if (!/^y(es)?$/i.test(answer.trim())) {
-            out.info('not started');
-            return;
-          }
-        }
-        const result = await runBatch({
-          store: rt.store,
-          settings,
-          clock: systemClock,
-          host: rt.host,
-          engine: rt.engine,
-          emit: sink,
-          signal: controller.signal,
-          scan: doc,
-          sessionFilter: filter,
-          nextScheduledRun: a.nextRun ?? null,
-          origin: currentOrigin(a.origin, triggerOf(a, cmd, settings), a.window),
+    .action(
+      async (
+        a: { yes?: boolean; dryRun?: boolean; session?: string; events?: string; nextRun?: string; scheduled?: boolean; origin: OriginKind; trigger: OriginTrigger; window?: string },
+        cmd: Command,
+      ) => {
+        const { o, settings, out } = setup(cmd, deps);
+        const mismatch = engineHostProblem(settings);
+        if (mismatch) throw new WbError('Config', `Invalid settings:\n  - ${mismatch}`, 'Fix the values above in the config file, environment, flags or VS Code settings (whisperBatch.*).');
+        const events = a.events ? new EventsFile(a.events, settings.store, systemClock.now()) : undefined;
+        const sink = (e: BatchEvent) => {
+          events?.write(e);
+          out.sink(e);
+        };
+        let exit = 0;
+        const controller = new AbortController();
+        // Opening the runtime starts nothing, so the handlers go in after it, with the host to release.
+        const rt = await openRuntimeFor(settings, deps, sink, !a.dryRun);
+        // The core's handlers (src/core/host/watchdog.ts): the first signal cancels cleanly; the second
+        // exits, but only after the GPU was released; more signals meanwhile are ignored.
+        const signals = installSignalHandlers(controller, {
+          release: () => rt.host.release({ reason: 'whisper-batch run interrupted twice' }),
+          log: (m) => out.warn(m),
+          proc: deps.signals,
         });
-        events?.setRunId(result.report.runId);
-        const r = result.report;
-        let fresh: Metric[] = [];
-        if (a.scheduled) {
-          // The timer's check after every run: new alerts are said once (the state is in the store).
-          const layout = new BucketLayout(settings.layout);
-          const after = await scan({ store: rt.store, settings, clock: systemClock }).catch(() => undefined);
-          const check = await checkMonitoring({ store: rt.store, layout, settings, clock: systemClock, pending: after }).catch((e) => {
-            out.warn(`monitoring check failed: ${describeError(e)}`);
-            return undefined;
+        try {
+          const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: sink, signal: controller.signal });
+          warnLayoutMisses(out, doc, settings);
+          if (a.session !== undefined) requireSession(a.session, doc);
+          const filter = a.session !== undefined ? (s: { sessionId: string }) => s.sessionId === a.session : undefined;
+          const jobs = await orderedJobs({ store: rt.store, layout: new BucketLayout(settings.layout), doc, users: settings.priority.users, filter });
+          const sessions = new Set(jobs.map((j) => `${j.userId}/${j.sessionId}`)).size;
+          const estimate = estimateOf(doc, settings, filter ? jobs.length : undefined);
+          if (a.scheduled && settings.schedule.mode === 'adaptive' && !a.session) {
+            // A scan costs no GPU: most firings of the adaptive timer end here, without a report.
+            const decision = adaptiveDecision(backlogOf(doc, systemClock.now(), settings.cost.chunkSecondsEstimate), adaptiveParamsOf(settings));
+            out.info(`adaptive schedule: ${decision.start ? 'starting' : 'not starting'}: ${decision.reason}`);
+            if (!decision.start) {
+              if (o.json) printJson({ started: false, adaptive: decision });
+              return;
+            }
+          }
+          if (a.dryRun) {
+            const checks = settings.host.kind === 'ec2' ? await ec2Checks(rt, settings) : [];
+            const failed = checks.find((c) => !c.ok);
+            const would = failed ? [] : wouldDo(settings, checks, jobs.length, sessions);
+            const plan = {
+              dryRun: true,
+              store: rt.store.description,
+              host: {
+                kind: settings.host.kind,
+                instanceId: settings.host.instanceId || null,
+                wouldStart: !failed && jobs.length > 0 && settings.host.kind === 'ec2' && checks.find((c) => c.name === 'state')?.value !== 'running',
+              },
+              engine: effectiveEngine(settings).kind,
+              chunks: jobs.length,
+              sessions,
+              estimatedGpuTime: doc.estimatedGpuTime,
+              estimatedCost: doc.estimatedCost,
+              checks,
+              would,
+              jobs: jobs.map((j) => ({ userId: j.userId, sessionId: j.sessionId, chunk: j.chunk, audioKey: j.audioKey, transcriptKey: j.transcriptKey })),
+              deferred: doc.deferredSessions.map((d) => ({ userId: d.userId, sessionId: d.sessionId, reason: d.reason, detail: d.detail })),
+            };
+            if (o.json) printJson(plan);
+            else {
+              if (checks.length) {
+                print(`read-only checks of the GPU host (${settings.aws.region}):`);
+                for (const c of checks) print(`  ${c.ok ? 'ok    ' : 'FAILED'}  ${c.detail}`);
+              }
+              print(
+                `dry run: ${plural(plan.chunks, 'chunk')} to transcribe in ${plural(sessions, 'session')} with engine ${plan.engine} on ${settings.host.kind === 'ec2' ? `GPU ${settings.host.instanceId}` : 'this machine'}`,
+              );
+              for (const j of plan.jobs.slice(0, 50)) print(`  ${terminalText(j.audioKey)} -> ${terminalText(j.transcriptKey)}`);
+              if (plan.jobs.length > 50) print(`  ... and ${plan.jobs.length - 50} more`);
+              for (const w of would) print(`would: ${w}`);
+              if (jobs.length) print(`estimated ${estimate}`);
+              print(failed ? `a check failed: nothing would run; nothing was started or written` : 'nothing was started or written');
+            }
+            if (failed) {
+              exit = 2;
+              throw new ExitCode(2);
+            }
+            return;
+          }
+          if (jobs.length > 0 && !a.yes) {
+            if (!process.stdin.isTTY || !process.stderr.isTTY)
+              throw new WbError('Usage', `${plural(jobs.length, 'chunk')} pending and no terminal to confirm`, 'Pass --yes to run without confirmation (cron, systemd, scripts).');
+            const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+            const answer = await rl.question(
+              `Transcribe ${plural(jobs.length, 'chunk')} on ${settings.host.kind === 'ec2' ? `GPU ${settings.host.instanceId}` : 'this machine'} (estimated ${estimate})? [y/N] `,
+            );
+            rl.close();
+            if (!/^y(es)?$/i.test(answer.trim())) {
+              out.info('not started');
+              return;
+            }
+          }
+          const result = await runBatch({
+            store: rt.store,
+            settings,
+            clock: systemClock,
+            host: rt.host,
+            engine: rt.engine,
+            emit: sink,
+            signal: controller.signal,
+            scan: doc,
+            sessionFilter: filter,
+            nextScheduledRun: a.nextRun ?? null,
+            origin: currentOrigin(a.origin, triggerOf(a, cmd, settings), a.window),
           });
-          for (const m of check?.fresh ?? []) out.warn(`ALERT ${m.label}: ${m.detail} (alert ${m.alert})`);
-          fresh = check?.fresh ?? [];
-          // The timer keeps the store tidy too (retention.reportDays); a failure is a warning, the run is done.
-          const plan = await planCleanup(rt.store, layout, systemClock.now(), settings.retention.reportDays).catch(() => undefined);
-          const done = plan && (await runCleanup(rt.store, plan));
-          if (done?.deleted.length) out.info(`cleanup: ${plural(done.deleted.length, 'old report file')} deleted`);
-          for (const p of done?.problems ?? []) out.warn(`cleanup: not deleted: ${terminalText(p)}`);
+          events?.setRunId(result.report.runId);
+          const r = result.report;
+          let fresh: Metric[] = [];
+          if (a.scheduled) {
+            // The timer's check after every run: new alerts are said once (the state is in the store).
+            const layout = new BucketLayout(settings.layout);
+            const after = await scan({ store: rt.store, settings, clock: systemClock }).catch(() => undefined);
+            const check = await checkMonitoring({ store: rt.store, layout, settings, clock: systemClock, pending: after }).catch((e) => {
+              out.warn(`monitoring check failed: ${describeError(e)}`);
+              return undefined;
+            });
+            for (const m of check?.fresh ?? []) out.warn(`ALERT ${m.label}: ${m.detail} (alert ${m.alert})`);
+            fresh = check?.fresh ?? [];
+            // The timer keeps the store tidy too (retention.reportDays); a failure is a warning, the run is done.
+            const plan = await planCleanup(rt.store, layout, systemClock.now(), settings.retention.reportDays).catch(() => undefined);
+            const done = plan && (await runCleanup(rt.store, plan));
+            if (done?.deleted.length) out.info(`cleanup: ${plural(done.deleted.length, 'old report file')} deleted`);
+            for (const p of done?.problems ?? []) out.warn(`cleanup: not deleted: ${terminalText(p)}`);
+          }
+          const notices = noticesAfterRun({ run: r, reportKey: result.reportKeys?.json, fresh, store: rt.store.description, settings: settings.notify });
+          if (notices.length) {
+            const notifyDeps = notifyDepsOf(settings, process.env[WEBHOOK_URL_ENV], deps.runtime?.clientFactory ?? defaultClientFactory(), deps.runtime?.credentials);
+            for (const p of await sendNotices(notices, notifyDeps)) out.warn(`notification not sent: ${p}`);
+          }
+          if (o.json) printJson({ ...r, reportKeys: result.reportKeys });
+          else printSummary(print, r, result.reportKeys?.json, rt.store.description);
+          exit = r.status === 'failed' || r.status === 'partial' ? 1 : 0;
+        } finally {
+          signals.dispose();
+          await rt.dispose();
+          events?.finish(exit, systemClock.now());
         }
-        const notices = noticesAfterRun({ run: r, reportKey: result.reportKeys?.json, fresh, store: rt.store.description, settings: settings.notify });
-        if (notices.length) {
-          const notifyDeps = notifyDepsOf(settings, process.env[WEBHOOK_URL_ENV], deps.runtime?.clientFactory ?? defaultClientFactory(), deps.runtime?.credentials);
-          for (const p of await sendNotices(notices, notifyDeps)) out.warn(`notification not sent: ${p}`);
-        }
-        if (o.json) printJson({ ...r, reportKeys: result.reportKeys });
-        else printSummary(print, r, result.reportKeys?.json, rt.store.description);
-        exit = r.status === 'failed' || r.status === 'partial' ? 1 : 0;
-      } finally {
-        signals.dispose();
-        await rt.dispose();
-        events?.finish(exit, systemClock.now());
-      }
-      if (exit) throw new ExitCode(exit);
-    });
+        if (exit) throw new ExitCode(exit);
+      },
+    );
 
   program
     .command('next')
@@ -332,7 +365,12 @@ export function buildProgram(deps: CliDeps = {}): Command {
         else if (userId !== undefined) await writeNext(rt.store, layout, { userId, sessionId: sessionId!, setAt: new Date(systemClock.now()).toISOString() });
         const next = await readNext(rt.store, layout);
         if (o.json) printJson({ next: next ?? null });
-        else print(next ? `next: ${terminalText(next.userId)} / ${terminalText(next.sessionId)} (set ${terminalText(next.setAt || 'at an unknown time')})` : 'next: none (oldest first, priority.users before the rest)');
+        else
+          print(
+            next
+              ? `next: ${terminalText(next.userId)} / ${terminalText(next.sessionId)} (set ${terminalText(next.setAt || 'at an unknown time')})`
+              : 'next: none (oldest first, priority.users before the rest)',
+          );
       } finally {
         await rt.dispose();
       }
@@ -348,11 +386,20 @@ export function buildProgram(deps: CliDeps = {}): Command {
       try {
         const plan = await planCleanup(rt.store, new BucketLayout(settings.layout), systemClock.now(), settings.retention.reportDays);
         const done = a.dryRun ? { deleted: [], problems: [] } : await runCleanup(rt.store, plan);
-        if (o.json) printJson({ dryRun: !!a.dryRun, reportDays: settings.retention.reportDays, cutoff: plan.cutoff, kept: plan.kept, ...(a.dryRun ? { wouldDelete: plan.delete } : { deleted: done.deleted, problems: done.problems }) });
+        if (o.json)
+          printJson({
+            dryRun: !!a.dryRun,
+            reportDays: settings.retention.reportDays,
+            cutoff: plan.cutoff,
+            kept: plan.kept,
+            ...(a.dryRun ? { wouldDelete: plan.delete } : { deleted: done.deleted, problems: done.problems }),
+          });
         else {
           if (settings.retention.reportDays === 0) print('retention.reportDays is 0: every report is kept');
           for (const k of a.dryRun ? plan.delete : done.deleted) print(`${a.dryRun ? 'would delete' : 'deleted'} ${terminalText(k)}`);
-          print(`${a.dryRun ? 'dry run: ' : ''}${plural(a.dryRun ? plan.delete.length : done.deleted.length, 'report file')} ${a.dryRun ? 'would be deleted' : 'deleted'} (older than ${settings.retention.reportDays} days, before ${plan.cutoff}); ${plan.kept} kept`);
+          print(
+            `${a.dryRun ? 'dry run: ' : ''}${plural(a.dryRun ? plan.delete.length : done.deleted.length, 'report file')} ${a.dryRun ? 'would be deleted' : 'deleted'} (older than ${settings.retention.reportDays} days, before ${plan.cutoff}); ${plan.kept} kept`,
+          );
         }
         for (const p of done.problems) out.warn(`not deleted: ${terminalText(p)}`);
         if (done.problems.length) throw new ExitCode(1);
@@ -385,14 +432,30 @@ export function buildProgram(deps: CliDeps = {}): Command {
           await rt.host.release({ force: true, reason: 'whisper-batch status --stop-orphan: no live run owns it' });
           orphanStopped = true;
         }
-        const st = { store: rt.store.description, host: { kind: settings.host.kind, id: rt.host.id, ...(orphanStopped ? await rt.host.status() : host) }, lease: lease ?? null, lastReport: reports[0] ?? null, orphan: orphan ?? null, orphanStopped, monitoring };
+        const st = {
+          store: rt.store.description,
+          host: { kind: settings.host.kind, id: rt.host.id, ...(orphanStopped ? await rt.host.status() : host) },
+          lease: lease ?? null,
+          lastReport: reports[0] ?? null,
+          orphan: orphan ?? null,
+          orphanStopped,
+          monitoring,
+        };
         if (o.json) printJson(st);
         else {
           const last = reports[0];
           print(`store:       ${terminalText(st.store)}`);
-          print(settings.host.kind === 'ec2' ? `GPU host:    ${rt.host.id}: ${terminalText(host.state)}${host.detail ? ` (${terminalText(host.detail)})` : ''}` : `host:        this machine (engine ${effectiveEngine(settings).kind})`);
+          print(
+            settings.host.kind === 'ec2'
+              ? `GPU host:    ${rt.host.id}: ${terminalText(host.state)}${host.detail ? ` (${terminalText(host.detail)})` : ''}`
+              : `host:        this machine (engine ${effectiveEngine(settings).kind})`,
+          );
           print(lease ? `run lease:   ${lease.expired ? 'expired' : 'held'} by ${terminalText(lease.holder)} since ${terminalText(lease.acquiredAt)}` : 'run lease:   free (no run in progress)');
-          print(last ? `last report: ${terminalText(last.reportId)} ${terminalText(last.status)}, ${last.chunksTranscribed} transcribed, ${last.chunksFailed} failed${last.costUSD > 0 ? `, ${usd(last.costUSD)}` : ''}, started by ${last.origin ? terminalText(describeOrigin(last.origin)) : 'not recorded'}` : 'last report: none');
+          print(
+            last
+              ? `last report: ${terminalText(last.reportId)} ${terminalText(last.status)}, ${last.chunksTranscribed} transcribed, ${last.chunksFailed} failed${last.costUSD > 0 ? `, ${usd(last.costUSD)}` : ''}, started by ${last.origin ? terminalText(describeOrigin(last.origin)) : 'not recorded'}`
+              : 'last report: none',
+          );
           if (orphan && !orphanStopped) out.warn(orphan);
           // This machine has no GPU and no cost: its lines say so without GPU words (--json keeps every metric).
           const local = settings.host.kind !== 'ec2';
@@ -411,8 +474,10 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .option('--limit <n>', 'how many', '20')
     .action(async (a: { id?: string; limit: string }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
-      if (!/^\d+$/.test(a.limit) || parseInt(a.limit, 10) < 1) throw new WbError('Usage', `--limit ${JSON.stringify(a.limit)}: must be a whole number of at least 1`, 'Example: whisper-batch reports --limit 5');
-      if (a.id !== undefined && !/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(a.id)) throw new WbError('Usage', `--id ${JSON.stringify(a.id)}: a report id looks like batch-2026-11-25-1030`, 'See `whisper-batch reports` for the ids.');
+      if (!/^\d+$/.test(a.limit) || parseInt(a.limit, 10) < 1)
+        throw new WbError('Usage', `--limit ${JSON.stringify(a.limit)}: must be a whole number of at least 1`, 'Example: whisper-batch reports --limit 5');
+      if (a.id !== undefined && !/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(a.id))
+        throw new WbError('Usage', `--id ${JSON.stringify(a.id)}: a report id looks like batch-2026-11-25-1030`, 'See `whisper-batch reports` for the ids.');
       const rt = await openRuntimeFor(settings, deps, out.sink, false);
       try {
         const layout = new BucketLayout(settings.layout);
@@ -422,7 +487,11 @@ export function buildProgram(deps: CliDeps = {}): Command {
             if (!(e instanceof WbError && e.code === 'NotFound')) throw e;
             const ids = (await listReports(rt.store, layout, 200)).map((x) => x.reportId);
             const near = closest(a.id!, ids);
-            throw new WbError('Usage', `no report ${JSON.stringify(a.id)} in ${rt.store.description}`, ids.length ? `Closest: ${near.join(', ')}; \`whisper-batch reports\` lists them.` : 'There are no reports yet.');
+            throw new WbError(
+              'Usage',
+              `no report ${JSON.stringify(a.id)} in ${rt.store.description}`,
+              ids.length ? `Closest: ${near.join(', ')}; \`whisper-batch reports\` lists them.` : 'There are no reports yet.',
+            );
           });
           if (o.json) printJson(r);
           else printSummary(print, r, key, rt.store.description);
@@ -432,7 +501,15 @@ export function buildProgram(deps: CliDeps = {}): Command {
         if (o.json) printJson(list);
         else if (!list.length) print('no reports yet');
         else {
-          const rows = list.map((r) => [terminalText(r.reportId), terminalText(r.status), `${r.chunksTranscribed} ok`, `${r.chunksFailed} failed`, usd(r.costUSD), terminalText(r.key), r.origin ? terminalText(describeOrigin(r.origin)) : '-']);
+          const rows = list.map((r) => [
+            terminalText(r.reportId),
+            terminalText(r.status),
+            `${r.chunksTranscribed} ok`,
+            `${r.chunksFailed} failed`,
+            usd(r.costUSD),
+            terminalText(r.key),
+            r.origin ? terminalText(describeOrigin(r.origin)) : '-',
+          ]);
           for (const line of table(rows, { right: [false, false, true, true, true, false, false], max: 200 })) print(line);
         }
       } finally {
@@ -486,7 +563,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
 
   program
     .command('schedule')
-    .description('systemd service + timer units that run `whisper-batch run --yes` on the schedule settings, with this command\'s store and config (for a server): printed, or installed')
+    .description("systemd service + timer units that run `whisper-batch run --yes` on the schedule settings, with this command's store and config (for a server): printed, or installed")
     .option('--user <name>', 'run the service as this user')
     .option('--install', 'write the units into the unit folder and enable the timer (root)')
     .option('--uninstall', 'disable the timer and remove the units (root)')
@@ -500,7 +577,12 @@ export function buildProgram(deps: CliDeps = {}): Command {
         throw new WbError('Usage', `schedule --${a.install ? 'install' : 'uninstall'} writes to ${unitDir}: run it as root`, `sudo ${process.argv.slice(1).join(' ')}`);
       const systemctl = (...args: string[]) => {
         const r = spawnSync('systemctl', args, { encoding: 'utf8' });
-        if (r.status !== 0) throw new WbError('Config', `systemctl ${args.join(' ')} failed: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`, 'Is systemd running on this machine? --no-systemctl writes the files only.');
+        if (r.status !== 0)
+          throw new WbError(
+            'Config',
+            `systemctl ${args.join(' ')} failed: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`,
+            'Is systemd running on this machine? --no-systemctl writes the files only.',
+          );
       };
       const out = outputFor(globals(cmd), deps);
       if (a.uninstall) {
@@ -522,7 +604,10 @@ export function buildProgram(deps: CliDeps = {}): Command {
         maxRuntimeMinutes: settings.host.maxRuntimeMinutes,
       });
       const carried = Object.keys(process.env).filter((k) => k.startsWith('WHISPER_BATCH_') && !OTHER_ENV.includes(k) && k !== 'WHISPER_BATCH_STORE');
-      if (carried.length) out.warn(`${carried.join(', ')} ${carried.length === 1 ? 'is' : 'are'} not in the units (systemd starts the service without this shell's variables): put ${carried.length === 1 ? 'it' : 'them'} in the config file or pass --set`);
+      if (carried.length)
+        out.warn(
+          `${carried.join(', ')} ${carried.length === 1 ? 'is' : 'are'} not in the units (systemd starts the service without this shell's variables): put ${carried.length === 1 ? 'it' : 'them'} in the config file or pass --set`,
+        );
       if (a.install) {
         mkdirSync(unitDir, { recursive: true });
         writeFileSync(names.service, units.service);
@@ -545,7 +630,10 @@ export function buildProgram(deps: CliDeps = {}): Command {
   program
     .command('simulate')
     .description("replay a day's recordings under each schedule (always on, every 5 min, fixed 2 h, adaptive): cost/day, GPU starts, pending age")
-    .option('--workload <file>', "JSON fields over the design's workload (recordingsPerDay, hourlyPattern[24], chunksPerRecording, chunkSeconds, bootSeconds, modelLoadSeconds, realtimeFactor, gracePeriodMinutes, hourlyUsd)")
+    .option(
+      '--workload <file>',
+      "JSON fields over the design's workload (recordingsPerDay, hourlyPattern[24], chunksPerRecording, chunkSeconds, bootSeconds, modelLoadSeconds, realtimeFactor, gracePeriodMinutes, hourlyUsd)",
+    )
     .option('--days <n>', 'days to simulate after a warm-up day', '7')
     .action(async (a: { workload?: string; days: string }, cmd: Command) => {
       const { o, settings } = setup(cmd, deps);
@@ -566,7 +654,10 @@ export function buildProgram(deps: CliDeps = {}): Command {
       if (o.json) printJson({ ...sim, designCheck: check });
       else {
         stdoutOf(deps).write(simulationTable(sim) + '\n');
-        for (const c of check) stdoutOf(deps).write(`design's figure for ${c.policy}: $${c.designUsdPerDay.toFixed(2)}/day, simulated $${c.simulatedUsdPerDay.toFixed(2)} (${c.deviationPct > 0 ? '+' : ''}${c.deviationPct}%)\n`);
+        for (const c of check)
+          stdoutOf(deps).write(
+            `design's figure for ${c.policy}: $${c.designUsdPerDay.toFixed(2)}/day, simulated $${c.simulatedUsdPerDay.toFixed(2)} (${c.deviationPct > 0 ? '+' : ''}${c.deviationPct}%)\n`,
+          );
       }
     });
 
@@ -594,7 +685,15 @@ function runArgsOf(o: Opts, settings: Settings, fromConfig: boolean): string[] {
   const args: string[] = [];
   const storeFromFlagOrEnv = o.store !== undefined || process.env.WHISPER_BATCH_STORE !== undefined;
   if (storeFromFlagOrEnv || !fromConfig) args.push('--store', settings.store.startsWith('s3://') ? settings.store : path.resolve(settings.store));
-  const flags: Array<[keyof Opts, string]> = [['profile', '--profile'], ['region', '--region'], ['endpoint', '--endpoint'], ['host', '--host'], ['instance', '--instance'], ['engine', '--engine'], ['concurrency', '--concurrency']];
+  const flags: Array<[keyof Opts, string]> = [
+    ['profile', '--profile'],
+    ['region', '--region'],
+    ['endpoint', '--endpoint'],
+    ['host', '--host'],
+    ['instance', '--instance'],
+    ['engine', '--engine'],
+    ['concurrency', '--concurrency'],
+  ];
   for (const [k, flag] of flags) if (typeof o[k] === 'string') args.push(flag, o[k] as string);
   for (const kv of o.set ?? []) args.push('--set', kv);
   return args;
@@ -614,12 +713,26 @@ function printSummary(print: (line?: string) => void, r: import('../core/report/
   print(`run ${terminalText(r.reportId)}: ${terminalText(r.status.toUpperCase())}${r.cancelled ? ' (cancelled)' : ''} in ${r.execution.durationHuman}`);
   const origin = parseOrigin(r.origin);
   print(`  started by: ${origin ? terminalText(describeOrigin(origin)) : 'not recorded'}`);
-  print(`  chunks: ${t.chunksFound} found, ${t.chunksTranscribed} transcribed, ${t.chunksFailed} failed${t.chunksSkipped ? `, ${t.chunksSkipped} already had a transcript` : ''}; ${t.audioSeconds.toFixed(1)} s of audio`);
+  print(
+    `  chunks: ${t.chunksFound} found, ${t.chunksTranscribed} transcribed, ${t.chunksFailed} failed${t.chunksSkipped ? `, ${t.chunksSkipped} already had a transcript` : ''}; ${t.audioSeconds.toFixed(1)} s of audio`,
+  );
   const g = r.gpu;
   if (g.host === 'ec2') {
     print(`  GPU ${terminalText(g.instanceId)}: ${g.started ? 'started and stopped by this run' : g.alreadyRunning ? 'was already running: left running' : 'not started'}`);
-    const tl: Array<[string, string | null]> = [['start', g.startTime], ['ready', g.readyTime], ['first chunk', g.firstChunkTime], ['last chunk', g.lastChunkTime], ['stop', g.stopRequestedTime], ['stopped', g.stopTime]];
-    print(`  timeline: ${tl.filter(([, v]) => v).map(([k, v]) => `${k} ${v!.slice(11, 19)}`).join(' -> ')}`);
+    const tl: Array<[string, string | null]> = [
+      ['start', g.startTime],
+      ['ready', g.readyTime],
+      ['first chunk', g.firstChunkTime],
+      ['last chunk', g.lastChunkTime],
+      ['stop', g.stopRequestedTime],
+      ['stopped', g.stopTime],
+    ];
+    print(
+      `  timeline: ${tl
+        .filter(([, v]) => v)
+        .map(([k, v]) => `${k} ${v!.slice(11, 19)}`)
+        .join(' -> ')}`,
+    );
     print(`  GPU runtime ${g.runtimeHuman}, cost ${usd(g.costUSD)}${t.costPerAudioHourUSD !== null ? ` (${usd(t.costPerAudioHourUSD)} per audio hour)` : ''}`);
   } else print(`  host: this machine (${terminalText(t.engine)}${t.model ? ` ${terminalText(t.model)}` : ''}), runtime ${terminalText(g.runtimeHuman)}`);
   const errors = sortedErrors(r.errors);
@@ -672,7 +785,11 @@ function requireSession(id: string, doc: PendingJobs): void {
   if (deferred) throw new WbError('Usage', `session ${JSON.stringify(terminalText(id))} is deferred, not pending: ${deferred.detail}`, 'Run again later.');
   const ids = [...doc.sessions, ...doc.deferredSessions].map((s) => s.sessionId);
   const near = closest(id, ids).map((x) => JSON.stringify(terminalText(x)));
-  throw new WbError('Usage', `no pending session ${JSON.stringify(terminalText(id))}`, ids.length ? `Closest pending session ids: ${near.join(', ')}.` : 'No session is pending (`whisper-batch scan` lists them).');
+  throw new WbError(
+    'Usage',
+    `no pending session ${JSON.stringify(terminalText(id))}`,
+    ids.length ? `Closest pending session ids: ${near.join(', ')}.` : 'No session is pending (`whisper-batch scan` lists them).',
+  );
 }
 
 interface Check {
@@ -700,7 +817,11 @@ async function ec2Checks(rt: Runtime, settings: Settings): Promise<Check[]> {
   checks.push(
     tag === h.tagValue
       ? { name: 'tag', ok: true, detail: `tag ${h.tagKey}=${h.tagValue}: it may be started and stopped` }
-      : { name: 'tag', ok: false, detail: `tag ${h.tagKey}=${h.tagValue} missing (${tag === undefined ? 'no such tag' : `it is ${JSON.stringify(tag)}`}): a run would refuse to start or stop it (host.tagKey, host.tagValue)` },
+      : {
+          name: 'tag',
+          ok: false,
+          detail: `tag ${h.tagKey}=${h.tagValue} missing (${tag === undefined ? 'no such tag' : `it is ${JSON.stringify(tag)}`}): a run would refuse to start or stop it (host.tagKey, host.tagValue)`,
+        },
   );
   checks.push({ name: 'state', ok: true, detail: `state: ${info.state}`, value: info.state });
   return checks;
@@ -715,7 +836,12 @@ function wouldDo(settings: Settings, checks: Check[], chunks: number, sessions: 
   if (!chunks) return [`nothing to transcribe: leave ${id} ${state ?? 'as it is'}`];
   const ready = `wait until it is ready (at most ${minutes(settings.host.readyTimeoutSeconds)})`;
   if (state === 'running') return [`use ${id}, which is already running, and leave it running`, work, 'write the transcripts and a report'];
-  return [`${state === 'stopped' ? `start ${id}` : `wait until ${id} (now ${state}) can be started, then start it`}, ${ready}`, work, `stop ${id} (at most ${minutes(settings.host.maxRuntimeMinutes * 60)} after the start)`, 'write the transcripts and a report'];
+  return [
+    `${state === 'stopped' ? `start ${id}` : `wait until ${id} (now ${state}) can be started, then start it`}, ${ready}`,
+    work,
+    `stop ${id} (at most ${minutes(settings.host.maxRuntimeMinutes * 60)} after the start)`,
+    'write the transcripts and a report',
+  ];
 }
 
 /** The seed's pending-jobs document, without the per-chunk detail kept for jobs. */

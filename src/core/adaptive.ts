@@ -48,8 +48,15 @@ export function adaptiveDecision(b: Backlog, p: AdaptiveParams): AdaptiveDecisio
   // If we wait for the next scan and start then, the oldest chunk is done at this age:
   const ageIfWaiting = b.oldestAgeSeconds + p.scanMinutes * 60 + run;
   const h = (s: number) => `${(s / 3600).toFixed(2)} h`;
-  if (ageIfWaiting >= target) return { start: true, trigger: 'age', runSecondsEstimate: run, reason: `oldest chunk ${h(b.oldestAgeSeconds)} old would pass ${p.ageTargetHours} h (done at ${h(ageIfWaiting)} if started at the next scan)` };
-  if (b.audioSeconds >= p.pendingAudioMinutes * 60) return { start: true, trigger: 'audio', runSecondsEstimate: run, reason: `${(b.audioSeconds / 60).toFixed(1)} min of audio pending (threshold ${p.pendingAudioMinutes} min)` };
+  if (ageIfWaiting >= target)
+    return {
+      start: true,
+      trigger: 'age',
+      runSecondsEstimate: run,
+      reason: `oldest chunk ${h(b.oldestAgeSeconds)} old would pass ${p.ageTargetHours} h (done at ${h(ageIfWaiting)} if started at the next scan)`,
+    };
+  if (b.audioSeconds >= p.pendingAudioMinutes * 60)
+    return { start: true, trigger: 'audio', runSecondsEstimate: run, reason: `${(b.audioSeconds / 60).toFixed(1)} min of audio pending (threshold ${p.pendingAudioMinutes} min)` };
   return { start: false, trigger: null, runSecondsEstimate: run, reason: `waiting: ${b.chunks} chunk(s), oldest ${h(b.oldestAgeSeconds)}, ${(b.audioSeconds / 60).toFixed(1)} min of audio` };
 }
 
@@ -71,6 +78,9 @@ export function backlogOf(doc: Pick<PendingJobs, 'sessions'>, nowMs: number, chu
   return { chunks, oldestAgeSeconds: chunks ? Math.max(0, (nowMs - oldest) / 1000) : 0, audioSeconds: chunks * chunkSecondsEstimate };
 }
 
-export function adaptiveParamsOf(s: { schedule: { ageTargetHours: number; pendingAudioMinutes: number; scanMinutes: number }; cost: { bootSecondsEstimate: number; realtimeFactorEstimate: number } }): AdaptiveParams {
+export function adaptiveParamsOf(s: {
+  schedule: { ageTargetHours: number; pendingAudioMinutes: number; scanMinutes: number };
+  cost: { bootSecondsEstimate: number; realtimeFactorEstimate: number };
+}): AdaptiveParams {
   return { ...s.schedule, bootSecondsEstimate: s.cost.bootSecondsEstimate, realtimeFactorEstimate: s.cost.realtimeFactorEstimate };
 }

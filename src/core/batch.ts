@@ -89,7 +89,14 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
     if (!doc) doc = await scan({ store, settings, clock, emit: deps.emit, signal });
     // A manual "next" (an object in the store, set from any runner), then priority users, then the rest; oldest first within each.
     jobs = await orderedJobs({ store, layout, doc, users: settings.priority.users, filter: deps.sessionFilter, signal });
-    if (doc.deferredSessions.length) log('info', `deferred ${doc.deferredSessions.length} ${doc.deferredSessions.length === 1 ? 'session' : 'sessions'}: ${doc.deferredSessions.map((d) => `"${d.sessionId}" (${d.reason})`).slice(0, 5).join(', ')}`);
+    if (doc.deferredSessions.length)
+      log(
+        'info',
+        `deferred ${doc.deferredSessions.length} ${doc.deferredSessions.length === 1 ? 'session' : 'sessions'}: ${doc.deferredSessions
+          .map((d) => `"${d.sessionId}" (${d.reason})`)
+          .slice(0, 5)
+          .join(', ')}`,
+      );
     if (jobs.length === 0) {
       log('info', 'nothing pending: the GPU host is not touched');
       return await finish();

@@ -95,17 +95,36 @@ export async function decodeToWav(audio: Buffer, ext: string, signal: AbortSigna
     }
     const output = opts.outFile ?? 'pipe:1';
     const args = [
-      '-hide_banner', '-nostats', '-nostdin', '-v', 'info',
-      '-i', input,
-      '-vn', '-map_metadata', '-1', '-fflags', '+bitexact', '-flags:a', '+bitexact',
-      '-ar', String(WAV_RATE), '-ac', '1', '-c:a', 'pcm_s16le', '-f', 'wav',
-      '-y', output,
+      '-hide_banner',
+      '-nostats',
+      '-nostdin',
+      '-v',
+      'info',
+      '-i',
+      input,
+      '-vn',
+      '-map_metadata',
+      '-1',
+      '-fflags',
+      '+bitexact',
+      '-flags:a',
+      '+bitexact',
+      '-ar',
+      String(WAV_RATE),
+      '-ac',
+      '1',
+      '-c:a',
+      'pcm_s16le',
+      '-f',
+      'wav',
+      '-y',
+      output,
     ];
     // -nostdin keeps ffmpeg from reading keys on stdin; with pipe:0 the data still comes from stdin.
     if (viaPipe) args.splice(args.indexOf('-nostdin'), 1);
     const r = await runFfmpeg(opts.ffmpeg ?? 'ffmpeg', args, viaPipe ? audio : undefined, signal, label);
     const startFromFfmpeg = /\bstart: (-?\d+(?:\.\d+)?)/.exec(r.stderr);
-    const startTimeSeconds = startFromFfmpeg ? Math.max(0, parseFloat(startFromFfmpeg[1])) : lowerExt === 'webm' ? webmStartSeconds(audio) ?? 0 : 0;
+    const startTimeSeconds = startFromFfmpeg ? Math.max(0, parseFloat(startFromFfmpeg[1])) : lowerExt === 'webm' ? (webmStartSeconds(audio) ?? 0) : 0;
     let wav: Buffer | string;
     let dataBytes: number;
     if (opts.outFile) {
@@ -115,7 +134,8 @@ export async function decodeToWav(audio: Buffer, ext: string, signal: AbortSigna
       wav = fixWavHeader(r.stdout, label);
       dataBytes = wav.length - WAV_HEADER_BYTES;
     }
-    if (dataBytes <= 0) throw new WbError('Decode', `Cannot decode "${label}": ffmpeg found no audio in it${r.lastLine ? ` (${r.lastLine})` : ''}`, 'The file holds no sound samples: it may be damaged or cut short.');
+    if (dataBytes <= 0)
+      throw new WbError('Decode', `Cannot decode "${label}": ffmpeg found no audio in it${r.lastLine ? ` (${r.lastLine})` : ''}`, 'The file holds no sound samples: it may be damaged or cut short.');
     return { wav, durationSeconds: dataBytes / (2 * WAV_RATE), startTimeSeconds: round3(startTimeSeconds) };
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true });
@@ -171,7 +191,8 @@ function runFfmpeg(program: string, args: string[], stdin: Buffer | undefined, s
       const lastLine = lastMeaningfulLine(err, label);
       settle(() => {
         if (code === 0) resolve({ stdout: Buffer.concat(out), stderr: err, lastLine });
-        else reject(new WbError('Decode', `Cannot decode "${label}": ${lastLine || `ffmpeg exited with ${code}`}`, 'The chunk may be damaged, empty or not audio, or (WebM) lack the header of chunk 1.'));
+        else
+          reject(new WbError('Decode', `Cannot decode "${label}": ${lastLine || `ffmpeg exited with ${code}`}`, 'The chunk may be damaged, empty or not audio, or (WebM) lack the header of chunk 1.'));
       });
     });
     if (stdin) {

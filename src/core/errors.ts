@@ -48,7 +48,11 @@ export function isCancelled(e: unknown): boolean {
 /** An object above a size cap (run.maxChunkMegabytes): named, with its size and the cap. */
 export function tooLarge(what: string, bytes: number | undefined, maxBytes: number): WbError {
   const mb = (n: number) => `${(n / 1048576).toFixed(n < 10 * 1048576 ? 1 : 0)} MB`;
-  return new WbError('TooLarge', `${what} is ${bytes === undefined ? 'larger than' : `${mb(bytes)}, above`} the chunk-size cap of ${mb(maxBytes)}`, 'It is left alone; raise run.maxChunkMegabytes to transcribe it.');
+  return new WbError(
+    'TooLarge',
+    `${what} is ${bytes === undefined ? 'larger than' : `${mb(bytes)}, above`} the chunk-size cap of ${mb(maxBytes)}`,
+    'It is left alone; raise run.maxChunkMegabytes to transcribe it.',
+  );
 }
 
 /** Message for humans: the error plus its hint, without stack noise. */

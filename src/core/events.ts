@@ -2,15 +2,7 @@
  * Core reports progress only as typed events through one emitter; the CLI renders them as a
  * progress bar and lines, the extension as notifications, the status bar, the tree and a log.
  */
-export type HostStateName =
-  | 'not-configured'
-  | 'stopped'
-  | 'pending'
-  | 'running'
-  | 'stopping'
-  | 'shutting-down'
-  | 'terminated'
-  | 'unknown';
+export type HostStateName = 'not-configured' | 'stopped' | 'pending' | 'running' | 'stopping' | 'shutting-down' | 'terminated' | 'unknown';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

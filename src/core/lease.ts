@@ -68,7 +68,10 @@ export class Lease {
   private released = false;
   private readonly acquiredAt: string;
 
-  private constructor(private readonly o: LeaseOptions, etag: string | undefined) {
+  private constructor(
+    private readonly o: LeaseOptions,
+    etag: string | undefined,
+  ) {
     this.etag = etag;
     this.acquiredAt = isoTime(o.clock.now());
   }

@@ -15,7 +15,14 @@ import type { ReportSummary } from './report/model';
 /** Enough reports for a day of 5-minute runs. */
 export const MONITOR_REPORTS = 400;
 
-export async function monitoringOf(o: { store: ObjectStore; layout: BucketLayout; settings: Settings; clock: Clock; pending: PendingJobs | undefined; reports?: ReportSummary[] }): Promise<Monitoring> {
+export async function monitoringOf(o: {
+  store: ObjectStore;
+  layout: BucketLayout;
+  settings: Settings;
+  clock: Clock;
+  pending: PendingJobs | undefined;
+  reports?: ReportSummary[];
+}): Promise<Monitoring> {
   const reports = o.reports ?? (await listReports(o.store, o.layout, MONITOR_REPORTS));
   const now = o.clock.now();
   return evaluateMonitoring(reports, oldestPendingAgeHours(o.pending, now), o.settings.monitor, now);

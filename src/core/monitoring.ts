@@ -51,7 +51,10 @@ export function evaluateMonitoring(reports: readonly ReportSummary[], pendingAge
     target: `> ${pct(m.successRateTarget)}`,
     alert: `< ${pct(m.successRateAlert)} for ${m.successRateRuns} runs in a row`,
     state: rate === null ? 'unknown' : allLow ? 'alert' : rate < m.successRateTarget ? 'warn' : 'ok',
-    detail: rate === null ? 'no run yet' : `last run ${last.reportId}: ${pct(rate)} (${last.chunksTranscribed} transcribed, ${last.chunksFailed} failed)${allLow ? `; the last ${m.successRateRuns} runs all under ${pct(m.successRateAlert)}` : ''}`,
+    detail:
+      rate === null
+        ? 'no run yet'
+        : `last run ${last.reportId}: ${pct(rate)} (${last.chunksTranscribed} transcribed, ${last.chunksFailed} failed)${allLow ? `; the last ${m.successRateRuns} runs all under ${pct(m.successRateAlert)}` : ''}`,
   });
 
   const gpuMin = last ? last.runtimeSeconds / 60 : null;

@@ -81,7 +81,9 @@ export function noticesAfterRun(o: { run?: RunOfNotice; reportKey?: string; fres
 
 /** SNS subjects: ASCII, no line breaks, at most 100 characters. */
 function asciiSubject(s: string): string {
-  return plainText(s).replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
+  return plainText(s)
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 100);
 }
 
 /** The webhook's JSON body: Slack's incoming-webhook format (also read by Mattermost, Rocket.Chat). mrkdwn off: `*`, `_`, `~` in bucket text stay characters. */
@@ -109,7 +111,13 @@ export async function sendNotice(n: Notice, d: NotifyDeps): Promise<NotifyResult
       res.problems.push(bad);
     } else
       jobs.push(
-        (d.fetch ?? fetch)(d.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: webhookBody(n), signal: AbortSignal.timeout(d.timeoutMs ?? 10_000), redirect: 'error' })
+        (d.fetch ?? fetch)(d.webhookUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: webhookBody(n),
+          signal: AbortSignal.timeout(d.timeoutMs ?? 10_000),
+          redirect: 'error',
+        })
           .then(async (r) => {
             await r.arrayBuffer().catch(() => undefined);
             if (r.ok) res.webhook = 'sent';
@@ -128,7 +136,8 @@ export async function sendNotice(n: Notice, d: NotifyDeps): Promise<NotifyResult
   }
   if (d.snsTopicArn && d.publish) {
     jobs.push(
-      d.publish(d.snsTopicArn, n.subject, n.lines.join('\n'))
+      d
+        .publish(d.snsTopicArn, n.subject, n.lines.join('\n'))
         .then(() => void (res.sns = 'sent'))
         .catch((e: unknown) => {
           res.sns = 'failed';

@@ -52,13 +52,21 @@ function runFfmpeg(program: string, input: string, signal?: AbortSignal): Promis
     child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.name === 'AbortError') reject(signal?.reason instanceof CancelledError ? signal.reason : new CancelledError());
-      else if (e.code === 'ENOENT') reject(new WbError('EngineMissing', `ffmpeg not found: "${program}"`, 'Install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg).', { cause: e }));
+      else if (e.code === 'ENOENT')
+        reject(new WbError('EngineMissing', `ffmpeg not found: "${program}"`, 'Install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg).', { cause: e }));
       else reject(new WbError('Decode', `ffmpeg could not start: ${e.message}`, undefined, { cause: e }));
     });
     child.on('close', (code) => {
       if (signal?.aborted) return; // already rejected by the 'error' handler
       if (code === 0) resolve(Buffer.concat(out));
-      else reject(new WbError('Decode', `ffmpeg could not decode the audio (exit ${code}): ${err.trim() || 'no message'}`, 'The chunk may be damaged or not standalone (a WebM chunk needs the header of chunk 1).'));
+      else
+        reject(
+          new WbError(
+            'Decode',
+            `ffmpeg could not decode the audio (exit ${code}): ${err.trim() || 'no message'}`,
+            'The chunk may be damaged or not standalone (a WebM chunk needs the header of chunk 1).',
+          ),
+        );
     });
   });
 }

@@ -51,11 +51,21 @@ export async function writeNext(store: ObjectStore, layout: BucketLayout, next: 
 export function prioritize<S extends { userId: string; sessionId: string }>(sessions: readonly S[], o: { users: readonly string[]; next?: Pick<NextSession, 'userId' | 'sessionId'> }): S[] {
   const users = new Set(o.users);
   const rank = (s: S) => (o.next && s.userId === o.next.userId && s.sessionId === o.next.sessionId ? 0 : users.has(s.userId) ? 1 : 2);
-  return sessions.map((s, i) => ({ s, i, r: rank(s) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.s);
+  return sessions
+    .map((s, i) => ({ s, i, r: rank(s) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.s);
 }
 
 /** The jobs of a scan in run order (the run and its dry run alike). A "next" that cannot be read orders nothing. */
-export async function orderedJobs(o: { store: ObjectStore; layout: BucketLayout; doc: PendingJobs; users: readonly string[]; filter?: (s: PendingSession) => boolean; signal?: AbortSignal }): Promise<ChunkJob[]> {
+export async function orderedJobs(o: {
+  store: ObjectStore;
+  layout: BucketLayout;
+  doc: PendingJobs;
+  users: readonly string[];
+  filter?: (s: PendingSession) => boolean;
+  signal?: AbortSignal;
+}): Promise<ChunkJob[]> {
   const next = await readNext(o.store, o.layout, o.signal).catch(() => undefined);
   return jobsOf({ ...o.doc, sessions: prioritize(o.doc.sessions, { users: o.users, next }) }, o.layout, o.filter);
 }

@@ -135,7 +135,11 @@ export class EventsFile {
   readonly statePath: string;
   private state: RunState;
 
-  constructor(readonly file: string, store: string, now: number) {
+  constructor(
+    readonly file: string,
+    store: string,
+    now: number,
+  ) {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.statePath = stateFileOf(file);
     const processStart = processStartOf(process.pid);

@@ -108,10 +108,7 @@ function buildEngine(settings: Settings, o: RuntimeOptions, remote: RemoteRunner
   if (eff.note) emit({ type: 'log', level: 'warn', message: eff.note });
   switch (eff.kind) {
     case 'pocketsphinx':
-      return new CommandEngine(
-        { command: e.command, language: e.language, installMissing: o.installMissing },
-        { clock: o.clock, log: (message) => emit({ type: 'log', level: 'info', message }) },
-      );
+      return new CommandEngine({ command: e.command, language: e.language, installMissing: o.installMissing }, { clock: o.clock, log: (message) => emit({ type: 'log', level: 'info', message }) });
     case 'whisperlive':
       return new WhisperLiveEngine(
         { url: e.whisperliveUrl, model: eff.model, language: e.language, useVad: e.useVad },

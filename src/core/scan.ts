@@ -127,7 +127,10 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
       userId: a.ref.userId,
       sessionPath: a.prefix,
       audioChunks: chunks.map((c) => pad(c.chunk)),
-      transcriptionChunks: [...a.done].filter((n) => a.audio.has(n)).sort((x, y) => x - y).map(pad),
+      transcriptionChunks: [...a.done]
+        .filter((n) => a.audio.has(n))
+        .sort((x, y) => x - y)
+        .map(pad),
       missingChunks: missing.map(pad),
       totalAudioSize: chunks.reduce((n, c) => n + c.size, 0),
       createdAt: isoTime(created),

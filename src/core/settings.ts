@@ -95,7 +95,13 @@ type Leaf =
   | { type: 'string'; default: string; enum?: readonly string[]; aliases?: Record<string, string>; pattern?: RegExp; patternText?: string; description: string; machineOnly?: boolean }
   | { type: 'number'; default: number; min: number; max: number; integer?: boolean; description: string; machineOnly?: boolean }
   | { type: 'boolean'; default: boolean; description: string; machineOnly?: boolean }
-  | { type: 'string[]'; default: string[]; description: string; machineOnly?: boolean; /** Items other than file extensions (the default), and an empty list allowed. */ names?: { pattern: RegExp; text: string } };
+  | {
+      type: 'string[]';
+      default: string[];
+      description: string;
+      machineOnly?: boolean;
+      /** Items other than file extensions (the default), and an empty list allowed. */ names?: { pattern: RegExp; text: string };
+    };
 
 // A key segment: never "." or "..", no "/" or "\\": a layout name must not climb out of its prefix
 // (`layout.reportsPrefix = ../../`) or out of a folder store.
@@ -107,54 +113,157 @@ const fileName = { pattern: new RegExp(`^${SEG}$`), patternText: 'a file name (n
 
 /** Every setting, by dotted name. `machineOnly` settings are never read from a workspace (they could point at another account). */
 export const SETTINGS_SCHEMA = {
-  store: { type: 'string', default: '', description: 'Where the recordings are: `s3://bucket[/prefix]`, or a local folder laid out like the bucket. Empty: the embedded sample folder.', machineOnly: true },
+  store: {
+    type: 'string',
+    default: '',
+    description: 'Where the recordings are: `s3://bucket[/prefix]`, or a local folder laid out like the bucket. Empty: the embedded sample folder.',
+    machineOnly: true,
+  },
   'aws.profile': { type: 'string', default: '', description: 'Named AWS profile from ~/.aws/config (empty: the default credential chain).', machineOnly: true },
-  'aws.region': { type: 'string', default: 'us-east-1', pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/, patternText: 'an AWS region such as us-east-1', description: 'AWS region of the bucket and the GPU instance.', machineOnly: true },
-  'aws.endpoint': { type: 'string', default: '', pattern: /^(|https?:\/\/[^\s]+)$/, patternText: 'empty or an http(s) URL', description: 'Custom endpoint for S3-compatible stores or local emulators (empty: AWS).', machineOnly: true },
+  'aws.region': {
+    type: 'string',
+    default: 'us-east-1',
+    pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/,
+    patternText: 'an AWS region such as us-east-1',
+    description: 'AWS region of the bucket and the GPU instance.',
+    machineOnly: true,
+  },
+  'aws.endpoint': {
+    type: 'string',
+    default: '',
+    pattern: /^(|https?:\/\/[^\s]+)$/,
+    patternText: 'empty or an http(s) URL',
+    description: 'Custom endpoint for S3-compatible stores or local emulators (empty: AWS).',
+    machineOnly: true,
+  },
   'aws.forcePathStyle': { type: 'boolean', default: false, description: 'Use path-style S3 URLs (needed by most S3-compatible stores).', machineOnly: true },
   'layout.usersPrefix': { type: 'string', default: 'users/', ...prefixName, description: 'Key prefix under which every user folder lives.' },
   'layout.sessionsDir': { type: 'string', default: 'audio/sessions', ...dirName, description: 'Folder inside a user folder that holds the session folders.' },
   'layout.chunkPrefix': { type: 'string', default: 'chunk-', ...fileName, description: 'File-name prefix of audio chunks (followed by the chunk number).' },
   'layout.audioExtensions': { type: 'string[]', default: ['webm', 'aac', 'm4a', 'mp3', 'wav', 'ogg', 'flac', 'mp4', 'mov', 'm4v', 'avi'], description: 'File extensions counted as audio chunks.' },
   'layout.transcriptDir': { type: 'string', default: 'layers/layer-0-raw-transcription', ...dirName, description: 'Folder inside a session where transcripts are written (`chunk-NNN.json`).' },
-  'layout.legacyTranscriptPrefix': { type: 'string', default: 'transcription-chunk-', ...fileName, description: 'Legacy transcript file-name prefix, directly in the session folder; also counts as done.' },
+  'layout.legacyTranscriptPrefix': {
+    type: 'string',
+    default: 'transcription-chunk-',
+    ...fileName,
+    description: 'Legacy transcript file-name prefix, directly in the session folder; also counts as done.',
+  },
   'layout.completeMarker': { type: 'string', default: '.transcription-complete', ...fileName, description: 'Marker file of a finished session.' },
   'layout.lockKey': { type: 'string', default: 'batch-lock.json', ...keyName, description: 'Key the realtime path writes while a browser records live.' },
   'layout.leaseKey': { type: 'string', default: 'batch-reports/.lease.json', ...keyName, description: 'Key of the run lease that keeps batch runs one at a time.' },
   'layout.reportsPrefix': { type: 'string', default: 'batch-reports/', ...prefixName, description: 'Key prefix of the batch reports.' },
   'scan.gracePeriodMinutes': { type: 'number', default: 15, min: 0, max: 1440, description: 'Sessions whose newest chunk is younger than this are left alone (the user may still be recording).' },
-  'scan.listConcurrency': { type: 'number', default: 4, min: 1, max: 64, integer: true, description: 'Parallel listing streams during a scan (contiguous key ranges, cut at user and session folders as they go; a local folder is walked by one).' },
+  'scan.listConcurrency': {
+    type: 'number',
+    default: 4,
+    min: 1,
+    max: 64,
+    integer: true,
+    description: 'Parallel listing streams during a scan (contiguous key ranges, cut at user and session folders as they go; a local folder is walked by one).',
+  },
   'scan.lockMaxAgeMinutes': { type: 'number', default: 240, min: 1, max: 10080, description: 'A batch-lock.json older than this is treated as stale and ignored.' },
   'host.kind': { type: 'string', default: 'local', enum: ['local', 'ec2'] as const, description: 'Where the engine runs: this machine, or the EC2 GPU instance.', machineOnly: true },
-  'host.instanceId': { type: 'string', default: '', pattern: /^(|i-[0-9a-f]{8,17})$/, patternText: 'an EC2 instance id such as i-0123456789abcdef0', description: 'EC2 instance id of the GPU host.', machineOnly: true },
+  'host.instanceId': {
+    type: 'string',
+    default: '',
+    pattern: /^(|i-[0-9a-f]{8,17})$/,
+    patternText: 'an EC2 instance id such as i-0123456789abcdef0',
+    description: 'EC2 instance id of the GPU host.',
+    machineOnly: true,
+  },
   'host.tagKey': { type: 'string', default: 'ManagedBy', description: 'Tag key the GPU instance must carry before we start or stop it.', machineOnly: true },
   'host.tagValue': { type: 'string', default: 'BatchTranscription', description: 'Tag value the GPU instance must carry.', machineOnly: true },
   'host.maxRuntimeMinutes': { type: 'number', default: 120, min: 5, max: 1440, description: 'Hard limit of a run on the GPU: the watchdog and the on-instance shutdown timer stop it after this.' },
-  'host.liveLockWaitMinutes': { type: 'number', default: 30, min: 0, max: 1440, description: 'Before stopping a GPU it started, a run waits this long at most while batch-lock.json says a live recording uses it (never past host.maxRuntimeMinutes), then stops it.' },
+  'host.liveLockWaitMinutes': {
+    type: 'number',
+    default: 30,
+    min: 0,
+    max: 1440,
+    description: 'Before stopping a GPU it started, a run waits this long at most while batch-lock.json says a live recording uses it (never past host.maxRuntimeMinutes), then stops it.',
+  },
   'host.readyTimeoutSeconds': { type: 'number', default: 900, min: 30, max: 7200, description: 'How long to wait for the GPU host to become ready before giving up (and stopping it).' },
   'host.pollSeconds': { type: 'number', default: 2, min: 0.1, max: 60, description: 'Poll interval while waiting for the host.' },
-  'host.serviceName': { type: 'string', default: 'whisperlive', pattern: /^[A-Za-z0-9@._-]+$/, patternText: 'a systemd unit name', description: 'systemd unit of WhisperLive on the instance.', machineOnly: true },
-  'host.venvPath': { type: 'string', default: '/home/ubuntu/whisperlive/WhisperLive/venv', pattern: /^\/[A-Za-z0-9._\/-]+$/, patternText: 'an absolute path of letters, digits, ".", "_", "-", "/"', description: "WhisperLive's Python venv on the instance.", machineOnly: true },
+  'host.serviceName': {
+    type: 'string',
+    default: 'whisperlive',
+    pattern: /^[A-Za-z0-9@._-]+$/,
+    patternText: 'a systemd unit name',
+    description: 'systemd unit of WhisperLive on the instance.',
+    machineOnly: true,
+  },
+  'host.venvPath': {
+    type: 'string',
+    default: '/home/ubuntu/whisperlive/WhisperLive/venv',
+    pattern: /^\/[A-Za-z0-9._\/-]+$/,
+    patternText: 'an absolute path of letters, digits, ".", "_", "-", "/"',
+    description: "WhisperLive's Python venv on the instance.",
+    machineOnly: true,
+  },
   'host.transport': { type: 'string', default: 'ssm', enum: ['ssm', 'ssh'] as const, description: 'How commands reach the instance: SSM RunCommand, or SSH.', machineOnly: true },
   'host.sshHost': { type: 'string', default: '', description: 'SSH host name or address (transport ssh).', machineOnly: true },
   'host.sshUser': { type: 'string', default: 'ubuntu', description: 'SSH user (transport ssh).', machineOnly: true },
   'host.sshKeyPath': { type: 'string', default: '', description: 'Path of the SSH private key (transport ssh).', machineOnly: true },
   'host.sshPort': { type: 'number', default: 22, min: 1, max: 65535, integer: true, description: 'SSH port (transport ssh).', machineOnly: true },
   'host.idleWarningMinutes': { type: 'number', default: 20, min: 1, max: 1440, description: 'Warn when the GPU has run this long with no batch (a forgotten GPU costs money).' },
-  'engine.kind': { type: 'string', default: 'auto', enum: ['auto', 'faster-whisper', 'pocketsphinx', 'whisperlive'] as const, aliases: ENGINE_ALIASES, description: 'Speech engine: `faster-whisper` (the shipped script, on this machine in the engine venv or on the GPU instance in WhisperLive\'s venv), `pocketsphinx` (Debian\'s, this machine only), `whisperlive` (a WhisperLive websocket server), or `auto` (faster-whisper once set up, else pocketsphinx). `command` and `remote-faster-whisper` are accepted old names.', machineOnly: true },
-  'engine.command': { type: 'string', default: 'pocketsphinx', description: 'Local speech program for engine `pocketsphinx` (`pocketsphinx` uses Debian\'s pocketsphinx_continuous).', machineOnly: true },
-  'engine.pythonPath': { type: 'string', default: '', pattern: /^(|\/[^\0\n]*)$/, patternText: 'empty or an absolute path', description: 'Python of the local faster-whisper environment (empty: the venv `whisper-batch setup-engine` makes, ~/.cache/whisper-batch/engine-venv).', machineOnly: true },
-  'engine.whisperliveUrl': { type: 'string', default: 'ws://127.0.0.1:9090', pattern: /^wss?:\/\/[^\s]+$/, patternText: 'a ws:// or wss:// URL', description: 'WhisperLive websocket URL (engine `whisperlive`).', machineOnly: true },
-  'engine.model': { type: 'string', default: 'auto', pattern: /^[A-Za-z0-9._\/-]+$/, patternText: 'a model name such as small.en', description: 'Whisper model: a faster-whisper name (downloaded as faster-whisper does), a local model folder, or `auto` (tiny.en on this machine, bundled by setup-engine, no download; small.en on the GPU instance).' },
+  'engine.kind': {
+    type: 'string',
+    default: 'auto',
+    enum: ['auto', 'faster-whisper', 'pocketsphinx', 'whisperlive'] as const,
+    aliases: ENGINE_ALIASES,
+    description:
+      "Speech engine: `faster-whisper` (the shipped script, on this machine in the engine venv or on the GPU instance in WhisperLive's venv), `pocketsphinx` (Debian's, this machine only), `whisperlive` (a WhisperLive websocket server), or `auto` (faster-whisper once set up, else pocketsphinx). `command` and `remote-faster-whisper` are accepted old names.",
+    machineOnly: true,
+  },
+  'engine.command': {
+    type: 'string',
+    default: 'pocketsphinx',
+    description: "Local speech program for engine `pocketsphinx` (`pocketsphinx` uses Debian's pocketsphinx_continuous).",
+    machineOnly: true,
+  },
+  'engine.pythonPath': {
+    type: 'string',
+    default: '',
+    pattern: /^(|\/[^\0\n]*)$/,
+    patternText: 'empty or an absolute path',
+    description: 'Python of the local faster-whisper environment (empty: the venv `whisper-batch setup-engine` makes, ~/.cache/whisper-batch/engine-venv).',
+    machineOnly: true,
+  },
+  'engine.whisperliveUrl': {
+    type: 'string',
+    default: 'ws://127.0.0.1:9090',
+    pattern: /^wss?:\/\/[^\s]+$/,
+    patternText: 'a ws:// or wss:// URL',
+    description: 'WhisperLive websocket URL (engine `whisperlive`).',
+    machineOnly: true,
+  },
+  'engine.model': {
+    type: 'string',
+    default: 'auto',
+    pattern: /^[A-Za-z0-9._\/-]+$/,
+    patternText: 'a model name such as small.en',
+    description:
+      'Whisper model: a faster-whisper name (downloaded as faster-whisper does), a local model folder, or `auto` (tiny.en on this machine, bundled by setup-engine, no download; small.en on the GPU instance).',
+  },
   'engine.language': { type: 'string', default: 'en', pattern: /^[a-z]{2,3}$/, patternText: 'a language code such as en', description: 'Spoken language.' },
   'engine.useVad': { type: 'boolean', default: true, description: 'Voice activity detection filter.' },
   'engine.device': { type: 'string', default: 'auto', enum: ['cuda', 'cpu', 'auto'] as const, description: 'faster-whisper device (`auto`: cuda when a CUDA device is there, else cpu).' },
-  'engine.computeType': { type: 'string', default: 'auto', enum: ['auto', 'float16', 'int8_float16', 'int8', 'float32', 'default'] as const, description: 'faster-whisper compute type (`auto`: float16 on cuda, int8 on cpu).' },
+  'engine.computeType': {
+    type: 'string',
+    default: 'auto',
+    enum: ['auto', 'float16', 'int8_float16', 'int8', 'float32', 'default'] as const,
+    description: 'faster-whisper compute type (`auto`: float16 on cuda, int8 on cpu).',
+  },
   'engine.beamSize': { type: 'number', default: 5, min: 1, max: 20, integer: true, description: 'Beam size.' },
   'engine.batchSize': { type: 'number', default: 8, min: 1, max: 64, integer: true, description: "Batch size of faster-whisper's BatchedInferencePipeline." },
   'run.concurrency': { type: 'number', default: 2, min: 1, max: 32, integer: true, description: 'Chunks transcribed at once (local engines) or downloaded ahead (remote).' },
   'run.leaseSeconds': { type: 'number', default: 120, min: 10, max: 3600, description: 'Run lease duration; renewed while the run is alive, taken over only after it expires.' },
-  'run.maxChunkMegabytes': { type: 'number', default: 512, min: 1, max: 4096, description: 'Largest audio chunk a run reads (MB); a bigger one fails alone with its size named, and is never read whole into memory.' },
+  'run.maxChunkMegabytes': {
+    type: 'number',
+    default: 512,
+    min: 1,
+    max: 4096,
+    description: 'Largest audio chunk a run reads (MB); a bigger one fails alone with its size named, and is never read whole into memory.',
+  },
   'cost.gpuHourlyUsd': { type: 'number', default: 0.526, min: 0, max: 1000, description: 'On-demand price of the GPU instance per hour (g4dn.xlarge us-east-1: 0.526).' },
   'cost.bootSecondsEstimate': { type: 'number', default: 180, min: 0, max: 3600, description: 'Estimated boot-to-ready time, for cost estimates.' },
   'cost.realtimeFactorEstimate': { type: 'number', default: 0.1, min: 0.001, max: 10, description: 'Estimated transcription time per second of audio, for estimates.' },
@@ -164,10 +273,22 @@ export const SETTINGS_SCHEMA = {
   'schedule.firstRunDelayMinutes': { type: 'number', default: 10, min: 0, max: 1440, description: 'Delay of the first scheduled run after start-up.' },
   'schedule.jitterSeconds': { type: 'number', default: 60, min: 0, max: 3600, description: 'Random delay added to each scheduled run, so that runners do not collide.' },
   'schedule.autoRefreshSeconds': { type: 'number', default: 30, min: 0, max: 3600, description: 'Refresh of GPU state and the last scan while the views are visible (0: off).' },
-  'schedule.mode': { type: 'string', default: 'interval', enum: ['interval', 'adaptive'] as const, description: '`interval`: a run every `intervalMinutes`. `adaptive`: scan every `scanMinutes` (a scan costs no GPU) and start the GPU only when the oldest pending chunk would pass `ageTargetHours` before a run could finish, or pending audio passes `pendingAudioMinutes` (see docs/COST.md).' },
+  'schedule.mode': {
+    type: 'string',
+    default: 'interval',
+    enum: ['interval', 'adaptive'] as const,
+    description:
+      '`interval`: a run every `intervalMinutes`. `adaptive`: scan every `scanMinutes` (a scan costs no GPU) and start the GPU only when the oldest pending chunk would pass `ageTargetHours` before a run could finish, or pending audio passes `pendingAudioMinutes` (see docs/COST.md).',
+  },
   'schedule.scanMinutes': { type: 'number', default: 5, min: 1, max: 1440, description: 'Adaptive mode: minutes between scans.' },
   'schedule.ageTargetHours': { type: 'number', default: 6, min: 0.25, max: 168, description: 'Adaptive mode: no pending chunk should wait longer than this for its transcript.' },
-  'schedule.pendingAudioMinutes': { type: 'number', default: 60, min: 1, max: 100000, description: 'Adaptive mode: start a run as soon as this many minutes of audio are pending, whatever their age.' },
+  'schedule.pendingAudioMinutes': {
+    type: 'number',
+    default: 60,
+    min: 1,
+    max: 100000,
+    description: 'Adaptive mode: start a run as soon as this many minutes of audio are pending, whatever their age.',
+  },
   'monitor.successRateTarget': { type: 'number', default: 0.95, min: 0, max: 1, description: 'Target share of chunks transcribed per run (0.95: 95%); a run under it is a warning.' },
   'monitor.successRateAlert': { type: 'number', default: 0.9, min: 0, max: 1, description: 'Alert when the success rate is under this for `successRateRuns` runs in a row.' },
   'monitor.successRateRuns': { type: 'number', default: 3, min: 1, max: 100, integer: true, description: 'Runs in a row under `successRateAlert` that make an alert.' },
@@ -177,11 +298,35 @@ export const SETTINGS_SCHEMA = {
   'monitor.costPerDayAlert': { type: 'number', default: 1, min: 0, max: 100000, description: 'Alert when the GPU cost over the last 24 h passes this (USD).' },
   'monitor.pendingAgeTargetHours': { type: 'number', default: 6, min: 0, max: 8760, description: 'Target: every pending chunk younger than this (hours); older is a warning.' },
   'monitor.pendingAgeAlertHours': { type: 'number', default: 24, min: 0, max: 8760, description: 'Alert when a chunk has waited longer than this for its transcript (hours).' },
-  'notify.onFailedRun': { type: 'boolean', default: true, description: 'Notify (webhook, SNS) when a run fails. The webhook URL is a secret: the WHISPER_BATCH_WEBHOOK_URL environment variable, or in VS Code the "Set Notification Webhook URL" command (SecretStorage); never a setting.' },
+  'notify.onFailedRun': {
+    type: 'boolean',
+    default: true,
+    description:
+      'Notify (webhook, SNS) when a run fails. The webhook URL is a secret: the WHISPER_BATCH_WEBHOOK_URL environment variable, or in VS Code the "Set Notification Webhook URL" command (SecretStorage); never a setting.',
+  },
   'notify.onAlert': { type: 'boolean', default: true, description: 'Notify (webhook, SNS) once for each new monitoring alert (`monitor.*`).' },
-  'retention.reportDays': { type: 'number', integer: true, default: 30, min: 0, max: 36500, description: 'Reports (JSON and HTML) older than this many days are deleted by `whisper-batch cleanup` and after each timer run; 0: keep every report.' },
-  'priority.users': { type: 'string[]', default: [], names: { pattern: /^[^/\\\u0000-\u001f\u007f]{1,256}$/, text: 'user ids (the folder names under users/)' }, description: 'User ids whose sessions a run takes first (after a manual "next" session, before everyone else; oldest first within each).' },
-  'notify.snsTopicArn': { type: 'string', default: '', pattern: /^(|arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256})$/, patternText: 'empty or an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:whisper-batch', description: 'SNS topic that also gets the notifications (email/SMS subscribers); empty: none.', machineOnly: true },
+  'retention.reportDays': {
+    type: 'number',
+    integer: true,
+    default: 30,
+    min: 0,
+    max: 36500,
+    description: 'Reports (JSON and HTML) older than this many days are deleted by `whisper-batch cleanup` and after each timer run; 0: keep every report.',
+  },
+  'priority.users': {
+    type: 'string[]',
+    default: [],
+    names: { pattern: /^[^/\\\u0000-\u001f\u007f]{1,256}$/, text: 'user ids (the folder names under users/)' },
+    description: 'User ids whose sessions a run takes first (after a manual "next" session, before everyone else; oldest first within each).',
+  },
+  'notify.snsTopicArn': {
+    type: 'string',
+    default: '',
+    pattern: /^(|arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256})$/,
+    patternText: 'empty or an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:whisper-batch',
+    description: 'SNS topic that also gets the notifications (email/SMS subscribers); empty: none.',
+    machineOnly: true,
+  },
 } satisfies Record<string, Leaf>;
 
 export type SettingName = keyof typeof SETTINGS_SCHEMA;
@@ -231,7 +376,13 @@ export function resolveSettings(...sources: RawSettings[]): Settings {
 
 /** The variable that sets a setting: host.kind -> WHISPER_BATCH_HOST_KIND. */
 export function envNameOf(name: string): string {
-  return 'WHISPER_BATCH_' + name.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
+  return (
+    'WHISPER_BATCH_' +
+    name
+      .replace(/([a-z])([A-Z])/g, '$1_$2')
+      .replace(/\./g, '_')
+      .toUpperCase()
+  );
 }
 
 /** Reads `WHISPER_BATCH_<NAME>` variables, e.g. WHISPER_BATCH_HOST_KIND=ec2, WHISPER_BATCH_SCAN_GRACE_PERIOD_MINUTES=5. */
@@ -295,7 +446,14 @@ function coerce(name: SettingName, v: unknown): { value: unknown } | string {
       return { value: n };
     }
     case 'string[]': {
-      const arr = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : null;
+      const arr = Array.isArray(v)
+        ? v
+        : typeof v === 'string'
+          ? v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : null;
       if (leaf.names) {
         if (!arr || !arr.every((x) => typeof x === 'string' && leaf.names!.pattern.test(x))) return `${name} = ${show}: must be a list of ${leaf.names.text}`;
         return { value: arr };
@@ -361,7 +519,11 @@ function unflatten(flat: RawSettings): any {
 function suggest(k: string): string {
   const names = Object.keys(SETTINGS_SCHEMA);
   const members = names.filter((n) => n.startsWith(k + '.'));
-  if (members.length) return ` ("${k}" is a group: set ${members.slice(0, 3).map((n) => `"${n}"`).join(', ')}${members.length > 3 ? ' ...' : ''})`;
+  if (members.length)
+    return ` ("${k}" is a group: set ${members
+      .slice(0, 3)
+      .map((n) => `"${n}"`)
+      .join(', ')}${members.length > 3 ? ' ...' : ''})`;
   const norm = (s: string) => s.toLowerCase().replace(/[_\s-]/g, '');
   const group = k.includes('.') ? k.slice(0, k.lastIndexOf('.')) : '';
   const full = norm(k);

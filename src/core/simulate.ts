@@ -25,10 +25,7 @@ export interface Workload {
   hourlyUsd: number;
 }
 
-export type Policy =
-  | { kind: 'always-on'; name: string; scanMinutes: number }
-  | { kind: 'interval'; name: string; minutes: number }
-  | ({ kind: 'adaptive'; name: string } & AdaptiveParams);
+export type Policy = { kind: 'always-on'; name: string; scanMinutes: number } | { kind: 'interval'; name: string; minutes: number } | ({ kind: 'adaptive'; name: string } & AdaptiveParams);
 
 export interface PolicyResult {
   policy: string;
@@ -198,7 +195,12 @@ export const DESIGN_FIGURES: Record<string, number> = { 'every 5 min': 5.05, 'fi
 export function designCheck(sim: Simulation): Array<{ policy: string; designUsdPerDay: number; simulatedUsdPerDay: number; deviationPct: number }> {
   return sim.results
     .filter((r) => DESIGN_FIGURES[r.policy] !== undefined)
-    .map((r) => ({ policy: r.policy, designUsdPerDay: DESIGN_FIGURES[r.policy], simulatedUsdPerDay: r.costPerDayUsd, deviationPct: Math.round(((r.costPerDayUsd - DESIGN_FIGURES[r.policy]) / DESIGN_FIGURES[r.policy]) * 1000) / 10 }));
+    .map((r) => ({
+      policy: r.policy,
+      designUsdPerDay: DESIGN_FIGURES[r.policy],
+      simulatedUsdPerDay: r.costPerDayUsd,
+      deviationPct: Math.round(((r.costPerDayUsd - DESIGN_FIGURES[r.policy]) / DESIGN_FIGURES[r.policy]) * 1000) / 10,
+    }));
 }
 
 /** A workload from a JSON file's fields over `base`; every value is checked (a typo must not simulate nonsense). */
@@ -208,7 +210,8 @@ export function workloadFrom(raw: unknown, base: Workload): Workload {
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     if (!Object.prototype.hasOwnProperty.call(base, k)) throw new Error(`unknown workload field "${k}" (known: ${Object.keys(base).join(', ')})`);
     if (k === 'hourlyPattern') {
-      if (!Array.isArray(v) || v.length !== 24 || !v.every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x)) || !v.some((x) => x > 0)) throw new Error('hourlyPattern must be 24 numbers >= 0, not all 0');
+      if (!Array.isArray(v) || v.length !== 24 || !v.every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x)) || !v.some((x) => x > 0))
+        throw new Error('hourlyPattern must be 24 numbers >= 0, not all 0');
       out.hourlyPattern = v as number[];
     } else {
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${k} must be a number >= 0`);

@@ -24,5 +24,8 @@ export interface Transcript {
 }
 
 export function transcriptText(t: Transcript): string {
-  return t.segments.map((s) => s.text).join('').trim();
+  return t.segments
+    .map((s) => s.text)
+    .join('')
+    .trim();
 }

@@ -62,12 +62,24 @@ export function activate(context: vscode.ExtensionContext): WhisperBatchApi {
   if (reportsView.visible) onVisible('reports', true);
 
   const transcripts = TranscriptDocuments.register(app.settings);
-  context.subscriptions.push(transcripts.disposable, app.runs.onDidEnd(() => transcripts.provider.refreshOpen()));
+  context.subscriptions.push(
+    transcripts.disposable,
+    app.runs.onDidEnd(() => transcripts.provider.refreshOpen()),
+  );
   context.subscriptions.push(...registerCommands(app, context));
-  context.subscriptions.push(registerReportSerializer(context, async () => ({ store: app.settings.store(), layout: app.settings.layout, log: (l) => app.log.info(l), monitoring: (r) => app.monitoringFor(r) })));
+  context.subscriptions.push(
+    registerReportSerializer(context, async () => ({ store: app.settings.store(), layout: app.settings.layout, log: (l) => app.log.info(l), monitoring: (r) => app.monitoringFor(r) })),
+  );
 
   const t1 = performance.now();
-  return testApi({ app, pendingTree, pendingView: pendingView as vscode.TreeView<unknown>, awsSdkRequested, reportsDelivered, timing: { moduleEvaluatedAt, activateStartedAt: t0, activateEndedAt: t1 } });
+  return testApi({
+    app,
+    pendingTree,
+    pendingView: pendingView as vscode.TreeView<unknown>,
+    awsSdkRequested,
+    reportsDelivered,
+    timing: { moduleEvaluatedAt, activateStartedAt: t0, activateEndedAt: t1 },
+  });
 }
 
 export function deactivate(): void {

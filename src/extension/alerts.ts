@@ -17,7 +17,13 @@ import { notify } from './safeUi';
  */
 export type SendNotices = (notices: Notice[]) => Promise<string[]>;
 
-export async function alertAfterRun(ended: EndedRun, check: Parameters<typeof checkMonitoring>[0], status: Pick<GpuStatusBar, 'update'>, log: vscode.LogOutputChannel, send?: SendNotices): Promise<string[]> {
+export async function alertAfterRun(
+  ended: EndedRun,
+  check: Parameters<typeof checkMonitoring>[0],
+  status: Pick<GpuStatusBar, 'update'>,
+  log: vscode.LogOutputChannel,
+  send?: SendNotices,
+): Promise<string[]> {
   const res = await checkMonitoring(check).catch((e) => {
     log.warn(`monitoring check failed: ${describeError(e)}`);
     return undefined;

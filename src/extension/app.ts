@@ -61,9 +61,7 @@ export class App extends Disposable {
     this.scanner = new Scanner(settings, this.model, clock, log);
     this.reports = this._register(new ReportsFeed(settings, log));
     const s = settings.current;
-    this.status = this._register(
-      new GpuStatusBar({ configured: settings.configured, hostKind: s.host.kind, scheduleEnabled: false, idleWarningMinutes: s.host.idleWarningMinutes, now: clock.now() }),
-    );
+    this.status = this._register(new GpuStatusBar({ configured: settings.configured, hostKind: s.host.kind, scheduleEnabled: false, idleWarningMinutes: s.host.idleWarningMinutes, now: clock.now() }));
     this.host = this._register(new HostWatch(settings, this.status, clock));
     this.runs = this._register(new Runs({ context: deps.context, settings, status: this.status, clock, log, runsDir: deps.runsDir }));
     this.runner = this._register(

@@ -142,7 +142,10 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       // The live path writes batch-lock.json while a browser records on the GPU: the CLI refuses to stop
       // then, unless told to (--yes). Say so here, and pass --yes only after the user confirmed it.
       const lock = app.settings.layout.lockKey;
-      const locked = !!(await app.settings.store().head(lock).catch(() => undefined));
+      const locked = !!(await app.settings
+        .store()
+        .head(lock)
+        .catch(() => undefined));
       if (!args.yes) {
         const detail = app.runs.live.length
           ? 'A run is in progress: cancel it instead, it stops the GPU when it ends.'
@@ -158,7 +161,13 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
     }),
 
     reg('whisperBatch.openReports', async (key?: unknown) => {
-      await openReportPanel(context, { store: app.settings.store(), layout: app.settings.layout, log: (l) => app.log.info(l), monitoring: (r) => app.monitoringFor(r), initialReportKey: typeof key === 'string' ? key : undefined });
+      await openReportPanel(context, {
+        store: app.settings.store(),
+        layout: app.settings.layout,
+        log: (l) => app.log.info(l),
+        monitoring: (r) => app.monitoringFor(r),
+        initialReportKey: typeof key === 'string' ? key : undefined,
+      });
     }),
 
     reg('whisperBatch.openSessionReport', async (node?: PendingNode) => {
@@ -262,9 +271,8 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
     }),
 
     reg('whisperBatch.trySample', async () => {
-      const dir = await withSafeProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Making a sample bucket with real speech' },
-        (progress) => makeSample(context.globalStorageUri.fsPath, app.settings.current.layout, app.clock, (m) => (progress.report({ message: m }), app.log.info(`sample: ${m}`))),
+      const dir = await withSafeProgress({ location: vscode.ProgressLocation.Notification, title: 'Making a sample bucket with real speech' }, (progress) =>
+        makeSample(context.globalStorageUri.fsPath, app.settings.current.layout, app.clock, (m) => (progress.report({ message: m }), app.log.info(`sample: ${m}`))),
       );
       const cfg = vscode.workspace.getConfiguration(CONFIG_SECTION);
       await cfg.update('store', dir, vscode.ConfigurationTarget.Global);
@@ -299,7 +307,12 @@ async function pickSession(app: App): Promise<SessionRef | undefined> {
   const user =
     users.length === 1
       ? users[0]
-      : (await vscode.window.showQuickPick(users.map((u) => ({ label: uiText(u), user: u })), { title: 'Transcripts: whose sessions?', matchOnDescription: true }))?.user;
+      : (
+          await vscode.window.showQuickPick(
+            users.map((u) => ({ label: uiText(u), user: u })),
+            { title: 'Transcripts: whose sessions?', matchOnDescription: true },
+          )
+        )?.user;
   if (user === undefined) return undefined;
   const prefix = layout.userSessionsPrefix(user);
   const ids = (await store.listPrefixes(prefix)).map((p) => p.slice(prefix.length, -1)).filter(Boolean);
@@ -322,8 +335,11 @@ async function runCli(app: App, context: vscode.ExtensionContext, args: string[]
   const secrets = await secretEnv(context.secrets);
   try {
     return await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [path.join(context.extensionUri.fsPath, 'dist', 'cli.js'), ...args, '--config', config], { env: { ...process.env, ...secrets, ELECTRON_RUN_AS_NODE: '1' }, timeout: 15 * 60_000 }, (err, stdout, stderr) =>
-        err ? reject(new Error((stderr || stdout || err.message).trim().split('\n').slice(-3).join(' '))) : resolve(stdout + stderr),
+      execFile(
+        process.execPath,
+        [path.join(context.extensionUri.fsPath, 'dist', 'cli.js'), ...args, '--config', config],
+        { env: { ...process.env, ...secrets, ELECTRON_RUN_AS_NODE: '1' }, timeout: 15 * 60_000 },
+        (err, stdout, stderr) => (err ? reject(new Error((stderr || stdout || err.message).trim().split('\n').slice(-3).join(' '))) : resolve(stdout + stderr)),
       ),
     );
   } finally {

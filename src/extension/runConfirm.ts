@@ -13,7 +13,10 @@ export interface Confirmation {
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Run Batch Now: every pending chunk. */
-export function runConfirmation(doc: Pick<PendingJobs, 'totalMissingChunks' | 'sessionsWithMissingChunks' | 'estimatedGpuTime' | 'estimatedCost' | 'deferredSessions'>, s: Pick<Settings, 'host'>): Confirmation {
+export function runConfirmation(
+  doc: Pick<PendingJobs, 'totalMissingChunks' | 'sessionsWithMissingChunks' | 'estimatedGpuTime' | 'estimatedCost' | 'deferredSessions'>,
+  s: Pick<Settings, 'host'>,
+): Confirmation {
   const ec2 = s.host.kind === 'ec2';
   const where = ec2 ? `the GPU ${s.host.instanceId}` : 'this machine';
   const cost = ec2 ? `about ${doc.estimatedCost} of GPU time (the GPU is started if it is stopped, and stopped after)` : 'no GPU cost';

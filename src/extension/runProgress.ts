@@ -69,5 +69,8 @@ export function runEndMessage(run: TrackedRun, cancelled: boolean): { level: 'in
   }
   const status = run.status ?? 'unknown';
   const ok = status === 'success' || status === 'skipped';
-  return { level: ok ? 'info' : 'warn', text: `Whisper Batch run ${status}: ${transcribed} transcribed${failed}${run.total > run.done && !ok ? `, ${plural(run.total - run.done, 'chunk')} still pending` : ''}.` };
+  return {
+    level: ok ? 'info' : 'warn',
+    text: `Whisper Batch run ${status}: ${transcribed} transcribed${failed}${run.total > run.done && !ok ? `, ${plural(run.total - run.done, 'chunk')} still pending` : ''}.`,
+  };
 }

@@ -47,7 +47,9 @@ export class Scanner {
     try {
       const doc = await scan({ store: this.settings.store(), settings: this.settings.current, clock: this.clock });
       this.model.setScan(doc, this.clock.now());
-      this.log.info(`scan: ${doc.totalMissingChunks} missing chunk(s) in ${doc.sessionsWithMissingChunks} session(s), ${doc.deferredSessions.length} deferred, ${doc.stats.keys} keys in ${doc.stats.durationMs} ms`);
+      this.log.info(
+        `scan: ${doc.totalMissingChunks} missing chunk(s) in ${doc.sessionsWithMissingChunks} session(s), ${doc.deferredSessions.length} deferred, ${doc.stats.keys} keys in ${doc.stats.durationMs} ms`,
+      );
       return doc;
     } catch (e) {
       const msg = describeError(e);

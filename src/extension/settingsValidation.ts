@@ -55,9 +55,7 @@ function problemLines(e: WbError): string[] {
 
 /** `host.kind = ...` -> `whisperBatch.host.kind = ...` (setting names as the user sees them). */
 function qualify(line: string): string {
-  return line.replace(/(^|\s|")((?:[a-z]+\.)?[a-z][A-Za-z]*)( = |(?= is empty))/g, (m, pre, name, post) =>
-    name in SETTINGS_SCHEMA ? `${pre}${CONFIG_SECTION}.${name}${post}` : m,
-  );
+  return line.replace(/(^|\s|")((?:[a-z]+\.)?[a-z][A-Za-z]*)( = |(?= is empty))/g, (m, pre, name, post) => (name in SETTINGS_SCHEMA ? `${pre}${CONFIG_SECTION}.${name}${post}` : m));
 }
 
 /** The setting a problem line is about (for "Open Settings" filtered to it). */

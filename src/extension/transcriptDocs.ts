@@ -13,7 +13,10 @@ import type { SettingsState } from './settingsState';
 export const TRANSCRIPT_SCHEME = 'whisper-batch';
 
 export function transcriptUri(ref: SessionRef): vscode.Uri {
-  const label = sessionLabel(ref.sessionId).replace(/[^\p{L}\p{N} ,:._-]+/gu, '_').slice(0, 80) || 'session';
+  const label =
+    sessionLabel(ref.sessionId)
+      .replace(/[^\p{L}\p{N} ,:._-]+/gu, '_')
+      .slice(0, 80) || 'session';
   return vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/${label}.transcript.txt`, query: JSON.stringify({ u: ref.userId, s: ref.sessionId }) });
 }
 

@@ -15,7 +15,9 @@ import { transcriptText, type Transcript } from '../../src/core/transcript';
 import { wordErrors } from '../support/wer';
 
 const DIR = path.resolve(__dirname, '../../../test/fixtures/chromium-recording');
-const sentences = readFileSync(path.join(DIR, 'sentences.txt'), 'utf8').split('\n').filter((l) => l.trim());
+const sentences = readFileSync(path.join(DIR, 'sentences.txt'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim());
 const chunks = [1, 2, 3, 4, 5, 6, 7].map((n) => readFileSync(path.join(DIR, `chunk-00${n}.webm`)));
 
 function job(n: number): ChunkJob {

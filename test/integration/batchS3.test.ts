@@ -66,7 +66,10 @@ describe('a whole batch on moto S3 with the local host and pocketsphinx @integra
     const store = b.store('prod/');
     assert.equal((await store.get(layout.transcriptKey(rec, 2))).toString(), '{"segments":[],"kept":true}');
     const t3 = JSON.parse((await store.get(layout.transcriptKey(rec, 3))).toString());
-    assert.ok(t3.segments.some((s: { text: string }) => /\w/.test(s.text)), 'chunk 3 has words');
+    assert.ok(
+      t3.segments.some((s: { text: string }) => /\w/.test(s.text)),
+      'chunk 3 has words',
+    );
     assert.ok(r.reportKeys && (await store.head(r.reportKeys.json)) && (await store.head(r.reportKeys.html)), 'report in the bucket');
   });
 

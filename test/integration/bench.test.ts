@@ -25,13 +25,56 @@ describe('bench --quick @integration', function () {
     const out = join(dir, 'latest.json');
     const main = resolve(__dirname, '../../bench/main.js');
     const stdout = await new Promise<string>((res, rej) =>
-      execFile(process.execPath, [main, '--quick', '--moto-keys', '150', '--page-keys', '2500', '--latencies', '0,5', '--folder-keys', '600', '--synthetic-keys', '2000', '--editor-rounds', '1', '--tree-sessions', '100', '--viewer-rounds', '1', '--viewer-sessions', '500', '--out', out], { timeout: 280_000 }, (e, so, se) => (e ? rej(new Error(`${e.message}\n${se}`)) : res(so))),
+      execFile(
+        process.execPath,
+        [
+          main,
+          '--quick',
+          '--moto-keys',
+          '150',
+          '--page-keys',
+          '2500',
+          '--latencies',
+          '0,5',
+          '--folder-keys',
+          '600',
+          '--synthetic-keys',
+          '2000',
+          '--editor-rounds',
+          '1',
+          '--tree-sessions',
+          '100',
+          '--viewer-rounds',
+          '1',
+          '--viewer-sessions',
+          '500',
+          '--out',
+          out,
+        ],
+        { timeout: 280_000 },
+        (e, so, se) => (e ? rej(new Error(`${e.message}\n${se}`)) : res(so)),
+      ),
     );
     const r: BenchResults = JSON.parse(readFileSync(out, 'utf8'));
     assert.deepEqual(r.errors, []);
     assert.equal(r.mode, 'quick');
     const strategies = r.scan.map((s) => s.strategy);
-    assert.deepEqual(strategies, ['raw sequential ListObjectsV2', 'scan, 1 stream', 'scan, 4 streams (key ranges)', 'seed: one listing per session', 'raw sequential ListObjectsV2', 'scan, default settings', 'scan, 1 stream', 'scan, 8 streams (key ranges)', 'raw sequential ListObjectsV2', 'scan, default settings', 'scan, 1 stream', 'scan, 8 streams (key ranges)', 'find <root>/users -type f', 'scan, folder store']);
+    assert.deepEqual(strategies, [
+      'raw sequential ListObjectsV2',
+      'scan, 1 stream',
+      'scan, 4 streams (key ranges)',
+      'seed: one listing per session',
+      'raw sequential ListObjectsV2',
+      'scan, default settings',
+      'scan, 1 stream',
+      'scan, 8 streams (key ranges)',
+      'raw sequential ListObjectsV2',
+      'scan, default settings',
+      'scan, 1 stream',
+      'scan, 8 streams (key ranges)',
+      'find <root>/users -type f',
+      'scan, folder store',
+    ]);
     assert.deepEqual([...new Set(r.scan.map((s) => s.server))], ['moto', 'page server', 'page server +5 ms', 'folder (tmp disk)']);
     for (const s of r.scan) {
       const folder = s.server.startsWith('folder');
@@ -60,7 +103,8 @@ describe('bench --quick @integration', function () {
     assert.equal(r.extension.editor[0].tree.sessions, 100);
     assert.equal(r.extension.viewer?.sessions, 500);
     const figures = r.extensionTargets.map((x) => x.figure);
-    for (const f of ['bundle dist/extension.js', 'activation: bundle load + activate()', 'Pending tree 100 sessions: model + provider', 'report viewer 500 sessions: first frame with rows']) assert.ok(figures.includes(f), `${f} in ${figures.join(', ')}`);
+    for (const f of ['bundle dist/extension.js', 'activation: bundle load + activate()', 'Pending tree 100 sessions: model + provider', 'report viewer 500 sessions: first frame with rows'])
+      assert.ok(figures.includes(f), `${f} in ${figures.join(', ')}`);
     for (const x of r.extensionTargets) assert.ok(x.value > 0 && (x.target === undefined || typeof x.met === 'boolean'), JSON.stringify(x));
     assert.match(stdout, /vs raw/);
     assert.match(stdout, /orchestration overhead/);

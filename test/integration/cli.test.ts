@@ -16,9 +16,18 @@ const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, WHISPER_BATCH_HOME: path.join(os.tmpdir(), 'wb-cli-home'), XDG_CACHE_HOME: '/nonexistent/cache' /* no engine venv: auto is pocketsphinx */, ...env }, maxBuffer: 64 << 20, timeout: 600_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as any).code === 'number' ? (err as any).code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      {
+        env: { ...process.env, WHISPER_BATCH_HOME: path.join(os.tmpdir(), 'wb-cli-home'), XDG_CACHE_HOME: '/nonexistent/cache' /* no engine venv: auto is pocketsphinx */, ...env },
+        maxBuffer: 64 << 20,
+        timeout: 600_000,
+      },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof (err as any).code === 'number' ? (err as any).code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -213,7 +222,10 @@ describe('whisper-batch CLI @integration', function () {
     const real = await cli(['cleanup', '--store', dir, '--json']);
     assert.equal(real.code, 0, real.stderr);
     assert.deepEqual([...JSON.parse(real.stdout).deleted].sort(), [...oldKeys].sort());
-    assert.deepEqual(listAll(dir), before.filter((f) => !oldKeys.includes(f.split(path.sep).join('/'))));
+    assert.deepEqual(
+      listAll(dir),
+      before.filter((f) => !oldKeys.includes(f.split(path.sep).join('/'))),
+    );
     assert.ok(existsSync(path.join(dir, newKey)));
   });
 
@@ -238,7 +250,11 @@ describe('whisper-batch CLI @integration', function () {
     assert.equal(rep2.transcription.chunksFound, 1);
     assert.equal(rep2.transcription.chunksTranscribed, 0);
     assert.deepEqual(transcripts(), before, 'no transcript written by the second run');
-    assert.equal(readFileSync(path.join(dir, layout.transcriptKey({ userId: 'u1', sessionId: `s 'x' <img src=x onerror=alert(1)> $(touch pwned)` }, 1)), 'utf8'), '{}', 'the existing transcript is untouched');
+    assert.equal(
+      readFileSync(path.join(dir, layout.transcriptKey({ userId: 'u1', sessionId: `s 'x' <img src=x onerror=alert(1)> $(touch pwned)` }, 1)), 'utf8'),
+      '{}',
+      'the existing transcript is untouched',
+    );
   });
 });
 

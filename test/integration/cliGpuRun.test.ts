@@ -79,9 +79,24 @@ describe('whisper-batch run on EC2 (S3 on moto; EC2 transitions, SSM and faster_
     err.on('data', (d) => (stderr += d));
     out.on('data', (d) => (stdout += d));
     const flags = [
-      '--store', `s3://${b.bucket}`, '--endpoint', moto.endpoint, '--region', 'us-east-1',
-      '--host', 'ec2', '--instance', GPU_ID, '--engine', 'remote-faster-whisper', '--no-color',
-      '--set', 'aws.forcePathStyle=true', 'scan.gracePeriodMinutes=0', 'host.pollSeconds=0.5', `host.venvPath=${venv.venvPath}`,
+      '--store',
+      `s3://${b.bucket}`,
+      '--endpoint',
+      moto.endpoint,
+      '--region',
+      'us-east-1',
+      '--host',
+      'ec2',
+      '--instance',
+      GPU_ID,
+      '--engine',
+      'remote-faster-whisper',
+      '--no-color',
+      '--set',
+      'aws.forcePathStyle=true',
+      'scan.gracePeriodMinutes=0',
+      'host.pollSeconds=0.5',
+      `host.venvPath=${venv.venvPath}`,
     ];
     const code = await main(['node', 'whisper-batch', ...args, ...flags], {
       runtime: { ec2: world.ec2, remote: world.remote, credentials: motoCredentials },
@@ -105,7 +120,10 @@ describe('whisper-batch run on EC2 (S3 on moto; EC2 transitions, SSM and faster_
     assert.match(r.stdout, /timeline: start \d\d:\d\d:\d\d -> ready \d\d:\d\d:\d\d -> first chunk \d\d:\d\d:\d\d -> last chunk \d\d:\d\d:\d\d -> stop \d\d:\d\d:\d\d -> stopped \d\d:\d\d:\d\d/);
     assert.match(r.stdout, /GPU runtime .+, cost \$\d+\.\d+/);
     assert.equal(w.ec2.state, 'stopped', 'the GPU is stopped at the end');
-    assert.deepEqual(w.ec2.calls.filter((c) => c === 'start' || c === 'stop'), ['start', 'stop']);
+    assert.deepEqual(
+      w.ec2.calls.filter((c) => c === 'start' || c === 'stop'),
+      ['start', 'stop'],
+    );
     assert.deepEqual(w.remote.shutdownsArmed, [120], 'dead-man switch armed at ready');
 
     const store = b.store();
@@ -125,7 +143,10 @@ describe('whisper-batch run on EC2 (S3 on moto; EC2 transitions, SSM and faster_
     const r = await cli(['run', '--yes', '--json'], w);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).status, 'skipped');
-    assert.deepEqual(w.ec2.calls.filter((c) => c === 'start' || c === 'stop'), []);
+    assert.deepEqual(
+      w.ec2.calls.filter((c) => c === 'start' || c === 'stop'),
+      [],
+    );
   });
 
   it('status warns about a GPU that a dead run left running; --stop-orphan stops it', async function () {
@@ -196,7 +217,10 @@ describe('whisper-batch run on EC2 (S3 on moto; EC2 transitions, SSM and faster_
     assert.equal(report.cancelled, true);
     assert.equal(report.status, 'partial');
     assert.equal(w.ec2.state, 'stopped', 'the GPU this run started is stopped');
-    assert.deepEqual(w.ec2.calls.filter((c) => c === 'start' || c === 'stop'), ['start', 'stop']);
+    assert.deepEqual(
+      w.ec2.calls.filter((c) => c === 'start' || c === 'stop'),
+      ['start', 'stop'],
+    );
     // what was finished is kept and counted; the rest stays pending for the next run
     let kept = 0;
     for (let n = 1; n <= 4; n++) if (await store.head(layout.transcriptKey(carol, n))) kept++;

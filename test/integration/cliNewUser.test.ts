@@ -34,7 +34,12 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<R
     execFile(
       process.execPath,
       [CLI, ...args],
-      { cwd, env: { ...base, WHISPER_BATCH_HOME: path.join(os.tmpdir(), 'wb-cli-home'), XDG_CACHE_HOME: '/nonexistent/cache' /* no engine venv: auto is pocketsphinx */, ...env }, maxBuffer: 64 << 20, timeout: 120_000 },
+      {
+        cwd,
+        env: { ...base, WHISPER_BATCH_HOME: path.join(os.tmpdir(), 'wb-cli-home'), XDG_CACHE_HOME: '/nonexistent/cache' /* no engine venv: auto is pocketsphinx */, ...env },
+        maxBuffer: 64 << 20,
+        timeout: 120_000,
+      },
       (err, stdout, stderr) => {
         resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
       },

@@ -22,10 +22,16 @@ describe('SdkEc2Api on moto @integration', function () {
   let api: SdkEc2Api;
 
   async function launch(tags: Record<string, string> = { ManagedBy: 'BatchTranscription' }, onShutdown: 'stop' | 'terminate' = 'stop'): Promise<string> {
-    const out = await client.send(new RunInstancesCommand({
-      ImageId: 'ami-12c6146b', InstanceType: 'g4dn.xlarge', MinCount: 1, MaxCount: 1, InstanceInitiatedShutdownBehavior: onShutdown,
-      TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
-    }));
+    const out = await client.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12c6146b',
+        InstanceType: 'g4dn.xlarge',
+        MinCount: 1,
+        MaxCount: 1,
+        InstanceInitiatedShutdownBehavior: onShutdown,
+        TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+      }),
+    );
     return out.Instances![0].InstanceId!;
   }
 
@@ -129,7 +135,7 @@ describe('SdkEc2Api on moto @integration', function () {
 });
 
 describe('parseTransitionTime', function () {
-  it('reads the time out of EC2\'s transition text', function () {
+  it("reads the time out of EC2's transition text", function () {
     assert.equal(parseTransitionTime('User initiated (2026-11-25 10:00:05 GMT)'), Date.parse('2026-11-25T10:00:05Z'));
     assert.equal(parseTransitionTime(''), undefined);
     assert.equal(parseTransitionTime(undefined), undefined);

@@ -49,7 +49,10 @@ class GpuEngine implements Engine {
   readonly name = 'fake-gpu';
   readonly model = 'small.en';
   calls = 0;
-  constructor(private readonly w: () => World, private readonly o: { killUnitAfter?: number; hang?: boolean } = {}) {}
+  constructor(
+    private readonly w: () => World,
+    private readonly o: { killUnitAfter?: number; hang?: boolean } = {},
+  ) {}
   async check() {}
   async transcribeChunk(input: ChunkInput): Promise<Transcript> {
     const { clock, ec2, remote } = this.w();
@@ -66,7 +69,10 @@ class GpuEngine implements Engine {
 /** Stand-in for the remote batch engine: one script run for all chunks; the script is killed after `killAfter` chunks. */
 class ScriptEngine implements Engine {
   readonly name = 'fake-remote-script';
-  constructor(private readonly w: () => World, private readonly killAfter: number) {}
+  constructor(
+    private readonly w: () => World,
+    private readonly killAfter: number,
+  ) {}
   async check() {}
   async transcribeAll(jobs: ChunkJob[], ctx: BatchContext): Promise<void> {
     const { remote, clock } = this.w();
@@ -83,11 +89,19 @@ class ScriptEngine implements Engine {
     };
     const job64 = Buffer.from(JSON.stringify(jobs.map((j) => j.audioKey))).toString('base64');
     const res = await remote.run({ program: '# shipped script', interpreter: 'python3', args: [job64], timeoutSeconds: 3600 }, { signal: ctx.signal });
-    const done = new Set(res.stdout.split('\n').filter(Boolean).map((l) => Number(l.split(' ')[1])));
+    const done = new Set(
+      res.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => Number(l.split(' ')[1])),
+    );
     jobs.forEach((job, i) =>
-      ctx.onOutcome(done.has(i)
-        ? { job, ok: true, written: true, audioSeconds: 5, seconds: (clock.now() - t0) / 1000 }
-        : { job, ok: false, error: `transcription script on the GPU ended with exit ${res.exitCode} (${res.stderr.trim()}) before this chunk`, seconds: 0 }));
+      ctx.onOutcome(
+        done.has(i)
+          ? { job, ok: true, written: true, audioSeconds: 5, seconds: (clock.now() - t0) / 1000 }
+          : { job, ok: false, error: `transcription script on the GPU ended with exit ${res.exitCode} (${res.stderr.trim()}) before this chunk`, seconds: 0 },
+      ),
+    );
   }
 }
 
@@ -247,7 +261,7 @@ describe('GPU fault table @integration', function () {
       void lease; // never renewed, never released
     }
 
-    it('the dead-man\'s switch armed at ready powers the GPU off after maxRuntimeMinutes', async function () {
+    it("the dead-man's switch armed at ready powers the GPU off after maxRuntimeMinutes", async function () {
       await killedRun();
       assert.deepEqual(w.remote.shutdownsArmed, [120]);
       assert.deepEqual(w.remote.commands.find((c) => c.program === 'systemd-run')?.args.slice(0, 2), ['--unit=whisper-batch-stop', '--on-active=120min']);
@@ -308,13 +322,17 @@ describe('GPU fault table @integration', function () {
     assertNoTranscriptLostOrOverwritten(r);
     assert.equal(w.ec2.state, 'running');
     await w.clock.tick(121 * 60_000);
-    assert.equal(w.ec2.state, 'stopped', 'the dead-man\'s switch stopped it');
+    assert.equal(w.ec2.state, 'stopped', "the dead-man's switch stopped it");
   });
 
   it('two runners at once: the loser names the holder and never touches the GPU', async function () {
     world();
     const a = run(new GpuEngine(() => w), { runId: 'run-a', holder: 'vscode window on laptop' });
-    await w.clock.drive((async () => { while (w.ec2.starts === 0) await sleep(w.clock, 500); })());
+    await w.clock.drive(
+      (async () => {
+        while (w.ec2.starts === 0) await sleep(w.clock, 500);
+      })(),
+    );
     const hostB = new Ec2Host({ ec2: w.ec2, remote: w.remote, clock: w.clock, settings });
     const b = run(new GpuEngine(() => w), { runId: 'run-b', holder: 'cron on server', host: hostB });
     const [ra, rb] = await w.clock.drive(Promise.all([a, b]));

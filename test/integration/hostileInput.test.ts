@@ -17,9 +17,24 @@ const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, WHISPER_BATCH_HOME: path.join(os.tmpdir(), 'wb-hostile-home'), WHISPER_BATCH_CONFIG: '/nonexistent/config.json', XDG_CACHE_HOME: '/nonexistent/cache' /* no engine venv: auto is pocketsphinx */, ...env }, maxBuffer: 64 << 20, timeout: 300_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as any).code === 'number' ? (err as any).code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      {
+        env: {
+          ...process.env,
+          WHISPER_BATCH_HOME: path.join(os.tmpdir(), 'wb-hostile-home'),
+          WHISPER_BATCH_CONFIG: '/nonexistent/config.json',
+          XDG_CACHE_HOME: '/nonexistent/cache' /* no engine venv: auto is pocketsphinx */,
+          ...env,
+        },
+        maxBuffer: 64 << 20,
+        timeout: 300_000,
+      },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof (err as any).code === 'number' ? (err as any).code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 

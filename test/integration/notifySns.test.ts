@@ -60,7 +60,10 @@ describe('notifications on moto SNS @integration', function () {
   it('a topic that does not exist is a problem, not a throw; the webhook still goes', async function () {
     const web = await startWebhookReceiver();
     try {
-      const res = await sendNotice(failedRunNotice(makeReport({ status: 'failed' }))!, notifyDepsOf(settingsFor('arn:aws:sns:us-east-1:123456789012:no-such-topic'), web.url, factory, motoCredentials));
+      const res = await sendNotice(
+        failedRunNotice(makeReport({ status: 'failed' }))!,
+        notifyDepsOf(settingsFor('arn:aws:sns:us-east-1:123456789012:no-such-topic'), web.url, factory, motoCredentials),
+      );
       assert.equal(res.webhook, 'sent');
       assert.equal(res.sns, 'failed');
       assert.match(res.problems.join(), /SNS arn:aws:sns:us-east-1:123456789012:no-such-topic/);

@@ -94,7 +94,10 @@ describe('scan in key ranges on S3 (moto) @integration', function () {
       assert.ok(par.stats.streams > 1, `x${n}: ${JSON.stringify(par.stats)}`);
       assert.equal(par.stats.keys, keys.length);
       assert.deepEqual(comparable(par), comparable(one));
-      assert.deepEqual(par.sessions.map((s) => s.sessionPath), one.sessions.map((s) => s.sessionPath));
+      assert.deepEqual(
+        par.sessions.map((s) => s.sessionPath),
+        one.sessions.map((s) => s.sessionPath),
+      );
     }
     assert.ok(one.sessions.some((s) => s.sessionId.startsWith('\u{E000}')) && one.sessions.some((s) => s.sessionId.startsWith('🎙')));
     assert.ok(one.sessions.some((s) => s.userId === 'u2.x') && one.sessions.some((s) => s.userId === 'u2'));

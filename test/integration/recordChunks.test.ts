@@ -38,7 +38,9 @@ describe('fixture scripts: real Chromium MediaRecorder chunks from flite speech 
     assert.ok(existsSync(path.join(dir, 'speech', 'speech-48k.wav')));
     await node(['scripts/record-chunks.mjs', path.join(dir, 'speech', 'speech-48k.wav'), path.join(dir, 'rec'), '--timeslice', '2000', '--duration', '6000']);
 
-    const names = readdirSync(path.join(dir, 'rec')).filter((n) => /^chunk-\d{3}\.webm$/.test(n)).sort();
+    const names = readdirSync(path.join(dir, 'rec'))
+      .filter((n) => /^chunk-\d{3}\.webm$/.test(n))
+      .sort();
     assert.ok(names.length >= 3 && names.length <= 4, `chunks: ${names.join(' ')}`);
     const chunks = names.map((n) => readFileSync(path.join(dir, 'rec', n)));
     assert.equal(chunks[0].readUInt32BE(0), 0x1a45dfa3, 'chunk 1 has the WebM header');

@@ -125,10 +125,20 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto; stand-in faster_whisp
 
     assert.strictEqual(run.code, 0, run.stderr);
     const chunks = run.lines.filter((l) => l.event === 'chunk');
-    assert.deepStrictEqual(chunks.map((l) => [l.id, l.ok, l.written]), [[0, true, true], [1, true, true], [2, true, true]]);
+    assert.deepStrictEqual(
+      chunks.map((l) => [l.id, l.ok, l.written]),
+      [
+        [0, true, true],
+        [1, true, true],
+        [2, true, true],
+      ],
+    );
     // Chunk 2 alone fails in ffmpeg ("EBML header parsing failed"): it decoded, so the header was added.
     // 5.04 s (not 4.98) for chunks 1 and 2: the boundary frame from the next chunk was appended.
-    assert.deepStrictEqual(chunks.map((l) => l.audioSeconds), [5.04, 5.04, 4.98]);
+    assert.deepStrictEqual(
+      chunks.map((l) => l.audioSeconds),
+      [5.04, 5.04, 4.98],
+    );
     assert.deepStrictEqual(run.lines.at(-1), { ...run.lines.at(-1), event: 'done', ok: 3, failed: 0, skipped: 0, omitted: 0 });
 
     const t2 = await transcript(ref, 2);
@@ -147,11 +157,18 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto; stand-in faster_whisp
     assert.strictEqual(t2.segments.at(-1).end, 5.04);
     assert.strictEqual((await transcript(ref, 3)).batch.offsetSeconds, 10.08);
 
-    const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepStrictEqual(calls.filter((c) => c.call === 'load'), [{ call: 'load', model: 'small.en', device: 'cuda', compute_type: 'float16' }]);
+    const calls = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepStrictEqual(
+      calls.filter((c) => c.call === 'load'),
+      [{ call: 'load', model: 'small.en', device: 'cuda', compute_type: 'float16' }],
+    );
     const tr = calls.filter((c) => c.call === 'transcribe');
     assert.strictEqual(tr.length, 3);
-    for (const c of tr) assert.deepStrictEqual({ ...c, duration: 0 }, { call: 'transcribe', kind: 'batched', duration: 0, batch_size: 8, beam_size: 5, word_timestamps: true, vad_filter: true, language: 'en' });
+    for (const c of tr)
+      assert.deepStrictEqual({ ...c, duration: 0 }, { call: 'transcribe', kind: 'batched', duration: 0, batch_size: 8, beam_size: 5, word_timestamps: true, vad_filter: true, language: 'en' });
   });
 
   it('decodes every chunk of a real recording alone, also those cut inside the Cluster id (43 B6 75...), with or without a next chunk', async function () {
@@ -166,7 +183,10 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto; stand-in faster_whisp
     const run = await runScript(b64({ jobs, ...base, runId: 'run-rec' }));
     assert.strictEqual(run.code, 0, run.stderr);
     const chunks = run.lines.filter((l) => l.event === 'chunk');
-    assert.deepStrictEqual(chunks.map((l) => [l.id, l.ok, l.error]), [1, 2, 3, 4, 5, 6, 7].map((n) => [n, true, undefined]));
+    assert.deepStrictEqual(
+      chunks.map((l) => [l.id, l.ok, l.error]),
+      [1, 2, 3, 4, 5, 6, 7].map((n) => [n, true, undefined]),
+    );
     const offsets = [];
     for (let n = 1; n <= 7; n++) offsets.push((await transcript(ref, n)).batch.offsetSeconds);
     for (let n = 1; n < 7; n++) assert.ok(offsets[n] > offsets[n - 1], `chunk ${n + 1} starts after chunk ${n}: ${offsets}`);
@@ -210,9 +230,12 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto; stand-in faster_whisp
     assert.match(byId.get(3).error, /no header and chunk 1 is missing/);
     assert.strictEqual(byId.get(4).ok, true);
     assert.strictEqual(byId.get(4).audioSeconds, 4.98);
-    assert.deepStrictEqual([0, 1, 2, 3].map((i) => byId.get(i).ok), [false, false, false, false]);
+    assert.deepStrictEqual(
+      [0, 1, 2, 3].map((i) => byId.get(i).ok),
+      [false, false, false, false],
+    );
     assert.strictEqual(run.lines.at(-1).failed, 4);
-    assert.strictEqual((await store.head(layout.transcriptKey(ref, 2))), undefined);
+    assert.strictEqual(await store.head(layout.transcriptKey(ref, 2)), undefined);
     assert.ok(await store.head(layout.transcriptKey(ref, 6)));
   });
 
@@ -233,7 +256,14 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto; stand-in faster_whisp
     const jobs = [];
     for (let i = 0; i < 500; i++) {
       // Every 5th chunk fails (missing audio): error lines are the long ones.
-      jobs.push({ id: i, audioUrl: i % 5 === 4 ? missingUrl : audioUrl, transcriptUrl: await store.presignPutIfAbsent(layout.transcriptKey(ref, i + 1), 3600, 'application/json'), chunk: i + 1, sessionId: ref.sessionId, ext: 'wav' });
+      jobs.push({
+        id: i,
+        audioUrl: i % 5 === 4 ? missingUrl : audioUrl,
+        transcriptUrl: await store.presignPutIfAbsent(layout.transcriptKey(ref, i + 1), 3600, 'application/json'),
+        chunk: i + 1,
+        sessionId: ref.sessionId,
+        ext: 'wav',
+      });
     }
     const t0 = Date.now();
     // No ffmpeg on PATH: the script falls back to faster_whisper.decode_audio (the stand-in reads

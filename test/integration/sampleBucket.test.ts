@@ -46,7 +46,10 @@ describe('sample bucket: made with flite + ffmpeg, read by the scanner @integrat
   it('has three users and every kind of session', function () {
     assert.deepEqual([...new Set(sample.sessions.map((s) => s.userId))], ['alice', 'bob', 'carol']);
     assert.deepEqual(sample.sessions.map((s) => s.state).sort(), ['done-legacy', 'partial', 'pending', 'pending', 'pending', 'recording']);
-    assert.ok(sample.sessions.some((s) => /["<>$`]/.test(s.sessionId) || /[&%$]/.test(s.sessionId)), 'an odd session id');
+    assert.ok(
+      sample.sessions.some((s) => /["<>$`]/.test(s.sessionId) || /[&%$]/.test(s.sessionId)),
+      'an odd session id',
+    );
     assert.ok(sample.sessions.some((s) => s.ext === 'm4a'));
     assert.ok(logs.length >= sample.sessions.length);
   });

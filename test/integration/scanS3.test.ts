@@ -77,14 +77,20 @@ describe('scan on S3 (moto) matches scan on a folder @integration', function () 
   it('defers the same sessions for a lock on one user', async function () {
     await putLock({ userId: 'carol', createdAt: new Date(writtenAt + DAY - MIN).toISOString() });
     const { onS3, onFolder } = await scanBoth(writtenAt + DAY);
-    assert.deepEqual(onS3.deferredSessions.map((s) => [s.sessionId, s.reason]), [['c1', 'locked']]);
+    assert.deepEqual(
+      onS3.deferredSessions.map((s) => [s.sessionId, s.reason]),
+      [['c1', 'locked']],
+    );
     assert.deepEqual(comparable(onS3), comparable(onFolder));
   });
 
   it('defers the same session for a lock on one odd session id', async function () {
     await putLock({ sessionId: ODD_SESSIONS.unicode, createdAt: new Date(writtenAt + DAY - MIN).toISOString() });
     const { onS3, onFolder } = await scanBoth(writtenAt + DAY);
-    assert.deepEqual(onS3.deferredSessions.map((s) => s.sessionId), [ODD_SESSIONS.unicode]);
+    assert.deepEqual(
+      onS3.deferredSessions.map((s) => s.sessionId),
+      [ODD_SESSIONS.unicode],
+    );
     assert.deepEqual(comparable(onS3), comparable(onFolder));
   });
 
@@ -132,7 +138,10 @@ describe('scan on S3 (moto) matches scan on a folder @integration', function () 
     const four = await scan({ store: small, settings: settings(4), clock: frozenClock(writtenAt + DAY) });
     assert.ok(four.stats.streams > 1, `streams ${four.stats.streams}`);
     assert.deepEqual(comparable(four), comparable(one));
-    assert.deepEqual(four.sessions.map((x) => x.sessionPath), one.sessions.map((x) => x.sessionPath));
+    assert.deepEqual(
+      four.sessions.map((x) => x.sessionPath),
+      one.sessions.map((x) => x.sessionPath),
+    );
   });
 
   it('writes nothing to the bucket', async function () {

@@ -72,7 +72,10 @@ describe('SshRunner over a real SSH connection @integration', function () {
 
   it('kills a command that runs past its timeout', async function () {
     const t0 = Date.now();
-    await assert.rejects(runner({ passphrase: 'correct horse' }).run({ program: 'sleep', args: ['30'], timeoutSeconds: 1 }, {}), (e: unknown) => e instanceof WbError && /did not finish within 1 s/.test(e.message));
+    await assert.rejects(
+      runner({ passphrase: 'correct horse' }).run({ program: 'sleep', args: ['30'], timeoutSeconds: 1 }, {}),
+      (e: unknown) => e instanceof WbError && /did not finish within 1 s/.test(e.message),
+    );
     assert.ok(Date.now() - t0 < 15_000);
   });
 
@@ -80,7 +83,10 @@ describe('SshRunner over a real SSH connection @integration', function () {
     assert.strictEqual(await runner({ passphrase: 'correct horse' }).isReachable(), true);
     assert.strictEqual(await runner({ passphrase: 'wrong' }).isReachable(), false);
     assert.strictEqual(await runner({ passphrase: 'correct horse', port: 1 }).isReachable(), false);
-    await assert.rejects(runner({ keyPath: path.join(tmp, 'missing') }).run({ program: 'true', args: [], timeoutSeconds: 5 }, {}), (e: unknown) => e instanceof WbError && e.code === 'Config' && /Cannot read the SSH key/.test(e.message));
+    await assert.rejects(
+      runner({ keyPath: path.join(tmp, 'missing') }).run({ program: 'true', args: [], timeoutSeconds: 5 }, {}),
+      (e: unknown) => e instanceof WbError && e.code === 'Config' && /Cannot read the SSH key/.test(e.message),
+    );
   });
 
   it('gets the passphrase from the runtime (the CLI reads it from WHISPER_BATCH_SSH_PASSPHRASE), never from settings', async function () {
@@ -88,7 +94,10 @@ describe('SshRunner over a real SSH connection @integration', function () {
     settings.store = tmp;
     Object.assign(settings.host, { kind: 'ec2', instanceId: 'i-0123456789abcdef0', transport: 'ssh', sshHost: '127.0.0.1', sshPort: server.port, sshKeyPath: keyPath });
     assert.ok(!JSON.stringify(settings).includes('correct horse'));
-    for (const [passphrase, reachable] of [['correct horse', true], [undefined, false]] as const) {
+    for (const [passphrase, reachable] of [
+      ['correct horse', true],
+      [undefined, false],
+    ] as const) {
       const rt = await openRuntime(settings, { clock: systemClock, engine: false, sshPassphrase: passphrase });
       try {
         assert.strictEqual(rt.remote?.transport, 'ssh');
@@ -124,7 +133,13 @@ describe('SshRunner over a real SSH connection @integration', function () {
       const outcomes: ChunkOutcome[] = [];
       const engine = new RemoteFasterWhisperEngine({ runner: runner({ passphrase: 'correct horse' }), settings });
       await engine.transcribeAll(jobs, { store, layout, signal: new AbortController().signal, concurrency: 2, runId: 'ssh-run', emit: () => {}, onOutcome: (o) => outcomes.push(o) });
-      assert.deepStrictEqual(outcomes.map((o) => [o.job.chunk, o.ok, o.written, o.audioSeconds]), [[1, true, true, 5.04], [2, true, true, 4.98]]);
+      assert.deepStrictEqual(
+        outcomes.map((o) => [o.job.chunk, o.ok, o.written, o.audioSeconds]),
+        [
+          [1, true, true, 5.04],
+          [2, true, true, 4.98],
+        ],
+      );
       assert.strictEqual(JSON.parse((await store.get(jobs[1].transcriptKey)).toString('utf8')).batch.offsetSeconds, 5.04);
     } finally {
       venv.dispose();

@@ -84,7 +84,10 @@ describe('WhisperLiveEngine @integration', function () {
     const expected = await referencePcm(fixture);
     assert.ok(expected.length > 16000 * 4 * 3, 'fixture decodes to more than 3 s');
     assert.ok(Buffer.concat(rec.audio).equals(expected), 'server received the decoded PCM');
-    assert.ok(rec.audio.every((f) => f.length <= 4096 * 4), 'frames of at most 4096 samples');
+    assert.ok(
+      rec.audio.every((f) => f.length <= 4096 * 4),
+      'frames of at most 4096 samples',
+    );
 
     assert.equal(t.duration, Math.round((expected.length / 4 / 16000) * 1000) / 1000);
     assert.equal(t.language, 'en');
@@ -156,7 +159,10 @@ describe('WhisperLiveEngine @integration', function () {
     const e = new WhisperLiveEngine({ url: srv.url, model: 'small.en', language: 'en', useVad: true, maxSpeed: 100, quietMs: 500 }, { log: (_l, m) => logs.push(m) });
     const t = await e.transcribeChunk(chunkInput(audio));
     assert.ok(t.segments.length >= 1);
-    assert.ok(logs.some((m) => m.includes('TensorRT-LLM not supported')), logs.join('\n'));
+    assert.ok(
+      logs.some((m) => m.includes('TensorRT-LLM not supported')),
+      logs.join('\n'),
+    );
   });
 
   it('says where it looked and how to start the server when nothing listens', async function () {

@@ -107,7 +107,11 @@ export class FakeEc2 implements Ec2Api {
     if (f.startFails) throw toEc2Error(sdkError(f.startFails, `start refused: ${f.startFails}`), 'ec2:StartInstances', id);
     if (f.capacityFailures) {
       f.capacityFailures--;
-      throw toEc2Error(sdkError('InsufficientInstanceCapacity', 'We currently do not have sufficient g4dn.xlarge capacity in the Availability Zone you requested (us-east-1a).', 500), 'ec2:StartInstances', id);
+      throw toEc2Error(
+        sdkError('InsufficientInstanceCapacity', 'We currently do not have sufficient g4dn.xlarge capacity in the Availability Zone you requested (us-east-1a).', 500),
+        'ec2:StartInstances',
+        id,
+      );
     }
     if (this.state === 'stopping' || this.state === 'terminated' || this.state === 'shutting-down') {
       throw toEc2Error(sdkError('IncorrectInstanceState', `The instance '${id}' is not in a state from which it can be started.`), 'ec2:StartInstances', id);

@@ -97,7 +97,8 @@ export class FakeRemoteRunner implements RemoteRunner {
     if (cmd.program === 'systemd-run') {
       const m = /^--on-active=(\d+)min$/.exec(cmd.args.find((a) => a.startsWith('--on-active=')) ?? '');
       const tail = cmd.args.slice(-2).join(' ');
-      if (!cmd.args.includes('--unit=whisper-batch-stop') || !m || tail !== '/usr/bin/systemctl poweroff') return { exitCode: 1, stdout: '', stderr: `systemd-run: unexpected arguments ${JSON.stringify(cmd.args)}` };
+      if (!cmd.args.includes('--unit=whisper-batch-stop') || !m || tail !== '/usr/bin/systemctl poweroff')
+        return { exitCode: 1, stdout: '', stderr: `systemd-run: unexpected arguments ${JSON.stringify(cmd.args)}` };
       if (this.shutdownAt !== undefined) return { exitCode: 1, stdout: '', stderr: 'Failed to start transient timer unit: Unit whisper-batch-stop.timer was already loaded or has a fragment file.\n' };
       const minutes = Number(m[1]);
       this.shutdownsArmed.push(minutes);

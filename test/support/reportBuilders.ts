@@ -50,7 +50,15 @@ export function makeReport(over: Partial<BatchReport> = {}, sessionCount = 3): B
       hourlyUsd: 0.526,
       costUSD: 0.159,
     },
-    scanning: { totalSessions: sessionCount + 40, sessionsScanned: sessionCount + 40, sessionsWithMissingChunks: sessionCount, deferredSessions: 1, totalMissingChunks: transcribed + failed, keysListed: 4210, durationMs: 2300 },
+    scanning: {
+      totalSessions: sessionCount + 40,
+      sessionsScanned: sessionCount + 40,
+      sessionsWithMissingChunks: sessionCount,
+      deferredSessions: 1,
+      totalMissingChunks: transcribed + failed,
+      keysListed: 4210,
+      durationMs: 2300,
+    },
     transcription: {
       engine: 'remote-faster-whisper',
       model: 'small.en',
@@ -101,7 +109,11 @@ export function makeSummaries(n: number, startMs = Date.parse('2026-11-10T00:30:
     const transcribed = status === 'skipped' ? 0 : 20 + ((i * 37) % 80);
     const failed = status === 'partial' ? 3 : status === 'failed' ? 12 : 0;
     const runtime = status === 'skipped' ? 0 : 300 + transcribed * 9;
-    const id = `batch-${new Date(t).toISOString().slice(0, 16).replace(/[T:]/g, '-').replace(/-(\d\d)$/, '$1')}`;
+    const id = `batch-${new Date(t)
+      .toISOString()
+      .slice(0, 16)
+      .replace(/[T:]/g, '-')
+      .replace(/-(\d\d)$/, '$1')}`;
     return {
       reportId: id,
       key: `batch-reports/${id}.json`,
@@ -118,7 +130,21 @@ export function makeSummaries(n: number, startMs = Date.parse('2026-11-10T00:30:
 /** A run that found nothing pending: no session, host untouched, no cost. */
 export function makeSkippedReport(over: Partial<BatchReport> = {}): BatchReport {
   const r = makeReport({ status: 'skipped', ...over }, 0);
-  r.gpu = { ...r.gpu, host: 'local', instanceId: 'localhost', started: false, startTime: null, readyTime: null, firstChunkTime: null, lastChunkTime: null, stopRequestedTime: null, stopTime: null, runtimeSeconds: 0, runtimeHuman: '0s', costUSD: 0 };
+  r.gpu = {
+    ...r.gpu,
+    host: 'local',
+    instanceId: 'localhost',
+    started: false,
+    startTime: null,
+    readyTime: null,
+    firstChunkTime: null,
+    lastChunkTime: null,
+    stopRequestedTime: null,
+    stopTime: null,
+    runtimeSeconds: 0,
+    runtimeHuman: '0s',
+    costUSD: 0,
+  };
   r.transcription = { ...r.transcription, chunksFound: 0, chunksTranscribed: 0, chunksFailed: 0, successRate: 100, audioSeconds: 0, costPerAudioHourUSD: null };
   r.execution = { ...r.execution, durationSeconds: 3, durationHuman: '3s' };
   return r;

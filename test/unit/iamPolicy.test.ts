@@ -81,7 +81,10 @@ describe('IAM policy (docs/iam-policy.json)', function () {
   it('finds the AWS calls the source makes (the scanner itself works)', function () {
     const ops = new Set(uses.map((u) => u.op));
     for (const op of ['StartInstances', 'StopInstances', 'DescribeInstances', 'CreateTags', 'DeleteTags', 'waitUntilInstanceStopped']) assert.ok(ops.has(op), `found ${op}`);
-    assert.deepEqual(awsCallsIn("await c.send(new sdk.GetObjectCommand({}));\nconst p = paginateListObjectsV2(cfg, in);\n// RemoteCommand is ours: cmd: RemoteCommand", 'x.ts').map((u) => u.op), ['GetObject', 'paginateListObjectsV2']);
+    assert.deepEqual(
+      awsCallsIn('await c.send(new sdk.GetObjectCommand({}));\nconst p = paginateListObjectsV2(cfg, in);\n// RemoteCommand is ours: cmd: RemoteCommand', 'x.ts').map((u) => u.op),
+      ['GetObject', 'paginateListObjectsV2'],
+    );
   });
 
   it('maps every AWS call in src/ to an action the policy allows', function () {
@@ -125,9 +128,19 @@ describe('IAM policy (docs/iam-policy.json)', function () {
 
   it('its S3 resources cover every key the default layout reads, writes and deletes, and nothing is granted outside them', function () {
     const policy = JSON.parse(readFileSync(path.join(ROOT, 'docs/iam-policy.json'), 'utf8'));
-    const glob = (pattern: string) => new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+    const glob = (pattern: string) =>
+      new RegExp(
+        '^' +
+          pattern
+            .split('*')
+            .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*') +
+          '$',
+      );
     const allows = (action: string, arn: string) =>
-      policy.Statement.some((st: { Action: string | string[]; Resource: string | string[] }) => ([] as string[]).concat(st.Action).includes(action) && ([] as string[]).concat(st.Resource).some((r) => glob(r).test(arn)));
+      policy.Statement.some(
+        (st: { Action: string | string[]; Resource: string | string[] }) => ([] as string[]).concat(st.Action).includes(action) && ([] as string[]).concat(st.Resource).some((r) => glob(r).test(arn)),
+      );
     const { BucketLayout } = require('../../src/core/layout') as typeof import('../../src/core/layout');
     const { defaultSettings } = require('../../src/core/settings') as typeof import('../../src/core/settings');
     const layout = new BucketLayout(defaultSettings().layout);
@@ -148,7 +161,11 @@ describe('IAM policy (docs/iam-policy.json)', function () {
       ['s3:DeleteObject', obj(report)], // retention (whisper-batch cleanup, the timer)
       ['s3:DeleteObject', obj(layout.reportKey(Date.parse('2026-11-30T00:09:00Z'), 'html'))],
     ];
-    assert.deepEqual(need.filter(([a, arn]) => !allows(a, arn)).map(([a, arn]) => `${a} on ${arn}`), [], 'keys the product uses that the policy does not allow');
+    assert.deepEqual(
+      need.filter(([a, arn]) => !allows(a, arn)).map(([a, arn]) => `${a} on ${arn}`),
+      [],
+      'keys the product uses that the policy does not allow',
+    );
     // and it cannot touch what it has no business with: the realtime lock is never written or deleted, audio never deleted
     assert.equal(allows('s3:PutObject', obj(layout.lockKey)), false, 'never writes batch-lock.json');
     assert.equal(allows('s3:DeleteObject', obj(layout.lockKey)), false);

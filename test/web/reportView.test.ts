@@ -77,7 +77,16 @@ describe('report viewer webview (Chromium) @integration', function () {
   }
 
   function summaryOf(key: string, r: BatchReport): ReportSummary {
-    return { reportId: r.reportId, key, timestamp: r.timestamp, status: r.status, chunksTranscribed: r.transcription.chunksTranscribed, chunksFailed: r.transcription.chunksFailed, costUSD: r.gpu.costUSD, runtimeSeconds: r.gpu.runtimeSeconds };
+    return {
+      reportId: r.reportId,
+      key,
+      timestamp: r.timestamp,
+      status: r.status,
+      chunksTranscribed: r.transcription.chunksTranscribed,
+      chunksFailed: r.transcription.chunksFailed,
+      costUSD: r.gpu.costUSD,
+      runtimeSeconds: r.gpu.runtimeSeconds,
+    };
   }
 
   it('says ready with no state, and the shell holds no data', async function () {
@@ -141,7 +150,10 @@ describe('report viewer webview (Chromium) @integration', function () {
     const min = Math.min(...report.sessions.map((s) => s.chunksProcessed));
     const max = Math.max(...report.sessions.map((s) => s.chunksProcessed));
     assert.equal(asc[0], min);
-    assert.deepEqual(asc, [...asc].sort((a, b) => a - b));
+    assert.deepEqual(
+      asc,
+      [...asc].sort((a, b) => a - b),
+    );
     await chunksHeader.getByRole('button').click();
     assert.equal(await chunksHeader.getAttribute('aria-sort'), 'descending');
     const desc = (await page.locator('.vt-rows .vt-row .vt-cell:nth-child(4)').allTextContents()).map(Number);
@@ -150,11 +162,12 @@ describe('report viewer webview (Chromium) @integration', function () {
     // Keyboard: the focused table moves a current row with the arrows, and End reaches the last one.
     await page.focus('.vt-viewport');
     for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
-    const activeRow = () => page.evaluate(() => {
-      const v = document.querySelector('.vt-viewport')!;
-      const row = document.getElementById(v.getAttribute('aria-activedescendant') ?? '');
-      return { index: row?.getAttribute('aria-rowindex'), active: row?.classList.contains('active') };
-    });
+    const activeRow = () =>
+      page.evaluate(() => {
+        const v = document.querySelector('.vt-viewport')!;
+        const row = document.getElementById(v.getAttribute('aria-activedescendant') ?? '');
+        return { index: row?.getAttribute('aria-rowindex'), active: row?.classList.contains('active') };
+      });
     assert.deepEqual(await activeRow(), { index: '5', active: true });
     await page.keyboard.press('End');
     await page.waitForFunction((last) => document.querySelector('.vt-viewport')?.getAttribute('aria-activedescendant') === `wb-row-${last}` && !!document.getElementById(`wb-row-${last}`), n - 1);
@@ -191,7 +204,13 @@ describe('report viewer webview (Chromium) @integration', function () {
       });
     await page.waitForFunction(() => {
       const c = document.querySelector<HTMLCanvasElement>('canvas[data-chart="chunks-run"]')!;
-      return c.width > 0 && c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0);
+      return (
+        c.width > 0 &&
+        c
+          .getContext('2d')!
+          .getImageData(0, 0, c.width, c.height)
+          .data.some((v, i) => i % 4 === 3 && v > 0)
+      );
     });
     const light = await colours();
     assert.ok(light.painted > 1000, `pixels drawn: ${light.painted}`);

@@ -15,9 +15,7 @@ export interface Point {
 
 /** Oldest first, one point per run. */
 export function perRun(reports: ReportSummary[]): Point[] {
-  return [...reports]
-    .sort((a, b) => a.timestamp.localeCompare(b.timestamp))
-    .map((r) => point(dateTime(r.timestamp), [r]));
+  return [...reports].sort((a, b) => a.timestamp.localeCompare(b.timestamp)).map((r) => point(dateTime(r.timestamp), [r]));
 }
 
 /** Oldest first, one point per UTC day. */

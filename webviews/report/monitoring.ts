@@ -15,7 +15,15 @@ export function monitoringSection(m: Monitoring | undefined): HTMLElement {
   }
   const rows = m.metrics.map((x) => {
     const state = STATES.includes(x.state) ? x.state : 'unknown';
-    return h('tr', { class: `m-${state}` }, h('th', { attrs: { scope: 'row' } }, String(x.label)), h('td', {}, h('span', { class: `badge m-badge m-${state}` }, state)), h('td', {}, String(x.detail)), h('td', {}, String(x.target)), h('td', {}, String(x.alert)));
+    return h(
+      'tr',
+      { class: `m-${state}` },
+      h('th', { attrs: { scope: 'row' } }, String(x.label)),
+      h('td', {}, h('span', { class: `badge m-badge m-${state}` }, state)),
+      h('td', {}, String(x.detail)),
+      h('td', {}, String(x.target)),
+      h('td', {}, String(x.alert)),
+    );
   });
   const head = h('tr', {}, ...['Metric', 'State', 'Now', 'Target', 'Alert'].map((t) => h('th', { attrs: { scope: 'col' } }, t)));
   sec.appendChild(h('table', { class: 'monitoring-table' }, h('thead', {}, head), h('tbody', {}, ...rows)));

@@ -69,7 +69,12 @@ export class SessionsTable {
 
     const header = h('div', { class: 'vt-row vt-head', attrs: { role: 'row' } });
     for (const c of COLUMNS) {
-      const btn = h('button', { class: 'sort', attrs: { type: 'button', title: `Sort by ${c.label.toLowerCase()}` }, on: { click: () => this.toggleSort(c.key) } }, c.label, h('span', { class: 'arrow', attrs: { 'aria-hidden': 'true' } }));
+      const btn = h(
+        'button',
+        { class: 'sort', attrs: { type: 'button', title: `Sort by ${c.label.toLowerCase()}` }, on: { click: () => this.toggleSort(c.key) } },
+        c.label,
+        h('span', { class: 'arrow', attrs: { 'aria-hidden': 'true' } }),
+      );
       const th = h('div', { class: `vt-cell${c.num ? ' num' : ''}`, attrs: { role: 'columnheader' } }, btn);
       this.headers.set(c.key, th);
       header.appendChild(th);

@@ -2,19 +2,7 @@
  * Trends over runs (success rate, chunks, GPU minutes, cost; per run and per day), drawn with
  * chart.js in the theme's --vscode-* colours and redrawn when the theme changes.
  */
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
-  type ChartConfiguration,
-} from 'chart.js';
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
 import type { ReportSummary } from '../../src/core/report/model';
 import { perDay, perRun, type Point } from './aggregate';
 import { h } from './dom';
@@ -128,7 +116,15 @@ function config(points: Point[], what: 'chunks' | 'cost', kind: Kind): ChartConf
             datasets: [
               { type: 'bar', label: 'Transcribed', data: points.map((p) => p.transcribed), stack: 'c', yAxisID: 'y' },
               { type: 'bar', label: 'Failed', data: points.map((p) => p.failed), stack: 'c', yAxisID: 'y' },
-              { type: 'line', label: 'Success rate %', data: points.map((p) => p.successRate), yAxisID: 'y2', spanGaps: true, cubicInterpolationMode: 'monotone', pointRadius: kind === 'runs' ? 2 : 3 },
+              {
+                type: 'line',
+                label: 'Success rate %',
+                data: points.map((p) => p.successRate),
+                yAxisID: 'y2',
+                spanGaps: true,
+                cubicInterpolationMode: 'monotone',
+                pointRadius: kind === 'runs' ? 2 : 3,
+              },
             ],
           },
           options: baseOptions('Chunks', 'Success %', { min: 0, max: 100 }),

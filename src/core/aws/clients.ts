@@ -188,7 +188,17 @@ export interface AwsErrorContext {
 const EXPIRED = new Set(['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired']);
 const INVALID_KEYS = new Set(['InvalidAccessKeyId', 'InvalidClientTokenId', 'UnrecognizedClientException', 'SignatureDoesNotMatch', 'AuthFailure', 'IncompleteSignature']);
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'Forbidden', 'AllAccessDisabled']);
-const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'ThrottledException', 'SlowDown', 'RequestLimitExceeded', 'TooManyRequestsException', 'RequestThrottled', 'RequestThrottledException', 'ProvisionedThroughputExceededException']);
+const THROTTLED = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'SlowDown',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'ProvisionedThroughputExceededException',
+]);
 const NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'TimeoutError', 'RequestTimeout']);
 const WRONG_REGION = new Set(['PermanentRedirect', 'AuthorizationHeaderMalformed', 'IllegalLocationConstraintException']);
 
@@ -231,7 +241,9 @@ export function awsErrorToWbError(e: unknown, what: string | AwsErrorContext): W
     return new WbError(
       'Credentials',
       `AWS credentials of ${profileText} have expired (while trying to ${doing})`,
-      ctx.profile ? `Run \`aws sso login --profile ${ctx.profile}\` (or refresh the profile's keys) and try again.` : 'Refresh your credentials (`aws sso login`, or new temporary keys) and try again.',
+      ctx.profile
+        ? `Run \`aws sso login --profile ${ctx.profile}\` (or refresh the profile's keys) and try again.`
+        : 'Refresh your credentials (`aws sso login`, or new temporary keys) and try again.',
       opts,
     );
   }
@@ -266,7 +278,7 @@ export function awsErrorToWbError(e: unknown, what: string | AwsErrorContext): W
     return new WbError(
       serviceCode,
       `${thing || 'The resource'} is not in region ${ctx.region ?? '(unset)'} (${code || 'HTTP 301'})`,
-      'Set aws.region to the bucket\'s region (see the S3 console, or `aws s3api get-bucket-location --bucket NAME`).',
+      "Set aws.region to the bucket's region (see the S3 console, or `aws s3api get-bucket-location --bucket NAME`).",
       opts,
     );
   }

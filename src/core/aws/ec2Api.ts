@@ -91,7 +91,9 @@ export function ec2ErrorKind(e: unknown): Ec2ErrorKind {
 }
 
 function isCredentialsProblem(name: string): boolean {
-  return /^(CredentialsProviderError|TokenProviderError|ExpiredToken|ExpiredTokenException|RequestExpired|InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|IncompleteSignature)$/.test(name);
+  return /^(CredentialsProviderError|TokenProviderError|ExpiredToken|ExpiredTokenException|RequestExpired|InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|IncompleteSignature)$/.test(
+    name,
+  );
 }
 
 /** Maps an SDK error to an Ec2Error that says what failed and what to do. `action` is the IAM action (ec2:StartInstances). */
@@ -108,7 +110,13 @@ export function toEc2Error(e: unknown, action: string, instanceId: string, profi
   const what = `${action} on ${instanceId}`;
   switch (kind) {
     case 'capacity':
-      return new Ec2Error(kind, 'Host', `AWS has no spare capacity for this instance type in its availability zone right now (InsufficientInstanceCapacity): ${what}`, 'This is on the AWS side and usually passes within minutes: try again later, or move the instance to another zone or type.', { cause: e });
+      return new Ec2Error(
+        kind,
+        'Host',
+        `AWS has no spare capacity for this instance type in its availability zone right now (InsufficientInstanceCapacity): ${what}`,
+        'This is on the AWS side and usually passes within minutes: try again later, or move the instance to another zone or type.',
+        { cause: e },
+      );
     case 'throttled':
       return new Ec2Error(kind, 'Host', `AWS throttled the request (too many calls): ${what}`, 'It is retried with backoff.', { cause: e });
     case 'network':
@@ -118,7 +126,13 @@ export function toEc2Error(e: unknown, action: string, instanceId: string, profi
     case 'not-found':
       return new Ec2Error(kind, 'NotFound', `EC2 instance ${instanceId} does not exist in this region`, 'Check the host.instanceId and aws.region settings.', { cause: e });
     case 'denied':
-      return new Ec2Error(kind, 'Credentials', `Access denied: the AWS identity may not call ${action} on ${instanceId}: ${raw}`, `Allow "${action}" for this instance in the IAM policy (see docs/iam-policy.json), or use another aws.profile.`, { cause: e });
+      return new Ec2Error(
+        kind,
+        'Credentials',
+        `Access denied: the AWS identity may not call ${action} on ${instanceId}: ${raw}`,
+        `Allow "${action}" for this instance in the IAM policy (see docs/iam-policy.json), or use another aws.profile.`,
+        { cause: e },
+      );
     default:
       return new Ec2Error(kind, 'Host', `${what} failed: ${raw}`, undefined, { cause: e });
   }
@@ -240,7 +254,9 @@ export class SdkEc2Api implements Ec2Api {
       }
       if (e instanceof Error && e.message.includes('"state":"FAILURE"')) {
         const now = await this.describe(instanceId).catch(() => undefined);
-        throw new Ec2Error('state', 'Host', `EC2 instance ${instanceId} cannot reach "${target}": it is ${now?.state ?? 'gone'}${now?.stateReason ? ` (${now.stateReason})` : ''}`, undefined, { cause: e });
+        throw new Ec2Error('state', 'Host', `EC2 instance ${instanceId} cannot reach "${target}": it is ${now?.state ?? 'gone'}${now?.stateReason ? ` (${now.stateReason})` : ''}`, undefined, {
+          cause: e,
+        });
       }
       throw toEc2Error(e, 'ec2:DescribeInstances', instanceId, this.opts.profile);
     }

@@ -75,7 +75,11 @@ export class CommandEngine implements Engine {
     await ensureDebianPackages(this.requirements(), { install: !!this.opts.installMissing, log: this.deps.log, signal });
     // A user's own program is no Debian package: it only has to be there.
     if (!this.pocketsphinx && !(await locateProgram(this.opts.command))) {
-      throw new WbError('EngineMissing', `engine.command program not found: "${this.opts.command}"`, 'Set engine.command to "pocketsphinx", or to a program that takes a WAV path and prints a transcript JSON.');
+      throw new WbError(
+        'EngineMissing',
+        `engine.command program not found: "${this.opts.command}"`,
+        'Set engine.command to "pocketsphinx", or to a program that takes a WAV path and prints a transcript JSON.',
+      );
     }
   }
 
@@ -97,8 +101,18 @@ export class CommandEngine implements Engine {
         const r = await runProgram('pocketsphinx_continuous', args, signal, this.opts.timeoutMs ?? 600_000, this.deps.clock ?? systemClock);
         if (r.code !== 0) {
           const log = await readFile(logFile, 'utf8').catch(() => '');
-          const why = log.split('\n').filter((l) => /ERROR|FATAL/.test(l)).pop() ?? r.stderr.trim().split('\n').pop() ?? '';
-          throw new WbError('Engine', `pocketsphinx failed on "${label}" (exit ${r.code})${why ? `: ${why.trim()}` : ''}`, 'Check the pocketsphinx-en-us model files (apt-get install --reinstall pocketsphinx-en-us).');
+          const why =
+            log
+              .split('\n')
+              .filter((l) => /ERROR|FATAL/.test(l))
+              .pop() ??
+            r.stderr.trim().split('\n').pop() ??
+            '';
+          throw new WbError(
+            'Engine',
+            `pocketsphinx failed on "${label}" (exit ${r.code})${why ? `: ${why.trim()}` : ''}`,
+            'Check the pocketsphinx-en-us model files (apt-get install --reinstall pocketsphinx-en-us).',
+          );
         }
         segments = parsePocketsphinx(r.stdout);
       } else {
@@ -225,7 +239,9 @@ function runProgram(program: string, args: string[], signal: AbortSignal, timeou
       finish(() =>
         reject(
           e.code === 'ENOENT'
-            ? new WbError('EngineMissing', `${program} not found`, program === 'pocketsphinx_continuous' ? 'Install with: apt-get install pocketsphinx pocketsphinx-en-us' : 'Check engine.command.', { cause: e })
+            ? new WbError('EngineMissing', `${program} not found`, program === 'pocketsphinx_continuous' ? 'Install with: apt-get install pocketsphinx pocketsphinx-en-us' : 'Check engine.command.', {
+                cause: e,
+              })
             : new WbError('Engine', `${program} could not start: ${e.message}`, undefined, { cause: e }),
         ),
       ),

@@ -61,7 +61,8 @@ export function localEngineState(settings: Pick<Settings, 'engine'>, env: NodeJS
   } catch {
     // no stamp: a half-made venv
   }
-  if (stamp !== requirementsHash()) return { ready: false, python, why: `the engine venv at ${dir} is ${stamp ? 'from other pinned requirements' : 'not finished'}: run \`whisper-batch setup-engine\`` };
+  if (stamp !== requirementsHash())
+    return { ready: false, python, why: `the engine venv at ${dir} is ${stamp ? 'from other pinned requirements' : 'not finished'}: run \`whisper-batch setup-engine\`` };
   return { ready: true, python };
 }
 

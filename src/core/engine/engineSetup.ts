@@ -45,7 +45,11 @@ export async function setupEngine(o: SetupEngineOptions): Promise<SetupEngineRes
     rmSync(venvDir, { recursive: true, force: true });
     const r = await run(base, ['-m', 'venv', venvDir], o);
     if (r.code !== 0) {
-      throw new WbError('EngineMissing', `could not make a Python venv with ${base}${tail(r.output)}`, 'Install Python 3 with its venv module (Debian: `apt-get install python3-venv`), or pass --python PATH.');
+      throw new WbError(
+        'EngineMissing',
+        `could not make a Python venv with ${base}${tail(r.output)}`,
+        'Install Python 3 with its venv module (Debian: `apt-get install python3-venv`), or pass --python PATH.',
+      );
     }
   }
   const req = requirementsFile();
@@ -55,7 +59,11 @@ export async function setupEngine(o: SetupEngineOptions): Promise<SetupEngineRes
     if (/^(Collecting|Successfully installed|ERROR)/.test(l)) o.log(`  pip: ${l}`);
   });
   if (pip.code !== 0) {
-    throw new WbError('EngineMissing', `pip could not install the engine's pinned requirements into ${venvDir}${tail(pip.output)}`, 'Check that this machine reaches the Python package index (or set PIP_INDEX_URL / PIP_FIND_LINKS), then run `whisper-batch setup-engine` again.');
+    throw new WbError(
+      'EngineMissing',
+      `pip could not install the engine's pinned requirements into ${venvDir}${tail(pip.output)}`,
+      'Check that this machine reaches the Python package index (or set PIP_INDEX_URL / PIP_FIND_LINKS), then run `whisper-batch setup-engine` again.',
+    );
   }
   const check = await checkVenv(python, o);
   writeFileSync(stamp, hash + '\n');
@@ -79,7 +87,12 @@ const CHECK = [
 
 async function checkVenv(python: string, o: SetupEngineOptions): Promise<string> {
   const r = await run(python, ['-c', CHECK], o);
-  if (r.code !== 0) throw new WbError('EngineMissing', `the engine venv does not import faster-whisper and its model${tail(r.output)}`, 'Run `whisper-batch setup-engine` again (delete the venv folder first if it keeps failing).');
+  if (r.code !== 0)
+    throw new WbError(
+      'EngineMissing',
+      `the engine venv does not import faster-whisper and its model${tail(r.output)}`,
+      'Run `whisper-batch setup-engine` again (delete the venv folder first if it keeps failing).',
+    );
   const line = r.output.trim().split('\n').pop() ?? '';
   o.log(`ready: ${line}`);
   return line;

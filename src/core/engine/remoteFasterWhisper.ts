@@ -93,7 +93,11 @@ export class FasterWhisperEngine implements Engine {
       return this.checked;
     }
     if (!/^\/[A-Za-z0-9._/-]+$/.test(this.o.settings.host.venvPath)) {
-      throw new WbError('Config', `host.venvPath ${JSON.stringify(this.o.settings.host.venvPath)} is not an absolute path of letters, digits, ".", "_", "-", "/"`, "Set host.venvPath to WhisperLive's venv on the instance.");
+      throw new WbError(
+        'Config',
+        `host.venvPath ${JSON.stringify(this.o.settings.host.venvPath)} is not an absolute path of letters, digits, ".", "_", "-", "/"`,
+        "Set host.venvPath to WhisperLive's venv on the instance.",
+      );
     }
     this.script();
   }
@@ -106,7 +110,11 @@ export class FasterWhisperEngine implements Engine {
       .catch((e) => ({ exitCode: -1, stdout: '', stderr: describeError(e) }));
     if (r.exitCode !== 0) {
       this.checked = undefined;
-      throw new WbError('EngineMissing', `faster-whisper does not load in ${python}${tail(r.stderr)}`, 'Run `whisper-batch setup-engine` (it makes the engine venv), or point engine.pythonPath at a Python with faster-whisper.');
+      throw new WbError(
+        'EngineMissing',
+        `faster-whisper does not load in ${python}${tail(r.stderr)}`,
+        'Run `whisper-batch setup-engine` (it makes the engine venv), or point engine.pythonPath at a Python with faster-whisper.',
+      );
     }
   }
 
@@ -120,11 +128,21 @@ export class FasterWhisperEngine implements Engine {
     let store: UrlStore = ctx.store as UrlStore;
     if (!ctx.store.presignGet || !ctx.store.presignPutIfAbsent) {
       if (!local) {
-        throw new WbError('Config', `faster-whisper on the GPU instance needs an S3 store, not ${ctx.store.description}`, 'The GPU instance reads audio and writes transcripts through presigned S3 URLs: set `store` to s3://bucket[/prefix], or run on this machine (host.kind = "local") for a local folder.');
+        throw new WbError(
+          'Config',
+          `faster-whisper on the GPU instance needs an S3 store, not ${ctx.store.description}`,
+          'The GPU instance reads audio and writes transcripts through presigned S3 URLs: set `store` to s3://bucket[/prefix], or run on this machine (host.kind = "local") for a local folder.',
+        );
       }
       signer = await serveStoreOnLoopback(ctx.store);
       const s = signer;
-      store = { ...ctx.store, head: (k) => ctx.store.head(k), get: (k, sig) => ctx.store.get(k, sig), presignGet: async (k) => s.presignGet(k), presignPutIfAbsent: async (k, _e, ct) => s.presignPutIfAbsent(k, ct) } as UrlStore;
+      store = {
+        ...ctx.store,
+        head: (k) => ctx.store.head(k),
+        get: (k, sig) => ctx.store.get(k, sig),
+        presignGet: async (k) => s.presignGet(k),
+        presignPutIfAbsent: async (k, _e, ct) => s.presignPutIfAbsent(k, ct),
+      } as UrlStore;
     }
     try {
       await this.check(ctx.signal);
@@ -148,7 +166,14 @@ export class FasterWhisperEngine implements Engine {
         queue.unshift(part.slice(0, half), part.slice(half));
         continue;
       }
-      ctx.emit({ type: 'log', level: 'info', message: this.o.runner.transport === 'local' ? `faster-whisper call ${call + 1}: ${part.length} chunk(s) on this machine` : `remote call ${call + 1}: ${part.length} chunk(s) over ${this.o.runner.transport}` });
+      ctx.emit({
+        type: 'log',
+        level: 'info',
+        message:
+          this.o.runner.transport === 'local'
+            ? `faster-whisper call ${call + 1}: ${part.length} chunk(s) on this machine`
+            : `remote call ${call + 1}: ${part.length} chunk(s) over ${this.o.runner.transport}`,
+      });
       const done = await this.runCall(part, built.command, ctx, call);
       call++;
       if (done === 'transport-failed') {
@@ -287,7 +312,6 @@ export class FasterWhisperEngine implements Engine {
     if (!line.ok) o.error = line.error ?? 'failed on the instance';
     ctx.onOutcome(o);
   }
-
 }
 
 /** The older name of the engine (it ran only on the GPU instance). */
@@ -301,11 +325,7 @@ export function encodeJob(payload: unknown): string {
   return 'z:' + deflateSync(Buffer.from(JSON.stringify(payload), 'utf8'), { level: 9 }).toString('base64');
 }
 
-type ScriptEvent =
-  | { kind: 'chunk'; chunk: ChunkLine }
-  | { kind: 'start'; loadSeconds?: number }
-  | { kind: 'done'; omitted: number }
-  | { kind: 'fatal'; error: string };
+type ScriptEvent = { kind: 'chunk'; chunk: ChunkLine } | { kind: 'start'; loadSeconds?: number } | { kind: 'done'; omitted: number } | { kind: 'fatal'; error: string };
 
 /** Splits streamed output into lines and reads the script's JSON lines (anything else is ignored). */
 export class LineParser {

@@ -133,7 +133,10 @@ export class WhisperLiveEngine implements Engine {
   private readonly o: Required<WhisperLiveOptions>;
   private readonly clock: Clock;
 
-  constructor(options: WhisperLiveOptions, private readonly deps: WhisperLiveDeps = {}) {
+  constructor(
+    options: WhisperLiveOptions,
+    private readonly deps: WhisperLiveDeps = {},
+  ) {
     this.o = { ...DEFAULTS, ...stripUndefined(options) } as Required<WhisperLiveOptions>;
     this.model = options.model;
     this.clock = deps.clock ?? systemClock;
@@ -162,7 +165,14 @@ export class WhisperLiveEngine implements Engine {
     // One deadline for decode + waiting + streaming, so a stuck server can never hold a batch.
     const ac = linkedController(input.signal);
     const timer = this.clock.setTimeout(
-      () => ac.abort(new WbError('Engine', `WhisperLive took longer than ${Math.round(this.o.maxChunkMs / 1000)} s for chunk "${input.job.audioKey}"`, 'The server may be overloaded; lower run.concurrency or check the GPU host.')),
+      () =>
+        ac.abort(
+          new WbError(
+            'Engine',
+            `WhisperLive took longer than ${Math.round(this.o.maxChunkMs / 1000)} s for chunk "${input.job.audioKey}"`,
+            'The server may be overloaded; lower run.concurrency or check the GPU host.',
+          ),
+        ),
       this.o.maxChunkMs,
     );
     try {
@@ -176,7 +186,11 @@ export class WhisperLiveEngine implements Engine {
           if (!(e instanceof ServerFull)) throw e;
           const left = waitUntil - this.clock.now();
           if (left <= 0) {
-            throw new WbError('Engine', `WhisperLive at ${this.o.url} stayed full (all client slots taken; its estimate: ${e.minutes.toFixed(1)} min)`, 'Lower run.concurrency to at most the server\'s --max_clients (default 4), or wait for other clients to finish.');
+            throw new WbError(
+              'Engine',
+              `WhisperLive at ${this.o.url} stayed full (all client slots taken; its estimate: ${e.minutes.toFixed(1)} min)`,
+              "Lower run.concurrency to at most the server's --max_clients (default 4), or wait for other clients to finish.",
+            );
           }
           // Its estimate is the longest possible wait (time until the oldest client is cut off); clients
           // usually leave much sooner, so poll instead of sleeping the whole estimate.
@@ -261,7 +275,14 @@ export class WhisperLiveEngine implements Engine {
         phase = 'ready-wait';
         ws.send(JSON.stringify({ uid, language: this.o.language, task: 'transcribe', model: this.o.model, use_vad: this.o.useVad }));
         readyTimer = this.clock.setTimeout(
-          () => finish(new WbError('Engine', `WhisperLive at ${url} accepted the connection but did not answer SERVER_READY within ${Math.round(this.o.readyTimeoutMs / 1000)} s`, 'It may still be loading the model; try again, or check its log (journalctl -u whisperlive).')),
+          () =>
+            finish(
+              new WbError(
+                'Engine',
+                `WhisperLive at ${url} accepted the connection but did not answer SERVER_READY within ${Math.round(this.o.readyTimeoutMs / 1000)} s`,
+                'It may still be loading the model; try again, or check its log (journalctl -u whisperlive).',
+              ),
+            ),
           this.o.readyTimeoutMs,
         );
       });
@@ -277,13 +298,26 @@ export class WhisperLiveEngine implements Engine {
         }
         if (!msg || typeof msg !== 'object' || (msg.uid !== undefined && msg.uid !== uid)) return;
         if (msg.status === 'WAIT') return finish(new ServerFull(Number(msg.message) || 0));
-        if (msg.status === 'ERROR') return finish(new WbError('Engine', `WhisperLive at ${url} reported an error: ${String(msg.message)}`, `Check that model "${this.o.model}" exists on the server and its log (journalctl -u whisperlive).`));
+        if (msg.status === 'ERROR')
+          return finish(
+            new WbError(
+              'Engine',
+              `WhisperLive at ${url} reported an error: ${String(msg.message)}`,
+              `Check that model "${this.o.model}" exists on the server and its log (journalctl -u whisperlive).`,
+            ),
+          );
         if (msg.status === 'WARNING') {
           this.deps.log?.('warn', `WhisperLive warning: ${String(msg.message)}`);
           return;
         }
         if (msg.message === 'DISCONNECT') {
-          return finish(new WbError('Engine', `WhisperLive at ${url} dropped the connection (its maximum connection time was reached)`, 'Chunks this long need the server started with a larger --max_connection_time, or the remote-faster-whisper engine.'));
+          return finish(
+            new WbError(
+              'Engine',
+              `WhisperLive at ${url} dropped the connection (its maximum connection time was reached)`,
+              'Chunks this long need the server started with a larger --max_connection_time, or the remote-faster-whisper engine.',
+            ),
+          );
         }
         if (msg.message === 'SERVER_READY') {
           this.clock.clearTimeout(readyTimer);
@@ -295,7 +329,12 @@ export class WhisperLiveEngine implements Engine {
               phase = 'draining';
               armQuiet();
             },
-            (e) => finish(isCancelled(e) || e instanceof WbError ? e : new WbError('Engine', `WhisperLive at ${url} closed the connection while the audio was being sent: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e })),
+            (e) =>
+              finish(
+                isCancelled(e) || e instanceof WbError
+                  ? e
+                  : new WbError('Engine', `WhisperLive at ${url} closed the connection while the audio was being sent: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e }),
+              ),
           );
           return;
         }
@@ -325,9 +364,18 @@ export class WhisperLiveEngine implements Engine {
       ws.on('close', (code) => {
         // The server closes (1000, or no code) when it is done; 1006 means the connection was lost.
         if (phase === 'draining' && code !== 1006) return finish(undefined, true);
-        if (phase === 'draining') return finish(new WbError('Engine', `WhisperLive at ${url} lost the connection before sending the whole transcript (code ${code})`, 'The server may have restarted or run out of memory; see its log (journalctl -u whisperlive).'));
+        if (phase === 'draining')
+          return finish(
+            new WbError(
+              'Engine',
+              `WhisperLive at ${url} lost the connection before sending the whole transcript (code ${code})`,
+              'The server may have restarted or run out of memory; see its log (journalctl -u whisperlive).',
+            ),
+          );
         const when = phase === 'streaming' ? 'while the audio was being sent' : 'before it was ready';
-        finish(new WbError('Engine', `WhisperLive at ${url} closed the connection ${when} (code ${code})`, 'The server may have restarted or run out of memory; see its log (journalctl -u whisperlive).'));
+        finish(
+          new WbError('Engine', `WhisperLive at ${url} closed the connection ${when} (code ${code})`, 'The server may have restarted or run out of memory; see its log (journalctl -u whisperlive).'),
+        );
       });
     });
   }

@@ -231,7 +231,10 @@ export class Ec2Host implements GpuHost {
       if (!last) break;
       if (!first) {
         first = last;
-        this.log('warn', `Not stopping GPU ${this.id} yet: ${describeLiveLock(last)} (a live recording is using it); waiting up to ${Math.max(0, Math.round((deadline - t0) / 60_000))} min for it to end`);
+        this.log(
+          'warn',
+          `Not stopping GPU ${this.id} yet: ${describeLiveLock(last)} (a live recording is using it); waiting up to ${Math.max(0, Math.round((deadline - t0) / 60_000))} min for it to end`,
+        );
         this.setState('running', 'waiting for the live recording to end');
       }
       if (this.d.clock.now() >= deadline) break;
@@ -292,7 +295,12 @@ export class Ec2Host implements GpuHost {
         }
         const err = toEc2Error(e, 'ec2:StartInstances', id);
         if (kind === 'capacity') {
-          throw new WbError('Host', `Could not start GPU ${id}: AWS had no free capacity for its instance type in its zone after ${retries + 1} tries (InsufficientInstanceCapacity)`, 'This is on the AWS side, not a fault of your setup: the next scheduled run will try again; or move the instance to another availability zone or type.', { cause: e });
+          throw new WbError(
+            'Host',
+            `Could not start GPU ${id}: AWS had no free capacity for its instance type in its zone after ${retries + 1} tries (InsufficientInstanceCapacity)`,
+            'This is on the AWS side, not a fault of your setup: the next scheduled run will try again; or move the instance to another availability zone or type.',
+            { cause: e },
+          );
         }
         throw err;
       }
@@ -307,7 +315,12 @@ export class Ec2Host implements GpuHost {
       if (signal.aborted) throw signal.reason ?? e;
       const info = await this.d.ec2.describe(this.id).catch(() => undefined);
       if (info) this.observe(info);
-      throw new WbError('HostNotReady', `GPU ${this.id} did not reach "${target}" within ${this.d.settings.host.readyTimeoutSeconds} s (now ${info?.state ?? 'unknown'}): ${describeError(e)}`, 'Look at the instance in the EC2 console (status checks, system log).', { cause: e });
+      throw new WbError(
+        'HostNotReady',
+        `GPU ${this.id} did not reach "${target}" within ${this.d.settings.host.readyTimeoutSeconds} s (now ${info?.state ?? 'unknown'}): ${describeError(e)}`,
+        'Look at the instance in the EC2 console (status checks, system log).',
+        { cause: e },
+      );
     }
     this.observe({ instanceId: this.id, state: target, tags: {} });
   }
@@ -331,9 +344,10 @@ export class Ec2Host implements GpuHost {
         hint = 'Look at the instance in the EC2 console.';
       } else if (!(await this.d.remote.isReachable(signal).catch(() => false))) {
         reason = `${agent} on the instance is not online`;
-        hint = this.d.remote.transport === 'ssm'
-          ? 'Check that the instance profile has AmazonSSMManagedInstanceCore and the amazon-ssm-agent runs (or set host.transport to ssh).'
-          : 'Check host.sshHost, host.sshUser, host.sshKeyPath and the security group.';
+        hint =
+          this.d.remote.transport === 'ssm'
+            ? 'Check that the instance profile has AmazonSSMManagedInstanceCore and the amazon-ssm-agent runs (or set host.transport to ssh).'
+            : 'Check host.sshHost, host.sshUser, host.sshKeyPath and the security group.';
       } else {
         const res = await this.runRemote('systemctl', ['is-active', s.serviceName], signal);
         const out = res.stdout.trim();
@@ -367,7 +381,10 @@ export class Ec2Host implements GpuHost {
     if (res.exitCode === 0) {
       this.shutdownArmedAt = this.d.clock.now();
     } else {
-      this.log('warn', `Could not arm the GPU's own stop timer (systemd-run --unit=${STOP_TIMER_UNIT} --on-active=${minutes}min); only this process will stop it: ${res.stderr.trim() || `exit ${res.exitCode}`}`);
+      this.log(
+        'warn',
+        `Could not arm the GPU's own stop timer (systemd-run --unit=${STOP_TIMER_UNIT} --on-active=${minutes}min); only this process will stop it: ${res.stderr.trim() || `exit ${res.exitCode}`}`,
+      );
     }
   }
 
@@ -526,5 +543,12 @@ export class Ec2Host implements GpuHost {
 
 /** `systemd-run` arguments of our stop timer: fixed program, numeric minutes, no shell. */
 export function stopTimerArgs(minutes: number): string[] {
-  return [`--unit=${STOP_TIMER_UNIT}`, `--on-active=${minutes}min`, '--timer-property=AccuracySec=1s', '--description=whisper-batch: stop this GPU after the max runtime', '/usr/bin/systemctl', 'poweroff'];
+  return [
+    `--unit=${STOP_TIMER_UNIT}`,
+    `--on-active=${minutes}min`,
+    '--timer-property=AccuracySec=1s',
+    '--description=whisper-batch: stop this GPU after the max runtime',
+    '/usr/bin/systemctl',
+    'poweroff',
+  ];
 }

@@ -41,9 +41,7 @@ export async function findOrphanedGpu(deps: { ec2: Ec2Api; settings: Settings },
     state: info.state,
     runId,
     startedAt: info.tags[STARTED_TAG],
-    reason: lease
-      ? `run "${runId}" started it and its lease (held by ${lease.holder}) expired at ${lease.expiresAt}`
-      : `run "${runId}" started it and no run holds the lease`,
+    reason: lease ? `run "${runId}" started it and its lease (held by ${lease.holder}) expired at ${lease.expiresAt}` : `run "${runId}" started it and no run holds the lease`,
   };
 }
 

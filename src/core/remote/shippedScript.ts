@@ -27,5 +27,9 @@ export function readShippedScript(name: string, baseDir = __dirname): string {
       // try the next place
     }
   }
-  throw new WbError('EngineMissing', `The shipped script ${name} was not found next to the program`, 'Rebuild with `npm run build` (it copies src/core/remote/scripts to dist/scripts) or reinstall the extension.');
+  throw new WbError(
+    'EngineMissing',
+    `The shipped script ${name} was not found next to the program`,
+    'Rebuild with `npm run build` (it copies src/core/remote/scripts to dist/scripts) or reinstall the extension.',
+  );
 }

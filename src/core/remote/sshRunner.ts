@@ -134,7 +134,7 @@ export class SshRunner implements RemoteRunner {
 
   private async open(): Promise<SshConnection> {
     const { host, user, keyPath } = this.o;
-    if (!host) throw new WbError('Config', 'host.sshHost is empty', 'Set host.sshHost to the instance\'s address (transport ssh), or use transport ssm.');
+    if (!host) throw new WbError('Config', 'host.sshHost is empty', "Set host.sshHost to the instance's address (transport ssh), or use transport ssm.");
     if (!keyPath) throw new WbError('Config', 'host.sshKeyPath is empty', 'Set host.sshKeyPath to the private key file for the instance.');
     const file = keyPath === '~' || keyPath.startsWith('~/') ? path.join(os.homedir(), keyPath.slice(1)) : keyPath;
     let privateKey: string;
@@ -144,9 +144,21 @@ export class SshRunner implements RemoteRunner {
       throw new WbError('Config', `Cannot read the SSH key ${file}: ${(e as Error).message}`, 'Check host.sshKeyPath.', { cause: e });
     }
     try {
-      return await this.connect({ host, port: this.o.port ?? 22, username: user, privateKey, ...(this.o.passphrase ? { passphrase: this.o.passphrase } : {}), readyTimeout: this.o.readyTimeoutMs ?? 20_000 });
+      return await this.connect({
+        host,
+        port: this.o.port ?? 22,
+        username: user,
+        privateKey,
+        ...(this.o.passphrase ? { passphrase: this.o.passphrase } : {}),
+        readyTimeout: this.o.readyTimeoutMs ?? 20_000,
+      });
     } catch (e) {
-      throw new WbError('Host', `Cannot connect over SSH to ${this.where}: ${(e as Error)?.message ?? e}`, 'Check host.sshHost, host.sshUser, host.sshPort, the key, and that the instance is running with port 22 reachable.', { cause: e });
+      throw new WbError(
+        'Host',
+        `Cannot connect over SSH to ${this.where}: ${(e as Error)?.message ?? e}`,
+        'Check host.sshHost, host.sshUser, host.sshPort, the key, and that the instance is running with port 22 reachable.',
+        { cause: e },
+      );
     }
   }
 }

@@ -129,12 +129,17 @@ export class SsmRunner implements RemoteRunner {
       try {
         inv = await ssm.getCommandInvocation(commandId, instanceId);
       } catch (e) {
-        if ((e as Error)?.name !== 'InvocationDoesNotExist') throw new WbError('Host', `SSM GetCommandInvocation failed for ${commandId} on ${instanceId}: ${(e as Error)?.message ?? e}`, undefined, { cause: e });
+        if ((e as Error)?.name !== 'InvocationDoesNotExist')
+          throw new WbError('Host', `SSM GetCommandInvocation failed for ${commandId} on ${instanceId}: ${(e as Error)?.message ?? e}`, undefined, { cause: e });
       }
       if (inv && !RUNNING.has(inv.Status ?? 'Pending')) return this.result(commandId, inv, opts.onOutput);
       if (this.clock.now() >= deadline) {
         await this.cancel(commandId);
-        throw new WbError('Host', `SSM command ${commandId} on ${instanceId} did not finish within ${cmd.timeoutSeconds} s (last status: ${inv?.Status ?? 'not yet delivered'})`, 'The command was cancelled. Check the instance and its SSM agent.');
+        throw new WbError(
+          'Host',
+          `SSM command ${commandId} on ${instanceId} did not finish within ${cmd.timeoutSeconds} s (last status: ${inv?.Status ?? 'not yet delivered'})`,
+          'The command was cancelled. Check the instance and its SSM agent.',
+        );
       }
     }
   }
@@ -145,7 +150,11 @@ export class SsmRunner implements RemoteRunner {
     const code = inv.ResponseCode;
     if (code === undefined || code < 0) {
       // Never ran to an exit code: undeliverable, agent gone, cancelled before start.
-      throw new WbError('Host', `SSM command ${commandId} on ${this.o.instanceId} ended ${inv.Status}${inv.StatusDetails ? ` (${inv.StatusDetails})` : ''} without an exit code`, 'Check that the SSM agent on the instance is online.');
+      throw new WbError(
+        'Host',
+        `SSM command ${commandId} on ${this.o.instanceId} ended ${inv.Status}${inv.StatusDetails ? ` (${inv.StatusDetails})` : ''} without an exit code`,
+        'Check that the SSM agent on the instance is online.',
+      );
     }
     if (stdout) onOutput?.(stdout);
     const truncated = stdout.length >= SSM_OUTPUT_LIMIT || /-{2,}\s*output truncated\s*-{2,}/i.test(stdout.slice(-200));

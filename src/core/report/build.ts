@@ -32,7 +32,10 @@ export function buildReport(r: RunRecord): BatchReport {
   const ok = r.outcomes.filter((o) => o.ok);
   const failed = r.outcomes.filter((o) => !o.ok);
   const skipped = ok.filter((o) => o.written === false).length;
-  const audioSeconds = round(ok.reduce((n, o) => n + (o.audioSeconds ?? 0), 0), 2);
+  const audioSeconds = round(
+    ok.reduce((n, o) => n + (o.audioSeconds ?? 0), 0),
+    2,
+  );
 
   // GPU time this run is accountable for: boot to stop when we started it; ready to last chunk when it was already on.
   let runtimeSeconds = 0;
@@ -59,7 +62,10 @@ export function buildReport(r: RunRecord): BatchReport {
   const sessions: ReportSession[] = [...bySession.values()].map((list) => {
     const good = list.filter((o) => o.ok);
     const bad = list.filter((o) => !o.ok);
-    const secs = round(list.reduce((n, o) => n + o.seconds, 0), 1);
+    const secs = round(
+      list.reduce((n, o) => n + o.seconds, 0),
+      1,
+    );
     return {
       sessionId: list[0].job.sessionId,
       userId: list[0].job.userId,
@@ -70,7 +76,10 @@ export function buildReport(r: RunRecord): BatchReport {
       status: bad.length === 0 ? 'success' : good.length === 0 ? 'failed' : 'partial',
       duration: humanDuration(secs),
       durationSeconds: secs,
-      audioSeconds: round(good.reduce((n, o) => n + (o.audioSeconds ?? 0), 0), 2),
+      audioSeconds: round(
+        good.reduce((n, o) => n + (o.audioSeconds ?? 0), 0),
+        2,
+      ),
     };
   });
 

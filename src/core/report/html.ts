@@ -193,9 +193,7 @@ ${sessions.map(
 function errorsList(errors: ReportError[]): SafeHtml {
   if (errors.length === 0) return html`<p class="empty">No errors.</p>`;
   return html`<ul class="errors">${errors.map((e) => {
-    const where = [e.userId && `user "${e.userId}"`, e.sessionId && `session "${e.sessionId}"`, e.chunk && `chunk ${e.chunk}`, e.key && `key ${e.key}`]
-      .filter(Boolean)
-      .join(', ');
+    const where = [e.userId && `user "${e.userId}"`, e.sessionId && `session "${e.sessionId}"`, e.chunk && `chunk ${e.chunk}`, e.key && `key ${e.key}`].filter(Boolean).join(', ');
     return html`<li><span class="phase">${e.phase}</span>: ${e.message}${where ? ` (${where})` : ''}</li>\n`;
   })}</ul>`;
 }
@@ -204,7 +202,10 @@ function errorsList(errors: ReportError[]): SafeHtml {
 function when(iso: string): string {
   const ms = Date.parse(iso);
   if (!Number.isFinite(ms)) return iso;
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 function offset(ms: number): string {

@@ -16,9 +16,7 @@ export type ToReportView =
 /** Webview -> host. */
 export type FromReportView =
   /** The page has loaded; `selectedKey` is the report it showed before it was hidden (from its state). */
-  | { type: 'ready'; selectedKey?: string }
-  | { type: 'open'; key: string }
-  | { type: 'refresh' };
+  { type: 'ready'; selectedKey?: string } | { type: 'open'; key: string } | { type: 'refresh' };
 
 /** State the page keeps with setState, so hiding and restoring (and the serializer) keep the view. */
 export interface ReportViewState {

@@ -92,22 +92,61 @@ type Shape = 'string' | 'number' | 'boolean' | 'string?' | 'string|null' | 'numb
 
 const ERROR_SHAPE: Shape = { phase: 'string', message: 'string', userId: 'string?', sessionId: 'string?', chunk: 'string?', key: 'string?' };
 const SESSION_SHAPE: Shape = {
-  sessionId: 'string', userId: 'string', chunksProcessed: 'number', chunksFailed: 'number', chunkNumbers: ['string'], failedChunks: ['string'],
-  status: 'string', duration: 'string', durationSeconds: 'number', audioSeconds: 'number',
+  sessionId: 'string',
+  userId: 'string',
+  chunksProcessed: 'number',
+  chunksFailed: 'number',
+  chunkNumbers: ['string'],
+  failedChunks: ['string'],
+  status: 'string',
+  duration: 'string',
+  durationSeconds: 'number',
+  audioSeconds: 'number',
 };
 /** Every field a reader (CLI summary, listing, viewer, HTML) uses, with its type. */
 const REPORT_SHAPE: Shape = {
-  reportId: 'string', runId: 'string', timestamp: 'string', status: 'string', cancelled: 'boolean', store: 'string',
+  reportId: 'string',
+  runId: 'string',
+  timestamp: 'string',
+  status: 'string',
+  cancelled: 'boolean',
+  store: 'string',
   execution: { startTime: 'string', endTime: 'string', durationSeconds: 'number', durationHuman: 'string' },
   gpu: {
-    host: 'string', instanceId: 'string', started: 'boolean', alreadyRunning: 'boolean', startTime: 'string|null', readyTime: 'string|null',
-    firstChunkTime: 'string|null', lastChunkTime: 'string|null', stopRequestedTime: 'string|null', stopTime: 'string|null',
-    runtimeSeconds: 'number', runtimeHuman: 'string', hourlyUsd: 'number', costUSD: 'number',
+    host: 'string',
+    instanceId: 'string',
+    started: 'boolean',
+    alreadyRunning: 'boolean',
+    startTime: 'string|null',
+    readyTime: 'string|null',
+    firstChunkTime: 'string|null',
+    lastChunkTime: 'string|null',
+    stopRequestedTime: 'string|null',
+    stopTime: 'string|null',
+    runtimeSeconds: 'number',
+    runtimeHuman: 'string',
+    hourlyUsd: 'number',
+    costUSD: 'number',
   },
-  scanning: { totalSessions: 'number', sessionsScanned: 'number', sessionsWithMissingChunks: 'number', deferredSessions: 'number', totalMissingChunks: 'number', keysListed: 'number', durationMs: 'number' },
+  scanning: {
+    totalSessions: 'number',
+    sessionsScanned: 'number',
+    sessionsWithMissingChunks: 'number',
+    deferredSessions: 'number',
+    totalMissingChunks: 'number',
+    keysListed: 'number',
+    durationMs: 'number',
+  },
   transcription: {
-    engine: 'string', model: 'string|null', chunksFound: 'number', chunksTranscribed: 'number', chunksFailed: 'number', chunksSkipped: 'number',
-    successRate: 'number', audioSeconds: 'number', costPerAudioHourUSD: 'number|null',
+    engine: 'string',
+    model: 'string|null',
+    chunksFound: 'number',
+    chunksTranscribed: 'number',
+    chunksFailed: 'number',
+    chunksSkipped: 'number',
+    successRate: 'number',
+    audioSeconds: 'number',
+    costPerAudioHourUSD: 'number|null',
   },
   sessions: [SESSION_SHAPE],
   errors: [ERROR_SHAPE],
@@ -120,12 +159,17 @@ export function reportProblem(doc: unknown): string | undefined {
   const check = (v: unknown, shape: Shape, at: string): string | undefined => {
     if (typeof shape === 'string') {
       const ok =
-        shape === 'string' ? typeof v === 'string'
-        : shape === 'number' ? typeof v === 'number' && Number.isFinite(v)
-        : shape === 'boolean' ? typeof v === 'boolean'
-        : shape === 'string?' ? v === undefined || typeof v === 'string'
-        : shape === 'string|null' ? v === null || typeof v === 'string'
-        : v === null || (typeof v === 'number' && Number.isFinite(v));
+        shape === 'string'
+          ? typeof v === 'string'
+          : shape === 'number'
+            ? typeof v === 'number' && Number.isFinite(v)
+            : shape === 'boolean'
+              ? typeof v === 'boolean'
+              : shape === 'string?'
+                ? v === undefined || typeof v === 'string'
+                : shape === 'string|null'
+                  ? v === null || typeof v === 'string'
+                  : v === null || (typeof v === 'number' && Number.isFinite(v));
       return ok ? undefined : `${at || 'the document'} must be ${shape.replace('?', ' or absent').replace('|', ' or ')}`;
     }
     if (Array.isArray(shape)) {

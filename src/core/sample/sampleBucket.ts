@@ -23,7 +23,7 @@ import { splitLikeMediaRecorder } from './webmSplit';
 /** Short sentences (< 4 s in flite's rms voice), so that each fits one 5 s chunk. */
 export const SAMPLE_SENTENCES = [
   'the quick brown fox jumps over the lazy dog',
-  'the meeting will start at nine o\'clock on monday morning',
+  "the meeting will start at nine o'clock on monday morning",
   'we need to review the budget before the end of the week',
   'please send the report to the manager by friday',
   'turn left at the next light and park behind the building',
@@ -136,7 +136,43 @@ export async function createSampleBucket(folder: string, opts: SampleBucketOptio
       const ref: SessionRef = { userId: spec.user, sessionId: spec.id ?? sessionIdAt(startMs) };
       let chunks: Buffer[];
       if (spec.ext === 'webm') {
-        const webm = await ffmpeg(['-f', 's16le', '-ar', String(RATE), '-ac', '1', '-i', 'pipe:0', '-ac', '1', '-ar', '48000', '-c:a', 'libopus', '-b:a', '48k', '-frame_duration', '60', '-application', 'audio', '-f', 'webm', '-live', '1', '-write_crc32', '0', '-cluster_time_limit', '5000', '-cluster_size_limit', '10000000', 'pipe:1'], pcm, signal);
+        const webm = await ffmpeg(
+          [
+            '-f',
+            's16le',
+            '-ar',
+            String(RATE),
+            '-ac',
+            '1',
+            '-i',
+            'pipe:0',
+            '-ac',
+            '1',
+            '-ar',
+            '48000',
+            '-c:a',
+            'libopus',
+            '-b:a',
+            '48k',
+            '-frame_duration',
+            '60',
+            '-application',
+            'audio',
+            '-f',
+            'webm',
+            '-live',
+            '1',
+            '-write_crc32',
+            '0',
+            '-cluster_time_limit',
+            '5000',
+            '-cluster_size_limit',
+            '10000000',
+            'pipe:1',
+          ],
+          pcm,
+          signal,
+        );
         // Chromium cuts both ways within one recording (see test/fixtures/chromium-recording).
         chunks = splitLikeMediaRecorder(webm, { cut: (i) => (i % 2 === 0 ? 'block-id' : 'cluster-id') });
       } else {

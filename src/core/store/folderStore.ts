@@ -164,7 +164,7 @@ export class FolderStore implements ObjectStore {
         if (st.size > opts.maxBytes) throw tooLarge(JSON.stringify(key), st.size, opts.maxBytes);
         const buf = Buffer.alloc(Math.min(st.size, opts.maxBytes) + 1);
         let n = 0;
-        for (let r; n < buf.length && (r = await h.read(buf, n, buf.length - n, n)).bytesRead > 0; ) n += r.bytesRead;
+        for (let r; n < buf.length && (r = await h.read(buf, n, buf.length - n, n)).bytesRead > 0;) n += r.bytesRead;
         if (n > opts.maxBytes) throw tooLarge(JSON.stringify(key), undefined, opts.maxBytes);
         return buf.subarray(0, n);
       } finally {
@@ -298,11 +298,7 @@ class FolderEntry implements ObjectInfo {
 function keyParts(key: string): string[] {
   const parts = key.split('/');
   const bad =
-    !key ||
-    key.includes('\0') ||
-    parts.some((p) => p === '') ||
-    key.split(/[\\/]/).some((p) => p === '..' || p === '.') ||
-    (process.platform === 'win32' && (key.includes(':') || /^[\\/]/.test(key)));
+    !key || key.includes('\0') || parts.some((p) => p === '') || key.split(/[\\/]/).some((p) => p === '..' || p === '.') || (process.platform === 'win32' && (key.includes(':') || /^[\\/]/.test(key)));
   if (bad) throw new WbError('Store', `Key not allowed in a folder store: ${JSON.stringify(key)}`, 'Keys must be relative paths without "." or ".." segments (between "/" or "\\").');
   return process.platform === 'win32' ? key.split(/[\\/]/) : parts;
 }
@@ -313,7 +309,11 @@ function isInside(root: string, p: string): boolean {
 }
 
 function linkOut(key: string, at: string, real: string): WbError {
-  return new WbError('StoreAccess', `Refused ${JSON.stringify(key)}: ${at} is a link out of the store folder (to ${real})`, 'Remove the symbolic link from the store folder; nothing is read or written through it.');
+  return new WbError(
+    'StoreAccess',
+    `Refused ${JSON.stringify(key)}: ${at} is a link out of the store folder (to ${real})`,
+    'Remove the symbolic link from the store folder; nothing is read or written through it.',
+  );
 }
 
 /** A compare-and-swap holds its lock for milliseconds; older than this, its writer died. */

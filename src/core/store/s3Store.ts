@@ -81,7 +81,11 @@ export class S3Store implements ObjectStore {
     const below = from !== undefined ? startAfterFor(from) : undefined;
     const startAfter = below !== undefined ? this.prefix + below : undefined;
     // Extra paginator arguments go to client.send(): the signal aborts a request in flight.
-    const pages = paginateListObjectsV2({ client, pageSize: this.o.pageSize ?? 1000 }, { Bucket: this.bucket, Prefix: full, StartAfter: startAfter, EncodingType: 'url' }, { abortSignal: stop.signal });
+    const pages = paginateListObjectsV2(
+      { client, pageSize: this.o.pageSize ?? 1000 },
+      { Bucket: this.bucket, Prefix: full, StartAfter: startAfter, EncodingType: 'url' },
+      { abortSignal: stop.signal },
+    );
     let count = 0;
     const it = pages[Symbol.asyncIterator]();
     const ask = () => {
@@ -147,7 +151,11 @@ export class S3Store implements ObjectStore {
     try {
       const startAfter = opts.startAfter !== undefined && compareKeys(opts.startAfter, prefix) > 0 ? this.prefix + opts.startAfter : undefined;
       const pageSize = Math.min(this.o.pageSize ?? 1000, limit ?? 1000);
-      const pages = paginateListObjectsV2({ client, pageSize }, { Bucket: this.bucket, Prefix: this.prefix + prefix, Delimiter: '/', StartAfter: startAfter, EncodingType: 'url' }, { abortSignal: signal ?? opts.signal });
+      const pages = paginateListObjectsV2(
+        { client, pageSize },
+        { Bucket: this.bucket, Prefix: this.prefix + prefix, Delimiter: '/', StartAfter: startAfter, EncodingType: 'url' },
+        { abortSignal: signal ?? opts.signal },
+      );
       for await (const page of pages) {
         for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push((page.EncodingType === 'url' ? decodeS3Key(p.Prefix) : p.Prefix).slice(this.prefix.length));
         if (limit !== undefined) break; // one request: a split needs a few boundaries, not all

@@ -56,7 +56,12 @@ class CountingHost implements GpuHost {
 }
 
 function transcript(text: string): Transcript {
-  return { segments: [{ text: ` ${text}`, start: 0, end: 1, is_final: true, words: [{ word: ` ${text}`, start: 0, end: 1, probability: 0.9 }] }], language: 'en', language_probability: 1, duration: 5 };
+  return {
+    segments: [{ text: ` ${text}`, start: 0, end: 1, is_final: true, words: [{ word: ` ${text}`, start: 0, end: 1, probability: 0.9 }] }],
+    language: 'en',
+    language_probability: 1,
+    duration: 5,
+  };
 }
 
 describe('runBatch (folder store)', function () {
@@ -108,7 +113,11 @@ describe('runBatch (folder store)', function () {
     const host = new CountingHost();
     const first = await runBatch({ store, settings: settings1, clock: systemClock, host, engine });
     assert.equal(first.report.status, 'success');
-    assert.deepEqual(engine.calls, [layout.audioKey({ userId: 'u1', sessionId: 'older' }, 1, 'wav'), layout.audioKey({ userId: 'u1', sessionId: 'older' }, 2, 'wav'), layout.audioKey({ userId: 'u2', sessionId: 'newer' }, 1, 'wav')]);
+    assert.deepEqual(engine.calls, [
+      layout.audioKey({ userId: 'u1', sessionId: 'older' }, 1, 'wav'),
+      layout.audioKey({ userId: 'u1', sessionId: 'older' }, 2, 'wav'),
+      layout.audioKey({ userId: 'u2', sessionId: 'newer' }, 1, 'wav'),
+    ]);
     assert.equal(first.report.transcription.chunksTranscribed, 3);
     assert.equal(host.prepared, 1);
     assert.equal(host.released, 1);
@@ -202,6 +211,18 @@ describe('runBatch (folder store)', function () {
     const events: BatchEvent[] = [];
     await runBatch({ store, settings, clock: systemClock, host: new CountingHost(), engine: new ScriptedEngine(), emit: (e) => events.push(e) });
     const kinds = events.filter((e) => e.type !== 'log').map((e) => (e.type === 'run.phase' ? `phase:${e.phase}` : e.type));
-    assert.deepEqual(kinds, ['phase:scan', 'scan.done', 'phase:lease', 'phase:host-start', 'phase:transcribe', 'chunk.started', 'chunk.done', 'phase:host-stop', 'phase:report', 'phase:done', 'run.done']);
+    assert.deepEqual(kinds, [
+      'phase:scan',
+      'scan.done',
+      'phase:lease',
+      'phase:host-start',
+      'phase:transcribe',
+      'chunk.started',
+      'chunk.done',
+      'phase:host-stop',
+      'phase:report',
+      'phase:done',
+      'run.done',
+    ]);
   });
 });

@@ -41,7 +41,10 @@ describe('chunk-size cap (folder store, sparse big file)', function () {
       utimesSync(f, old, old);
     }
     const store = new FolderStore(dir);
-    await assert.rejects(store.get(big, undefined, { maxBytes: 1048576 }), (e: unknown) => e instanceof WbError && e.code === 'TooLarge' && /3072 MB, above the chunk-size cap of 1\.0 MB/.test(e.message));
+    await assert.rejects(
+      store.get(big, undefined, { maxBytes: 1048576 }),
+      (e: unknown) => e instanceof WbError && e.code === 'TooLarge' && /3072 MB, above the chunk-size cap of 1\.0 MB/.test(e.message),
+    );
     const engine: Engine = {
       name: 'stand-in',
       async check() {},
@@ -49,7 +52,15 @@ describe('chunk-size cap (folder store, sparse big file)', function () {
         return { segments: [], language: 'en', language_probability: 1, duration: 1 };
       },
     };
-    const host: GpuHost = { kind: 'local', id: 'here', hourlyUsd: 0, timeline: {}, status: async () => ({ state: 'running' }), prepare: async () => ({ startedByUs: false }), release: async () => {} } as any;
+    const host: GpuHost = {
+      kind: 'local',
+      id: 'here',
+      hourlyUsd: 0,
+      timeline: {},
+      status: async () => ({ state: 'running' }),
+      prepare: async () => ({ startedByUs: false }),
+      release: async () => {},
+    } as any;
     const rss0 = process.memoryUsage().rss;
     const { report } = await runBatch({ store, settings, clock: systemClock, host, engine });
     assert.ok(process.memoryUsage().rss - rss0 < 512 * 1048576, 'the big chunk was not read into memory');

@@ -166,10 +166,16 @@ describe('decode: decodeToWav (real ffmpeg)', function () {
     const m4a = path.join(tmp, 'x.m4a');
     const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', '-c:a', 'aac', '-y', m4a]);
     assert.equal(made.status, 0, String(made.stderr));
-    const before = new Set(require('node:fs').readdirSync(os.tmpdir()).filter((n: string) => n.startsWith('wb-decode-')));
+    const before = new Set(
+      require('node:fs')
+        .readdirSync(os.tmpdir())
+        .filter((n: string) => n.startsWith('wb-decode-')),
+    );
     const r = await decodeToWav(readFileSync(m4a), 'm4a', never);
     assert.ok(Math.abs(r.durationSeconds - 2) < 0.1, `${r.durationSeconds}`);
-    const after = require('node:fs').readdirSync(os.tmpdir()).filter((n: string) => n.startsWith('wb-decode-') && !before.has(n));
+    const after = require('node:fs')
+      .readdirSync(os.tmpdir())
+      .filter((n: string) => n.startsWith('wb-decode-') && !before.has(n));
     assert.deepEqual(after, [], 'temp folder removed');
   });
 
@@ -183,7 +189,7 @@ describe('decode: decodeToWav (real ffmpeg)', function () {
     });
   });
 
-  it('corrupt, empty and non-audio input give WbError(Decode) with ffmpeg\'s reason', async function () {
+  it("corrupt, empty and non-audio input give WbError(Decode) with ffmpeg's reason", async function () {
     const bad: Array<[Buffer, string, RegExp]> = [
       [seeded(4000, 11), 'webm', /Invalid data/],
       [Buffer.alloc(0), 'webm', /empty/],

@@ -93,7 +93,18 @@ describe('BucketLayout', function () {
 
   it('other files of a session are session-other; keys outside the layout are other', function () {
     assert.deepEqual(layout.parse('users/u/audio/sessions/s/notes.txt'), { kind: 'session-other', userId: 'u', sessionId: 's' });
-    for (const k of ['batch-lock.json', 'batch-reports/batch-2025-11-09-1500.json', 'users/', 'users/u', 'users/u/', 'users/u/photos/x.jpg', 'users/u/audio/sessions/', 'users/u/audio/sessions/s', 'Users/u/audio/sessions/s/chunk-001.webm', 'users//audio/sessions/s/chunk-001.webm']) {
+    for (const k of [
+      'batch-lock.json',
+      'batch-reports/batch-2025-11-09-1500.json',
+      'users/',
+      'users/u',
+      'users/u/',
+      'users/u/photos/x.jpg',
+      'users/u/audio/sessions/',
+      'users/u/audio/sessions/s',
+      'Users/u/audio/sessions/s/chunk-001.webm',
+      'users//audio/sessions/s/chunk-001.webm',
+    ]) {
       assert.deepEqual(layout.parse(k), { kind: 'other' }, k);
     }
   });
@@ -101,7 +112,15 @@ describe('BucketLayout', function () {
   it('follows a custom layout, with regex characters in names taken literally', function () {
     const custom = new BucketLayout(
       resolveSettings({
-        layout: { usersPrefix: 'data/tenants/', sessionsDir: 'rec/sess', chunkPrefix: 'part.', audioExtensions: ['.WAV', 'opus'], transcriptDir: 'out+text', legacyTranscriptPrefix: 'old(1)-', completeMarker: 'DONE' },
+        layout: {
+          usersPrefix: 'data/tenants/',
+          sessionsDir: 'rec/sess',
+          chunkPrefix: 'part.',
+          audioExtensions: ['.WAV', 'opus'],
+          transcriptDir: 'out+text',
+          legacyTranscriptPrefix: 'old(1)-',
+          completeMarker: 'DONE',
+        },
       }).layout,
     );
     const r = { userId: 't', sessionId: 's' };

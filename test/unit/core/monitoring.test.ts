@@ -14,7 +14,17 @@ import { makeReport } from '../../support/reportBuilders';
 
 const M = defaultSettings().monitor;
 const H = 3_600_000;
-const r = (over: Partial<ReportSummary>, hoursAgo = 1): ReportSummary => ({ reportId: `batch-${hoursAgo}`, key: `batch-reports/batch-${hoursAgo}.json`, timestamp: new Date(T0 - hoursAgo * H).toISOString(), status: 'success', chunksTranscribed: 100, chunksFailed: 0, costUSD: 0.05, runtimeSeconds: 600, ...over });
+const r = (over: Partial<ReportSummary>, hoursAgo = 1): ReportSummary => ({
+  reportId: `batch-${hoursAgo}`,
+  key: `batch-reports/batch-${hoursAgo}.json`,
+  timestamp: new Date(T0 - hoursAgo * H).toISOString(),
+  status: 'success',
+  chunksTranscribed: 100,
+  chunksFailed: 0,
+  costUSD: 0.05,
+  runtimeSeconds: 600,
+  ...over,
+});
 const state = (reports: ReportSummary[], age: number | null = 1) => Object.fromEntries(evaluateMonitoring(reports, age, M, T0).metrics.map((m) => [m.id, m.state]));
 
 describe('monitoring targets (design defaults as settings)', function () {
@@ -65,7 +75,10 @@ describe('monitoring targets (design defaults as settings)', function () {
 
   it('a breach is new once: while it lasts it is not new again; after recovery it is', function () {
     const mon = evaluateMonitoring([r({ runtimeSeconds: 40 * 60 })], 1, M, T0);
-    assert.deepEqual(newAlerts(mon, []).map((a) => a.id), ['gpuRuntime']);
+    assert.deepEqual(
+      newAlerts(mon, []).map((a) => a.id),
+      ['gpuRuntime'],
+    );
     assert.deepEqual(newAlerts(mon, ['gpuRuntime']), []);
     assert.match(monitoringLines(mon).join('\n'), /ALERT GPU runtime per run: last run batch-1: 40\.0 min/);
   });
@@ -87,7 +100,10 @@ describe('monitoring targets (design defaults as settings)', function () {
       };
       await put('batch-2026-11-25-0950', 45 * 60);
       const first = await checkMonitoring({ store, layout, settings, clock, pending: undefined });
-      assert.deepEqual(first.fresh.map((m) => m.id), ['gpuRuntime']);
+      assert.deepEqual(
+        first.fresh.map((m) => m.id),
+        ['gpuRuntime'],
+      );
       assert.deepEqual((await readAlertState(store, layout)).alerting, ['gpuRuntime']);
       const second = await checkMonitoring({ store, layout, settings, clock, pending: undefined });
       assert.deepEqual(second.fresh, [], 'another runner checking after it says nothing new');
@@ -97,7 +113,10 @@ describe('monitoring targets (design defaults as settings)', function () {
       assert.deepEqual((await readAlertState(store, layout)).alerting, []);
       await clock.tick(20 * 60_000);
       await put('batch-2026-11-25-1030', 50 * 60);
-      assert.deepEqual((await checkMonitoring({ store, layout, settings, clock, pending: undefined })).fresh.map((m) => m.id), ['gpuRuntime']);
+      assert.deepEqual(
+        (await checkMonitoring({ store, layout, settings, clock, pending: undefined })).fresh.map((m) => m.id),
+        ['gpuRuntime'],
+      );
       assert.equal(alertStateKey(layout), 'batch-reports/.alert-state.json');
     });
 

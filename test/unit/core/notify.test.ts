@@ -53,15 +53,27 @@ describe('notifications (webhook)', function () {
     assert.equal(failedRunNotice(makeReport({ status: 'skipped' })), undefined);
     assert.match(failedRunNotice(makeReport({ status: 'partial' }))!.subject, /partly failed/);
     const on = { onFailedRun: true, onAlert: true };
-    assert.deepEqual(noticesAfterRun({ run: failedRun(), fresh: [alert], store: 'x', settings: on }).map((n) => n.kind), ['run-failed', 'alert']);
-    assert.deepEqual(noticesAfterRun({ run: failedRun(), fresh: [alert], store: 'x', settings: { ...on, onFailedRun: false } }).map((n) => n.kind), ['alert']);
-    assert.deepEqual(noticesAfterRun({ run: failedRun(), fresh: [alert], store: 'x', settings: { ...on, onAlert: false } }).map((n) => n.kind), ['run-failed']);
+    assert.deepEqual(
+      noticesAfterRun({ run: failedRun(), fresh: [alert], store: 'x', settings: on }).map((n) => n.kind),
+      ['run-failed', 'alert'],
+    );
+    assert.deepEqual(
+      noticesAfterRun({ run: failedRun(), fresh: [alert], store: 'x', settings: { ...on, onFailedRun: false } }).map((n) => n.kind),
+      ['alert'],
+    );
+    assert.deepEqual(
+      noticesAfterRun({ run: failedRun(), fresh: [alert], store: 'x', settings: { ...on, onAlert: false } }).map((n) => n.kind),
+      ['run-failed'],
+    );
     assert.deepEqual(noticesAfterRun({ run: makeReport({ status: 'success' }), fresh: [], store: 'x', settings: on }), []);
   });
 
   it('an alert notice names the metric, its value and its thresholds', async function () {
     await sendNotices([alertNotice(alert, 's3://b')], { webhookUrl: rx.url });
-    assert.equal(JSON.parse(rx.received[0].body).text, 'Whisper Batch ALERT on s3://b: Cost per day: $1.50 over the last 24 h (target < $0.50, alert > $1.00)'.replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+    assert.equal(
+      JSON.parse(rx.received[0].body).text,
+      'Whisper Batch ALERT on s3://b: Cost per day: $1.50 over the last 24 h (target < $0.50, alert > $1.00)'.replace(/</g, '&lt;').replace(/>/g, '&gt;'),
+    );
   });
 
   it('a refusing or absent receiver is a problem that never names the URL (it is the secret)', async function () {

@@ -17,14 +17,21 @@ describe('priority (run order)', function () {
   it('next first, then priority users, then the rest; the given (oldest-first) order within each', function () {
     const oldestFirst = [s('a', '1'), s('b', '2'), s('c', '3'), s('b', '4'), s('a', '5')];
     assert.deepEqual(prioritize(oldestFirst, { users: [] }), oldestFirst);
-    assert.deepEqual(prioritize(oldestFirst, { users: ['b'] }).map((x) => x.sessionId), ['2', '4', '1', '3', '5']);
-    assert.deepEqual(prioritize(oldestFirst, { users: ['b'], next: s('a', '5') }).map((x) => x.sessionId), ['5', '2', '4', '1', '3']);
+    assert.deepEqual(
+      prioritize(oldestFirst, { users: ['b'] }).map((x) => x.sessionId),
+      ['2', '4', '1', '3', '5'],
+    );
+    assert.deepEqual(
+      prioritize(oldestFirst, { users: ['b'], next: s('a', '5') }).map((x) => x.sessionId),
+      ['5', '2', '4', '1', '3'],
+    );
     assert.deepEqual(prioritize(oldestFirst, { users: [], next: s('z', '9') }), oldestFirst, 'a next that is not pending orders nothing');
   });
 
   it('the "next" object is read as hostile', function () {
     assert.deepEqual(parseNext('{"userId":"u","sessionId":"s","setAt":"2026-12-03T12:00:00Z"}'), { userId: 'u', sessionId: 's', setAt: '2026-12-03T12:00:00Z' });
-    for (const bad of ['', 'null', '[]', '{"userId":"u"}', '{"userId":1,"sessionId":"s"}', '{"userId":"","sessionId":"s"}', `{"userId":"${'x'.repeat(2000)}","sessionId":"s"}`]) assert.equal(parseNext(bad), undefined, bad);
+    for (const bad of ['', 'null', '[]', '{"userId":"u"}', '{"userId":1,"sessionId":"s"}', '{"userId":"","sessionId":"s"}', `{"userId":"${'x'.repeat(2000)}","sessionId":"s"}`])
+      assert.equal(parseNext(bad), undefined, bad);
     assert.equal(parseNext('{"userId":"u","sessionId":"s","setAt":"yesterday"}')?.setAt, '');
   });
 

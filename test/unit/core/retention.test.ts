@@ -36,7 +36,14 @@ describe('retention (reports older than retention.reportDays)', function () {
     // a fresh object under an old name (written yesterday): kept
     await put('batch-reports/batch-2026-09-01-0000.json', NOW - DAY);
     // not reports: the lease, the alert state, pending-jobs, a nested key, audio: never deleted however old
-    for (const k of ['batch-reports/.alert-state.json', 'batch-reports/pending-jobs.json', 'batch-reports/x/batch-2026-01-01-0000.json', 'batch-reports/batch-2026-01-01-0000.json.bak', 'users/u/audio/sessions/s/chunk-001.webm']) await put(k, old);
+    for (const k of [
+      'batch-reports/.alert-state.json',
+      'batch-reports/pending-jobs.json',
+      'batch-reports/x/batch-2026-01-01-0000.json',
+      'batch-reports/batch-2026-01-01-0000.json.bak',
+      'users/u/audio/sessions/s/chunk-001.webm',
+    ])
+      await put(k, old);
     const plan = await planCleanup(store, layout, NOW, 30);
     assert.deepEqual(plan.delete, ['batch-reports/batch-2026-10-01-0800-2.json', 'batch-reports/batch-2026-10-01-0800.html', 'batch-reports/batch-2026-10-01-0800.json']);
     assert.equal(plan.kept, 2);
@@ -45,7 +52,15 @@ describe('retention (reports older than retention.reportDays)', function () {
     assert.deepEqual(done, { deleted: plan.delete, problems: [] });
     const left: string[] = [];
     for await (const o of store.list('')) left.push(o.key);
-    assert.deepEqual(left.sort(), ['batch-reports/.alert-state.json', 'batch-reports/batch-2026-01-01-0000.json.bak', 'batch-reports/batch-2026-09-01-0000.json', 'batch-reports/batch-2026-12-01-0800.json', 'batch-reports/pending-jobs.json', 'batch-reports/x/batch-2026-01-01-0000.json', 'users/u/audio/sessions/s/chunk-001.webm']);
+    assert.deepEqual(left.sort(), [
+      'batch-reports/.alert-state.json',
+      'batch-reports/batch-2026-01-01-0000.json.bak',
+      'batch-reports/batch-2026-09-01-0000.json',
+      'batch-reports/batch-2026-12-01-0800.json',
+      'batch-reports/pending-jobs.json',
+      'batch-reports/x/batch-2026-01-01-0000.json',
+      'users/u/audio/sessions/s/chunk-001.webm',
+    ]);
   });
 
   it('0 days keeps everything; a report just inside the window is kept', async function () {

@@ -35,7 +35,10 @@ describe('core/runFiles', function () {
       assert.ok(start);
       const theirs = { pid: other.pid!, processStart: start, startedAt: 'x', eventsFile: '/e' };
       assert.equal(runIsLive(theirs), true, 'the same pid and start time is the writer');
-      for (const s of [{ ...theirs, processStart: `${start}0` }, { ...theirs, processStart: undefined }]) {
+      for (const s of [
+        { ...theirs, processStart: `${start}0` },
+        { ...theirs, processStart: undefined },
+      ]) {
         assert.equal(runIsLive(s), false, JSON.stringify(s));
         assert.equal(signalRun(s, 'SIGTERM'), false);
       }
@@ -47,14 +50,36 @@ describe('core/runFiles', function () {
   });
 
   it('a state file of wrong types, not JSON or not an object is no state', function () {
-    for (const t of ['', 'null', '[]', '"x"', '{"pid":"1","eventsFile":"/e","startedAt":"x"}', '{"pid":0,"eventsFile":"/e","startedAt":"x"}', '{"pid":1.5,"eventsFile":"/e","startedAt":"x"}', '{"pid":1,"eventsFile":7,"startedAt":"x"}', '{"pid":1,"eventsFile":"/e"}']) {
+    for (const t of [
+      '',
+      'null',
+      '[]',
+      '"x"',
+      '{"pid":"1","eventsFile":"/e","startedAt":"x"}',
+      '{"pid":0,"eventsFile":"/e","startedAt":"x"}',
+      '{"pid":1.5,"eventsFile":"/e","startedAt":"x"}',
+      '{"pid":1,"eventsFile":7,"startedAt":"x"}',
+      '{"pid":1,"eventsFile":"/e"}',
+    ]) {
       assert.equal(parseRunState(t), undefined, t);
     }
     assert.deepEqual(parseRunState('{"pid":12,"eventsFile":"/e","startedAt":"x","runId":{},"exitCode":"0","finishedAt":"y"}'), { pid: 12, eventsFile: '/e', startedAt: 'x', finishedAt: 'y' });
   });
 
   it('event lines are validated in the fields readers use; bad ones are dropped, not cast', function () {
-    for (const l of ['{"type":"chunk.done","total":"3"}', '{"type":"chunk.failed","total":-1}', '{"type":"run.done","status":{}}', '{"type":"run.done","status":"ok","reportKey":5}', '{"type":"run.phase","phase":null}', '{"type":"host.state"}', '{"type":7}', '[1]', 'null', 'error: forged', '{"type":"log","message":["x"]}']) {
+    for (const l of [
+      '{"type":"chunk.done","total":"3"}',
+      '{"type":"chunk.failed","total":-1}',
+      '{"type":"run.done","status":{}}',
+      '{"type":"run.done","status":"ok","reportKey":5}',
+      '{"type":"run.phase","phase":null}',
+      '{"type":"host.state"}',
+      '{"type":7}',
+      '[1]',
+      'null',
+      'error: forged',
+      '{"type":"log","message":["x"]}',
+    ]) {
       assert.equal(parseEventLine(l), undefined, l);
     }
     assert.deepEqual(parseEventLine('{"type":"chunk.done","total":3,"key":"k"}'), { type: 'chunk.done', total: 3, key: 'k' });

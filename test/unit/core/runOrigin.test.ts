@@ -49,7 +49,21 @@ describe('core/runOrigin: who started a run and why', function () {
 
   it('the report records it and its page shows it', function () {
     const origin = { kind: 'vscode' as const, user: 'alice', host: 'laptop', trigger: 'manual' as const, window: 'notes <b>', pid: 9 };
-    const r = buildReport({ runId: 'r', store: 'folder', startMs: 0, endMs: 1000, jobsFound: 0, outcomes: [], errors: [], cancelled: false, host: { kind: 'local', id: 'localhost', touched: false, startedByUs: false, hourlyUsd: 0, timeline: {} }, engine: { name: 'x' }, nextScheduledRun: null, fatal: false, origin });
+    const r = buildReport({
+      runId: 'r',
+      store: 'folder',
+      startMs: 0,
+      endMs: 1000,
+      jobsFound: 0,
+      outcomes: [],
+      errors: [],
+      cancelled: false,
+      host: { kind: 'local', id: 'localhost', touched: false, startedByUs: false, hourlyUsd: 0, timeline: {} },
+      engine: { name: 'x' },
+      nextScheduledRun: null,
+      fatal: false,
+      origin,
+    });
     assert.deepEqual(r.origin, origin);
     const page = renderReportHtml(r);
     assert.match(page, /<dt>Started by<\/dt><dd>VS Code window &quot;notes &lt;b&gt;&quot;, alice@laptop pid 9, manual/);

@@ -2,7 +2,31 @@ import * as assert from 'node:assert/strict';
 import { plainText, terminalLines, terminalText, uiText } from '../../../src/core/safeText';
 
 /** Every character that can change how a terminal, a log or a page shows the rest of a line. */
-const UNSAFE = ['\x1b', '\x9b', '\x9d', '\x07', '\x08', '\r', '\n', '\t', '\x00', '\x7f', '\u202e', '\u202d', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c', '\u2028', '\u2029', '\u200b', '\ufeff'];
+const UNSAFE = [
+  '\x1b',
+  '\x9b',
+  '\x9d',
+  '\x07',
+  '\x08',
+  '\r',
+  '\n',
+  '\t',
+  '\x00',
+  '\x7f',
+  '\u202e',
+  '\u202d',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u200e',
+  '\u200f',
+  '\u061c',
+  '\u2028',
+  '\u2029',
+  '\u200b',
+  '\ufeff',
+];
 
 describe('core/safeText', function () {
   it('terminal: ESC/CSI/OSC, C1, bidi and line breaks become visible escapes, nothing unsafe is left', function () {

@@ -87,8 +87,20 @@ describe('scan (folder store)', function () {
     assert.deepEqual(
       jobs.map((j) => [j.chunk, j.audioKey, j.transcriptKey, j.firstChunkKey, j.nextChunkKey]),
       [
-        [999, 'users/alice/audio/sessions/long/chunk-999.webm', 'users/alice/audio/sessions/long/layers/layer-0-raw-transcription/chunk-999.json', 'users/alice/audio/sessions/long/chunk-001.webm', 'users/alice/audio/sessions/long/chunk-1000.webm'],
-        [1000, 'users/alice/audio/sessions/long/chunk-1000.webm', 'users/alice/audio/sessions/long/layers/layer-0-raw-transcription/chunk-1000.json', 'users/alice/audio/sessions/long/chunk-001.webm', undefined],
+        [
+          999,
+          'users/alice/audio/sessions/long/chunk-999.webm',
+          'users/alice/audio/sessions/long/layers/layer-0-raw-transcription/chunk-999.json',
+          'users/alice/audio/sessions/long/chunk-001.webm',
+          'users/alice/audio/sessions/long/chunk-1000.webm',
+        ],
+        [
+          1000,
+          'users/alice/audio/sessions/long/chunk-1000.webm',
+          'users/alice/audio/sessions/long/layers/layer-0-raw-transcription/chunk-1000.json',
+          'users/alice/audio/sessions/long/chunk-001.webm',
+          undefined,
+        ],
       ],
     );
     const odd = jobsOf(doc, layout, (s) => s.sessionId === ODD_SESSIONS.quotes);
@@ -135,7 +147,10 @@ describe('scan (folder store)', function () {
   it('defers one named session (odd id) and nothing else', async function () {
     await store.put('batch-lock.json', JSON.stringify({ sessionId: ODD_SESSIONS.quotes, createdAt: new Date(T0 + DAY - MIN).toISOString() }));
     const doc = await run(T0 + DAY);
-    assert.deepEqual(doc.deferredSessions.map((s) => s.sessionId), [ODD_SESSIONS.quotes]);
+    assert.deepEqual(
+      doc.deferredSessions.map((s) => s.sessionId),
+      [ODD_SESSIONS.quotes],
+    );
   });
 
   it('a lock naming nobody, or an unreadable one, covers everything', async function () {
@@ -150,7 +165,7 @@ describe('scan (folder store)', function () {
     await touch('batch-lock.json', T0 + DAY - MIN);
     doc = await run(T0 + DAY);
     assert.equal(doc.sessions.length, 0);
-    assert.equal(doc.lock?.since, new Date(T0 + DAY - MIN).toISOString(), 'since: the lock object\'s last-modified time');
+    assert.equal(doc.lock?.since, new Date(T0 + DAY - MIN).toISOString(), "since: the lock object's last-modified time");
   });
 
   it('a lock dated in the future (createdAt 2999) is as old as its object; one whose object time is in the future too is stale', async function () {
@@ -188,7 +203,10 @@ describe('scan (folder store)', function () {
     assert.equal(one.stats.streams, 1);
     assert.equal(four.stats.streams, 1, 'a local walk is CPU-bound: parallel streams would only share the core');
     assert.deepEqual(comparable(four), comparable(one));
-    assert.deepEqual(four.sessions.map((s) => s.sessionPath), one.sessions.map((s) => s.sessionPath));
+    assert.deepEqual(
+      four.sessions.map((s) => s.sessionPath),
+      one.sessions.map((s) => s.sessionPath),
+    );
   });
 
   it('writes nothing', async function () {

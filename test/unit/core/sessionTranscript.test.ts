@@ -16,7 +16,8 @@ describe('core/sessionLabel', function () {
   });
 
   it('keeps any other id as it is (not a date, or not the form)', function () {
-    for (const id of ['session_2025-02-30T10_00_00_000Z', 'session_live', '<img src=x onerror=alert(1)>', 'session_2025-11-09T14_32_10_123Z\n', '']) assert.equal(sessionLabel(id), id, JSON.stringify(id));
+    for (const id of ['session_2025-02-30T10_00_00_000Z', 'session_live', '<img src=x onerror=alert(1)>', 'session_2025-11-09T14_32_10_123Z\n', ''])
+      assert.equal(sessionLabel(id), id, JSON.stringify(id));
   });
 });
 
@@ -88,12 +89,16 @@ describe('core/sessionTranscript', function () {
     await store.put(layout.completeMarkerKey(ref), '{}');
     const t = await loadSessionTranscript(store, layout, ref);
     assert.equal(t.complete, true);
-    assert.deepEqual(t.chunks.map((c) => c.segments.map((s) => s.text)), [[' new']]);
+    assert.deepEqual(
+      t.chunks.map((c) => c.segments.map((s) => s.text)),
+      [[' new']],
+    );
     assert.match(renderTranscript(t, { chunkName: (n) => layout.chunkName(n) }), /1 chunk, 1 transcribed \(session marked complete\)/);
   });
 
   it('refuses malformed transcript content instead of crashing', function () {
-    for (const bad of ['', 'null', '[]', '{"segments":[1]}', '{"segments":[{"text":"x","start":-1,"end":1}]}', '{"segments":[{"text":"x","start":"0","end":1}]}']) assert.throws(() => parseTranscript(bad), Error, bad);
+    for (const bad of ['', 'null', '[]', '{"segments":[1]}', '{"segments":[{"text":"x","start":-1,"end":1}]}', '{"segments":[{"text":"x","start":"0","end":1}]}'])
+      assert.throws(() => parseTranscript(bad), Error, bad);
     assert.deepEqual(parseTranscript('\uFEFF{"segments":[]}').segments, []);
   });
 

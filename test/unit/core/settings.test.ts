@@ -10,7 +10,10 @@ function problems(...sources: RawSettings[]): string[] {
     assert.ok(e instanceof WbError, `expected WbError, got ${e}`);
     assert.equal(e.code, 'Config');
     assert.ok(e.hint);
-    return e.message.split('\n').slice(1).map((l) => l.replace(/^\s+- /, ''));
+    return e.message
+      .split('\n')
+      .slice(1)
+      .map((l) => l.replace(/^\s+- /, ''));
   }
   assert.fail('expected a Config error');
 }
@@ -88,7 +91,15 @@ describe('settings', function () {
 
     it('gives every setting its own variable name', function () {
       const names = Object.keys(SETTINGS_SCHEMA);
-      const env = Object.fromEntries(names.map((n, i) => [`WHISPER_BATCH_${n.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase()}`, String(i)]));
+      const env = Object.fromEntries(
+        names.map((n, i) => [
+          `WHISPER_BATCH_${n
+            .replace(/([a-z])([A-Z])/g, '$1_$2')
+            .replace(/\./g, '_')
+            .toUpperCase()}`,
+          String(i),
+        ]),
+      );
       assert.equal(Object.keys(env).length, names.length);
       assert.deepEqual(Object.keys(settingsFromEnv(env)).sort(), [...names].sort());
     });
@@ -98,7 +109,7 @@ describe('settings', function () {
     it('accept nested objects, dotted names and a mix, with the same result', function () {
       const nested = resolveSettings({ host: { kind: 'ec2', instanceId: 'i-0123456789abcdef0' }, scan: { listConcurrency: 8 } });
       const dotted = resolveSettings({ 'host.kind': 'ec2', 'host.instanceId': 'i-0123456789abcdef0', 'scan.listConcurrency': 8 });
-      const mixed = resolveSettings({ host: { kind: 'ec2' }, 'host.instanceId': 'i-0123456789abcdef0', scan: { 'listConcurrency': 8 } });
+      const mixed = resolveSettings({ host: { kind: 'ec2' }, 'host.instanceId': 'i-0123456789abcdef0', scan: { listConcurrency: 8 } });
       assert.deepEqual(nested, dotted);
       assert.deepEqual(mixed, dotted);
       assert.equal(dotted.scan.listConcurrency, 8);
@@ -158,7 +169,14 @@ describe('settings', function () {
     });
 
     it('accept booleans as text in any case (environment values)', function () {
-      for (const [v, want] of [['TRUE', true], ['yes', true], ['1', true], [' False ', false], ['no', false], ['0', false]] as const) {
+      for (const [v, want] of [
+        ['TRUE', true],
+        ['yes', true],
+        ['1', true],
+        [' False ', false],
+        ['no', false],
+        ['0', false],
+      ] as const) {
         assert.equal(resolveSettings({ 'schedule.enabled': v }).schedule.enabled, want, v);
       }
     });
@@ -209,7 +227,8 @@ describe('settings', function () {
         ['layout.lockKey', '..'],
         ['layout.completeMarker', '..'],
         ['layout.chunkPrefix', '.'],
-      ]) assert.match(problems({ [name]: v })[0], new RegExp(`^${name.replace('.', '\\.')} = .*must be`), `${name}=${v}`);
+      ])
+        assert.match(problems({ [name]: v })[0], new RegExp(`^${name.replace('.', '\\.')} = .*must be`), `${name}=${v}`);
       assert.equal(resolveSettings({ 'layout.reportsPrefix': 'a/.b/' }).layout.reportsPrefix, 'a/.b/');
     });
 

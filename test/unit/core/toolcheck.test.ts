@@ -63,7 +63,10 @@ describe('toolcheck: ensureDebianPackages', function () {
   });
 
   it('install not allowed, or no apt-get: no command runs, the error says what to run', async function () {
-    for (const [present, install] of [[['apt-get'], false], [[], true]] as const) {
+    for (const [present, install] of [
+      [['apt-get'], false],
+      [[], true],
+    ] as const) {
       const { deps, runs } = fakeSystem([...present], true);
       await assert.rejects(ensureDebianPackages({ flite: 'flite' }, { install, deps }), (e: unknown) => e instanceof WbError && e.hint === 'Install with: apt-get install -y flite');
       assert.deepEqual(runs, []);
@@ -75,7 +78,10 @@ describe('toolcheck: ensureDebianPackages', function () {
     failing.deps.run = async (_p, args) => {
       if (args.includes('install')) throw new Error('E: Unable to locate package flite');
     };
-    await assert.rejects(ensureDebianPackages({ flite: 'flite' }, { install: true, deps: failing.deps }), (e: unknown) => e instanceof WbError && e.code === 'EngineMissing' && /Unable to locate package/.test(e.message) && /apt-get install -y flite/.test(e.hint!));
+    await assert.rejects(
+      ensureDebianPackages({ flite: 'flite' }, { install: true, deps: failing.deps }),
+      (e: unknown) => e instanceof WbError && e.code === 'EngineMissing' && /Unable to locate package/.test(e.message) && /apt-get install -y flite/.test(e.hint!),
+    );
     const useless = fakeSystem(['apt-get'], true, {});
     await assert.rejects(ensureDebianPackages({ flite: 'flite' }, { install: true, deps: useless.deps }), (e: unknown) => e instanceof WbError && /Missing flite/.test(e.message));
   });

@@ -60,9 +60,18 @@ describe('extension/configContribution', function () {
   it('menus: Open Transcript on every session of the tree; Copy S3 Key on an S3 store, Copy Path on a folder; Stop GPU and the SSH passphrase only on EC2; the schedule entry names the state it switches to', function () {
     const menus = pkg.contributes.menus;
     const item = (cmd: string) => menus['view/item/context'].filter((m: { command: string }) => m.command === cmd).map((m: { when: string }) => m.when);
-    assert.ok(item('whisperBatch.openTranscript').some((w: string) => /viewItem =~ \/\^session:\//.test(w)), 'on pending and deferred sessions alike');
-    assert.deepEqual(item('whisperBatch.copyKey').map((w: string) => /storeKind == s3/.test(w)), [true]);
-    assert.deepEqual(item('whisperBatch.copyPath').map((w: string) => /storeKind == folder/.test(w)), [true]);
+    assert.ok(
+      item('whisperBatch.openTranscript').some((w: string) => /viewItem =~ \/\^session:\//.test(w)),
+      'on pending and deferred sessions alike',
+    );
+    assert.deepEqual(
+      item('whisperBatch.copyKey').map((w: string) => /storeKind == s3/.test(w)),
+      [true],
+    );
+    assert.deepEqual(
+      item('whisperBatch.copyPath').map((w: string) => /storeKind == folder/.test(w)),
+      [true],
+    );
     const palette = (cmd: string) => menus.commandPalette.find((m: { command: string }) => m.command === cmd)?.when;
     assert.match(palette('whisperBatch.stopGpu'), /hostKind == ec2/);
     assert.match(palette('whisperBatch.setSshPassphrase'), /hostKind == ec2/);

@@ -8,7 +8,16 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '../../../..');
-const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE(\.txt)?$/, /^CHANGELOG\.md$/, /^media\/[\w.-]+\.(svg|png)$/, /^dist\/(extension|aws-sdk|cli)\.js$/, /^dist\/webviews\/report\.(js|css)$/, /^dist\/scripts\/[\w.-]+\.py$/];
+const ALLOWED = [
+  /^package\.json$/,
+  /^README\.md$/,
+  /^LICENSE(\.txt)?$/,
+  /^CHANGELOG\.md$/,
+  /^media\/[\w.-]+\.(svg|png)$/,
+  /^dist\/(extension|aws-sdk|cli)\.js$/,
+  /^dist\/webviews\/report\.(js|css)$/,
+  /^dist\/scripts\/[\w.-]+\.py$/,
+];
 
 describe('extension/packaging', function () {
   this.timeout(60_000);
@@ -19,7 +28,11 @@ describe('extension/packaging', function () {
       .split('\n')
       .map((l) => l.trim())
       .filter(Boolean);
-    for (const f of files) assert.ok(ALLOWED.some((re) => re.test(f)), `unexpected file in the .vsix: ${f}`);
+    for (const f of files)
+      assert.ok(
+        ALLOWED.some((re) => re.test(f)),
+        `unexpected file in the .vsix: ${f}`,
+      );
     for (const f of ['package.json', 'README.md', 'media/whisper-batch.svg']) assert.ok(files.includes(f), `${f} in the .vsix`);
   });
 });

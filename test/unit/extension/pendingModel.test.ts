@@ -6,7 +6,13 @@ import { buildTree, contextValueOf, describeNode, humanAge, humanSize, PendingMo
 const T = Date.parse('2026-11-25T10:00:00Z');
 
 function session(userId: string, sessionId: string, createdAt: number, missing: number[], total = 3): PendingSession {
-  const chunks = Array.from({ length: total }, (_, i) => ({ chunk: i + 1, key: `users/${userId}/audio/sessions/${sessionId}/chunk-00${i + 1}.webm`, size: 1000 * (i + 1), ext: 'webm', lastModified: createdAt }));
+  const chunks = Array.from({ length: total }, (_, i) => ({
+    chunk: i + 1,
+    key: `users/${userId}/audio/sessions/${sessionId}/chunk-00${i + 1}.webm`,
+    size: 1000 * (i + 1),
+    ext: 'webm',
+    lastModified: createdAt,
+  }));
   return {
     sessionId,
     userId,
@@ -26,22 +32,36 @@ function session(userId: string, sessionId: string, createdAt: number, missing: 
 function doc(sessions: PendingSession[], deferred: PendingJobs['deferredSessions'] = []): PendingJobs {
   const missing = sessions.reduce((n, s) => n + s.missingChunks.length, 0);
   return {
-    timestamp: new Date(T).toISOString(), store: '/b', totalSessions: sessions.length + deferred.length, sessionsWithMissingChunks: sessions.length,
-    totalMissingChunks: missing, estimatedGpuTime: '1 minutes', estimatedGpuSeconds: 60, estimatedCost: '$0.009', estimatedCostUSD: 0.009,
-    sessions, deferredSessions: deferred, stats: { keys: 0, requests: 0, durationMs: 0, streams: 1 },
+    timestamp: new Date(T).toISOString(),
+    store: '/b',
+    totalSessions: sessions.length + deferred.length,
+    sessionsWithMissingChunks: sessions.length,
+    totalMissingChunks: missing,
+    estimatedGpuTime: '1 minutes',
+    estimatedGpuSeconds: 60,
+    estimatedCost: '$0.009',
+    estimatedCostUSD: 0.009,
+    sessions,
+    deferredSessions: deferred,
+    stats: { keys: 0, requests: 0, durationMs: 0, streams: 1 },
   };
 }
 
 describe('extension/pendingModel', function () {
   it('groups user > session > missing chunk, users by their oldest session, sessions oldest first', function () {
-    const tree = buildTree(doc([
-      session('bob', 'new', T - 3_600_000, [2, 3]),
-      session('alice', 'mid', T - 5 * 3_600_000, [1]),
-      session('bob', 'old', T - 9 * 3_600_000, [3]),
-    ]));
-    assert.deepEqual(tree.map((u) => u.userId), ['bob', 'alice']);
-    assert.deepEqual(tree[0].sessions.map((s) => s.sessionId), ['old', 'new']);
-    assert.deepEqual(tree[0].sessions[1].chunks.map((c) => c.chunk), ['002', '003']);
+    const tree = buildTree(doc([session('bob', 'new', T - 3_600_000, [2, 3]), session('alice', 'mid', T - 5 * 3_600_000, [1]), session('bob', 'old', T - 9 * 3_600_000, [3])]));
+    assert.deepEqual(
+      tree.map((u) => u.userId),
+      ['bob', 'alice'],
+    );
+    assert.deepEqual(
+      tree[0].sessions.map((s) => s.sessionId),
+      ['old', 'new'],
+    );
+    assert.deepEqual(
+      tree[0].sessions[1].chunks.map((c) => c.chunk),
+      ['002', '003'],
+    );
     assert.equal(tree[0].missing, 3);
   });
 
@@ -51,7 +71,10 @@ describe('extension/pendingModel', function () {
     const tree = buildTree(doc([session('carol', 'ok', T - 3_600_000, [1])], [live, locked]));
     const [u] = tree;
     assert.equal(u.missing, 1);
-    assert.deepEqual(u.sessions.map((s) => contextValueOf(s)), ['session:deferred:locked', 'session:pending', 'session:deferred:recording']);
+    assert.deepEqual(
+      u.sessions.map((s) => contextValueOf(s)),
+      ['session:deferred:locked', 'session:pending', 'session:deferred:recording'],
+    );
     const d = describeNode(u.sessions[2], T);
     assert.match(d.description, /live \(recording\)/);
     assert.match(d.tooltip, /Deferred \(recording\): newest chunk is 1 min old/);

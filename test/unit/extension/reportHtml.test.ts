@@ -3,7 +3,12 @@ import { makeNonce, renderReportPage, reportCsp } from '../../../src/extension/r
 
 describe('extension/reportHtml', function () {
   const cspSource = 'https://*.vscode-cdn.net';
-  const parts = { cspSource, scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webviews/report.js', styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webviews/report.css', nonce: 'abcDEF0123456789xyz' };
+  const parts = {
+    cspSource,
+    scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webviews/report.js',
+    styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webviews/report.css',
+    nonce: 'abcDEF0123456789xyz',
+  };
 
   it('builds the strict CSP: nothing by default, scripts by nonce only, local styles, images and fonts', function () {
     assert.equal(

@@ -69,8 +69,31 @@ describe('extension/runProcess', function () {
   });
 
   it('passes settings as a file and data as argument array entries (no shell)', function () {
-    assert.deepEqual(runArgs('/x/cli.js', '/r/a.settings.json', '/r/a.jsonl', ['s "1" $(x)']), ['/x/cli.js', 'run', '--yes', '--config', '/r/a.settings.json', '--events', '/r/a.jsonl', '--origin', 'vscode', '--trigger', 'manual', '--session', 's "1" $(x)']);
-    assert.deepEqual(runArgs('/x/cli.js', '/c', '/e', [], { trigger: 'scheduled', window: 'my $(x) notes' }).slice(5), ['--events', '/e', '--origin', 'vscode', '--trigger', 'scheduled', '--window', 'my $(x) notes']);
+    assert.deepEqual(runArgs('/x/cli.js', '/r/a.settings.json', '/r/a.jsonl', ['s "1" $(x)']), [
+      '/x/cli.js',
+      'run',
+      '--yes',
+      '--config',
+      '/r/a.settings.json',
+      '--events',
+      '/r/a.jsonl',
+      '--origin',
+      'vscode',
+      '--trigger',
+      'manual',
+      '--session',
+      's "1" $(x)',
+    ]);
+    assert.deepEqual(runArgs('/x/cli.js', '/c', '/e', [], { trigger: 'scheduled', window: 'my $(x) notes' }).slice(5), [
+      '--events',
+      '/e',
+      '--origin',
+      'vscode',
+      '--trigger',
+      'scheduled',
+      '--window',
+      'my $(x) notes',
+    ]);
   });
 
   it('starts a detached run and follows its events to the end, across a line split between polls', async function () {

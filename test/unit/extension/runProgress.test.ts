@@ -40,8 +40,14 @@ describe('extension/runProgress', function () {
     f.events.emit(chunk(mine, 4, 4, 1));
     f.ended.emit(mine);
     assert.equal(await done, mine);
-    assert.deepEqual(f.reports.map((r) => r.message), ['host-start', 'chunk 1 of 4', 'chunk 2 of 4 (1 failed)', 'chunk 4 of 4 (1 failed)']);
-    assert.equal(f.reports.reduce((n, r) => n + (r.increment ?? 0), 0), 100);
+    assert.deepEqual(
+      f.reports.map((r) => r.message),
+      ['host-start', 'chunk 1 of 4', 'chunk 2 of 4 (1 failed)', 'chunk 4 of 4 (1 failed)'],
+    );
+    assert.equal(
+      f.reports.reduce((n, r) => n + (r.increment ?? 0), 0),
+      100,
+    );
     f.events.emit(chunk(mine, 4, 4));
     assert.equal(f.reports.length, 4, 'no report after the end (listeners disposed)');
   });

@@ -13,7 +13,15 @@ function netError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code, errno: -111, syscall: 'connect', $metadata: { attempts: 3 } });
 }
 
-const s3Ctx = { service: 's3' as const, bucket: 'rec-bucket', key: 'users/u/audio/sessions/s/chunk-001.webm', action: 'read s3://rec-bucket/users/u/audio/sessions/s/chunk-001.webm', iamAction: 's3:GetObject', profile: 'dev', region: 'eu-west-1' };
+const s3Ctx = {
+  service: 's3' as const,
+  bucket: 'rec-bucket',
+  key: 'users/u/audio/sessions/s/chunk-001.webm',
+  action: 'read s3://rec-bucket/users/u/audio/sessions/s/chunk-001.webm',
+  iamAction: 's3:GetObject',
+  profile: 'dev',
+  region: 'eu-west-1',
+};
 
 describe('awsErrorToWbError', function () {
   it('ExpiredToken: Credentials, hint with aws sso login for the profile', function () {
@@ -21,7 +29,7 @@ describe('awsErrorToWbError', function () {
     assert.equal(e.code, 'Credentials');
     assert.match(e.message, /profile "dev" have expired/);
     assert.match(e.message, /read s3:\/\/rec-bucket\//);
-    assert.equal(e.hint, 'Run `aws sso login --profile dev` (or refresh the profile\'s keys) and try again.');
+    assert.equal(e.hint, "Run `aws sso login --profile dev` (or refresh the profile's keys) and try again.");
   });
 
   it('ExpiredTokenException (EC2/SSM) without a profile: generic refresh hint', function () {
@@ -119,7 +127,11 @@ describe('awsErrorToWbError', function () {
   });
 
   it('throttling: retry later, lower the concurrency', function () {
-    for (const [name, status] of [['SlowDown', 503], ['ThrottlingException', 400], ['RequestLimitExceeded', 503]] as const) {
+    for (const [name, status] of [
+      ['SlowDown', 503],
+      ['ThrottlingException', 400],
+      ['RequestLimitExceeded', 503],
+    ] as const) {
       const e = awsErrorToWbError(sdkError(name, status), { service: 's3', bucket: 'b', action: 'list s3://b' });
       assert.match(e.message, new RegExp(`throttling requests \\(${name}\\)`), name);
       assert.match(e.hint!, /listConcurrency/);

@@ -102,7 +102,11 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
 
     assert.deepStrictEqual(
       ctx.outcomes.map((o) => [o.job.chunk, o.ok, o.written, o.audioSeconds]),
-      [[1, true, true, 5.04], [2, true, true, 5.04], [3, true, true, 4.98]],
+      [
+        [1, true, true, 5.04],
+        [2, true, true, 5.04],
+        [3, true, true, 4.98],
+      ],
     );
     assert.strictEqual(runner.commands.length, 2);
     for (const c of runner.commands) {
@@ -129,7 +133,13 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
     const ctx = context();
     await engine(runner).transcribeAll(jobs, ctx);
     assert.ok(seen.join('').includes('"event":"chunk"'), 'output arrived through onOutput');
-    assert.deepStrictEqual(ctx.outcomes.map((o) => [o.job.chunk, o.ok]), [[1, true], [2, true]]);
+    assert.deepStrictEqual(
+      ctx.outcomes.map((o) => [o.job.chunk, o.ok]),
+      [
+        [1, true],
+        [2, true],
+      ],
+    );
   });
 
   it('marks the rest failed with the reason when the script is killed, and counts a transcript already there as done', async function () {
@@ -139,7 +149,11 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
     await engine(shell('ssm', { FAKE_FW_EXIT_AFTER: '1' })).transcribeAll(jobs, ctx);
     assert.deepStrictEqual(
       ctx.outcomes.map((o) => [o.job.chunk, o.ok, o.error]),
-      [[1, true, undefined], [2, false, 'the transcription script stopped (exit 137)'], [3, true, undefined]],
+      [
+        [1, true, undefined],
+        [2, false, 'the transcription script stopped (exit 137)'],
+        [3, true, undefined],
+      ],
     );
   });
 
@@ -147,7 +161,10 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
     const jobs = await session('noload', 2);
     const ctx = context();
     await engine(shell('ssm', { FAKE_FW_FAIL_LOAD: '1' })).transcribeAll(jobs, ctx);
-    assert.deepStrictEqual(ctx.outcomes.map((o) => o.ok), [false, false]);
+    assert.deepStrictEqual(
+      ctx.outcomes.map((o) => o.ok),
+      [false, false],
+    );
     for (const o of ctx.outcomes) assert.match(o.error!, /^cannot load model small\.en: CUDA failed/);
   });
 
@@ -163,7 +180,14 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
     };
     const ctx = context();
     await engine(runner).transcribeAll(jobs, ctx);
-    assert.deepStrictEqual(ctx.outcomes.map((o) => [o.job.chunk, o.ok, o.audioSeconds]), [[1, true, 5.04], [2, true, undefined], [3, true, undefined]]);
+    assert.deepStrictEqual(
+      ctx.outcomes.map((o) => [o.job.chunk, o.ok, o.audioSeconds]),
+      [
+        [1, true, 5.04],
+        [2, true, undefined],
+        [3, true, undefined],
+      ],
+    );
     assert.ok(!('progressUrl' in decodeJob(runner.commands[0].args[0])), 'the script is given no progress object to write');
   });
 
@@ -179,7 +203,13 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
     // No call fits: 3 jobs are halved down to calls of one job each (one job always goes).
     await engine(runner, { maxCommandChars: 1 }).transcribeAll(jobs, ctx);
     assert.strictEqual(runner.commands.length, 2, 'third call not started after the abort');
-    assert.deepStrictEqual(ctx.outcomes.map((o) => [o.job.chunk, o.ok]), [[1, true], [2, true]]);
+    assert.deepStrictEqual(
+      ctx.outcomes.map((o) => [o.job.chunk, o.ok]),
+      [
+        [1, true],
+        [2, true],
+      ],
+    );
   });
 
   it('stops calling after two transport failures in a row and fails the rest with the reason', async function () {
@@ -196,7 +226,10 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
     const ctx = context();
     await engine(dead, { maxJobsPerCall: 1 }).transcribeAll(jobs, ctx);
     assert.strictEqual(calls.length, 2);
-    assert.deepStrictEqual(ctx.outcomes.map((o) => o.ok), [false, false, false]);
+    assert.deepStrictEqual(
+      ctx.outcomes.map((o) => o.ok),
+      [false, false, false],
+    );
     assert.match(ctx.outcomes[0].error!, /^remote command failed: SSM command cmd-1 .*\(Undeliverable\)/);
     assert.match(ctx.outcomes[2].error!, /stopped answering/);
   });
@@ -249,7 +282,15 @@ describe('RemoteFasterWhisperEngine call planning (no network: presigning is loc
     for (let s = 0; s < 100; s++) {
       const ref = { userId: `user-${s % 7}`, sessionId: `session_2025-11-09T14_32_10_${String(s).padStart(3, '0')}Z` };
       for (let c = 1; c <= 4; c++) {
-        jobs.push({ ...ref, chunk: c, audioKey: layout.audioKey(ref, c), transcriptKey: layout.transcriptKey(ref, c), size: 60_000, firstChunkKey: layout.audioKey(ref, 1), nextChunkKey: c < 4 ? layout.audioKey(ref, c + 1) : undefined });
+        jobs.push({
+          ...ref,
+          chunk: c,
+          audioKey: layout.audioKey(ref, c),
+          transcriptKey: layout.transcriptKey(ref, c),
+          size: 60_000,
+          firstChunkKey: layout.audioKey(ref, 1),
+          nextChunkKey: c < 4 ? layout.audioKey(ref, c + 1) : undefined,
+        });
       }
     }
     const sent: Array<{ size: number; payload: any }> = [];
@@ -271,10 +312,17 @@ describe('RemoteFasterWhisperEngine call planning (no network: presigning is loc
     console.log(`      (400 chunks -> ${sent.length} calls of ${sent.map((c) => c.payload.jobs.length).join('/')} chunks, largest command ${Math.max(...sent.map((c) => c.size))} characters)`);
     assert.ok(sent.length >= 3, `${sent.length} calls`);
     for (const c of sent) assert.ok(c.size <= 48_000, `command of ${c.size} characters`);
-    assert.deepStrictEqual(outcomes.map((o) => o.job), jobs, 'each chunk reported once, in order');
+    assert.deepStrictEqual(
+      outcomes.map((o) => o.job),
+      jobs,
+      'each chunk reported once, in order',
+    );
     const first = sent[0].payload;
     assert.deepStrictEqual(Object.keys(first).sort(), ['batch_size', 'beam_size', 'compute_type', 'device', 'jobs', 'language', 'model', 'prefetch', 'runId', 'vad_filter']);
-    assert.deepStrictEqual([first.model, first.device, first.compute_type, first.beam_size, first.batch_size, first.vad_filter, first.language, first.prefetch], ['small.en', 'auto', 'auto', 5, 8, true, 'en', 3]); // the script resolves auto: cuda/float16 with a GPU, else cpu/int8
+    assert.deepStrictEqual(
+      [first.model, first.device, first.compute_type, first.beam_size, first.batch_size, first.vad_filter, first.language, first.prefetch],
+      ['small.en', 'auto', 'auto', 5, 8, true, 'en', 3],
+    ); // the script resolves auto: cuda/float16 with a GPU, else cpu/int8
     const j1 = first.jobs[1];
     assert.deepStrictEqual(Object.keys(j1).sort(), ['audioUrl', 'chunk', 'ext', 'headerUrl', 'id', 'nextUrl', 'sessionId', 'transcriptUrl']);
     assert.strictEqual(first.jobs[0].headerUrl, undefined, 'chunk 1 carries its own header');

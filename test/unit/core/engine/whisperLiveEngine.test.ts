@@ -30,7 +30,10 @@ describe('SegmentCollector', function () {
       { start: '0.000', end: '1.000', text: ' One.', completed: true },
       { start: '1.000', end: '2.000', text: ' Two', completed: false },
     ]);
-    assert.deepEqual(c.segments().map((s) => s.text), [' One.', ' Two']);
+    assert.deepEqual(
+      c.segments().map((s) => s.text),
+      [' One.', ' Two'],
+    );
   });
 
   it('drops an open segment overlapped by completed ones and ignores malformed entries', function () {
@@ -40,6 +43,9 @@ describe('SegmentCollector', function () {
       { start: '1.000', end: '2.500', text: ' stale', completed: false },
       { start: 'x', end: '3', text: ' bad', completed: true },
     ]);
-    assert.deepEqual(c.segments().map((s) => s.text), [' Done.']);
+    assert.deepEqual(
+      c.segments().map((s) => s.text),
+      [' Done.'],
+    );
   });
 });

@@ -56,7 +56,10 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
 
     await clock.drive(host.release({ reason: 'done' }));
     assert.equal(ec2.state, 'stopped');
-    assert.deepEqual(ec2.history.map((h) => h.state), ['stopped', 'pending', 'running', 'stopping', 'stopped']);
+    assert.deepEqual(
+      ec2.history.map((h) => h.state),
+      ['stopped', 'pending', 'running', 'stopping', 'stopped'],
+    );
     assert.equal(ec2.tags[OWNER_TAG], undefined, 'ownership tags removed after the stop');
     assert.equal(ec2.tags[STARTED_TAG], undefined);
     assert.ok(t.stopRequested! >= t.ready! && t.stopped! >= t.stopRequested! + 30_000);
@@ -87,7 +90,10 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     await ec2.stop(GPU_ID); // someone else just stopped it: stopping for 30 s
     const prep = await clock.drive(host.prepare('run-1', ctl.signal));
     assert.equal(prep.startedByUs, true);
-    assert.deepEqual(ec2.history.map((h) => h.state), ['running', 'stopping', 'stopped', 'pending', 'running']);
+    assert.deepEqual(
+      ec2.history.map((h) => h.state),
+      ['running', 'stopping', 'stopped', 'pending', 'running'],
+    );
     assert.equal(ec2.calls.filter((c) => c === 'start').length, 1, 'one StartInstances, after it stopped');
     await clock.drive(host.release({ reason: 'done' }));
   });
@@ -120,7 +126,7 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     assert.ok(!ec2.calls.includes('start'));
   });
 
-  it('uses an already running GPU and leaves it running: arms no timer, cancels none, the realtime side\'s shutdown stays', async function () {
+  it("uses an already running GPU and leaves it running: arms no timer, cancels none, the realtime side's shutdown stays", async function () {
     const host = setup({ state: 'running', remote: { agentOnlineAfterPolls: 0, unitActivatingPolls: 0 } });
     remote.realtimeShutdown(45); // the realtime side's own `shutdown -h +45`
     const theirs = remote.logindShutdownAt;
@@ -138,18 +144,25 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     assert.ok(logs('info').some((m) => /Leaving GPU i-0123456789abcdef0 running/.test(m)));
   });
 
-  it('on a GPU it started, arms its own named systemd timer; logind\'s `shutdown -h` is never used or cancelled', async function () {
+  it("on a GPU it started, arms its own named systemd timer; logind's `shutdown -h` is never used or cancelled", async function () {
     const host = setup();
     await clock.drive(host.prepare('run-1', ctl.signal));
     remote.realtimeShutdown(200); // a realtime session on our GPU schedules its own shutdown
-    assert.deepEqual(remote.commands.find((c) => c.program === 'systemd-run')?.args, ['--unit=whisper-batch-stop', '--on-active=120min', '--timer-property=AccuracySec=1s', '--description=whisper-batch: stop this GPU after the max runtime', '/usr/bin/systemctl', 'poweroff']);
+    assert.deepEqual(remote.commands.find((c) => c.program === 'systemd-run')?.args, [
+      '--unit=whisper-batch-stop',
+      '--on-active=120min',
+      '--timer-property=AccuracySec=1s',
+      '--description=whisper-batch: stop this GPU after the max runtime',
+      '/usr/bin/systemctl',
+      'poweroff',
+    ]);
     assert.ok(!remote.commands.some((c) => c.program === 'shutdown'), 'no shutdown -h / -c from us');
     assert.equal(remote.logindCancelled, 0);
     await clock.drive(host.release({ reason: 'done' }));
     assert.equal(ec2.state, 'stopped');
   });
 
-  it('taking over a dead run\'s GPU replaces that run\'s timer by its name (systemd refuses a second one)', async function () {
+  it("taking over a dead run's GPU replaces that run's timer by its name (systemd refuses a second one)", async function () {
     const host = setup({ state: 'running', tags: { [OWNER_TAG]: 'crashed-run' }, remote: { agentOnlineAfterPolls: 0, unitActivatingPolls: 0 } });
     await remote.isReachable();
     await remote.run({ program: 'systemd-run', args: ['--unit=whisper-batch-stop', '--on-active=120min', '/usr/bin/systemctl', 'poweroff'], timeoutSeconds: 30 });
@@ -251,7 +264,10 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     await clock.drive(host.release({ reason: 'done' }));
     assert.equal(ec2.state, 'stopped');
     assert.equal(ec2.calls.filter((c) => c === 'stop').length, 4);
-    assert.deepEqual(logs('warn').map((m) => /retrying in (\d+) s/.exec(m)?.[1]), ['2', '4', '8']);
+    assert.deepEqual(
+      logs('warn').map((m) => /retrying in (\d+) s/.exec(m)?.[1]),
+      ['2', '4', '8'],
+    );
     assert.ok(clock.now() - t0 >= 14_000);
   });
 
@@ -265,7 +281,10 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     assert.match(err.hint!, /aws ec2 stop-instances --instance-ids i-0123456789abcdef0 --region us-east-1/);
     assert.match(err.hint!, /own stop timer \(whisper-batch-stop\) will power it off within 120 min/);
     assert.equal(ec2.calls.filter((c) => c === 'stop').length, 8, 'bounded attempts');
-    assert.ok(logs('error').some((m) => m.includes('THE GPU IS STILL RUNNING')), 'also emitted as an error event');
+    assert.ok(
+      logs('error').some((m) => m.includes('THE GPU IS STILL RUNNING')),
+      'also emitted as an error event',
+    );
     // release is idempotent: asking again gives the same loud error, not silence
     await assert.rejects(host.release({ reason: 'again' }), /STILL RUNNING/);
     // and the dead-man's switch is the backstop
@@ -285,7 +304,15 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
   });
 
   describe('a live recording holds the GPU when the run wants to stop it (batch-lock.json)', function () {
-    const held = (): LiveLock => ({ key: 'batch-lock.json', coversAll: true, sessions: new Set(), users: new Set(), holder: 'realtime-gpu-1', since: new Date(clock.now()).toISOString(), stale: false });
+    const held = (): LiveLock => ({
+      key: 'batch-lock.json',
+      coversAll: true,
+      sessions: new Set(),
+      users: new Set(),
+      holder: 'realtime-gpu-1',
+      since: new Date(clock.now()).toISOString(),
+      stale: false,
+    });
 
     it('waits while the lock is fresh and stops once it is gone; lastRelease says so', async function () {
       const host = setup();
@@ -398,7 +425,7 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     assert.equal(ec2.starts, 2);
   });
 
-  it('a forced stop after a release that left the GPU running stops it (the user\'s Stop)', async function () {
+  it("a forced stop after a release that left the GPU running stops it (the user's Stop)", async function () {
     const host = setup({ state: 'running', remote: { agentOnlineAfterPolls: 0, unitActivatingPolls: 0 } });
     await clock.drive(host.prepare('run-1', ctl.signal));
     await clock.drive(host.release({ reason: 'done' }));

@@ -25,7 +25,12 @@ describe('LocalHost', function () {
   });
 
   it('is not ready when the engine is missing', async function () {
-    const host = new LocalHost({ engine: engine(async () => { throw new WbError('EngineMissing', 'pocketsphinx_continuous not found', 'apt-get install pocketsphinx'); }), clock: fakeClock() });
+    const host = new LocalHost({
+      engine: engine(async () => {
+        throw new WbError('EngineMissing', 'pocketsphinx_continuous not found', 'apt-get install pocketsphinx');
+      }),
+      clock: fakeClock(),
+    });
     await assert.rejects(host.prepare('r', new AbortController().signal), /pocketsphinx_continuous not found/);
     assert.equal(host.timeline.ready, undefined);
   });

@@ -17,7 +17,10 @@ describe('orphaned GPU', function () {
     const clock = fakeClock();
     const ec2 = new FakeEc2({ clock, state: 'running', tags: { [OWNER_TAG]: 'run-old', [STARTED_TAG]: '2026-11-25T08:00:00.000Z' } });
     assert.deepEqual(await findOrphanedGpu({ ec2, settings }, undefined), {
-      instanceId: GPU_ID, state: 'running', runId: 'run-old', startedAt: '2026-11-25T08:00:00.000Z',
+      instanceId: GPU_ID,
+      state: 'running',
+      runId: 'run-old',
+      startedAt: '2026-11-25T08:00:00.000Z',
       reason: 'run "run-old" started it and no run holds the lease',
     });
     assert.match((await findOrphanedGpu({ ec2, settings }, lease(true)))!.reason, /lease \(held by cli pid 42 on box\) expired at 2026-11-25T09:00:00.000Z/);

@@ -9,7 +9,11 @@ import { fakeClock } from '../../../support/fakeClock';
 function recordingHost(): GpuHost & { releases: string[] } {
   const releases: string[] = [];
   return {
-    kind: 'ec2', id: 'i-1', hourlyUsd: 1, timeline: {}, releases,
+    kind: 'ec2',
+    id: 'i-1',
+    hourlyUsd: 1,
+    timeline: {},
+    releases,
     status: async () => ({ state: 'running' }),
     prepare: async () => ({ startedByUs: true }),
     release: async (o) => void releases.push(o.reason),

@@ -101,7 +101,10 @@ describe('SsmRunner', function () {
   });
 
   it('refuses an interpreter path that is not a plain absolute path', async function () {
-    await assert.rejects(runner.run({ program: 'print(1)', args: [], interpreter: 'python3', interpreterPath: '/opt/$(reboot)/python3', timeoutSeconds: 5 }, {}), (e: unknown) => e instanceof WbError && e.code === 'Config');
+    await assert.rejects(
+      runner.run({ program: 'print(1)', args: [], interpreter: 'python3', interpreterPath: '/opt/$(reboot)/python3', timeoutSeconds: 5 }, {}),
+      (e: unknown) => e instanceof WbError && e.code === 'Config',
+    );
     assert.strictEqual(ssm.sent.length, 0);
   });
 
@@ -115,7 +118,10 @@ describe('SsmRunner', function () {
     const outputs: string[] = [];
     const t0 = clock.now();
     const r = await clock.drive(runner.run({ program: 'systemctl', args: ['is-active', 'x'], timeoutSeconds: 30 }, { onOutput: (s) => outputs.push(s) }), { stepMs: 250 });
-    assert.deepStrictEqual(ssm.polls.map((t) => t - t0), [1000, 2000, 3000, 4000]);
+    assert.deepStrictEqual(
+      ssm.polls.map((t) => t - t0),
+      [1000, 2000, 3000, 4000],
+    );
     assert.deepStrictEqual(r, { exitCode: 3, stdout: 'inactive\n', stderr: 'oops' });
     assert.deepStrictEqual(outputs, ['inactive\n']);
   });

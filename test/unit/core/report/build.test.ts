@@ -4,13 +4,30 @@ import type { ChunkOutcome } from '../../../../src/core/engine/engine';
 
 const T0 = Date.parse('2025-11-10T02:00:05Z');
 function outcome(sessionId: string, chunk: number, ok: boolean, extra: Partial<ChunkOutcome> = {}): ChunkOutcome {
-  return { job: { userId: 'u', sessionId, chunk, audioKey: `a/${chunk}`, transcriptKey: `t/${chunk}`, size: 1 }, ok, seconds: 2, audioSeconds: ok ? 5 : undefined, error: ok ? undefined : 'bad', ...extra };
+  return {
+    job: { userId: 'u', sessionId, chunk, audioKey: `a/${chunk}`, transcriptKey: `t/${chunk}`, size: 1 },
+    ok,
+    seconds: 2,
+    audioSeconds: ok ? 5 : undefined,
+    error: ok ? undefined : 'bad',
+    ...extra,
+  };
 }
 function record(p: Partial<RunRecord> = {}): RunRecord {
   return {
-    runId: 'r1', store: 's3://b', startMs: T0, endMs: T0 + 512_000, jobsFound: 0, outcomes: [], errors: [], cancelled: false, fatal: false,
+    runId: 'r1',
+    store: 's3://b',
+    startMs: T0,
+    endMs: T0 + 512_000,
+    jobsFound: 0,
+    outcomes: [],
+    errors: [],
+    cancelled: false,
+    fatal: false,
     host: { kind: 'ec2', id: 'i-0abc', touched: false, startedByUs: false, hourlyUsd: 0.526, timeline: {} },
-    engine: { name: 'remote-faster-whisper', model: 'small.en' }, nextScheduledRun: null, ...p,
+    engine: { name: 'remote-faster-whisper', model: 'small.en' },
+    nextScheduledRun: null,
+    ...p,
   };
 }
 
@@ -34,8 +51,20 @@ describe('buildReport', function () {
     assert.equal(r.transcription.successRate, 66.7);
     assert.equal(r.transcription.audioSeconds, 10);
     assert.ok(r.transcription.costPerAudioHourUSD! > 0);
-    assert.deepEqual(r.sessions.map((s) => [s.sessionId, s.status, s.chunkNumbers, s.failedChunks]), [['s1', 'success', ['001', '002'], []], ['s2', 'failed', [], ['001']]]);
-    const short = buildReport(record({ jobsFound: 1, outcomes: [outcome('s', 1, true)], host: { kind: 'ec2', id: 'i', touched: true, startedByUs: true, hourlyUsd: 0.526, timeline: { startRequested: T0, stopped: T0 + 20_000 } } }));
+    assert.deepEqual(
+      r.sessions.map((s) => [s.sessionId, s.status, s.chunkNumbers, s.failedChunks]),
+      [
+        ['s1', 'success', ['001', '002'], []],
+        ['s2', 'failed', [], ['001']],
+      ],
+    );
+    const short = buildReport(
+      record({
+        jobsFound: 1,
+        outcomes: [outcome('s', 1, true)],
+        host: { kind: 'ec2', id: 'i', touched: true, startedByUs: true, hourlyUsd: 0.526, timeline: { startRequested: T0, stopped: T0 + 20_000 } },
+      }),
+    );
     assert.equal(short.gpu.costUSD, Math.round((60 / 3600) * 0.526 * 10000) / 10000, 'EC2 bills at least 60 s');
   });
 

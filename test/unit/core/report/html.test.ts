@@ -4,9 +4,7 @@ import { escapeHtml, renderReportHtml } from '../../../../src/core/report/html';
 import { hostileReport, makeReport, XSS } from '../../../support/reportBuilders';
 
 /** Tags the page itself writes; any other tag name in the output came from data. */
-const OWN_TAGS = new Set(
-  'html head meta title style body main h1 h2 p dl div dt dd span small table thead tbody tr th td ul li footer'.split(' '),
-);
+const OWN_TAGS = new Set('html head meta title style body main h1 h2 p dl div dt dd span small table thead tbody tr th td ul li footer'.split(' '));
 
 function tagNames(page: string): string[] {
   return [...page.matchAll(/<\/?([a-zA-Z][a-zA-Z0-9-]*)/g)].map((m) => m[1].toLowerCase());
@@ -63,7 +61,21 @@ describe('report/html', function () {
 
   it('renders a skipped report without touching host fields', function () {
     const r = makeReport({ status: 'skipped' }, 0);
-    r.gpu = { ...r.gpu, host: 'local', instanceId: 'localhost', started: false, startTime: null, readyTime: null, firstChunkTime: null, lastChunkTime: null, stopRequestedTime: null, stopTime: null, runtimeSeconds: 0, runtimeHuman: '0s', costUSD: 0 };
+    r.gpu = {
+      ...r.gpu,
+      host: 'local',
+      instanceId: 'localhost',
+      started: false,
+      startTime: null,
+      readyTime: null,
+      firstChunkTime: null,
+      lastChunkTime: null,
+      stopRequestedTime: null,
+      stopTime: null,
+      runtimeSeconds: 0,
+      runtimeHuman: '0s',
+      costUSD: 0,
+    };
     r.transcription = { ...r.transcription, chunksFound: 0, chunksTranscribed: 0, costPerAudioHourUSD: null, audioSeconds: 0 };
     const page = renderReportHtml(r);
     assert.ok(page.includes('s-skipped'));
@@ -77,7 +89,10 @@ describe('report/html', function () {
   it('renders a failed report with its errors and a left-running host', function () {
     const r = makeReport({ status: 'failed' }, 1);
     r.gpu = { ...r.gpu, started: false, alreadyRunning: true, stopRequestedTime: null, stopTime: null };
-    r.errors = [{ phase: 'host-ready', message: 'whisperlive is not active after 600 s' }, { phase: 'transcribe', message: 'engine error', sessionId: 's1', chunk: '004' }];
+    r.errors = [
+      { phase: 'host-ready', message: 'whisperlive is not active after 600 s' },
+      { phase: 'transcribe', message: 'engine error', sessionId: 's1', chunk: '004' },
+    ];
     const page = renderReportHtml(r);
     assert.ok(page.includes('s-failed'));
     assert.ok(page.includes('already running, left running'));

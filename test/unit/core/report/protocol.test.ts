@@ -15,7 +15,21 @@ describe('report/protocol', function () {
   });
 
   it('rejects anything else', function () {
-    for (const m of [null, undefined, 'ready', 42, [], {}, { type: 'open' }, { type: 'open', key: 7 }, { type: 'open', key: '' }, { type: 'open', key: 'x'.repeat(2000) }, { type: 'ready', selectedKey: 3 }, { type: 'runBatch' }, { type: '__proto__' }]) {
+    for (const m of [
+      null,
+      undefined,
+      'ready',
+      42,
+      [],
+      {},
+      { type: 'open' },
+      { type: 'open', key: 7 },
+      { type: 'open', key: '' },
+      { type: 'open', key: 'x'.repeat(2000) },
+      { type: 'ready', selectedKey: 3 },
+      { type: 'runBatch' },
+      { type: '__proto__' },
+    ]) {
       assert.equal(isFromReportView(m), false, JSON.stringify(m) ?? String(m));
     }
   });
@@ -37,7 +51,13 @@ describe('report/protocol', function () {
   });
 
   it('keeps only known, well-typed fields of a restored state', function () {
-    assert.deepEqual(sanitizeViewState({ selectedKey: 'k', tab: 'trends', filter: 'u', sortKey: 'userId', sortDesc: true, extra: 1 }), { selectedKey: 'k', tab: 'trends', filter: 'u', sortKey: 'userId', sortDesc: true });
+    assert.deepEqual(sanitizeViewState({ selectedKey: 'k', tab: 'trends', filter: 'u', sortKey: 'userId', sortDesc: true, extra: 1 }), {
+      selectedKey: 'k',
+      tab: 'trends',
+      filter: 'u',
+      sortKey: 'userId',
+      sortDesc: true,
+    });
     assert.deepEqual(sanitizeViewState({ selectedKey: 5, tab: 'evil', filter: 'x'.repeat(600), sortDesc: 'yes' }), {});
     assert.deepEqual(sanitizeViewState(undefined), {});
   });

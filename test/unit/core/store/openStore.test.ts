@@ -38,9 +38,15 @@ describe('openStore', function () {
     assert.equal((openStore(settingsWith('~/recs')) as FolderStore).root, path.join(os.homedir(), 'recs'));
   });
 
-  it('an empty store is the caller\'s business; other URL schemes are refused', function () {
-    assert.throws(() => openStore(settingsWith('')), (e: unknown) => e instanceof WbError && e.code === 'Config');
-    assert.throws(() => openStore(settingsWith('gs://bucket')), (e: unknown) => e instanceof WbError && e.code === 'Config' && /gs:\/\/bucket/.test(e.message));
+  it("an empty store is the caller's business; other URL schemes are refused", function () {
+    assert.throws(
+      () => openStore(settingsWith('')),
+      (e: unknown) => e instanceof WbError && e.code === 'Config',
+    );
+    assert.throws(
+      () => openStore(settingsWith('gs://bucket')),
+      (e: unknown) => e instanceof WbError && e.code === 'Config' && /gs:\/\/bucket/.test(e.message),
+    );
   });
 });
 
@@ -53,7 +59,12 @@ describe('parseS3Url', function () {
   });
 
   it('refuses what is not s3://bucket', function () {
-    for (const u of ['s3://', 'https://b/p', 'b/p']) assert.throws(() => parseS3Url(u), (e: unknown) => e instanceof WbError && e.code === 'Config', u);
+    for (const u of ['s3://', 'https://b/p', 'b/p'])
+      assert.throws(
+        () => parseS3Url(u),
+        (e: unknown) => e instanceof WbError && e.code === 'Config',
+        u,
+      );
   });
 });
 
