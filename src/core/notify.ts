@@ -42,9 +42,24 @@ const line = (s: unknown) => {
   return p.length > 500 ? `${p.slice(0, 500)}...` : p;
 };
 
-/** Slack mrkdwn control characters: bucket text can form no link or mention of its own (`<!channel>`, `<url|text>`). */
+const ZWSP = '\u200b';
+
+/**
+ * Text for a Slack message. Slack decodes only `&amp;`, `&lt;`, `&gt;` (so only those are escaped),
+ * and `<...>` is its syntax for links and mentions (`<!channel>`, `<url|text>`). It also links bare
+ * URLs, domains and e-mail addresses on its own (an incoming webhook ignores `parse: none`), so a
+ * zero-width space is put where such text would form: after `:` in `scheme://`, after a dot that
+ * a letter follows (`evil.example`, `www.x`), after `@` and `#` (`@here`, `mail@x`, `#channel`). The
+ * text still reads the same; no session id, key or error text becomes a link or a mention.
+ */
 export function slackEscape(s: unknown): string {
-  return plainText(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return plainText(s)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/:\/\//g, `:${ZWSP}//`)
+    .replace(/\.(?=[\p{L}])/gu, `.${ZWSP}`)
+    .replace(/([@#])/g, `$1${ZWSP}`);
 }
 
 type RunOfNotice = Pick<BatchReport, 'reportId' | 'status' | 'store' | 'errors' | 'transcription'>;

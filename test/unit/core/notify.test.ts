@@ -39,13 +39,35 @@ describe('notifications (webhook)', function () {
     const body = JSON.parse(got.body);
     assert.equal(body.mrkdwn, false);
     const text: string = body.text;
-    assert.match(text, /run batch-2026-11-25-1030 FAILED on s3:\/\/bucket\/prefix/);
+    assert.match(text, /run batch-2026-11-25-1030 FAILED on s3:\u200b\/\/bucket\/prefix/);
     assert.ok(!/[<>]/.test(text), `no < or > reaches Slack: ${text}`);
-    assert.ok(text.includes('&lt;!channel&gt;') && text.includes('&lt;https://evil.example|click me&gt;') && text.includes('&amp;'));
+    assert.ok(text.includes('&lt;!channel&gt;') && text.includes('&lt;https:\u200b//evil.\u200bexample|click me&gt;') && text.includes('&amp;'));
     assert.ok(!text.includes('\x1b'), 'no escape character');
     assert.ok(!text.split('\n').some((l) => l.startsWith('error:')), 'a newline in bucket text starts no line');
     assert.match(text, /\\nerror: forged line/);
-    assert.match(text, /report: batch-reports\/batch-1\.json/);
+    assert.match(text, /report: batch-reports\/batch-1\.\u200bjson/);
+  });
+
+  it('hostile session ids and keys form no link, mention or Slack markup: URLs, domains, e-mail, @here, #channel, <...> are broken', async function () {
+    const ids = [
+      '<!here> <!channel> <@U024BE7LH> <#C024BE7LH|general>',
+      'https://evil.example/login?next=1 http://169.254.169.254/latest',
+      'www.evil.example evil.example/path mailto:x@evil.example ftp://evil.example',
+      '@here @channel @everyone #general a&b <b>x</b> &lt;not-an-entity&gt;',
+    ];
+    const r = makeReport({ status: 'partial', store: 's3://recordings' });
+    // A notice quotes the first error (its message quotes the key) and the report's key.
+    r.errors = [{ phase: 'transcribe', sessionId: ids[0], chunk: '001', message: ids.map((id) => `users/u/audio/sessions/${id}/chunk-001.webm`).join(' | ') + ': could not be decoded' }];
+    const body = JSON.parse(webhookBody(failedRunNotice(r, `batch-reports/${ids[1]}.json`)!)) as { text: string };
+    const text = body.text;
+    assert.ok(!/[<>]/.test(text), 'no < or >: Slack markup needs them');
+    // Decoding what Slack decodes gives the bucket text back, with only zero-width spaces added.
+    const shown = text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    assert.ok(shown.replace(/\u200b/g, '').includes('https://evil.example/login?next=1'), 'the text still reads the same');
+    assert.ok(shown.includes('&lt;not-an-entity&gt;'), 'an entity in bucket text stays text (its & is escaped)');
+    assert.ok(!/[a-z][a-z0-9+.-]*:\/\//i.test(shown), `no scheme:// can form: ${text}`);
+    assert.ok(!/\.[a-z]/i.test(shown), `no domain (a dot before a letter): ${text}`);
+    assert.ok(!/[@#][\w!]/.test(shown), `no @mention, #channel or e-mail address: ${text}`);
   });
 
   it('only failed and partial runs make a notice; the settings switch each kind off', function () {
@@ -72,7 +94,7 @@ describe('notifications (webhook)', function () {
     await sendNotices([alertNotice(alert, 's3://b')], { webhookUrl: rx.url });
     assert.equal(
       JSON.parse(rx.received[0].body).text,
-      'Whisper Batch ALERT on s3://b: Cost per day: $1.50 over the last 24 h (target < $0.50, alert > $1.00)'.replace(/</g, '&lt;').replace(/>/g, '&gt;'),
+      'Whisper Batch ALERT on s3:\u200b//b: Cost per day: $1.50 over the last 24 h (target < $0.50, alert > $1.00)'.replace(/</g, '&lt;').replace(/>/g, '&gt;'),
     );
   });
 
