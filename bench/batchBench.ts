@@ -11,7 +11,8 @@
  */
 import { runBatch } from '../src/core/batch';
 import { sleep } from '../src/core/clock';
-import type { Engine } from '../src/core/engine/engine';
+import type { ChunkInput, Engine } from '../src/core/engine/engine';
+import { perChunkEngine } from '../src/core/engine/chunkPipeline';
 import { Ec2Host } from '../src/core/host/ec2Host';
 import { defaultSettings } from '../src/core/settings';
 import type { Transcript } from '../src/core/transcript';
@@ -73,15 +74,15 @@ export async function batchBench(o: BatchBenchOptions): Promise<BatchRow> {
     const reachable = remote.isReachable.bind(remote);
     remote.isReachable = async () => (runningAt !== undefined && clock.now() - runningAt >= o.osBootSeconds * 1000 ? reachable() : false);
     const host = new Ec2Host({ ec2, remote, clock, settings });
-    const engine: Engine = {
+    const engine: Engine = perChunkEngine({
       name: 'simulated',
       model: 'none',
       check: async () => undefined,
-      transcribeChunk: async (input): Promise<Transcript> => {
+      transcribeChunk: async (input: ChunkInput): Promise<Transcript> => {
         await sleep(clock, o.chunkSeconds * 1000, input.signal);
         return { segments: [], language: 'en', language_probability: 1, duration: 5 };
       },
-    };
+    });
     const { report } = await clock.drive(runBatch({ store, settings, clock, host, engine, runId: 'bench' }), { stepMs: 100 });
     const at = (state: string) => ec2.history.find((h) => h.state === state)?.at;
     const running = at('running')!;

@@ -2,15 +2,15 @@
  * One batch run: scan -> (only if there is work) lease -> host.prepare -> transcribe -> host.release
  * -> report. The host is released in a `finally` on every path that touched it, the report is
  * written in a `finally` whatever happened, and transcripts are written create-only, so an
- * interrupted run loses nothing and a re-run does only what is left.
+ * interrupted run loses nothing and a re-run does only what is left. The engine reads the audio and
+ * writes the transcripts (engine/chunkPipeline.ts for the per-chunk engines); the host keeps its own
+ * timeline.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock';
 import { isoTime } from './clock';
-import { standaloneChunk } from './decode';
-import { headerEnd } from './webm';
 import type { ChunkJob, ChunkOutcome, Engine } from './engine/engine';
-import { CancelledError, WbError, describeError, isCancelled, tooLarge } from './errors';
+import { CancelledError, describeError, isCancelled } from './errors';
 import type { BatchEventInput, EventSink, RunPhase } from './events';
 import type { GpuHost } from './host/host';
 import { BucketLayout } from './layout';
@@ -25,9 +25,6 @@ import { orderedJobs } from './priority';
 import { jobsOf, scan, type PendingJobs, type PendingSession } from './scan';
 import type { Settings } from './settings';
 import type { ObjectStore } from './store/objectStore';
-
-/** Chunk-1 headers kept for the later chunks of their sessions (a real one is ~150 bytes). */
-const HEADER_CACHE_BYTES = 4 * 1048576;
 
 export interface BatchDeps {
   store: ObjectStore;
@@ -184,10 +181,11 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
 
   async function transcribe(list: ChunkJob[], sig: AbortSignal): Promise<void> {
     const total = list.length;
-    let index = 0;
-    const record = (o: ChunkOutcome, i: number) => {
+    let done = 0;
+    const record = (o: ChunkOutcome) => {
+      const i = ++done;
       outcomes.push(o);
-      host.timeline.lastChunk = clock.now();
+      host.chunkFinished();
       if (o.ok) emit({ type: 'chunk.done', key: o.job.audioKey, sessionId: o.job.sessionId, index: i, total, seconds: o.seconds });
       else {
         errors.push({ phase: 'transcribe', message: o.error ?? 'failed', userId: o.job.userId, sessionId: o.job.sessionId, chunk: String(o.job.chunk).padStart(3, '0'), key: o.job.audioKey });
@@ -195,81 +193,18 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
       }
       if (o.ok && o.written === false) emit({ type: 'chunk.skipped', key: o.job.audioKey, sessionId: o.job.sessionId, reason: 'a transcript appeared meanwhile: kept, not overwritten' });
     };
-
-    if (engine.transcribeAll) {
-      host.timeline.firstChunk ??= clock.now();
-      let i = 0;
-      await engine.transcribeAll(list, {
-        store,
-        layout,
-        signal: sig,
-        concurrency: settings.run.concurrency,
-        runId,
-        emit,
-        onOutcome: (o) => record(o, ++i),
-      });
-      if (sig.aborted) throw sig.reason;
-      return;
-    }
-    if (!engine.transcribeChunk) throw new WbError('Internal', `engine ${engine.name} can transcribe nothing`);
-
-    // Every read is capped: a chunk from the bucket may be of any size (a sparse 2 GiB file is cheap to plant).
-    const maxBytes = settings.run.maxChunkMegabytes * 1048576;
-    // Chunk 1 of a session holds the WebM header every later chunk needs: fetched once per session,
-    // and only the header (up to the first Cluster, ~150 bytes) is kept, in a cache bounded in bytes.
-    const headers = new Map<string, { p: Promise<Buffer>; bytes: number }>();
-    let headerBytes = 0;
-    const header = (key: string) => {
-      let h = headers.get(key);
-      if (!h) {
-        const entry = { bytes: 0, p: store.get(key, sig, { maxBytes }).then((b) => Buffer.from(b.subarray(0, Math.max(0, headerEnd(b))))) };
-        headers.set(key, (h = entry));
-        entry.p.then(
-          (b) => {
-            entry.bytes = b.length;
-            headerBytes += b.length;
-            for (const [k, old] of headers) {
-              if (headerBytes <= HEADER_CACHE_BYTES || old === entry) break;
-              headers.delete(k);
-              headerBytes -= old.bytes;
-            }
-          },
-          () => headers.delete(key),
-        );
-      }
-      return h.p;
-    };
-
-    const worker = async () => {
-      for (;;) {
-        if (sig.aborted) return;
-        const i = index++;
-        if (i >= total) return;
-        const job = list[i];
-        emit({ type: 'chunk.started', key: job.audioKey, sessionId: job.sessionId, index: i + 1, total });
-        host.timeline.firstChunk ??= clock.now();
-        const t0 = clock.now();
-        try {
-          if (job.size > maxBytes) throw tooLarge(`chunk "${job.audioKey}"`, job.size, maxBytes);
-          const [audio, hdr, next] = await Promise.all([
-            store.get(job.audioKey, sig, { maxBytes }),
-            job.firstChunkKey && job.firstChunkKey !== job.audioKey ? header(job.firstChunkKey) : undefined,
-            job.nextChunkKey ? store.get(job.nextChunkKey, sig, { maxBytes }).catch(() => undefined) : undefined,
-          ]);
-          if (audio.length === 0) throw new WbError('Decode', `empty audio file (0 bytes): "${job.audioKey}"`, 'The upload may have failed; re-upload the chunk or delete it.');
-          const ext = job.audioKey.slice(job.audioKey.lastIndexOf('.') + 1).toLowerCase();
-          const input = ext === 'webm' ? standaloneChunk(audio, hdr, next) : audio;
-          const transcript = await engine.transcribeChunk!({ job, audio: input, ext, signal: sig });
-          transcript.batch = { engine: engine.name, model: engine.model, createdAt: isoTime(clock.now()), runId };
-          const put = await store.put(job.transcriptKey, JSON.stringify(transcript), { ifAbsent: true, contentType: 'application/json' });
-          record({ job, ok: true, written: put.written, audioSeconds: transcript.duration, seconds: (clock.now() - t0) / 1000 }, i + 1);
-        } catch (e) {
-          if (sig.aborted) return; // cancelled mid-chunk: not a failure of the chunk; it stays pending
-          record({ job, ok: false, error: describeError(e), seconds: (clock.now() - t0) / 1000 }, i + 1);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(settings.run.concurrency, total)) }, worker));
+    await engine.transcribeAll(list, {
+      store,
+      layout,
+      signal: sig,
+      concurrency: settings.run.concurrency,
+      runId,
+      clock,
+      maxChunkBytes: settings.run.maxChunkMegabytes * 1048576,
+      emit,
+      onStarted: () => host.chunkStarted(),
+      onOutcome: record,
+    });
     if (sig.aborted) throw sig.reason ?? new CancelledError();
   }
 }

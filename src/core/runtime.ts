@@ -128,5 +128,8 @@ function inertEngine(settings: Settings): Engine {
     name: eff.kind,
     model: eff.model,
     async check() {},
+    async transcribeAll() {
+      throw new WbError('Internal', 'this command transcribes nothing');
+    },
   };
 }

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { runBatch, type BatchResult } from '../../src/core/batch';
 import { sleep } from '../../src/core/clock';
 import type { BatchContext, ChunkInput, ChunkJob, Engine } from '../../src/core/engine/engine';
+import { transcribeChunkByChunk } from '../../src/core/engine/chunkPipeline';
 import { WbError, describeError } from '../../src/core/errors';
 import type { BatchEvent } from '../../src/core/events';
 import { Ec2Host, OWNER_TAG } from '../../src/core/host/ec2Host';
@@ -63,6 +64,9 @@ class GpuEngine implements Engine {
     if (input.audio.toString() === 'CORRUPT') throw new WbError('Decode', 'Invalid data found when processing input');
     if (this.calls === this.o.killUnitAfter) remote.killUnit();
     return transcript(`chunk ${input.job.chunk}`);
+  }
+  transcribeAll(jobs: ChunkJob[], ctx: BatchContext): Promise<void> {
+    return transcribeChunkByChunk(this, jobs, ctx);
   }
 }
 

@@ -132,7 +132,17 @@ describe('SshRunner over a real SSH connection @integration', function () {
       }));
       const outcomes: ChunkOutcome[] = [];
       const engine = new RemoteFasterWhisperEngine({ runner: runner({ passphrase: 'correct horse' }), settings });
-      await engine.transcribeAll(jobs, { store, layout, signal: new AbortController().signal, concurrency: 2, runId: 'ssh-run', emit: () => {}, onOutcome: (o) => outcomes.push(o) });
+      await engine.transcribeAll(jobs, {
+        store,
+        layout,
+        signal: new AbortController().signal,
+        concurrency: 2,
+        runId: 'ssh-run',
+        clock: systemClock,
+        maxChunkBytes: 512 * 1048576,
+        emit: () => {},
+        onOutcome: (o) => outcomes.push(o),
+      });
       assert.deepStrictEqual(
         outcomes.map((o) => [o.job.chunk, o.ok, o.written, o.audioSeconds]),
         [

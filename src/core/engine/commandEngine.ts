@@ -18,7 +18,8 @@ import { decodeToWav } from '../decode';
 import { CancelledError, WbError, throwIfAborted } from '../errors';
 import { ensureDebianPackages, locateProgram, type PackageMap } from '../toolcheck';
 import type { Transcript, TranscriptSegment, TranscriptWord } from '../transcript';
-import type { ChunkInput, Engine } from './engine';
+import type { BatchContext, ChunkInput, ChunkJob, Engine } from './engine';
+import { transcribeChunkByChunk } from './chunkPipeline';
 
 export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 
@@ -81,6 +82,11 @@ export class CommandEngine implements Engine {
         'Set engine.command to "pocketsphinx", or to a program that takes a WAV path and prints a transcript JSON.',
       );
     }
+  }
+
+  /** Chunk by chunk through the local pipeline (read, WebM repair, create-only write). */
+  transcribeAll(jobs: ChunkJob[], ctx: BatchContext): Promise<void> {
+    return transcribeChunkByChunk(this, jobs, ctx);
   }
 
   async transcribeChunk(input: ChunkInput): Promise<Transcript> {

@@ -1,10 +1,13 @@
 /**
- * A speech engine turns pending chunks into transcripts. Local engines (command, whisperlive)
- * implement `transcribeChunk` and get bounded concurrency from the batch; the remote
- * faster-whisper engine implements `transcribeAll` and writes through presigned URLs itself.
+ * A speech engine turns pending chunks into transcripts: one shape for every engine, wherever it
+ * runs. `transcribeAll` gets the run's jobs and reports each chunk once through `ctx.onOutcome`.
+ * The per-chunk engines (pocketsphinx, a user's command, WhisperLive) implement it with the local
+ * pipeline of chunkPipeline.ts; faster-whisper runs the shipped script, which reads and writes
+ * through presigned URLs itself. The batch only orchestrates: it never reads audio or writes a
+ * transcript.
  */
+import type { Clock } from '../clock';
 import type { ObjectStore } from '../store/objectStore';
-import type { Transcript } from '../transcript';
 import type { BatchEventInput } from '../events';
 import type { BucketLayout } from '../layout';
 
@@ -48,7 +51,12 @@ export interface BatchContext {
   emit(e: BatchEventInput): void;
   /** Called once per chunk as it finishes. */
   onOutcome(o: ChunkOutcome): void;
+  /** Called when work on a chunk begins (per chunk, or once for a batch engine's whole call): the host's timeline. */
+  onStarted?(job?: ChunkJob): void;
   runId: string;
+  clock: Clock;
+  /** A chunk larger than this fails alone, named, without being read (run.maxChunkMegabytes). */
+  maxChunkBytes: number;
 }
 
 export interface Engine {
@@ -57,9 +65,7 @@ export interface Engine {
   readonly model?: string;
   /** Throws WbError('EngineMissing' | 'Engine') with what to install or start. */
   check(signal?: AbortSignal): Promise<void>;
-  /** Local engines: one chunk in, one transcript out. */
-  transcribeChunk?(input: ChunkInput): Promise<Transcript>;
-  /** Batch engines: all chunks, reporting each through ctx.onOutcome. */
-  transcribeAll?(jobs: ChunkJob[], ctx: BatchContext): Promise<void>;
+  /** All chunks, each reported once through ctx.onOutcome; throws the abort reason when cancelled. */
+  transcribeAll(jobs: ChunkJob[], ctx: BatchContext): Promise<void>;
   dispose?(): Promise<void>;
 }

@@ -123,6 +123,8 @@ export class FasterWhisperEngine implements Engine {
   }
 
   async transcribeAll(jobs: ChunkJob[], ctx: BatchContext): Promise<void> {
+    // The script takes the whole batch: its work begins now, as far as the host's timeline can tell.
+    ctx.onStarted?.();
     const local = this.o.runner.transport === 'local';
     let signer: UrlSigner | undefined;
     let store: UrlStore = ctx.store as UrlStore;

@@ -16,7 +16,8 @@ import { CancelledError, WbError, isCancelled, throwIfAborted } from '../errors'
 import type { Settings } from '../settings';
 import type { Transcript, TranscriptSegment } from '../transcript';
 import { decodeToPcm, PCM_BYTES_PER_SAMPLE, PCM_RATE, type Pcm } from '../pcm';
-import type { ChunkInput, Engine } from './engine';
+import type { BatchContext, ChunkInput, ChunkJob, Engine } from './engine';
+import { transcribeChunkByChunk } from './chunkPipeline';
 
 export interface WhisperLiveOptions {
   url: string;
@@ -158,6 +159,11 @@ export class WhisperLiveEngine implements Engine {
     } finally {
       ac.dispose();
     }
+  }
+
+  /** Chunk by chunk through the local pipeline (read, WebM repair, create-only write). */
+  transcribeAll(jobs: ChunkJob[], ctx: BatchContext): Promise<void> {
+    return transcribeChunkByChunk(this, jobs, ctx);
   }
 
   async transcribeChunk(input: ChunkInput): Promise<Transcript> {

@@ -108,6 +108,14 @@ export class Ec2Host implements GpuHost {
     return this.released;
   }
 
+  chunkStarted(): void {
+    this.timeline.firstChunk ??= this.d.clock.now();
+  }
+
+  chunkFinished(): void {
+    this.timeline.lastChunk = this.d.clock.now();
+  }
+
   async status(signal?: AbortSignal): Promise<HostStatus> {
     if (!this.id) return { state: 'not-configured', detail: 'host.instanceId is empty' };
     const info = await this.d.ec2.describe(this.id, signal);

@@ -1,7 +1,8 @@
 /**
  * The machine that runs the engine. `local` is this machine (ready = engine reachable); `ec2` is the
- * GPU instance (start / wait-ready / stop, ownership, dead-man's switch). Every host records a
- * timeline that reports and cost are computed from.
+ * GPU instance (start / wait-ready / stop, ownership, dead-man's switch). Every host records its
+ * own timeline, with its own clock, that reports and cost are computed from: the run only tells it
+ * when chunks begin and end (chunkStarted / chunkFinished).
  */
 import type { HostStateName } from '../events';
 
@@ -42,7 +43,11 @@ export interface GpuHost {
   readonly kind: 'local' | 'ec2';
   /** Instance id or 'localhost'. */
   readonly id: string;
-  readonly timeline: HostTimeline;
+  readonly timeline: Readonly<HostTimeline>;
+  /** Work on a chunk began (the timeline's first chunk is the first call). */
+  chunkStarted(): void;
+  /** A chunk finished, done or failed (the timeline's last chunk is the latest call). */
+  chunkFinished(): void;
   status(signal?: AbortSignal): Promise<HostStatus>;
   /** Start if needed and wait until the engine can take work. Throws on timeout with the reason. */
   prepare(runId: string, signal: AbortSignal): Promise<PrepareResult>;

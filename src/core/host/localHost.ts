@@ -36,6 +36,14 @@ export class LocalHost implements GpuHost {
     return { startedByUs: false };
   }
 
+  chunkStarted(): void {
+    this.timeline.firstChunk ??= this.d.clock.now();
+  }
+
+  chunkFinished(): void {
+    this.timeline.lastChunk = this.d.clock.now();
+  }
+
   async release(_opts: { force?: boolean; reason: string }): Promise<void> {
     if (this.timeline.startRequested === undefined || this.timeline.stopped !== undefined) return;
     this.timeline.stopRequested = this.d.clock.now();

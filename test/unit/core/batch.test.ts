@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runBatch } from '../../../src/core/batch';
 import { systemClock } from '../../../src/core/clock';
-import type { ChunkInput, Engine } from '../../../src/core/engine/engine';
+import type { BatchContext, ChunkInput, ChunkJob, Engine } from '../../../src/core/engine/engine';
+import { transcribeChunkByChunk } from '../../../src/core/engine/chunkPipeline';
 import type { BatchEvent } from '../../../src/core/events';
 import type { GpuHost, HostTimeline } from '../../../src/core/host/host';
 import { BucketLayout } from '../../../src/core/layout';
@@ -28,6 +29,9 @@ class ScriptedEngine implements Engine {
   async transcribeChunk(input: ChunkInput): Promise<Transcript> {
     this.calls.push(input.job.audioKey);
     return this.behaviour(input);
+  }
+  transcribeAll(jobs: ChunkJob[], ctx: BatchContext): Promise<void> {
+    return transcribeChunkByChunk(this, jobs, ctx);
   }
 }
 
@@ -49,6 +53,12 @@ class CountingHost implements GpuHost {
     if (this.failPrepare) throw this.failPrepare;
     this.timeline.ready = Date.now();
     return { startedByUs: false };
+  }
+  chunkStarted() {
+    this.timeline.firstChunk ??= Date.now();
+  }
+  chunkFinished() {
+    this.timeline.lastChunk = Date.now();
   }
   async release() {
     this.released++;

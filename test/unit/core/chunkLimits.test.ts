@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { runBatch } from '../../../src/core/batch';
 import { systemClock } from '../../../src/core/clock';
 import type { Engine } from '../../../src/core/engine/engine';
+import { perChunkEngine } from '../../../src/core/engine/chunkPipeline';
 import { WbError } from '../../../src/core/errors';
 import type { GpuHost } from '../../../src/core/host/host';
 import { BucketLayout } from '../../../src/core/layout';
@@ -45,18 +46,20 @@ describe('chunk-size cap (folder store, sparse big file)', function () {
       store.get(big, undefined, { maxBytes: 1048576 }),
       (e: unknown) => e instanceof WbError && e.code === 'TooLarge' && /3072 MB, above the chunk-size cap of 1\.0 MB/.test(e.message),
     );
-    const engine: Engine = {
+    const engine: Engine = perChunkEngine({
       name: 'stand-in',
       async check() {},
       async transcribeChunk() {
         return { segments: [], language: 'en', language_probability: 1, duration: 1 };
       },
-    };
+    });
     const host: GpuHost = {
       kind: 'local',
       id: 'here',
       hourlyUsd: 0,
       timeline: {},
+      chunkStarted: () => {},
+      chunkFinished: () => {},
       status: async () => ({ state: 'running' }),
       prepare: async () => ({ startedByUs: false }),
       release: async () => {},

@@ -10,6 +10,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { systemClock } from '../../../../src/core/clock';
 import type { BatchContext, ChunkJob, ChunkOutcome } from '../../../../src/core/engine/engine';
 import { LineParser, RemoteFasterWhisperEngine, type RemoteFasterWhisperOptions } from '../../../../src/core/engine/remoteFasterWhisper';
 import { WbError } from '../../../../src/core/errors';
@@ -80,6 +81,8 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
       signal: new AbortController().signal,
       concurrency: 2,
       runId: 'run-test',
+      clock: systemClock,
+      maxChunkBytes: 512 * 1048576,
       emit: (e) => events.push(e),
       onOutcome: (o) => outcomes.push(o),
       outcomes,
@@ -305,7 +308,17 @@ describe('RemoteFasterWhisperEngine call planning (no network: presigning is loc
       },
     };
     const outcomes: ChunkOutcome[] = [];
-    const ctx: BatchContext = { store, layout, signal: new AbortController().signal, concurrency: 3, runId: 'r1', emit: () => {}, onOutcome: (o) => outcomes.push(o) };
+    const ctx: BatchContext = {
+      store,
+      layout,
+      signal: new AbortController().signal,
+      concurrency: 3,
+      runId: 'r1',
+      clock: systemClock,
+      maxChunkBytes: 512 * 1048576,
+      emit: () => {},
+      onOutcome: (o) => outcomes.push(o),
+    };
     await new RemoteFasterWhisperEngine({ runner, settings }).transcribeAll(jobs, ctx);
     await factory.dispose();
 

@@ -10,7 +10,7 @@ import { fakeClock, T0 } from '../../../support/fakeClock';
 import { FakeEc2, GPU_ID } from '../../../support/fakeEc2';
 import { FakeRemoteRunner } from '../../../support/fakeRemoteRunner';
 
-const engine = (check: () => Promise<void> = async () => {}): Engine => ({ name: 'stub', check });
+const engine = (check: () => Promise<void> = async () => {}): Engine => ({ name: 'stub', check, transcribeAll: async () => {} });
 
 describe('LocalHost', function () {
   it('is ready when the engine check passes, costs nothing and records a timeline', async function () {

@@ -13,6 +13,8 @@ function recordingHost(): GpuHost & { releases: string[] } {
     id: 'i-1',
     hourlyUsd: 1,
     timeline: {},
+    chunkStarted: () => {},
+    chunkFinished: () => {},
     releases,
     status: async () => ({ state: 'running' }),
     prepare: async () => ({ startedByUs: true }),

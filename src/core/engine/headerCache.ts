@@ -1,0 +1,43 @@
+/**
+ * Chunk 1 of a session holds the WebM header every later chunk of it needs: fetched once per
+ * session, and only the header (up to the first Cluster, ~150 bytes) is kept, in a cache bounded in
+ * bytes (oldest entries go first), so a session's chunk 1 is never held whole.
+ */
+import type { ObjectStore } from '../store/objectStore';
+import { headerEnd } from '../webm';
+
+/** Chunk-1 headers kept for the later chunks of their sessions (a real one is ~150 bytes). */
+export const HEADER_CACHE_BYTES = 4 * 1048576;
+
+export class HeaderCache {
+  private readonly entries = new Map<string, { p: Promise<Buffer>; bytes: number }>();
+  private bytes = 0;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly maxBytesPerRead: number,
+    private readonly limitBytes = HEADER_CACHE_BYTES,
+  ) {}
+
+  /** The WebM header of `key` (empty when it has none); a failed read is not kept. */
+  get(key: string, signal: AbortSignal): Promise<Buffer> {
+    let h = this.entries.get(key);
+    if (!h) {
+      const entry = { bytes: 0, p: this.store.get(key, signal, { maxBytes: this.maxBytesPerRead }).then((b) => Buffer.from(b.subarray(0, Math.max(0, headerEnd(b))))) };
+      this.entries.set(key, (h = entry));
+      entry.p.then(
+        (b) => {
+          entry.bytes = b.length;
+          this.bytes += b.length;
+          for (const [k, old] of this.entries) {
+            if (this.bytes <= this.limitBytes || old === entry) break;
+            this.entries.delete(k);
+            this.bytes -= old.bytes;
+          }
+        },
+        () => this.entries.delete(key),
+      );
+    }
+    return h.p;
+  }
+}
