@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
 import { systemClock } from '../core/clock';
-import { WbError, describeError } from '../core/errors';
+import { WbError, describeError, isCancelled } from '../core/errors';
 import type { BatchEvent } from '../core/events';
 import { BucketLayout } from '../core/layout';
 import { scan } from '../core/scan';
@@ -24,7 +24,7 @@ import { adaptiveDecision, adaptiveParamsOf, backlogOf } from '../core/adaptive'
 import { checkMonitoring, monitoringOf, MONITOR_REPORTS } from '../core/monitorCheck';
 import { planCleanup, runCleanup } from '../core/retention';
 import { orderedJobs, readNext, writeNext } from '../core/priority';
-import { noticesAfterRun, sendNotices, WEBHOOK_URL_ENV } from '../core/notify';
+import { noticesAfterRun, sendNotices, unreportedRunNotice, WEBHOOK_URL_ENV } from '../core/notify';
 import { notifyDepsOf } from '../core/aws/sns';
 import type { Metric } from '../core/report/model';
 import { defaultClientFactory } from '../core/aws/clients';
@@ -41,7 +41,7 @@ import { setupEngine } from '../core/engine/engineSetup';
 import { effectiveEngine } from '../core/engine/engineEnv';
 import { installSignalHandlers, type SignalProcess } from '../core/host/watchdog';
 import { currentOrigin } from '../core/localOrigin';
-import { ORIGIN_KINDS, ORIGIN_TRIGGERS, describeOrigin, parseOrigin, type OriginKind, type OriginTrigger } from '../core/runOrigin';
+import { ORIGIN_KINDS, ORIGIN_TRIGGERS, describeOrigin, parseOrigin, type OriginKind, type OriginTrigger, type RunOrigin } from '../core/runOrigin';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -203,149 +203,167 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .addOption(new Option('--trigger <why>', 'why it runs, recorded in the lease and the report (default: manual, or scheduled/adaptive with --scheduled)').choices(ORIGIN_TRIGGERS).default('manual'))
     .option('--window <name>', 'the VS Code window that asked for the run (with --origin vscode)')
     .action(
-      async (
-        a: { yes?: boolean; dryRun?: boolean; session?: string; events?: string; nextRun?: string; scheduled?: boolean; origin: OriginKind; trigger: OriginTrigger; window?: string },
-        cmd: Command,
-      ) => {
-        const { o, settings, out } = setup(cmd, deps);
-        const mismatch = engineHostProblem(settings);
-        if (mismatch) throw new WbError('Config', `Invalid settings:\n  - ${mismatch}`, 'Fix the values above in the config file, environment, flags or VS Code settings (whisperBatch.*).');
-        const events = a.events ? new EventsFile(a.events, settings.store, systemClock.now()) : undefined;
-        const sink = (e: BatchEvent) => {
-          events?.write(e);
-          out.sink(e);
-        };
-        let exit = 0;
-        const controller = new AbortController();
-        // Opening the runtime starts nothing, so the handlers go in after it, with the host to release.
-        const rt = await openRuntimeFor(settings, deps, sink, !a.dryRun);
-        // The core's handlers (src/core/host/watchdog.ts): the first signal cancels cleanly; the second
-        // exits, but only after the GPU was released; more signals meanwhile are ignored.
-        const signals = installSignalHandlers(controller, {
-          release: () => rt.host.release({ reason: 'whisper-batch run interrupted twice' }),
-          log: (m) => out.warn(m),
-          proc: deps.signals,
-        });
-        try {
-          const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: sink, signal: controller.signal });
-          warnLayoutMisses(out, doc, settings);
-          if (a.session !== undefined) requireSession(a.session, doc);
-          const filter = a.session !== undefined ? (s: { sessionId: string }) => s.sessionId === a.session : undefined;
-          const jobs = await orderedJobs({ store: rt.store, layout: new BucketLayout(settings.layout), doc, users: settings.priority.users, filter });
-          const sessions = new Set(jobs.map((j) => `${j.userId}/${j.sessionId}`)).size;
-          const estimate = estimateOf(doc, settings, filter ? jobs.length : undefined);
-          if (a.scheduled && settings.schedule.mode === 'adaptive' && !a.session) {
-            // A scan costs no GPU: most firings of the adaptive timer end here, without a report.
-            const decision = adaptiveDecision(backlogOf(doc, systemClock.now(), settings.cost.chunkSecondsEstimate), adaptiveParamsOf(settings));
-            out.info(`adaptive schedule: ${decision.start ? 'starting' : 'not starting'}: ${decision.reason}`);
-            if (!decision.start) {
-              if (o.json) printJson({ started: false, adaptive: decision });
-              return;
-            }
-          }
-          if (a.dryRun) {
-            const checks = settings.host.kind === 'ec2' ? await ec2Checks(rt, settings) : [];
-            const failed = checks.find((c) => !c.ok);
-            const would = failed ? [] : wouldDo(settings, checks, jobs.length, sessions);
-            const plan = {
-              dryRun: true,
-              store: rt.store.description,
-              host: {
-                kind: settings.host.kind,
-                instanceId: settings.host.instanceId || null,
-                wouldStart: !failed && jobs.length > 0 && settings.host.kind === 'ec2' && checks.find((c) => c.name === 'state')?.value !== 'running',
-              },
-              engine: effectiveEngine(settings).kind,
-              chunks: jobs.length,
-              sessions,
-              estimatedGpuTime: doc.estimatedGpuTime,
-              estimatedCost: doc.estimatedCost,
-              checks,
-              would,
-              jobs: jobs.map((j) => ({ userId: j.userId, sessionId: j.sessionId, chunk: j.chunk, audioKey: j.audioKey, transcriptKey: j.transcriptKey })),
-              deferred: doc.deferredSessions.map((d) => ({ userId: d.userId, sessionId: d.sessionId, reason: d.reason, detail: d.detail })),
-            };
-            if (o.json) printJson(plan);
-            else {
-              if (checks.length) {
-                print(`read-only checks of the GPU host (${settings.aws.region}):`);
-                for (const c of checks) print(`  ${c.ok ? 'ok    ' : 'FAILED'}  ${c.detail}`);
-              }
-              print(
-                `dry run: ${plural(plan.chunks, 'chunk')} to transcribe in ${plural(sessions, 'session')} with engine ${plan.engine} on ${settings.host.kind === 'ec2' ? `GPU ${settings.host.instanceId}` : 'this machine'}`,
-              );
-              for (const j of plan.jobs.slice(0, 50)) print(`  ${terminalText(j.audioKey)} -> ${terminalText(j.transcriptKey)}`);
-              if (plan.jobs.length > 50) print(`  ... and ${plan.jobs.length - 50} more`);
-              for (const w of would) print(`would: ${w}`);
-              if (jobs.length) print(`estimated ${estimate}`);
-              print(failed ? `a check failed: nothing would run; nothing was started or written` : 'nothing was started or written');
-            }
-            if (failed) {
-              exit = 2;
-              throw new ExitCode(2);
-            }
-            return;
-          }
-          if (jobs.length > 0 && !a.yes) {
-            if (!process.stdin.isTTY || !process.stderr.isTTY)
-              throw new WbError('Usage', `${plural(jobs.length, 'chunk')} pending and no terminal to confirm`, 'Pass --yes to run without confirmation (cron, systemd, scripts).');
-            const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-            const answer = await rl.question(
-              `Transcribe ${plural(jobs.length, 'chunk')} on ${settings.host.kind === 'ec2' ? `GPU ${settings.host.instanceId}` : 'this machine'} (estimated ${estimate})? [y/N] `,
-            );
-            rl.close();
-            if (!/^y(es)?$/i.test(answer.trim())) {
-              out.info('not started');
-              return;
-            }
-          }
-          const result = await runBatch({
-            store: rt.store,
-            settings,
-            clock: systemClock,
-            host: rt.host,
-            engine: rt.engine,
-            emit: sink,
-            signal: controller.signal,
-            scan: doc,
-            sessionFilter: filter,
-            nextScheduledRun: a.nextRun ?? null,
-            origin: currentOrigin(a.origin, triggerOf(a, cmd, settings), a.window),
+      unreportedRunGuard(
+        deps,
+        async (
+          a: { yes?: boolean; dryRun?: boolean; session?: string; events?: string; nextRun?: string; scheduled?: boolean; origin: OriginKind; trigger: OriginTrigger; window?: string },
+          cmd: Command,
+          track: RunTrack,
+        ) => {
+          const { o, settings, out } = setup(cmd, deps);
+          const mismatch = engineHostProblem(settings);
+          if (mismatch) throw new WbError('Config', `Invalid settings:\n  - ${mismatch}`, 'Fix the values above in the config file, environment, flags or VS Code settings (whisperBatch.*).');
+          const events = a.events ? new EventsFile(a.events, settings.store, systemClock.now()) : undefined;
+          const sink = (e: BatchEvent) => {
+            events?.write(e);
+            out.sink(e);
+          };
+          let exit = 0;
+          const controller = new AbortController();
+          const origin = currentOrigin(a.origin, triggerOf(a, cmd, settings), a.window);
+          Object.assign(track, { settings, out, origin, dryRun: !!a.dryRun, storeName: settings.store, stage: 'opening the store, host and engine' });
+          // Opening the runtime starts nothing, so the handlers go in after it, with the host to release.
+          const rt = await openRuntimeFor(settings, deps, sink, !a.dryRun);
+          track.storeName = rt.store.description;
+          // The core's handlers (src/core/host/watchdog.ts): the first signal cancels cleanly; the second
+          // exits, but only after the GPU was released; more signals meanwhile are ignored.
+          const signals = installSignalHandlers(controller, {
+            release: () => rt.host.release({ reason: 'whisper-batch run interrupted twice' }),
+            log: (m) => out.warn(m),
+            proc: deps.signals,
           });
-          events?.setRunId(result.report.runId);
-          const r = result.report;
-          let fresh: Metric[] = [];
-          if (a.scheduled) {
-            // The timer's check after every run: new alerts are said once (the state is in the store).
-            const layout = new BucketLayout(settings.layout);
-            const after = await scan({ store: rt.store, settings, clock: systemClock }).catch(() => undefined);
-            const check = await checkMonitoring({ store: rt.store, layout, settings, clock: systemClock, pending: after }).catch((e) => {
-              out.warn(`monitoring check failed: ${describeError(e)}`);
-              return undefined;
+          try {
+            track.stage = 'scan';
+            const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: sink, signal: controller.signal });
+            warnLayoutMisses(out, doc, settings);
+            if (a.session !== undefined) requireSession(a.session, doc);
+            const filter = a.session !== undefined ? (s: { sessionId: string }) => s.sessionId === a.session : undefined;
+            track.stage = 'ordering the jobs (priority, manual "next")';
+            const jobs = await orderedJobs({ store: rt.store, layout: new BucketLayout(settings.layout), doc, users: settings.priority.users, filter });
+            const sessions = new Set(jobs.map((j) => `${j.userId}/${j.sessionId}`)).size;
+            const estimate = estimateOf(doc, settings, filter ? jobs.length : undefined);
+            if (a.scheduled && settings.schedule.mode === 'adaptive' && !a.session) {
+              // A scan costs no GPU: most firings of the adaptive timer end here, without a report.
+              const decision = adaptiveDecision(backlogOf(doc, systemClock.now(), settings.cost.chunkSecondsEstimate), adaptiveParamsOf(settings));
+              out.info(`adaptive schedule: ${decision.start ? 'starting' : 'not starting'}: ${decision.reason}`);
+              if (!decision.start) {
+                if (o.json) printJson({ started: false, adaptive: decision });
+                return;
+              }
+            }
+            if (a.dryRun) {
+              const checks = settings.host.kind === 'ec2' ? await ec2Checks(rt, settings) : [];
+              const failed = checks.find((c) => !c.ok);
+              const would = failed ? [] : wouldDo(settings, checks, jobs.length, sessions);
+              const plan = {
+                dryRun: true,
+                store: rt.store.description,
+                host: {
+                  kind: settings.host.kind,
+                  instanceId: settings.host.instanceId || null,
+                  wouldStart: !failed && jobs.length > 0 && settings.host.kind === 'ec2' && checks.find((c) => c.name === 'state')?.value !== 'running',
+                },
+                engine: effectiveEngine(settings).kind,
+                chunks: jobs.length,
+                sessions,
+                estimatedGpuTime: doc.estimatedGpuTime,
+                estimatedCost: doc.estimatedCost,
+                checks,
+                would,
+                jobs: jobs.map((j) => ({ userId: j.userId, sessionId: j.sessionId, chunk: j.chunk, audioKey: j.audioKey, transcriptKey: j.transcriptKey })),
+                deferred: doc.deferredSessions.map((d) => ({ userId: d.userId, sessionId: d.sessionId, reason: d.reason, detail: d.detail })),
+              };
+              if (o.json) printJson(plan);
+              else {
+                if (checks.length) {
+                  print(`read-only checks of the GPU host (${settings.aws.region}):`);
+                  for (const c of checks) print(`  ${c.ok ? 'ok    ' : 'FAILED'}  ${c.detail}`);
+                }
+                print(
+                  `dry run: ${plural(plan.chunks, 'chunk')} to transcribe in ${plural(sessions, 'session')} with engine ${plan.engine} on ${settings.host.kind === 'ec2' ? `GPU ${settings.host.instanceId}` : 'this machine'}`,
+                );
+                for (const j of plan.jobs.slice(0, 50)) print(`  ${terminalText(j.audioKey)} -> ${terminalText(j.transcriptKey)}`);
+                if (plan.jobs.length > 50) print(`  ... and ${plan.jobs.length - 50} more`);
+                for (const w of would) print(`would: ${w}`);
+                if (jobs.length) print(`estimated ${estimate}`);
+                print(failed ? `a check failed: nothing would run; nothing was started or written` : 'nothing was started or written');
+              }
+              if (failed) {
+                exit = 2;
+                throw new ExitCode(2);
+              }
+              return;
+            }
+            if (jobs.length > 0 && !a.yes) {
+              if (!process.stdin.isTTY || !process.stderr.isTTY)
+                throw new WbError('Usage', `${plural(jobs.length, 'chunk')} pending and no terminal to confirm`, 'Pass --yes to run without confirmation (cron, systemd, scripts).');
+              const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+              const answer = await rl.question(
+                `Transcribe ${plural(jobs.length, 'chunk')} on ${settings.host.kind === 'ec2' ? `GPU ${settings.host.instanceId}` : 'this machine'} (estimated ${estimate})? [y/N] `,
+              );
+              rl.close();
+              if (!/^y(es)?$/i.test(answer.trim())) {
+                out.info('not started');
+                return;
+              }
+            }
+            track.stage = 'run';
+            const result = await runBatch({
+              store: rt.store,
+              settings,
+              clock: systemClock,
+              host: rt.host,
+              engine: rt.engine,
+              emit: sink,
+              signal: controller.signal,
+              scan: doc,
+              sessionFilter: filter,
+              nextScheduledRun: a.nextRun ?? null,
+              origin,
             });
-            for (const m of check?.fresh ?? []) out.warn(`ALERT ${m.label}: ${m.detail} (alert ${m.alert})`);
-            fresh = check?.fresh ?? [];
-            // The timer keeps the store tidy too (retention.reportDays); a failure is a warning, the run is done.
-            const plan = await planCleanup(rt.store, layout, systemClock.now(), settings.retention.reportDays).catch(() => undefined);
-            const done = plan && (await runCleanup(rt.store, plan));
-            if (done?.deleted.length) out.info(`cleanup: ${plural(done.deleted.length, 'old report file')} deleted`);
-            for (const p of done?.problems ?? []) out.warn(`cleanup: not deleted: ${terminalText(p)}`);
+            events?.setRunId(result.report.runId);
+            track.reported = !!result.reportKeys;
+            const r = result.report;
+            let fresh: Metric[] = [];
+            if (a.scheduled) {
+              // The timer's check after every run: new alerts are said once (the state is in the store).
+              const layout = new BucketLayout(settings.layout);
+              const after = await scan({ store: rt.store, settings, clock: systemClock }).catch(() => undefined);
+              const check = await checkMonitoring({ store: rt.store, layout, settings, clock: systemClock, pending: after }).catch((e) => {
+                out.warn(`monitoring check failed: ${describeError(e)}`);
+                return undefined;
+              });
+              for (const m of check?.fresh ?? []) out.warn(`ALERT ${m.label}: ${m.detail} (alert ${m.alert})`);
+              fresh = check?.fresh ?? [];
+              // The timer keeps the store tidy too (retention.reportDays); a failure is a warning, the run is done.
+              const plan = await planCleanup(rt.store, layout, systemClock.now(), settings.retention.reportDays).catch(() => undefined);
+              const done = plan && (await runCleanup(rt.store, plan));
+              if (done?.deleted.length) out.info(`cleanup: ${plural(done.deleted.length, 'old report file')} deleted`);
+              for (const p of done?.problems ?? []) out.warn(`cleanup: not deleted: ${terminalText(p)}`);
+            }
+            // No report in the store: the notice of unreportedRunNotice says what failed, in place of the report's.
+            const notices = noticesAfterRun({ run: result.reportKeys ? r : undefined, reportKey: result.reportKeys?.json, fresh, store: rt.store.description, settings: settings.notify });
+            const reportError = result.reportKeys ? undefined : (r.errors.find((e) => e.phase === 'report')?.message ?? 'the report was not written');
+            if (reportError) {
+              const first = r.errors.find((e) => e.phase !== 'report');
+              await notifyUnreported(track, { stage: 'writing the report', error: reportError, reportId: r.reportId, firstError: first && `${first.phase}: ${first.message}` });
+            }
+            if (notices.length) {
+              const notifyDeps = notifyDepsOf(settings, process.env[WEBHOOK_URL_ENV], deps.runtime?.clientFactory ?? defaultClientFactory(), deps.runtime?.credentials);
+              for (const p of await sendNotices(notices, notifyDeps)) out.warn(`notification not sent: ${p}`);
+            }
+            if (o.json) printJson({ ...r, reportKeys: result.reportKeys });
+            else printSummary(print, r, result.reportKeys?.json, rt.store.description);
+            exit = r.status === 'failed' || r.status === 'partial' || reportError ? 1 : 0;
+            if (reportError) out.error(`run ${terminalText(r.reportId)} wrote no report: ${terminalText(reportError)}`);
+          } finally {
+            signals.dispose();
+            await rt.dispose();
+            events?.finish(exit, systemClock.now());
           }
-          const notices = noticesAfterRun({ run: r, reportKey: result.reportKeys?.json, fresh, store: rt.store.description, settings: settings.notify });
-          if (notices.length) {
-            const notifyDeps = notifyDepsOf(settings, process.env[WEBHOOK_URL_ENV], deps.runtime?.clientFactory ?? defaultClientFactory(), deps.runtime?.credentials);
-            for (const p of await sendNotices(notices, notifyDeps)) out.warn(`notification not sent: ${p}`);
-          }
-          if (o.json) printJson({ ...r, reportKeys: result.reportKeys });
-          else printSummary(print, r, result.reportKeys?.json, rt.store.description);
-          exit = r.status === 'failed' || r.status === 'partial' ? 1 : 0;
-        } finally {
-          signals.dispose();
-          await rt.dispose();
-          events?.finish(exit, systemClock.now());
-        }
-        if (exit) throw new ExitCode(exit);
-      },
+          if (exit) throw new ExitCode(exit);
+        },
+      ),
     );
 
   program
@@ -697,6 +715,45 @@ function runArgsOf(o: Opts, settings: Settings, fromConfig: boolean): string[] {
   for (const [k, flag] of flags) if (typeof o[k] === 'string') args.push(flag, o[k] as string);
   for (const kv of o.set ?? []) args.push('--set', kv);
   return args;
+}
+
+/** What a run was doing, for the notice and exit message when it throws before its report (unreportedRunGuard). */
+interface RunTrack {
+  settings?: Settings;
+  out?: Output;
+  origin?: RunOrigin;
+  dryRun?: boolean;
+  storeName?: string;
+  stage?: string;
+  reported?: boolean;
+  deps?: CliDeps;
+}
+
+/** The failure notice of a run without a report (webhook, SNS), by notify.onFailedRun; never for a dry run. */
+async function notifyUnreported(t: RunTrack, n: { stage: string; error: string; reportId?: string; firstError?: string }, deps: CliDeps = t.deps ?? {}): Promise<void> {
+  if (!t.settings || t.dryRun || !t.settings.notify.onFailedRun) return;
+  const notifyDeps = notifyDepsOf(t.settings, process.env[WEBHOOK_URL_ENV], deps.runtime?.clientFactory ?? defaultClientFactory(), deps.runtime?.credentials);
+  const notice = unreportedRunNotice({ ...n, store: t.storeName ?? t.settings.store, origin: t.origin });
+  for (const p of await sendNotices([notice], notifyDeps)) t.out?.warn(`notification not sent: ${p}`);
+}
+
+/**
+ * A run that throws before its report (the bucket unreachable at the scan, the engine missing...)
+ * leaves nothing in the store that says it failed: the notice and the exit message name what
+ * failed. Not for a dry run, a cancel, or a usage error (exit 2, said to whoever typed it).
+ */
+function unreportedRunGuard<A>(deps: CliDeps, fn: (a: A, cmd: Command, track: RunTrack) => Promise<void>): (a: A, cmd: Command) => Promise<void> {
+  return async (a, cmd) => {
+    const track: RunTrack = { deps };
+    try {
+      await fn(a, cmd, track);
+    } catch (e) {
+      if (!track.settings || track.reported || track.dryRun || e instanceof ExitCode || isCancelled(e) || (e instanceof WbError && e.code === 'Usage')) throw e;
+      const stage = track.stage ?? 'run';
+      await notifyUnreported(track, { stage, error: describeError(e) }).catch((n) => track.out?.warn(`notification not sent: ${describeError(n)}`));
+      throw new WbError(e instanceof WbError ? e.code : 'Internal', `the run failed before its report was written (${stage}): ${describeError(e)}`, undefined, { cause: e });
+    }
+  };
 }
 
 /** A report for people (stdout): what ran, where, for how long, what failed (by session and chunk). */

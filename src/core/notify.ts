@@ -7,6 +7,7 @@
 import type { BatchReport, Metric } from './report/model';
 import { plainText } from './safeText';
 import type { Settings } from './settings';
+import { describeOrigin, type RunOrigin } from './runOrigin';
 
 /** Where the CLI (and a run the extension starts) finds the webhook URL. */
 export const WEBHOOK_URL_ENV = 'WHISPER_BATCH_WEBHOOK_URL';
@@ -77,6 +78,25 @@ export function failedRunNotice(r: RunOfNotice, reportKey?: string): Notice | un
       line(`${r.transcription.chunksTranscribed} transcribed, ${r.transcription.chunksFailed} failed of ${r.transcription.chunksFound}`),
       ...(first ? [line(`first error (${first.phase}): ${first.message}`)] : []),
       ...(reportKey ? [line(`report: ${reportKey}`)] : []),
+    ],
+  };
+}
+
+/**
+ * A run that ended without its report: it threw before writing one (the bucket unreachable at the
+ * scan, the engine not set up...), or the report itself could not be written. Nothing in the store
+ * says so, so this notice is the only trace a timer's run leaves: it names what failed.
+ */
+export function unreportedRunNotice(o: { stage: string; error: string; store: string; origin?: RunOrigin; reportId?: string; firstError?: string }): Notice {
+  const run = o.reportId ? `run ${o.reportId}` : 'a run';
+  return {
+    kind: 'run-failed',
+    subject: asciiSubject(`Whisper Batch: ${run} FAILED, no report written (${o.stage})`),
+    lines: [
+      line(`Whisper Batch: ${run} on ${o.store} FAILED and wrote no report: ${o.stage} failed`),
+      line(`what failed: ${o.error}`),
+      ...(o.firstError ? [line(`first error of the run: ${o.firstError}`)] : []),
+      ...(o.origin ? [line(`started by: ${describeOrigin(o.origin)}`)] : []),
     ],
   };
 }

@@ -4,13 +4,14 @@
  */
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BucketLayout } from '../../src/core/layout';
 import { defaultSettings } from '../../src/core/settings';
 import { FolderStore } from '../../src/core/store/folderStore';
 import { startWebhookReceiver } from '../support/webhookReceiver';
+import { freePort } from '../support/moto';
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 
@@ -180,6 +181,47 @@ describe('whisper-batch CLI @integration', function () {
       const quiet = await cli(['run', '--store', dir, '--yes', '--json', '--set', 'notify.onFailedRun=false'], { WHISPER_BATCH_WEBHOOK_URL: rx.url });
       assert.equal(quiet.code, 1, quiet.stderr);
       assert.equal(rx.received.length, 1);
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it('a run that throws before its report (bucket unreachable at the scan) posts a notice naming what failed, and its exit message says so', async function () {
+    const rx = await startWebhookReceiver();
+    try {
+      // Nothing listens on that port: the scan's first listing fails; no report can be written either.
+      const dead = `http://127.0.0.1:${await freePort()}`;
+      const env = { WHISPER_BATCH_WEBHOOK_URL: rx.url, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_MAX_ATTEMPTS: '1' };
+      const r = await cli(['run', '--store', 's3://unreachable-bucket', '--endpoint', dead, '--set', 'aws.forcePathStyle=true', '--yes', '--scheduled', '--origin', 'timer'], env);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /whisper-batch: the run failed before its report was written \(scan\): /);
+      assert.equal(rx.received.length, 1, r.stderr);
+      const text: string = JSON.parse(rx.received[0].body).text;
+      assert.match(text, /FAILED and wrote no report: scan failed/);
+      assert.match(text, /\nwhat failed: \S/);
+      assert.match(text, /\nstarted by: timer \S+ pid \d+, scheduled/);
+      assert.ok(!r.stderr.includes('SECRET') && !r.stdout.includes('SECRET'), 'the URL is not printed');
+      // A dry run or a usage error is said to whoever typed it: no notice.
+      assert.equal((await cli(['run', '--store', 's3://unreachable-bucket', '--endpoint', dead, '--set', 'aws.forcePathStyle=true', '--dry-run'], env)).code, 1);
+      assert.equal((await cli(['run', '--store', dir, '--session', 'no-such-session', '--yes'], env)).code, 2);
+      assert.equal(rx.received.length, 1, 'no notice for a dry run or a usage error');
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it('a run whose report cannot be written exits 1 and posts a notice with the error that stopped it', async function () {
+    const rx = await startWebhookReceiver();
+    try {
+      // The reports prefix is a file: the lease cannot be taken and the report cannot be written.
+      writeFileSync(path.join(dir, 'batch-reports'), 'not a folder');
+      const r = await cli(['run', '--store', dir, '--yes'], { WHISPER_BATCH_WEBHOOK_URL: rx.url });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /error: run batch-\S+ wrote no report: /);
+      assert.equal(rx.received.length, 1, r.stderr);
+      const text: string = JSON.parse(rx.received[0].body).text;
+      assert.match(text, /run batch-\S+ on \S+ FAILED and wrote no report: writing the report failed/);
+      assert.match(text, /\nfirst error of the run: lease: /);
     } finally {
       await rx.close();
     }
