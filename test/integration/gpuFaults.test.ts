@@ -171,6 +171,8 @@ describe('GPU fault table @integration', function () {
     settings.host.kind = 'ec2';
     settings.host.instanceId = GPU_ID;
     settings.host.readyTimeoutSeconds = 600;
+    // GpuEngine below talks to the WhisperLive unit, so the host waits for it (the faster-whisper case is its own test).
+    settings.engine.kind = 'whisperlive';
     // Fake time runs ahead of real file I/O: a long lease keeps renewal timing out of these tests (lease.test.ts covers it).
     settings.run.leaseSeconds = 900;
     layout = new BucketLayout(settings.layout);

@@ -1,6 +1,7 @@
 /**
  * In-repo stand-in for the instance's side of SSM/SSH (moto's SendCommand runs nothing): the agent
- * comes online some polls after boot, the systemd unit is active/inactive/dies, and two independent
+ * comes online some polls after boot, the systemd unit is active/inactive/dies, the venv's Python
+ * imports faster_whisper or not, and two independent
  * timers really power the fake instance off on the fake clock: logind's single `shutdown -h +N`
  * (what the realtime side uses; `shutdown -c` cancels it) and our named transient systemd timer
  * (`systemd-run --unit=whisper-batch-stop --on-active=Nmin ...`, stopped by `systemctl stop
@@ -24,6 +25,8 @@ export interface FakeRemoteOptions {
   unitActivatingPolls?: number;
   /** `systemctl is-active` says 'activating' until this clock time (ms), whatever the poll count. */
   unitActiveAt?: number;
+  /** Does host.venvPath's python3 import faster_whisper? (the faster-whisper engine's ready check; default 'ok') */
+  venv?: 'ok' | 'missing';
 }
 
 export class FakeRemoteRunner implements RemoteRunner {
@@ -41,7 +44,7 @@ export class FakeRemoteRunner implements RemoteRunner {
   logindCancelled = 0;
   /** Fake time at which logind's scheduled shutdown fires, if any. */
   logindShutdownAt: number | undefined;
-  /** Handles other programs (e.g. the transcription script); default: exit 127. */
+  /** Handles other programs (e.g. the transcription script); default: the faster_whisper import probe answered from `venv`, anything else exit 127. */
   onRun?: (cmd: RemoteCommand, signal?: AbortSignal, onOutput?: (chunk: string) => void) => Promise<RemoteResult> | RemoteResult;
   private polls = 0;
   private unitPolls = 0;
@@ -130,6 +133,11 @@ export class FakeRemoteRunner implements RemoteRunner {
       return { exitCode: 0, stdout: `Shutdown scheduled\n`, stderr: '' };
     }
     if (this.onRun) return this.onRun(cmd, opts.signal, opts.onOutput);
+    if (cmd.interpreter === 'python3' && cmd.program.startsWith('import faster_whisper') && cmd.args.length === 0) {
+      // The venv's Python asked whether faster-whisper imports (what the faster-whisper engine needs).
+      if ((this.o.venv ?? 'ok') === 'ok') return { exitCode: 0, stdout: '', stderr: '' };
+      return { exitCode: 1, stdout: '', stderr: 'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\nModuleNotFoundError: No module named \'faster_whisper\'\n' };
+    }
     return { exitCode: 127, stdout: '', stderr: `${cmd.program}: command not found` };
   }
 

@@ -171,10 +171,7 @@ export class FasterWhisperEngine implements Engine {
       ctx.emit({
         type: 'log',
         level: 'info',
-        message:
-          this.o.runner.transport === 'local'
-            ? `faster-whisper call ${call + 1}: ${part.length} chunk(s) on this machine`
-            : `remote call ${call + 1}: ${part.length} chunk(s) over ${this.o.runner.transport}`,
+        message: `${this.callLabel(call)}: ${part.length} chunk(s) ${this.o.runner.transport === 'local' ? 'on this machine' : `over ${this.o.runner.transport}`}`,
       });
       const done = await this.runCall(part, built.command, ctx, call);
       call++;
@@ -187,6 +184,11 @@ export class FasterWhisperEngine implements Engine {
         }
       } else transportFailures = 0;
     }
+  }
+
+  /** "remote call N" on the GPU host, "faster-whisper call N" on this machine. */
+  private callLabel(call: number): string {
+    return `${this.o.runner.transport === 'local' ? 'faster-whisper' : 'remote'} call ${call + 1}`;
   }
 
   private script(): string {
@@ -258,13 +260,17 @@ export class FasterWhisperEngine implements Engine {
     const parser = new LineParser();
     let fatal: string | undefined;
     let omitted = 0;
+    let started = false;
     const accept = (line: string) => {
       const ev = parser.parse(line);
       if (!ev) return;
       if (ev.kind === 'fatal') fatal = ev.error;
       else if (ev.kind === 'done') omitted = ev.omitted;
-      else if (ev.kind === 'start') ctx.emit({ type: 'log', level: 'info', message: `remote call ${call + 1}: model ${this.model} loaded in ${ev.loadSeconds ?? '?'} s` });
-      else this.report(part, ev.chunk, reported, ctx);
+      else if (ev.kind === 'start') {
+        // Streamed lines are read again from the final stdout (SSM gives it only there): log the load once.
+        if (!started) ctx.emit({ type: 'log', level: 'info', message: `${this.callLabel(call)}: model ${this.model} loaded in ${ev.loadSeconds ?? '?'} s` });
+        started = true;
+      } else this.report(part, ev.chunk, reported, ctx);
     };
     let result: RemoteResult | undefined;
     let failure: string | undefined;
@@ -276,7 +282,7 @@ export class FasterWhisperEngine implements Engine {
     } catch (e) {
       if (isCancelled(e) || ctx.signal.aborted) throw e;
       failure = `remote command failed: ${describeError(e)}`;
-      ctx.emit({ type: 'log', level: 'error', message: `remote call ${call + 1}: ${failure}` });
+      ctx.emit({ type: 'log', level: 'error', message: `${this.callLabel(call)}: ${failure}` });
     }
     if (reported.size === part.length) return 'ok';
 

@@ -1,6 +1,7 @@
 /**
  * The EC2 GPU host: start only from `stopped`, wait until the instance runs, the agent answers and
- * the WhisperLive unit is active; stop at the end only if this run started it, with retries, and
+ * what the chosen engine needs is there (faster-whisper: the venv's Python imports it; whisperlive:
+ * the WhisperLive unit is active); stop at the end only if this run started it, with retries, and
  * fail LOUDLY if the stop never succeeds. A GPU left running by our code is the worst bug this
  * product can have, so every start is marked on the instance (tags a later run can see) and backed
  * by the instance's own stop timer (the dead-man's switch). A GPU killed under a live recording is
@@ -19,6 +20,7 @@ import { ec2ErrorKind, toEc2Error } from '../aws/ec2Api';
 import type { LiveLock } from '../liveLock';
 import { describeLiveLock } from '../liveLock';
 import type { GpuHost, HostStatus, HostTimeline, PrepareResult, ReleaseOutcome } from './host';
+import { effectiveEngine } from '../engine/engineEnv';
 
 /** Ownership mark: the run that started the instance, and when. Removed when we stop it. */
 export const OWNER_TAG = 'WhisperBatchRun';
@@ -66,6 +68,8 @@ export interface Ec2HostDeps {
 }
 
 const REMOTE_TIMEOUT_SECONDS = 30;
+/** Run by the venv's python3 on the instance: exits 0 once faster-whisper imports there. */
+const FASTER_WHISPER_PROBE = 'import faster_whisper';
 
 export class Ec2Host implements GpuHost {
   readonly kind = 'ec2' as const;
@@ -333,7 +337,39 @@ export class Ec2Host implements GpuHost {
     this.observe({ instanceId: this.id, state: target, tags: {} });
   }
 
-  /** Ready = running AND agent online AND `systemctl is-active <unit>` prints "active". */
+  /**
+   * What the engine needs on the instance: the faster-whisper script runs in host.venvPath's Python
+   * (the WhisperLive server may as well be stopped), the whisperlive engine talks to the unit.
+   * Null when it is there, else why not and what to check.
+   */
+  private async engineProblem(signal: AbortSignal): Promise<{ reason: string; hint: string } | null> {
+    const s = this.d.settings.host;
+    if (effectiveEngine(this.d.settings).kind === 'whisperlive') {
+      const res = await this.runRemote('systemctl', ['is-active', s.serviceName], signal);
+      const out = res.stdout.trim();
+      if (out === 'active') return null;
+      return {
+        reason: `\`systemctl is-active ${s.serviceName}\` printed "${out || res.stderr.trim() || 'nothing'}"`,
+        hint: `Check the unit on the instance: systemctl status ${shellQuote(s.serviceName)}; journalctl -u ${shellQuote(s.serviceName)} (host.serviceName names the unit).`,
+      };
+    }
+    const python = `${s.venvPath.replace(/\/+$/, '')}/bin/python3`;
+    let res: RemoteResult;
+    try {
+      res = await this.d.remote.run({ program: FASTER_WHISPER_PROBE, interpreter: 'python3', interpreterPath: python, args: [], timeoutSeconds: REMOTE_TIMEOUT_SECONDS }, { signal });
+    } catch (e) {
+      if (signal.aborted) throw signal.reason ?? e;
+      res = { exitCode: -1, stdout: '', stderr: describeError(e) };
+    }
+    if (res.exitCode === 0) return null;
+    const why = res.stderr.trim().split('\n').filter(Boolean).pop() || `exit ${res.exitCode}`;
+    return {
+      reason: `${python} cannot import faster_whisper: ${why.slice(0, 300)}`,
+      hint: `Check host.venvPath (the venv with faster-whisper on the instance, e.g. WhisperLive's); on the instance: ${shellQuote(python)} -c 'import faster_whisper'.`,
+    };
+  }
+
+  /** Ready = running AND agent online AND the engine's needs (engineProblem) are met. */
   private async waitReady(deadline: number, signal: AbortSignal): Promise<void> {
     const s = this.d.settings.host;
     const agent = this.d.remote.transport === 'ssm' ? 'the SSM agent' : 'SSH';
@@ -357,11 +393,9 @@ export class Ec2Host implements GpuHost {
             ? 'Check that the instance profile has AmazonSSMManagedInstanceCore and the amazon-ssm-agent runs (or set host.transport to ssh).'
             : 'Check host.sshHost, host.sshUser, host.sshKeyPath and the security group.';
       } else {
-        const res = await this.runRemote('systemctl', ['is-active', s.serviceName], signal);
-        const out = res.stdout.trim();
-        if (out === 'active') return;
-        reason = `\`systemctl is-active ${s.serviceName}\` printed "${out || res.stderr.trim() || 'nothing'}"`;
-        hint = `Check the unit on the instance: systemctl status ${shellQuote(s.serviceName)}; journalctl -u ${shellQuote(s.serviceName)} (host.serviceName names the unit).`;
+        const problem = await this.engineProblem(signal);
+        if (!problem) return;
+        ({ reason, hint } = problem);
       }
       this.setState(info.state, `waiting: ${reason}`);
       if (this.d.clock.now() + s.pollSeconds * 1000 > deadline) {

@@ -143,6 +143,12 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
         [2, true],
       ],
     );
+    // Streamed lines are read once more from the final stdout: the call and its model load are logged once each.
+    const logs = ctx.events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+    assert.deepStrictEqual(
+      logs.filter((m) => /^remote call 1: /.test(m)).map((m) => m.replace(/loaded in .*/, 'loaded')),
+      ['remote call 1: 2 chunk(s) over ssh', 'remote call 1: model small.en loaded'],
+    );
   });
 
   it('marks the rest failed with the reason when the script is killed, and counts a transcript already there as done', async function () {

@@ -23,7 +23,7 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
 
   /** What batch-lock.json says right now (the production host reads it from the store: src/core/liveLock.ts). */
   let lock: LiveLock | undefined;
-  function setup(o: { state?: FakeEc2['state']; tags?: Record<string, string>; remote?: Partial<FakeRemoteOptions> } = {}) {
+  function setup(o: { state?: FakeEc2['state']; tags?: Record<string, string>; remote?: Partial<FakeRemoteOptions>; engine?: Settings['engine']['kind'] } = {}) {
     lock = undefined;
     clock = fakeClock();
     ec2 = new FakeEc2({ clock, state: o.state, tags: o.tags, startDelayMs: 90_000, stopDelayMs: 30_000 });
@@ -32,6 +32,8 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     settings.host.kind = 'ec2';
     settings.host.instanceId = GPU_ID;
     settings.host.readyTimeoutSeconds = 600;
+    // Most cases here are about the WhisperLive unit; the faster-whisper engine's check has its own cases below.
+    settings.engine.kind = o.engine ?? 'whisperlive';
     events = [];
     ctl = new AbortController();
     return new Ec2Host({ ec2, remote, clock, settings, emit: (e) => events.push(e), liveLock: async () => lock });
@@ -241,6 +243,29 @@ describe('Ec2Host (fake EC2 + fake SSM on a fake clock)', function () {
     // the unit name went as an argument, never as shell text
     const cmd = remote.commands.find((c) => c.program === 'systemctl')!;
     assert.deepEqual(cmd.args, ['is-active', 'whisperlive-gpu']);
+    await clock.drive(host.release({ reason: 'failed' }));
+    assert.equal(ec2.state, 'stopped');
+  });
+
+  it('with the faster-whisper engine, ready = the venv python imports faster_whisper; the WhisperLive unit is not asked', async function () {
+    const host = setup({ engine: 'faster-whisper', remote: { unit: 'inactive' } });
+    settings.host.venvPath = '/opt/wl/venv/';
+    await clock.drive(host.prepare('run-1', ctl.signal));
+    assert.ok(host.timeline.ready);
+    assert.ok(!remote.lines.some((l) => l.includes('is-active')), remote.lines.join('\n'));
+    const probe = remote.commands.find((c) => c.interpreter === 'python3')!;
+    assert.equal(probe.interpreterPath, '/opt/wl/venv/bin/python3');
+    assert.match(probe.program, /^import faster_whisper/);
+    await clock.drive(host.release({ reason: 'done' }));
+  });
+
+  it('with the faster-whisper engine, times out naming the venv python and the import error when faster-whisper is missing', async function () {
+    const host = setup({ engine: 'auto', remote: { venv: 'missing' } });
+    const err = await clock.drive(host.prepare('run-1', ctl.signal)).catch((e) => e);
+    assert.ok(err instanceof WbError, String(err));
+    assert.equal(err.code, 'HostNotReady');
+    assert.match(err.message, new RegExp(`not ready after 600 s: ${settings.host.venvPath}/bin/python3 cannot import faster_whisper: ModuleNotFoundError: No module named 'faster_whisper'`));
+    assert.match(err.hint ?? '', /host\.venvPath/);
     await clock.drive(host.release({ reason: 'failed' }));
     assert.equal(ec2.state, 'stopped');
   });
