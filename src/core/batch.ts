@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock';
 import { isoTime } from './clock';
 import type { ChunkJob, ChunkOutcome, Engine } from './engine/engine';
-import { CancelledError, describeError, isCancelled } from './errors';
+import { CancelledError, describeError, isCancelled, tooLarge } from './errors';
 import type { BatchEventInput, EventSink, RunPhase } from './events';
 import type { GpuHost } from './host/host';
 import { BucketLayout } from './layout';
@@ -193,14 +193,18 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
       }
       if (o.ok && o.written === false) emit({ type: 'chunk.skipped', key: o.job.audioKey, sessionId: o.job.sessionId, reason: 'a transcript appeared meanwhile: kept, not overwritten' });
     };
-    await engine.transcribeAll(list, {
+    // A chunk above the cap by its listed size fails here, before any engine reads a byte of it;
+    // engines cap what they read as well (a chunk may have grown since it was listed).
+    const maxChunkBytes = settings.run.maxChunkMegabytes * 1048576;
+    const fits = list.filter((job) => job.size <= maxChunkBytes || (record({ job, ok: false, error: describeError(tooLarge(`chunk "${job.audioKey}"`, job.size, maxChunkBytes)), seconds: 0 }), false));
+    await engine.transcribeAll(fits, {
       store,
       layout,
       signal: sig,
       concurrency: settings.run.concurrency,
       runId,
       clock,
-      maxChunkBytes: settings.run.maxChunkMegabytes * 1048576,
+      maxChunkBytes,
       emit,
       onStarted: () => host.chunkStarted(),
       onOutcome: record,

@@ -6,10 +6,13 @@
  */
 import * as assert from 'node:assert';
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeJob } from '../../src/core/engine/remoteFasterWhisper';
+import { localEngineState } from '../../src/core/engine/engineEnv';
 import { BucketLayout } from '../../src/core/layout';
 import { defaultSettings } from '../../src/core/settings';
 import type { S3Store } from '../../src/core/store/s3Store';
@@ -34,9 +37,9 @@ interface ScriptRun {
 
 const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
 
-function runScript(arg: string, env: NodeJS.ProcessEnv = {}): Promise<ScriptRun> {
+function runScript(arg: string, env: NodeJS.ProcessEnv = {}, python = PYTHON): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT, arg], { env: { ...process.env, PYTHONPATH: FAKE_FW, PYTHONDONTWRITEBYTECODE: '1', ...env } });
+    const child = spawn(python, [SCRIPT, arg], { env: { ...process.env, PYTHONPATH: FAKE_FW, PYTHONDONTWRITEBYTECODE: '1', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -73,6 +76,47 @@ function wav(seconds: number): Buffer {
   h.write('data', 36);
   h.writeUInt32LE(data, 40);
   return Buffer.concat([h, Buffer.alloc(data)]);
+}
+
+/** A presigned URL's secrets: none of these may ever appear in the script's output. */
+const SIGNED = /X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|[0-9a-f]{64}/i;
+
+/**
+ * A hostile HTTP endpoint on loopback: /redirect answers 302 to `location`, /endless streams bytes
+ * forever (chunked, no length; it ignores Range), /wav serves `wav` with no Content-Length.
+ * `bytesSent` counts what /endless wrote, so a test sees whether the reader stopped.
+ */
+async function hostileServer(o: { location?: string; wav?: Buffer } = {}) {
+  let bytesSent = 0;
+  const hits: string[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push(req.url ?? '');
+    if (req.url?.startsWith('/redirect')) return void res.writeHead(302, { Location: o.location ?? 'http://127.0.0.1:1/' }).end();
+    if (req.url?.startsWith('/wav')) {
+      res.writeHead(200, { 'Transfer-Encoding': 'chunked' });
+      return void res.end(o.wav);
+    }
+    if (req.url?.startsWith('/endless')) {
+      res.writeHead(200, { 'Transfer-Encoding': 'chunked' });
+      const block = Buffer.alloc(65536, 0x41);
+      const pump = () => {
+        while (!res.destroyed && bytesSent < 1 << 30 && res.write(block)) bytesSent += block.length;
+        if (!res.destroyed && bytesSent < 1 << 30) res.once('drain', pump);
+        else res.end();
+      };
+      res.on('close', () => undefined);
+      return pump();
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    hits,
+    sent: () => bytesSent,
+    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
 }
 
 const settings = defaultSettings();
@@ -279,5 +323,145 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto; stand-in faster_whisp
     assert.strictEqual(compact.length + done.omitted, 500);
     assert.ok(compact.length > 0);
     assert.deepStrictEqual(compact[0], { c: 0, ok: 1, s: compact[0].s, a: 0.2 });
+  });
+  it('fetches only http(s) of the listed origins: file:, data:, ftp:, another host and a redirect fail alone, the rest is transcribed', async function () {
+    const ref = { userId: 'u6', sessionId: 'schemes' };
+    await store.put(layout.audioKey(ref, 1), chunkFile(1));
+    const good = await job(0, ref, 1);
+    const local = path.join(tmp, 'local-secret.wav');
+    writeFileSync(local, wav(1));
+    const target = await store.presignGet(layout.audioKey(ref, 1), 3600);
+    const srv = await hostileServer({ location: target });
+    try {
+      const put = async (n: number) => store.presignPutIfAbsent(layout.transcriptKey(ref, n), 3600, 'application/json');
+      const bad = (id: number, audioUrl: string, ext = 'wav') => put(id + 1).then((transcriptUrl) => ({ id, audioUrl, transcriptUrl, chunk: id + 1, sessionId: ref.sessionId, ext }));
+      const jobs = [
+        good,
+        await bad(1, `file://${local}`),
+        await bad(2, `data:audio/wav;base64,${wav(1).toString('base64')}`),
+        await bad(3, 'ftp://127.0.0.1/x.wav'),
+        await bad(4, 'https://attacker.example/x.wav'),
+        await bad(5, `${srv.origin}/redirect`, 'webm'),
+      ];
+      const origins = [new URL(target).origin, srv.origin];
+      const run = await runScript(b64({ jobs, ...base, origins }));
+      assert.strictEqual(run.code, 0, run.stderr);
+      const byId = new Map(run.lines.filter((l) => l.event === 'chunk').map((l) => [l.id, l]));
+      assert.strictEqual(byId.get(0).ok, true);
+      assert.match(byId.get(1).error, /audioUrl: URL scheme "file" is not allowed/);
+      assert.match(byId.get(2).error, /audioUrl: URL scheme "data" is not allowed/);
+      assert.match(byId.get(3).error, /audioUrl: URL scheme "ftp" is not allowed/);
+      assert.match(byId.get(4).error, /audioUrl: host attacker\.example is not the store's endpoint/);
+      assert.match(byId.get(5).error, /HTTP 302/); // not followed
+      assert.deepStrictEqual(srv.hits, ['/redirect']);
+      for (let n = 2; n <= 6; n++) assert.strictEqual(await store.head(layout.transcriptKey(ref, n)), undefined, `no transcript for job ${n - 1}`);
+      assert.doesNotMatch(run.stdout, SIGNED);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('never echoes a presigned query: a URL with a space or a control character fails with its name only', async function () {
+    const ref = { userId: 'u7', sessionId: 'invalid-url' };
+    await store.put(layout.audioKey(ref, 1), chunkFile(1));
+    const j0 = await job(0, ref, 1);
+    const j1 = { ...(await job(1, ref, 2)), audioUrl: (j0.audioUrl as string) + '&x=a b' };
+    const j2 = { ...(await job(2, ref, 3)), audioUrl: j0.audioUrl, headerUrl: (j0.audioUrl as string) + '&x=%0d\r\nX-Injected: 1' };
+    const run = await runScript(b64({ jobs: [j0, j1, j2], ...base }));
+    assert.strictEqual(run.code, 0, run.stderr);
+    const byId = new Map(run.lines.filter((l) => l.event === 'chunk').map((l) => [l.id, l]));
+    assert.strictEqual(byId.get(0).ok, true);
+    assert.match(byId.get(1).error, /^audioUrl: the URL holds spaces or control characters$/);
+    assert.match(byId.get(2).error, /^headerUrl: the URL holds spaces or control characters$/);
+    assert.doesNotMatch(run.stdout + run.stderr, SIGNED);
+  });
+
+  it('a malformed job entry fails alone (not an object, no URL, wrong types, unknown format); bad knobs are defaults', async function () {
+    const ref = { userId: 'u8', sessionId: 'malformed' };
+    await store.put(layout.audioKey(ref, 1), chunkFile(1));
+    const good = await job(4, ref, 1);
+    const jobs = [123, { id: 1 }, { id: 2, audioUrl: 42, transcriptUrl: good.transcriptUrl }, null, good, { ...good, id: 5, ext: 'm3u8' }];
+    const run = await runScript(b64({ jobs, ...base, prefetch: 'x', maxBytes: 'y' }));
+    assert.strictEqual(run.code, 0, run.stderr);
+    const lines = run.lines.filter((l) => l.event === 'chunk');
+    assert.deepStrictEqual(
+      lines.map((l) => [l.id, l.ok, l.error]),
+      [
+        [0, false, 'malformed job entry (not an object)'],
+        [1, false, 'malformed job entry (no audioUrl)'],
+        [2, false, 'audioUrl: no URL'],
+        [3, false, 'malformed job entry (not an object)'],
+        [4, true, undefined],
+        [5, false, lines[5].error],
+      ],
+    );
+    assert.match(lines[5].error, /^unsupported audio format "m3u8"/);
+    assert.deepStrictEqual([run.lines.at(-1).ok, run.lines.at(-1).failed], [1, 5]);
+  });
+
+  it('caps the bytes read per chunk: a chunk above maxBytes fails alone naming it and the setting; an endless body is cut off, also for the next chunk range', async function () {
+    const ref = { userId: 'u9', sessionId: 'cap' };
+    await store.put(layout.audioKey(ref, 1, 'wav'), wav(0.2)); // 6.4 KB
+    await store.put(layout.audioKey(ref, 2, 'wav'), wav(4)); // 128 KB
+    await store.put(layout.audioKey(ref, 3), chunkFile(1));
+    await store.put(layout.audioKey(ref, 4), chunkFile(2));
+    const srv = await hostileServer({ wav: wav(4) });
+    try {
+      const endlessJob = { ...(await job(2, ref, 5, { ext: 'wav' })), audioUrl: `${srv.origin}/endless` };
+      const noLength = { ...(await job(3, ref, 6, { ext: 'wav' })), audioUrl: `${srv.origin}/wav` };
+      // Chunk 3 (webm) with its "next chunk" endless: only the leading range is read.
+      const nextEndless = { ...(await job(4, ref, 3)), nextUrl: `${srv.origin}/endless` };
+      const jobs = [await job(0, ref, 1, { ext: 'wav' }), await job(1, ref, 2, { ext: 'wav' }), endlessJob, noLength, nextEndless];
+      const t0 = Date.now();
+      const run = await runScript(b64({ jobs, ...base, maxBytes: 100_000 }));
+      assert.strictEqual(run.code, 0, run.stderr);
+      const byId = new Map(run.lines.filter((l) => l.event === 'chunk').map((l) => [l.id, l]));
+      assert.strictEqual(byId.get(0).ok, true);
+      assert.match(byId.get(1).error, /^chunk 2 is 128044 bytes, above the chunk-size cap of 100000 bytes \(run\.maxChunkMegabytes\)$/);
+      assert.match(byId.get(2).error, /^chunk 5 is larger than the chunk-size cap of 100000 bytes \(run\.maxChunkMegabytes\)$/);
+      assert.match(byId.get(3).error, /^chunk 6 is larger than the chunk-size cap/);
+      assert.strictEqual(byId.get(4).ok, true, byId.get(4).error);
+      // The endless bodies were cut off near the cap, not read to their end (1 GiB each).
+      assert.ok(srv.sent() < 64 << 20, `the server wrote ${srv.sent()} bytes`);
+      assert.ok(Date.now() - t0 < 60_000);
+      assert.strictEqual(await store.head(layout.transcriptKey(ref, 2)), undefined);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('pins the demuxer by extension (ffmpeg): a ".wav" that is an HLS playlist naming a local file is not read', async function () {
+    const ref = { userId: 'u10', sessionId: 'playlist' };
+    // A local MPEG-TS file of 2 s: what a playlist could make the decoder read (and transcribe).
+    const secret = path.join(tmp, 'secret.ts');
+    execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-f', 's16le', '-ar', '16000', '-ac', '1', '-i', 'pipe:0', '-c:a', 'mp2', '-f', 'mpegts', secret], { input: wav(2).subarray(44) });
+    await store.put(layout.audioKey(ref, 1, 'wav'), Buffer.from(`#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n${secret}\n#EXT-X-ENDLIST\n`));
+    await store.put(layout.audioKey(ref, 2, 'wav'), wav(1));
+    const run = await runScript(b64({ jobs: [await job(0, ref, 1, { ext: 'wav' }), await job(1, ref, 2, { ext: 'wav' })], ...base }));
+    assert.strictEqual(run.code, 0, run.stderr);
+    const byId = new Map(run.lines.filter((l) => l.event === 'chunk').map((l) => [l.id, l]));
+    assert.strictEqual(byId.get(0).ok, false, 'the playlist was followed');
+    assert.match(byId.get(0).error, /^decode failed: /);
+    assert.deepStrictEqual([byId.get(1).ok, byId.get(1).audioSeconds], [true, 1]);
+  });
+
+  it('decodes through PyAV when there is no ffmpeg (the engine venv), the demuxer pinned there too', async function () {
+    const state = localEngineState(defaultSettings());
+    if (!state.ready) {
+      console.log(`      (skipped: ${state.why})`);
+      return this.skip();
+    }
+    const ref = { userId: 'u11', sessionId: 'pyav' };
+    for (const n of [1, 2]) await store.put(layout.audioKey(ref, n), chunkFile(n));
+    await store.put(layout.audioKey(ref, 3, 'wav'), chunkFile(1)); // WebM bytes named .wav
+    const jobs = [await job(0, ref, 1, { next: 2 }), await job(1, ref, 2, { header: 1 }), await job(2, ref, 3, { ext: 'wav' })];
+    // The stand-in faster_whisper shadows the venv's; PyAV (av) is the venv's own.
+    const run = await runScript(b64({ jobs, ...base }), { PATH: '' }, state.python);
+    assert.strictEqual(run.code, 0, run.stderr);
+    const byId = new Map(run.lines.filter((l) => l.event === 'chunk').map((l) => [l.id, l]));
+    assert.deepStrictEqual([byId.get(0).ok, byId.get(1).ok], [true, true], JSON.stringify([...byId.values()]));
+    assert.ok(Math.abs(byId.get(1).audioSeconds - 4.98) < 0.1, String(byId.get(1).audioSeconds));
+    assert.strictEqual(byId.get(2).ok, false); // not probed as WebM: read as WAV, which it is not
+    assert.match(byId.get(2).error, /^decode failed: /);
   });
 });

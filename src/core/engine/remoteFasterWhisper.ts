@@ -12,6 +12,7 @@
  * fails with the reason.
  */
 import { deflateSync } from 'node:zlib';
+import { CLOCK_SKEW_MS } from '../clock';
 import { describeError, isCancelled, WbError } from '../errors';
 import type { Settings } from '../settings';
 import type { RemoteCommand, RemoteResult, RemoteRunner } from '../remote/remoteRunner';
@@ -203,8 +204,9 @@ export class FasterWhisperEngine implements Engine {
   private async buildCommand(part: ChunkJob[], ctx: BatchContext): Promise<{ command: RemoteCommand; tooBig: boolean }> {
     const store = ctx.store as UrlStore;
     const timeout = this.callTimeout(part.length);
-    // Valid for the whole call plus a margin (SigV4 allows at most 7 days).
-    const expires = Math.min(604_800, timeout + 900);
+    // The URLs are signed right before their call and stay in SSM's command history: valid for as
+    // long as the call may run (it is stopped at its timeout), plus the clock-skew allowance.
+    const expires = Math.min(604_800, timeout + CLOCK_SKEW_MS / 1000);
     const gets = new Map<string, Promise<string>>();
     const get = (key: string) => {
       let p = gets.get(key);
@@ -239,6 +241,10 @@ export class FasterWhisperEngine implements Engine {
       language: e.language,
       prefetch: Math.max(1, ctx.concurrency),
       runId: ctx.runId,
+      // The script reads at most this per chunk (one may have grown since it was listed) ...
+      maxBytes: ctx.maxChunkBytes,
+      // ... and fetches from no origin but those we signed for (the store's endpoint or the loopback stand-in).
+      origins: [...new Set(jobs.flatMap((j) => [j.audioUrl, j.transcriptUrl, j.headerUrl, j.nextUrl]).flatMap((u) => (u ? [new URL(u).origin] : [])))],
     };
     const arg = encodeJob(payload);
     const command: RemoteCommand = {

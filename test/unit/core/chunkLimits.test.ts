@@ -72,4 +72,47 @@ describe('chunk-size cap (folder store, sparse big file)', function () {
     assert.equal(report.errors.length, 1);
     assert.match(report.errors[0].message, /chunk ".*big\/chunk-001\.wav" is 3072 MB, above the chunk-size cap of 512 MB.*run\.maxChunkMegabytes/);
   });
+
+  it('an engine that reads chunks itself (transcribeAll: the script, through URLs) is never given a chunk above the cap', async function () {
+    const settings = defaultSettings();
+    settings.run.maxChunkMegabytes = 1;
+    const layout = new BucketLayout(settings.layout);
+    const old = new Date(Date.now() - 3_600_000);
+    const big = layout.audioKey({ userId: 'u', sessionId: 'big' }, 1, 'wav');
+    const small = layout.audioKey({ userId: 'u', sessionId: 'small' }, 1, 'wav');
+    for (const k of [big, small]) {
+      const f = path.join(dir, ...k.split('/'));
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, 'RIFF');
+      if (k === big) truncateSync(f, 2 * 1048576);
+      utimesSync(f, old, old);
+    }
+    const given: string[] = [];
+    const engine: Engine = {
+      name: 'stand-in',
+      async check() {},
+      async transcribeAll(jobs, ctx) {
+        for (const job of jobs) {
+          given.push(job.audioKey);
+          ctx.onOutcome({ job, ok: true, written: true, seconds: 0 });
+        }
+      },
+    };
+    const host = {
+      kind: 'local',
+      id: 'here',
+      hourlyUsd: 0,
+      timeline: {},
+      chunkStarted: () => {},
+      chunkFinished: () => {},
+      status: async () => ({ state: 'running' }),
+      prepare: async () => ({ startedByUs: false }),
+      release: async () => {},
+    } as any;
+    const { report } = await runBatch({ store: new FolderStore(dir), settings, clock: systemClock, host, engine });
+    assert.deepEqual(given, [small]);
+    assert.equal(report.transcription.chunksTranscribed, 1);
+    assert.equal(report.errors.length, 1);
+    assert.match(report.errors[0].message, /chunk ".*big\/chunk-001\.wav" is 2\.0 MB, above the chunk-size cap of 1\.0 MB.*run\.maxChunkMegabytes/);
+  });
 });

@@ -11,9 +11,15 @@ Input: ONE argument, the job: base64 of JSON, or "z:" + base64 of zlib-compresse
   {"jobs": [{"id", "audioUrl", "headerUrl"?, "nextUrl"?, "transcriptUrl", "chunk", "sessionId",
              "ext"?}],
    "model", "device" ("auto" | "cuda" | "cpu"), "compute_type" ("auto" or a CTranslate2 type), "beam_size", "batch_size", "vad_filter", "language",
-   "prefetch"?, "runId"?}
+   "prefetch"?, "runId"?, "maxBytes"? (per chunk), "origins"? (["https://host[:port]", ...])}
 The instance needs no S3 rights: every URL is presigned by the caller (GET for audio, create-only
 PUT with `If-None-Match: *` for transcripts).
+
+Every byte the URLs return is hostile (docs/SECURITY.md): only http(s) is fetched (http only to
+this machine or a listed origin), only the listed origins when given, never a redirect; a chunk
+above maxBytes fails alone; the decoder gets the container format pinned by extension and only
+the `file` protocol (no playlist, concat or network tricks); a presigned URL's query (the
+signature) never reaches output; a malformed job entry fails alone.
 
 Output: one JSON line per chunk on stdout, as it finishes, then one "done" line. SSM keeps only the
 first 24,000 characters of stdout, so with many jobs the lines are compact ({"c": id, "ok": 1, ...})
@@ -23,8 +29,10 @@ caller looks for their transcripts). One bad chunk never stops the batch.
 import base64
 import concurrent.futures
 import datetime
+import http.client
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +40,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 
@@ -45,6 +54,14 @@ COMPACT_ABOVE = 100  # more jobs than this: compact lines
 NEXT_RANGE_BYTES = 65536  # the leading fragment of the next chunk is one block (< 4 KB for Opus)
 HTTP_TIMEOUT = 60
 HTTP_ATTEMPTS = 3
+DEFAULT_MAX_BYTES = 512 * 1048576  # run.maxChunkMegabytes' default, for a job that names none
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+# Extension -> the one demuxer allowed to read it (src/core/audioFormats.ts holds the same table).
+# Pinned, the decoder never probes: a ".wav" that is an HLS playlist or an ffconcat script is not
+# read as one (a playlist can name local files, which would end up transcribed).
+FORMATS = {"webm": "matroska", "mkv": "matroska", "wav": "wav", "mp3": "mp3", "ogg": "ogg", "oga": "ogg",
+           "opus": "ogg", "flac": "flac", "aac": "aac", "m4a": "mov", "mp4": "mov", "mov": "mov", "m4v": "mov",
+           "avi": "avi"}
 
 
 class ChunkError(Exception):
@@ -60,21 +77,116 @@ def read_job(arg):
     else:
         data = base64.b64decode(raw)
     job = json.loads(data.decode("utf-8"))
-    if not isinstance(job.get("jobs"), list):
+    if not isinstance(job, dict) or not isinstance(job.get("jobs"), list):
         raise ValueError("job has no 'jobs' list")
     return job
+
+
+def int_option(job, name, default, low, high):
+    """A numeric knob of the job, clamped; anything else is the default (never a crash)."""
+    v = job.get(name, default)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+        return default
+    return int(max(low, min(high, v)))
+
+
+def origin_of(url):
+    """scheme://host[:port] as a WHATWG URL's origin spells it (the caller lists origins that way)."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    port = parts.port  # ValueError for a bad port
+    shown = "[%s]" % host if ":" in host else host
+    default = {"http": 80, "https": 443}.get(scheme)
+    return "%s://%s%s" % (scheme, shown, ":%d" % port if port is not None and port != default else "")
+
+
+def check_url(url, origins, what):
+    """Raises ChunkError unless url is one we may fetch: http(s) only (no file:, data:, ftp:), no
+    user info, no control characters or spaces; a listed origin when the job lists them; plain http
+    only to this machine or a listed origin (an S3-compatible endpoint the operator configured)."""
+    if not isinstance(url, str) or not url:
+        raise ChunkError("%s: no URL" % what)
+    if re.search(r"[\x00-\x20\x7f-\x9f]", url):
+        raise ChunkError("%s: the URL holds spaces or control characters" % what)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        scheme = parts.scheme.lower()
+        origin = origin_of(url) if scheme in ("http", "https") else None
+    except ValueError:
+        raise ChunkError("%s: not a valid URL" % what)
+    if origin is None:
+        raise ChunkError("%s: URL scheme %s is not allowed (https only, or http to this machine)" % (what, json.dumps(scheme[:12])))
+    if parts.username is not None or parts.password is not None or not parts.hostname:
+        raise ChunkError("%s: the URL has user info or no host" % what)
+    listed = origins is not None and origin in origins
+    if origins is not None and not listed:
+        raise ChunkError("%s: host %s is not the store's endpoint" % (what, parts.hostname))
+    if scheme == "http" and parts.hostname not in LOOPBACK_HOSTS and not listed:
+        raise ChunkError("%s: plain http to %s is not allowed (https only, or http to this machine)" % (what, parts.hostname))
+
+
+def job_problem(j, origins):
+    """Why a job entry cannot run (it fails alone, the batch goes on), or None."""
+    if not isinstance(j, dict):
+        return "malformed job entry (not an object)"
+    for name in ("audioUrl", "transcriptUrl"):
+        if name not in j:
+            return "malformed job entry (no %s)" % name
+    try:
+        for name in ("audioUrl", "transcriptUrl", "headerUrl", "nextUrl"):
+            if name in j and j[name] is not None:
+                check_url(j[name], origins, name)
+    except ChunkError as e:
+        return str(e)
+    ext = j.get("ext", "webm")
+    if not isinstance(ext, str) or ext.lower() not in FORMATS:
+        return "unsupported audio format %s (known: %s)" % (json.dumps(str(ext)[:16]), ", ".join(sorted(FORMATS)))
+    return None
+
+
+class Secrets:
+    """Presigned URL queries (signature, credential, session token) and the loopback stand-in's
+    token path: scrubbed from every text we print, whatever error message carried them."""
+
+    AMZ = re.compile(r"(?i)(x-amz-(?:signature|credential|security-token)|signature|awsaccesskeyid)=[^&\s'\"]*")
+
+    def __init__(self, job):
+        found = set()
+        for j in job.get("jobs") or []:
+            if not isinstance(j, dict):
+                continue
+            for name in ("audioUrl", "transcriptUrl", "headerUrl", "nextUrl"):
+                url = j.get(name)
+                if isinstance(url, str) and url:
+                    found.add(url)
+                    path, _, query = url.partition("?")
+                    rest = path.split("//", 1)[-1].partition("/")[2]
+                    if query:
+                        found.add(query)
+                    if rest:
+                        found.add("/" + rest + ("?" + query if query else ""))
+        self.items = sorted((s for s in found if len(s) >= 8), key=len, reverse=True)
+
+    def scrub(self, text):
+        text = str(text)
+        for s in self.items:
+            if s in text:
+                text = text.replace(s, "<url>")
+        return self.AMZ.sub(lambda m: m.group(1) + "=<removed>", text)
 
 
 # ---------------------------------------------------------------- output
 
 class Output:
-    """Per-chunk lines on stdout within the SSM budget."""
+    """Per-chunk lines on stdout within the SSM budget; every error text scrubbed of URL secrets."""
 
-    def __init__(self, total):
+    def __init__(self, total, secrets=None):
         self.compact = total > COMPACT_ABOVE
         self.used = 0
         self.omitted = 0
         self.lock = threading.Lock()
+        self.secrets = secrets
 
     def _print(self, obj, force=False):
         line = json.dumps(obj, separators=(",", ":"), ensure_ascii=True)
@@ -96,6 +208,7 @@ class Output:
             if written is not None:
                 full["written"] = written
             if error is not None:
+                error = self.secrets.scrub(error) if self.secrets else error
                 full["error"] = error[:2000]
             if self.compact:
                 line = {"c": job_id, "ok": 1 if ok else 0, "s": round(seconds, 2)}
@@ -115,26 +228,74 @@ class Output:
 
 # ---------------------------------------------------------------- HTTP
 
-def http_get(url, range_end=None):
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A presigned URL never needs a redirect: a 3xx fails (as an HTTP error), it is not followed."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def _opener():
+    """http and https only: urlopen's default opener also reads file:, data: and ftp: URLs."""
+    o = urllib.request.OpenerDirector()
+    for h in (urllib.request.ProxyHandler(), urllib.request.UnknownHandler(), urllib.request.HTTPHandler(),
+              urllib.request.HTTPSHandler(), urllib.request.HTTPDefaultErrorHandler(), _NoRedirect(),
+              urllib.request.HTTPErrorProcessor()):
+        o.add_handler(h)
+    return o
+
+
+OPENER = _opener()
+
+
+def _mb(n):
+    return "%d MB" % (n // 1048576) if n >= 1048576 else "%d bytes" % n
+
+
+def http_get(url, range_end=None, max_bytes=DEFAULT_MAX_BYTES, what=None):
+    """The object's bytes, at most max_bytes (more fails, naming `what`, e.g. "chunk 3"); with
+    range_end only the first range_end + 1 bytes, even from a server that ignores Range."""
     headers = {}
     if range_end is not None:
         headers["Range"] = "bytes=0-%d" % range_end
-    return _http("GET", url, None, headers)[1]
+    limit = (range_end + 1, False, None) if range_end is not None else (max_bytes, True, what)
+    return _http("GET", url, None, headers, limit=limit)[1]
 
 
 def http_put_if_absent(url, body, content_type="application/json"):
     """True when written, False when the object already exists (412: nothing overwritten)."""
-    status, _ = _http("PUT", url, body, {"Content-Type": content_type, "If-None-Match": "*"}, ok_statuses=(412,))
+    status, _ = _http("PUT", url, body, {"Content-Type": content_type, "If-None-Match": "*"}, ok_statuses=(412,), limit=(65536, False, None))
     return status != 412
 
 
-def _http(method, url, body, headers, ok_statuses=()):
+def _read(resp, url, limit):
+    """resp's body in blocks, never more than the limit: (n, True, what) fails above n bytes, naming
+    what (or the object) and the setting; (n, False, _) stops reading at n bytes."""
+    cap, strict, what = limit
+    what = what or _where(url)
+    length = resp.headers.get("Content-Length") if strict else None
+    if length and length.strip().isdigit() and int(length) > cap:
+        raise ChunkError("%s is %s, above the chunk-size cap of %s (run.maxChunkMegabytes)" % (what, _mb(int(length)), _mb(cap)))
+    buf = bytearray()
+    while len(buf) <= cap:
+        block = resp.read(min(1 << 20, cap + 1 - len(buf)))
+        if not block:
+            break
+        buf += block
+    if len(buf) > cap:
+        if not strict:
+            return bytes(buf[:cap])
+        raise ChunkError("%s is larger than the chunk-size cap of %s (run.maxChunkMegabytes)" % (what, _mb(cap)))
+    return bytes(buf)
+
+
+def _http(method, url, body, headers, ok_statuses=(), limit=(DEFAULT_MAX_BYTES, True, None)):
     last = None
     for attempt in range(HTTP_ATTEMPTS):
-        req = urllib.request.Request(url, data=body, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:
-                return resp.status, resp.read()
+            req = urllib.request.Request(url, data=body, method=method, headers=headers)
+            with OPENER.open(req, timeout=HTTP_TIMEOUT) as resp:
+                return resp.status, _read(resp, url, limit)
         except urllib.error.HTTPError as e:
             if e.code in ok_statuses:
                 return e.code, b""
@@ -145,6 +306,10 @@ def _http(method, url, body, headers, ok_statuses=()):
             last = "HTTP %d %s" % (e.code, detail)
         except (urllib.error.URLError, OSError) as e:
             last = str(getattr(e, "reason", e))
+        except (ValueError, http.client.InvalidURL) as e:  # the URL itself is wrong: no retry, and no echo of it
+            raise ChunkError("%s %s: %s" % (method, _where(url), type(e).__name__))
+        except http.client.HTTPException as e:  # a cut-off response: worth a retry
+            last = type(e).__name__
         time.sleep(0.5 * (2 ** attempt))
     raise ChunkError("%s %s failed after %d attempts: %s" % (method, _where(url), HTTP_ATTEMPTS, last))
 
@@ -159,8 +324,8 @@ def _s3_error(e):
 
 
 def _where(url):
-    """The object's path without the signature (presigned query strings are credentials)."""
-    return url.split("?", 1)[0].rsplit("/", 1)[-1]
+    """The object's name without the signature (presigned query strings are credentials)."""
+    return url.split("?", 1)[0].rsplit("/", 1)[-1][:200]
 
 
 # ---------------------------------------------------------------- WebM repair (docs/BUCKET-LAYOUT.md)
@@ -319,16 +484,20 @@ def repair_webm(audio, header_source, next_chunk):
 
 def decode(data, ext, faster_whisper):
     """16 kHz mono float32 samples and their duration. ffmpeg (argument list, never a shell) when
-    installed, else faster_whisper.decode_audio (PyAV)."""
-    fd, path = tempfile.mkstemp(prefix="wb-", suffix="." + (ext if ext.isalnum() else "bin"))
+    installed, else PyAV (faster_whisper's own dependency); either way the demuxer is pinned by the
+    extension (FORMATS) and `file` is the only protocol the input may open."""
+    fmt = FORMATS.get(ext)
+    if fmt is None:
+        raise ChunkError("unsupported audio format %s" % json.dumps(ext[:16]))
+    fd, path = tempfile.mkstemp(prefix="wb-", suffix="." + ext)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         ffmpeg = shutil.which("ffmpeg")
         if ffmpeg:
             proc = subprocess.run(
-                [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-i", path,
-                 "-f", "s16le", "-acodec", "pcm_s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1"],
+                [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-protocol_whitelist", "file", "-f", fmt,
+                 "-i", path, "-f", "s16le", "-acodec", "pcm_s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600,
             )
             if proc.returncode != 0:
@@ -338,7 +507,7 @@ def decode(data, ext, faster_whisper):
                 raise ChunkError("decode failed: no audio in the chunk")
             return _pcm_to_float(proc.stdout), len(proc.stdout) / 2.0 / SAMPLE_RATE
         try:
-            samples = faster_whisper.decode_audio(path, sampling_rate=SAMPLE_RATE)
+            samples = _decode_pyav(path, fmt, faster_whisper)
         except Exception as e:  # noqa: BLE001 - any decoder error is this chunk's failure
             raise ChunkError("decode failed: %s" % e)
         return samples, len(samples) / float(SAMPLE_RATE)
@@ -347,6 +516,34 @@ def decode(data, ext, faster_whisper):
             os.unlink(path)
         except OSError:
             pass
+
+
+def _decode_pyav(path, fmt, faster_whisper):
+    """faster_whisper.decode_audio's decoding (s16 mono 16 kHz through PyAV's resampler, invalid
+    frames skipped) with the demuxer pinned and the `file` protocol only."""
+    try:
+        import av
+    except ImportError:
+        # Only the tests' stand-in faster_whisper comes without PyAV (it reads plain WAV itself).
+        return faster_whisper.decode_audio(path, sampling_rate=SAMPLE_RATE)
+    resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    pcm = bytearray()
+    with av.open(path, mode="r", format=fmt, options={"protocol_whitelist": "file"}, metadata_errors="ignore") as container:
+        frames = iter(container.decode(audio=0))
+        while True:
+            try:
+                frame = next(frames)
+            except StopIteration:
+                break
+            except av.error.InvalidDataError:
+                continue
+            for out in resampler.resample(frame):
+                pcm += out.to_ndarray().tobytes()
+        for out in resampler.resample(None):
+            pcm += out.to_ndarray().tobytes()
+    if len(pcm) < 2:
+        raise ChunkError("decode failed: no audio in the chunk")
+    return _pcm_to_float(bytes(pcm))
 
 
 def _pcm_to_float(pcm):
@@ -365,8 +562,9 @@ def _pcm_to_float(pcm):
 class Fetcher:
     """Downloads, repairs and decodes chunks; chunk 1 headers are cached per URL."""
 
-    def __init__(self, faster_whisper):
+    def __init__(self, faster_whisper, max_bytes=DEFAULT_MAX_BYTES):
         self.fw = faster_whisper
+        self.max_bytes = max_bytes
         self.headers = {}
         self.lock = threading.Lock()
 
@@ -376,13 +574,18 @@ class Fetcher:
                 return self.headers[url]
         data = http_get(url, range_end=NEXT_RANGE_BYTES - 1)
         if data.find(CLUSTER_ID) < 0:
-            data = http_get(url)  # header longer than the range: take the whole chunk
+            data = http_get(url, max_bytes=self.max_bytes, what="chunk 1 (the header)")  # longer than the range: the whole chunk
+        # Only the header is kept (up to the first Cluster), not the chunk it came with.
+        at = data.find(CLUSTER_ID)
+        data = data[:at + len(CLUSTER_ID)] if at >= 0 else data[:NEXT_RANGE_BYTES]
         with self.lock:
             self.headers[url] = data
         return data
 
     def prepare(self, job):
-        audio = http_get(job["audioUrl"])
+        n = job.get("chunk")
+        what = "chunk %d" % n if isinstance(n, int) and not isinstance(n, bool) else None
+        audio = http_get(job["audioUrl"], max_bytes=self.max_bytes, what=what)
         ext = str(job.get("ext") or "webm").lower()
         offset = None
         if ext == "webm":
@@ -489,24 +692,31 @@ def main(argv):
         print(json.dumps({"event": "fatal", "error": "bad job argument: %s" % e}))
         return 2
     jobs = job["jobs"]
-    out = Output(len(jobs))
+    secrets = Secrets(job)
+    out = Output(len(jobs), secrets)
+    origins = job.get("origins")
+    origins = set(o for o in origins if isinstance(o, str)) if isinstance(origins, list) else None
+    # One malformed entry fails alone, under its position as id when it has no usable id of its own.
+    ids = [j.get("id") if isinstance(j, dict) and isinstance(j.get("id"), int) and not isinstance(j.get("id"), bool) else i
+           for i, j in enumerate(jobs)]
+    problems = [job_problem(j, origins) for j in jobs]
     try:
         fw, model, pipeline = load_pipeline(job)
     except Exception as e:  # noqa: BLE001 - no model: every chunk fails with this reason
-        out.event({"event": "fatal", "error": ("cannot load model %s: %s" % (job.get("model"), e))[:500]})
+        out.event({"event": "fatal", "error": secrets.scrub("cannot load model %s: %s" % (job.get("model"), e))[:500]})
         return 3
     out.event({"event": "start", "jobs": len(jobs), "model": job.get("model"), "batched": pipeline is not None,
                "device": job.get("device"), "computeType": job.get("compute_type"),
                "loadSeconds": round(time.time() - started, 2)})
 
-    fetcher = Fetcher(fw)
-    ahead = max(1, int(job.get("prefetch", 2)))
+    fetcher = Fetcher(fw, int_option(job, "maxBytes", DEFAULT_MAX_BYTES, 1, 1 << 40))
+    ahead = int_option(job, "prefetch", 2, 1, 16)
     ok = failed = skipped = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=ahead) as pool:
         futures = {}
 
         def submit(i):
-            if i < len(jobs) and i not in futures:
+            if i < len(jobs) and i not in futures and problems[i] is None:
                 futures[i] = pool.submit(fetcher.prepare, jobs[i])
 
         for i in range(ahead):
@@ -514,19 +724,23 @@ def main(argv):
         for i, j in enumerate(jobs):
             t0 = time.time()
             submit(i + ahead)  # keep downloads and decoding ahead of the GPU
+            if problems[i] is not None:
+                failed += 1
+                out.chunk(ids[i], False, 0.0, error=problems[i])
+                continue
             try:
                 samples, seconds, offset = futures.pop(i).result()
                 segments, info = transcribe(model, pipeline, samples, seconds, job)
                 written = http_put_if_absent(j["transcriptUrl"], transcript_json(segments, info, seconds, offset, job))
                 ok += 1
                 skipped += 0 if written else 1
-                out.chunk(j.get("id"), True, time.time() - t0, seconds, written=written)
+                out.chunk(ids[i], True, time.time() - t0, seconds, written=written)
             except ChunkError as e:
                 failed += 1
-                out.chunk(j.get("id"), False, time.time() - t0, error=str(e))
+                out.chunk(ids[i], False, time.time() - t0, error=str(e))
             except Exception as e:  # noqa: BLE001 - one bad chunk never stops the batch
                 failed += 1
-                out.chunk(j.get("id"), False, time.time() - t0, error="%s: %s" % (type(e).__name__, e))
+                out.chunk(ids[i], False, time.time() - t0, error="%s: %s" % (type(e).__name__, e))
 
     done = {"event": "done", "ok": ok, "failed": failed, "skipped": skipped, "omitted": out.omitted,
             "seconds": round(time.time() - started, 2)}

@@ -337,7 +337,14 @@ describe('RemoteFasterWhisperEngine call planning (no network: presigning is loc
       'each chunk reported once, in order',
     );
     const first = sent[0].payload;
-    assert.deepStrictEqual(Object.keys(first).sort(), ['batch_size', 'beam_size', 'compute_type', 'device', 'jobs', 'language', 'model', 'prefetch', 'runId', 'vad_filter']);
+    assert.deepStrictEqual(Object.keys(first).sort(), ['batch_size', 'beam_size', 'compute_type', 'device', 'jobs', 'language', 'maxBytes', 'model', 'origins', 'prefetch', 'runId', 'vad_filter']);
+    // The script reads at most run.maxChunkMegabytes per chunk, and only from the origin we signed for.
+    assert.deepStrictEqual([first.maxBytes, first.origins], [512 * 1048576, ['http://127.0.0.1:9']]);
+    // Presigned URLs (kept in SSM's command history) live as long as their call may run, plus the 5 min clock skew.
+    for (const c of sent) {
+      const expires = new Set(c.payload.jobs.flatMap((j: any) => [j.audioUrl, j.transcriptUrl].map((u: string) => new URL(u).searchParams.get('X-Amz-Expires'))));
+      assert.deepStrictEqual([...expires], [String(600 + c.payload.jobs.length * 60 + 300)]);
+    }
     assert.deepStrictEqual(
       [first.model, first.device, first.compute_type, first.beam_size, first.batch_size, first.vad_filter, first.language, first.prefetch],
       ['small.en', 'auto', 'auto', 5, 8, true, 'en', 3],
