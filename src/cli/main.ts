@@ -24,6 +24,7 @@ import { adaptiveDecision, adaptiveParamsOf, backlogOf } from '../core/adaptive'
 import { checkMonitoring, monitoringOf, MONITOR_REPORTS } from '../core/monitorCheck';
 import { planCleanup, runCleanup } from '../core/retention';
 import { orderedJobs, readNext, writeNext } from '../core/priority';
+import { releaseQuarantine } from '../core/quarantine';
 import { noticesAfterRun, sendNotices, unreportedRunNotice, WEBHOOK_URL_ENV } from '../core/notify';
 import { notifyDepsOf } from '../core/aws/sns';
 import type { Metric } from '../core/report/model';
@@ -183,6 +184,10 @@ export function buildProgram(deps: CliDeps = {}): Command {
           if (doc.sessions.length) for (const line of table(rows, { right: [false, false, false, true, true] })) print(line);
           for (const s of doc.deferredSessions)
             print(`deferred ${terminalText(s.userId)} / ${terminalText(s.sessionId)}: ${s.reason === 'recording' ? 'may still be recording' : 'locked'}: ${terminalText(s.detail)}`);
+          for (const q of doc.quarantinedChunks ?? [])
+            print(
+              `quarantined ${terminalText(q.userId)} / ${terminalText(q.sessionId)} chunk ${q.chunk}: failed ${q.failures} runs in a row${q.lastError ? ` (last: ${terminalText(q.lastError)})` : ''}; left out until \`whisper-batch release\``,
+            );
           print(scanSummary(doc, settings));
         }
       } finally {
@@ -388,6 +393,34 @@ export function buildProgram(deps: CliDeps = {}): Command {
             next
               ? `next: ${terminalText(next.userId)} / ${terminalText(next.sessionId)} (set ${terminalText(next.setAt || 'at an unknown time')})`
               : 'next: none (oldest first, priority.users before the rest)',
+          );
+      } finally {
+        await rt.dispose();
+      }
+    });
+
+  program
+    .command('release')
+    .description('retry quarantined chunks (they failed run.quarantineAfterFailures runs in a row): one chunk, a session, or --all')
+    .argument('[userId]')
+    .argument('[sessionId]')
+    .argument('[chunk]', 'chunk number (default: every quarantined chunk of the session)')
+    .option('--all', 'release every quarantined chunk')
+    .action(async (userId: string | undefined, sessionId: string | undefined, chunk: string | undefined, a: { all?: boolean }, cmd: Command) => {
+      const { o, settings, out } = setup(cmd, deps);
+      if (a.all ? userId !== undefined : userId === undefined || sessionId === undefined) throw new WbError('Usage', 'release: give <userId> <sessionId> [chunk], or --all');
+      if (chunk !== undefined && !/^\d{1,9}$/.test(chunk)) throw new WbError('Usage', `release: chunk must be a number, not ${JSON.stringify(terminalText(chunk))}`);
+      const rt = await openRuntimeFor(settings, deps, out.sink, false);
+      try {
+        const layout = new BucketLayout(settings.layout);
+        const which = a.all ? ({ all: true } as const) : { userId: userId!, sessionId: sessionId!, chunk: chunk === undefined ? undefined : parseInt(chunk, 10) };
+        const released = await releaseQuarantine(rt.store, layout, which);
+        if (o.json) printJson({ released });
+        else
+          print(
+            released.length
+              ? `released ${plural(released.length, 'chunk')}: the next run retries ${released.length === 1 ? 'it' : 'them'}\n${released.map((k) => `  ${terminalText(k)}`).join('\n')}`
+              : 'nothing was quarantined',
           );
       } finally {
         await rt.dispose();
@@ -803,7 +836,8 @@ function printSummary(print: (line?: string) => void, r: import('../core/report/
 function scanSummary(doc: PendingJobs, settings: Settings): string {
   const head = `${plural(doc.totalSessions, 'session')} scanned, ${doc.sessionsWithMissingChunks} with ${plural(doc.totalMissingChunks, 'chunk')} to transcribe`;
   const deferred = doc.deferredSessions.length ? `, ${doc.deferredSessions.length} deferred` : '';
-  return doc.totalMissingChunks ? `${head}${deferred}; estimated ${estimateOf(doc, settings)}` : `${head}${deferred}`;
+  const held = doc.totalQuarantinedChunks ? `, ${plural(doc.totalQuarantinedChunks, 'chunk')} quarantined` : '';
+  return doc.totalMissingChunks ? `${head}${deferred}${held}; estimated ${estimateOf(doc, settings)}` : `${head}${deferred}${held}`;
 }
 
 /** Time (and, on the GPU, cost) of the work, in the host's own words: no GPU for this machine. */

@@ -22,6 +22,7 @@ import { writeReport } from './report/reportStore';
 import { currentOrigin } from './localOrigin';
 import { describeOrigin, type RunOrigin } from './runOrigin';
 import { orderedJobs } from './priority';
+import { FailureLedger } from './quarantine';
 import { jobsOf, scan, type PendingJobs, type PendingSession } from './scan';
 import type { Settings } from './settings';
 import type { ObjectStore } from './store/objectStore';
@@ -80,6 +81,8 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
   let currentPhase: ReportError['phase'] = 'scan';
   let reportKeys: BatchResult['reportKeys'];
   let report: BatchReport | undefined;
+  // Failures of a chunk's own bytes, counted across runs (poison chunks are quarantined, see quarantine.ts).
+  const ledger = new FailureLedger({ store, layout, runId, clock, limit: settings.run.quarantineAfterFailures, log: (m) => log('warn', m) });
 
   try {
     phase('scan');
@@ -151,6 +154,7 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
 
   async function finish(): Promise<BatchResult> {
     phase('report');
+    const quarantined = await ledger.settle();
     report = buildReport({
       runId,
       store: store.description,
@@ -166,6 +170,7 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
       engine: { name: engine.name, model: engine.model },
       nextScheduledRun: deps.nextScheduledRun ?? null,
       fatal,
+      quarantined,
     });
     try {
       reportKeys = await writeReport(store, layout, report, startMs);
@@ -187,9 +192,12 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
       outcomes.push(o);
       host.chunkFinished();
       if (o.ok) emit({ type: 'chunk.done', key: o.job.audioKey, sessionId: o.job.sessionId, index: i, total, seconds: o.seconds });
-      else {
-        errors.push({ phase: 'transcribe', message: o.error ?? 'failed', userId: o.job.userId, sessionId: o.job.sessionId, chunk: String(o.job.chunk).padStart(3, '0'), key: o.job.audioKey });
-        emit({ type: 'chunk.failed', key: o.job.audioKey, sessionId: o.job.sessionId, index: i, total, error: o.error ?? 'failed' });
+      // A failure of the chunk's own bytes says how close it is to quarantine.
+      const counted = ledger.note(o) ?? '';
+      if (!o.ok) {
+        const error = (o.error ?? 'failed') + counted;
+        errors.push({ phase: 'transcribe', message: error, userId: o.job.userId, sessionId: o.job.sessionId, chunk: String(o.job.chunk).padStart(3, '0'), key: o.job.audioKey });
+        emit({ type: 'chunk.failed', key: o.job.audioKey, sessionId: o.job.sessionId, index: i, total, error });
       }
       if (o.ok && o.written === false) emit({ type: 'chunk.skipped', key: o.job.audioKey, sessionId: o.job.sessionId, reason: 'a transcript appeared meanwhile: kept, not overwritten' });
     };

@@ -18,6 +18,7 @@ import { throwIfAborted } from './errors';
 import { listInRanges } from './rangeListing';
 import { describeLiveLock, readLiveLock } from './liveLock';
 import type { ChunkJob } from './engine/engine';
+import { lastFailure, readChunkFailures, type QuarantinedChunk } from './quarantine';
 
 export interface AudioChunkInfo {
   chunk: number;
@@ -42,6 +43,10 @@ export interface PendingSession {
   /** Audio of every chunk of the session (jobs need chunk 1's header and the next chunk). */
   chunks: AudioChunkInfo[];
   complete: boolean;
+  /** Missing chunks left out of the work: quarantined after run.quarantineAfterFailures failed runs (see quarantine.ts). */
+  quarantinedChunks?: string[];
+  /** Missing chunks that failed before but are not quarantined yet: how many runs in a row. */
+  priorFailures?: Record<string, number>;
 }
 
 export interface DeferredSession extends PendingSession {
@@ -61,6 +66,13 @@ export interface PendingJobs {
   estimatedCostUSD: number;
   sessions: PendingSession[];
   deferredSessions: DeferredSession[];
+  /**
+   * Chunks whose own bytes failed run.quarantineAfterFailures runs in a row: not counted as work (they
+   * start no GPU) until `whisper-batch release`. A session whose missing chunks are all quarantined is
+   * in neither `sessions` nor `deferredSessions`.
+   */
+  quarantinedChunks?: QuarantinedChunk[];
+  totalQuarantinedChunks?: number;
   lock?: { key: string; holder?: string; since?: string; stale: boolean; coversAll: boolean };
   /**
    * Keys under the users prefix that look like audio (an audio extension in any case, or the chunk
@@ -93,7 +105,9 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
   const { store, settings, clock, signal } = deps;
   const layout = new BucketLayout(settings.layout);
   const t0 = clock.now();
-  const lock = await readLiveLock(store, layout, settings, clock, signal);
+  const [lock, failures] = await Promise.all([readLiveLock(store, layout, settings, clock, signal), readChunkFailures(store, layout, signal)]);
+  const quarantineAfter = settings.run.quarantineAfterFailures;
+  const quarantined: QuarantinedChunk[] = [];
   let keys = 0;
   let requests = 0;
   let sessionsSeen = 0;
@@ -117,9 +131,23 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
   const finish = (a: Agg) => {
     if (a.audio.size === 0) return;
     sessionsSeen++;
-    const missing = [...a.audio.keys()].filter((n) => !a.done.has(n)).sort((x, y) => x - y);
-    if (missing.length === 0) return;
+    const untranscribed = [...a.audio.keys()].filter((n) => !a.done.has(n)).sort((x, y) => x - y);
+    if (untranscribed.length === 0) return;
     const chunks = [...a.audio.values()].sort((x, y) => x.chunk - y.chunk);
+    const missing: number[] = [];
+    const held: number[] = [];
+    const prior: Record<string, number> = {};
+    for (const n of untranscribed) {
+      const f = failures.get(a.audio.get(n)!.key);
+      if (f && quarantineAfter > 0 && f.count >= quarantineAfter) {
+        held.push(n);
+        quarantined.push({ userId: a.ref.userId, sessionId: a.ref.sessionId, sessionPath: a.prefix, chunk: pad(n), audioKey: f.audioKey, failures: f.count });
+      } else {
+        missing.push(n);
+        if (f) prior[pad(n)] = f.count;
+      }
+    }
+    if (missing.length === 0) return;
     const created = Math.min(...chunks.map((c) => c.lastModified));
     const newest = Math.max(...chunks.map((c) => c.lastModified));
     const s: PendingSession = {
@@ -138,6 +166,8 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
       newestChunkAt: isoTime(newest),
       chunks,
       complete: a.complete,
+      ...(held.length ? { quarantinedChunks: held.map(pad) } : {}),
+      ...(Object.keys(prior).length ? { priorFailures: prior } : {}),
     };
     if (lock && !lock.stale && (lock.coversAll || lock.sessions.has(s.sessionId) || lock.users.has(s.userId))) {
       deferred.push({ ...s, reason: 'locked', detail: describeLiveLock(lock) });
@@ -226,6 +256,15 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
   }
 
   const outside = sessionsSeen === 0 ? await keysOutside(store, layout, signal) : undefined;
+  // What the newest failure of each quarantined chunk said (one small read each; they are few).
+  await Promise.all(
+    quarantined.map(async (q) => {
+      const last = await lastFailure(store, failures.get(q.audioKey)!, signal);
+      if (last.error !== undefined) q.lastError = last.error;
+      if (last.at !== undefined) q.lastFailedAt = last.at;
+    }),
+  );
+  quarantined.sort((x, y) => (x.audioKey < y.audioKey ? -1 : x.audioKey > y.audioKey ? 1 : 0));
   // Oldest first: the plan order.
   const byAge = (x: PendingSession, y: PendingSession) => (x.createdAt < y.createdAt ? -1 : x.createdAt > y.createdAt ? 1 : x.sessionPath < y.sessionPath ? -1 : 1);
   pending.sort(byAge);
@@ -244,6 +283,8 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     estimatedCostUSD: totalMissing ? gpuCostUsd(est, settings.cost.gpuHourlyUsd) : 0,
     sessions: pending,
     deferredSessions: deferred,
+    quarantinedChunks: quarantined,
+    totalQuarantinedChunks: quarantined.length,
     lock: lock ? { key: layout.lockKey, holder: lock.holder, since: lock.since, stale: lock.stale, coversAll: lock.coversAll } : undefined,
     stats: { keys, requests, durationMs: clock.now() - t0, streams, ...rangeStats },
     unmatchedKeys: unmatched,
@@ -304,6 +345,7 @@ export function jobsOf(doc: PendingJobs, layout: BucketLayout, filter?: (s: Pend
         size: c.size,
         firstChunkKey: first && first.chunk === 1 && first.ext.toLowerCase() === 'webm' ? first.key : undefined,
         nextChunkKey: next && next.ext === c.ext ? next.key : undefined,
+        ...(s.priorFailures?.[m] ? { priorFailures: s.priorFailures[m] } : {}),
       });
     }
   }

@@ -62,7 +62,7 @@ export interface Settings {
     beamSize: number;
     batchSize: number;
   };
-  run: { concurrency: number; leaseSeconds: number; maxChunkMegabytes: number };
+  run: { concurrency: number; leaseSeconds: number; maxChunkMegabytes: number; quarantineAfterFailures: number };
   cost: { gpuHourlyUsd: number; bootSecondsEstimate: number; realtimeFactorEstimate: number; chunkSecondsEstimate: number };
   schedule: {
     enabled: boolean;
@@ -263,6 +263,15 @@ export const SETTINGS_SCHEMA = {
     min: 1,
     max: 4096,
     description: 'Largest audio chunk a run reads (MB); a bigger one fails alone with its size named, and is never read whole into memory.',
+  },
+  'run.quarantineAfterFailures': {
+    type: 'number',
+    default: 3,
+    min: 0,
+    max: 1000,
+    integer: true,
+    description:
+      'A chunk whose own bytes failed this many runs in a row (it cannot be decoded or is too large) is quarantined: no longer pending, so it never starts the GPU; `whisper-batch release` retries it (0: never quarantine).',
   },
   'cost.gpuHourlyUsd': { type: 'number', default: 0.526, min: 0, max: 1000, description: 'On-demand price of the GPU instance per hour (g4dn.xlarge us-east-1: 0.526).' },
   'cost.bootSecondsEstimate': { type: 'number', default: 180, min: 0, max: 3600, description: 'Estimated boot-to-ready time, for cost estimates.' },

@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { runBatch } from '../../src/core/batch';
 import { systemClock } from '../../src/core/clock';
 import { BucketLayout } from '../../src/core/layout';
+import { releaseQuarantine } from '../../src/core/quarantine';
 import { openRuntime, type Runtime } from '../../src/core/runtime';
+import { scan } from '../../src/core/scan';
 import { defaultSettings, type Settings } from '../../src/core/settings';
 import { createMotoBucket, type MotoBucket } from '../support/motoBucket';
 import { motoCredentials, releaseMoto, startMoto } from '../support/moto';
@@ -80,5 +82,48 @@ describe('a whole batch on moto S3 with the local host and pocketsphinx @integra
     assert.equal(r.report.transcription.chunksFound, 1);
     assert.equal(r.report.transcription.chunksTranscribed, 0);
     assert.equal(r.report.errors[0].sessionId, bad.sessionId);
+    assert.match(r.report.errors[0].message, /failed 2 of 3 runs in a row before it is quarantined/);
+  });
+
+  it('the third failure quarantines the corrupt chunk: recorded in the bucket, named in the report (JSON and HTML)', async function () {
+    const r = await runBatch({ store: rt.store, settings, clock: systemClock, host: rt.host, engine: rt.engine });
+    assert.equal(r.report.transcription.chunksFailed, 1);
+    assert.match(r.report.errors[0].message, /quarantined: it failed 3 runs in a row/);
+    assert.deepEqual(
+      r.report.quarantine?.map((q) => [q.userId, q.sessionId, q.chunk, q.failures, q.newInThisRun]),
+      [[bad.userId, bad.sessionId, '001', 3, true]],
+    );
+    const records: string[] = [];
+    for await (const o of b.store('prod/').list('batch-reports/.failures/')) records.push(o.key);
+    assert.equal(records.length, 3, records.join(', '));
+    assert.ok(records.every((k) => k.startsWith(`batch-reports/.failures/${layout.audioKey(bad, 1, 'webm')}/fail-`)));
+    const page = (await b.store('prod/').get(r.reportKeys!.html)).toString();
+    assert.match(page, /Quarantined chunks \(1\)/);
+    assert.match(page, /broken &lt;b&gt;&amp;/);
+  });
+
+  it('a quarantined chunk is not work: the scan names it and counts it, the run touches no host; release makes it pending again', async function () {
+    const prepared = rt.host.timeline.startRequested;
+    const r = await runBatch({ store: rt.store, settings, clock: systemClock, host: rt.host, engine: rt.engine });
+    assert.equal(r.report.status, 'skipped');
+    assert.equal(r.report.transcription.chunksFound, 0);
+    assert.equal(r.scan!.totalMissingChunks, 0);
+    assert.equal(r.scan!.totalQuarantinedChunks, 1);
+    assert.deepEqual(
+      r.scan!.quarantinedChunks!.map((q) => [q.userId, q.sessionId, q.chunk, q.failures]),
+      [[bad.userId, bad.sessionId, '001', 3]],
+    );
+    assert.match(r.scan!.quarantinedChunks![0].lastError ?? '', /Cannot decode/);
+    assert.equal(r.report.scanning.quarantinedChunks, 1);
+    assert.equal(r.report.quarantine?.[0].newInThisRun, false);
+    assert.equal(rt.host.timeline.startRequested, prepared, 'the host was not prepared');
+
+    assert.deepEqual(await releaseQuarantine(rt.store, layout, { userId: bad.userId, sessionId: bad.sessionId }), [layout.audioKey(bad, 1, 'webm')]);
+    const again = await scan({ store: rt.store, settings, clock: systemClock });
+    assert.equal(again.totalQuarantinedChunks, 0);
+    assert.deepEqual(
+      again.sessions.map((s) => [s.sessionId, s.missingChunks]),
+      [[bad.sessionId, ['001']]],
+    );
   });
 });

@@ -54,7 +54,8 @@ export async function transcribeChunkByChunk(engine: ChunkTranscriber, jobs: Chu
         ctx.onOutcome({ job, ok: true, written: put.written, audioSeconds: transcript.duration, seconds: (clock.now() - t0) / 1000 });
       } catch (e) {
         if (sig.aborted) return; // cancelled mid-chunk: not a failure of the chunk; it stays pending
-        ctx.onOutcome({ job, ok: false, error: describeError(e), seconds: (clock.now() - t0) / 1000 });
+        const own = e instanceof WbError && (e.code === 'Decode' || e.code === 'TooLarge');
+        ctx.onOutcome({ job, ok: false, error: describeError(e), seconds: (clock.now() - t0) / 1000, ...(own ? { fault: 'chunk' as const } : {}) });
       }
     }
   };

@@ -22,6 +22,8 @@ export interface ChunkJob {
   firstChunkKey?: string;
   /** Key of the next chunk (its leading fragment completes this chunk's last frame), if it exists. */
   nextChunkKey?: string;
+  /** Earlier runs in a row in which this chunk's own bytes failed (quarantine.ts). */
+  priorFailures?: number;
 }
 
 export interface ChunkInput {
@@ -39,6 +41,11 @@ export interface ChunkOutcome {
   /** false when a transcript appeared meanwhile (another writer): nothing overwritten. */
   written?: boolean;
   error?: string;
+  /**
+   * 'chunk': the chunk's own bytes failed (not decodable, above the size cap): it will fail again, and
+   * counts toward its quarantine. Absent: the engine or the transport failed; the chunk may well be fine.
+   */
+  fault?: 'chunk';
   audioSeconds?: number;
   seconds: number;
 }

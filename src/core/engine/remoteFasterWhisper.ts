@@ -70,6 +70,13 @@ interface ChunkLine {
 
 const CONTENT_TYPE = 'application/json';
 
+/**
+ * The script's errors about the chunk's own bytes (its ChunkError texts: decoding, the WebM header,
+ * a size cap): they recur on every run and count toward the chunk's quarantine. HTTP and model
+ * errors do not.
+ */
+const CHUNK_FAULT = /^(decode failed|chunk 1 has no|headerless WebM|WebM chunk has no header)|too large|above the chunk-size cap/i;
+
 export class FasterWhisperEngine implements Engine {
   readonly name = 'faster-whisper';
   readonly model: string;
@@ -323,7 +330,10 @@ export class FasterWhisperEngine implements Engine {
     const o: ChunkOutcome = { job, ok: line.ok, seconds: line.seconds };
     if (line.audioSeconds !== undefined) o.audioSeconds = line.audioSeconds;
     if (line.written !== undefined) o.written = line.written;
-    if (!line.ok) o.error = line.error ?? 'failed on the instance';
+    if (!line.ok) {
+      o.error = line.error ?? 'failed on the instance';
+      if (CHUNK_FAULT.test(o.error)) o.fault = 'chunk';
+    }
     ctx.onOutcome(o);
   }
 }

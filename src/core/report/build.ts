@@ -5,8 +5,9 @@ import type { ChunkOutcome } from '../engine/engine';
 import type { HostTimeline, ReleaseOutcome } from '../host/host';
 import type { RunOrigin } from '../runOrigin';
 import { pad, reportId } from '../layout';
+import type { QuarantinedChunk } from '../quarantine';
 import type { PendingJobs } from '../scan';
-import type { BatchReport, ReportError, ReportSession, ReportStatus } from './model';
+import type { BatchReport, ReportError, ReportQuarantined, ReportSession, ReportStatus } from './model';
 
 export interface RunRecord {
   runId: string;
@@ -25,6 +26,8 @@ export interface RunRecord {
   nextScheduledRun: string | null;
   /** A failure that makes the run failed whatever the chunks did (host never ready, stop failed...). */
   fatal: boolean;
+  /** Chunks this run quarantined (the scan's are in `scan`). */
+  quarantined?: QuarantinedChunk[];
 }
 
 export function buildReport(r: RunRecord): BatchReport {
@@ -119,6 +122,7 @@ export function buildReport(r: RunRecord): BatchReport {
       totalMissingChunks: r.scan?.totalMissingChunks ?? 0,
       keysListed: r.scan?.stats.keys ?? 0,
       durationMs: r.scan?.stats.durationMs ?? 0,
+      quarantinedChunks: r.scan?.totalQuarantinedChunks ?? 0,
     },
     transcription: {
       engine: r.engine.name,
@@ -132,7 +136,12 @@ export function buildReport(r: RunRecord): BatchReport {
       costPerAudioHourUSD: audioSeconds > 0 && costUSD > 0 ? round(costUSD / (audioSeconds / 3600), 4) : null,
     },
     sessions,
+    quarantine: [...(r.scan?.quarantinedChunks ?? []).map((q) => quarantineRow(q, false)), ...(r.quarantined ?? []).map((q) => quarantineRow(q, true))],
     errors: r.errors,
     nextScheduledRun: r.nextScheduledRun,
   };
+}
+
+function quarantineRow(q: QuarantinedChunk, newInThisRun: boolean): ReportQuarantined {
+  return { userId: q.userId, sessionId: q.sessionId, chunk: q.chunk, key: q.audioKey, failures: q.failures, lastError: q.lastError ?? null, lastFailedAt: q.lastFailedAt ?? null, newInThisRun };
 }

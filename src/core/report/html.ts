@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { humanDuration, usd } from '../cost';
 import { plainText } from '../safeText';
-import { timelineSteps, type BatchReport, type ReportError, type ReportSession } from './model';
+import { timelineSteps, type BatchReport, type ReportError, type ReportQuarantined, type ReportSession } from './model';
 import { describeOrigin } from '../runOrigin';
 
 /** Markup that is already safe; anything else interpolated into `html` is escaped. */
@@ -124,6 +124,7 @@ ${card('Sessions', r.scanning.totalSessions)}
 ${card('With missing chunks', r.scanning.sessionsWithMissingChunks)}
 ${card('Deferred', r.scanning.deferredSessions)}
 ${card('Missing chunks', r.scanning.totalMissingChunks)}
+${card('Quarantined chunks', (r.quarantine ?? []).length)}
 ${card('Keys listed', r.scanning.keysListed)}
 ${card('Scan time', `${(r.scanning.durationMs / 1000).toFixed(1)} s`)}
 </dl>
@@ -131,6 +132,7 @@ ${card('Scan time', `${(r.scanning.durationMs / 1000).toFixed(1)} s`)}
 <h2>Sessions (${r.sessions.length})</h2>
 ${sessionsTable(r.sessions)}
 
+${quarantineTable(r.quarantine ?? [])}
 <h2>Errors (${r.errors.length})</h2>
 ${errorsList(r.errors)}
 
@@ -187,6 +189,18 @@ ${sessions.map(
   (s) => html`<tr><td class="id">${s.sessionId}</td><td class="id">${s.userId}</td><td>${statusBadge(s.status)}</td>
 <td class="num">${s.chunksProcessed}</td><td class="num">${s.chunksFailed}</td><td class="id">${s.failedChunks.join(', ')}</td>
 <td class="num">${humanDuration(s.audioSeconds)}</td><td class="num">${s.duration || humanDuration(s.durationSeconds)}</td></tr>\n`,
+)}</tbody></table>`;
+}
+
+/** Poison chunks: left out of the work until released (quarantine.ts). Nothing at all when there are none. */
+function quarantineTable(rows: ReportQuarantined[]): SafeHtml | string {
+  if (rows.length === 0) return '';
+  return html`<h2>Quarantined chunks (${rows.length})</h2>
+<p>These chunks failed run after run because of their own bytes (not decodable, too large). Runs leave them out, so they start no GPU. Fix or replace the audio, then release them with <code>whisper-batch release &lt;user&gt; &lt;session&gt; [chunk]</code> (or <code>--all</code>).</p>
+<table><thead><tr><th scope="col">Session</th><th scope="col">User</th><th scope="col" class="num">Chunk</th><th scope="col" class="num">Failed runs</th><th scope="col">Last error</th><th scope="col">Since</th></tr></thead><tbody>
+${rows.map(
+  (q) =>
+    html`<tr><td class="id">${q.sessionId}</td><td class="id">${q.userId}</td><td class="num">${q.chunk}</td><td class="num">${q.failures}</td><td>${q.lastError ?? '—'}</td><td>${q.newInThisRun ? 'this run' : q.lastFailedAt ? when(q.lastFailedAt) : '—'}</td></tr>\n`,
 )}</tbody></table>`;
 }
 

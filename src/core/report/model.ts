@@ -66,6 +66,10 @@ export interface BatchReport {
     totalMissingChunks: number;
     keysListed: number;
     durationMs: number;
+    /** Chunks left out as quarantined (absent in older reports). */
+    quarantinedChunks?: number;
+    /** Transcript objects that exist but are not a transcript (absent in older reports). */
+    invalidTranscripts?: number;
   };
   transcription: {
     engine: string;
@@ -79,8 +83,24 @@ export interface BatchReport {
     costPerAudioHourUSD: number | null;
   };
   sessions: ReportSession[];
+  /**
+   * Poison chunks (quarantine.ts): those the scan left out, and those this run quarantined
+   * (`newInThisRun`). Absent in older reports.
+   */
+  quarantine?: ReportQuarantined[];
   errors: ReportError[];
   nextScheduledRun: string | null;
+}
+
+export interface ReportQuarantined {
+  userId: string;
+  sessionId: string;
+  chunk: string;
+  key: string;
+  failures: number;
+  lastError: string | null;
+  lastFailedAt: string | null;
+  newInThisRun: boolean;
 }
 
 /** What a reports listing shows without downloading every report. */

@@ -152,6 +152,10 @@ const REPORT_SHAPE: Shape = {
   errors: [ERROR_SHAPE],
   nextScheduledRun: 'string|null',
 };
+const OPTIONAL_LISTS: Record<string, Shape> = {
+  quarantine: [{ userId: 'string', sessionId: 'string', chunk: 'string', key: 'string', failures: 'number', lastError: 'string|null', lastFailedAt: 'string|null', newInThisRun: 'boolean' }],
+  invalidTranscripts: [{ userId: 'string', sessionId: 'string', chunk: 'string', key: 'string', problem: 'string' }],
+};
 const STATUSES = new Set(['success', 'partial', 'failed', 'skipped']);
 
 /** The first field of `doc` that is not what a report holds ("gpu.costUSD must be number"), or undefined. */
@@ -189,6 +193,17 @@ export function reportProblem(doc: unknown): string | undefined {
   };
   const p = check(doc, REPORT_SHAPE, '');
   if (p) return p;
+  // Fields newer reports add: absent in older ones, checked when present.
+  const d = doc as Record<string, any>;
+  for (const k of ['quarantinedChunks', 'invalidTranscripts']) {
+    const v = d.scanning[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v))) return `scanning.${k} must be number or absent`;
+  }
+  for (const [k, shape] of Object.entries(OPTIONAL_LISTS)) {
+    if (d[k] === undefined) continue;
+    const q = check(d[k], shape, k);
+    if (q) return q;
+  }
   const status = (doc as BatchReport).status;
   return STATUSES.has(status) ? undefined : `status must be one of ${[...STATUSES].join(', ')}`;
 }
