@@ -21,6 +21,7 @@ import type { TrackedRun } from './runProcess';
 import { makeSample } from './sample';
 import { promptSshPassphrase, secretEnv } from './sshSecret';
 import { setWebhookUrl } from './webhookSecret';
+import { writeNext } from '../core/priority';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +117,18 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       const ended = follow(run, `Transcribing "${s.sessionId}"`);
       void ended.then(afterRun);
       return args.wait ? ended : run;
+    }),
+
+    // The same store object as `whisper-batch next`: every runner (the CLI timer, any window) takes this session first.
+    reg('whisperBatch.takeNext', async (node?: PendingNode) => {
+      const s = sessionOf(node);
+      if (!s) throw new Error('Pick a session in the Pending view');
+      if (!app.settings.trusted) throw new Error('Setting the next session is off in an untrusted workspace (restricted mode)');
+      const next = { userId: s.userId, sessionId: s.sessionId, setAt: new Date(app.clock.now()).toISOString() };
+      await writeNext(app.settings.store(), app.settings.layout, next);
+      app.log.info(`next: the next run takes "${s.userId}" / "${s.sessionId}" first`);
+      vscode.window.setStatusBarMessage(uiText(`Whisper Batch: the next run takes ${sessionLabel(s.sessionId)} first`), 4000);
+      return next;
     }),
 
     reg('whisperBatch.cancelRun', async () => {

@@ -121,6 +121,27 @@ describe('Whisper Batch in VS Code', function () {
     assert.match(String(alice.tooltip), new RegExp(OLD_SESSION));
   });
 
+  it('"Transcribe This Session Next" on a pending session writes the store object `whisper-batch next` writes (batch-reports/.next.json), a row action of pending sessions only', async function () {
+    const users = api.pending.tree.getChildren() as UserNode[];
+    const bob = (api.pending.tree.getChildren(users[1]) as SessionNode[])[0];
+    assert.equal(bob.sessionId, HOSTILE_SESSION);
+    const file = path.join(bucket.dir, 'batch-reports', '.next.json');
+    fs.rmSync(file, { force: true });
+    const set = (await vscode.commands.executeCommand('whisperBatch.takeNext', bob)) as { userId: string; sessionId: string; setAt: string };
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.deepEqual(stored, set);
+    assert.equal(stored.userId, 'bob');
+    assert.equal(stored.sessionId, HOSTILE_SESSION);
+    assert.ok(Date.parse(stored.setAt) > Date.now() - 60_000, 'set now');
+    const pkg = vscode.extensions.getExtension(EXT_ID)!.packageJSON;
+    const row = pkg.contributes.menus['view/item/context'].filter((m: { command: string }) => m.command === 'whisperBatch.takeNext');
+    assert.deepEqual(
+      row.map((m: { when: string }) => /viewItem =~ \/\^session:pending\$\/ && isWorkspaceTrusted/.test(m.when)),
+      [true],
+    );
+    fs.rmSync(file, { force: true });
+  });
+
   it("a session's transcript opens in a read-only tab of the extension's scheme: chunks in order, segment times, missing chunks marked in place", async function () {
     const uri = (await vscode.commands.executeCommand('whisperBatch.openTranscript', { userId: 'bob', sessionId: HOSTILE_SESSION })) as string;
     assert.ok(uri?.startsWith('whisper-batch:'), `a virtual document (${uri})`);
