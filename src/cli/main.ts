@@ -22,7 +22,9 @@ import { terminalLines, terminalText } from '../core/safeText';
 import { systemdUnits } from '../core/schedule';
 import { adaptiveDecision, adaptiveParamsOf, backlogOf } from '../core/adaptive';
 import { checkMonitoring, monitoringOf, MONITOR_REPORTS } from '../core/monitorCheck';
-import { planCleanup, runCleanup } from '../core/retention';
+import { planCleanup, runCleanup, type SnapshotRetention } from '../core/retention';
+import { archivePendingJobs, pendingJobsKeyProblem, publicPendingJobs, savePendingJobs } from '../core/pendingJobsFile';
+import type { ObjectStore } from '../core/store/objectStore';
 import { orderedJobs, readNext, writeNext } from '../core/priority';
 import { releaseQuarantine } from '../core/quarantine';
 import { noticesAfterRun, sendNotices, unreportedRunNotice, WEBHOOK_URL_ENV } from '../core/notify';
@@ -157,7 +159,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
     .command('scan')
     .description('list the chunks that have no transcript (writes nothing unless --save)')
     .option('-o, --output <file>', 'also write the pending-jobs document to this local file')
-    .option('--save', 'also write it to the store as <reportsPrefix>pending-jobs.json')
+    .option('--save', "also write it to the store where the design's consumers read it (layout.pendingJobsKey, default batch-data/pending-jobs.json)")
     .action(async (a: { output?: string; save?: boolean }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
       const rt = await openRuntimeFor(settings, deps, out.sink, false);
@@ -165,9 +167,11 @@ export function buildProgram(deps: CliDeps = {}): Command {
         // The summary line below is the scan's result: the sink's own "scan done" log would repeat it.
         const emit = o.json ? undefined : (e: BatchEvent) => e.type !== 'scan.done' && out.sink(e);
         const doc = await scan({ store: rt.store, settings, clock: systemClock, emit });
-        const pub = publicDoc(doc);
+        const pub = publicPendingJobs(doc);
         if (a.output) writeFileSync(a.output, JSON.stringify(pub, null, 2));
-        if (a.save) await rt.store.put(`${settings.layout.reportsPrefix}pending-jobs.json`, JSON.stringify(pub, null, 2), { contentType: 'application/json' });
+        const badKey = a.save && pendingJobsKeyProblem(settings.layout);
+        if (badKey) throw new WbError('Config', badKey);
+        if (a.save && !(await savePendingJobs(rt.store, settings.layout.pendingJobsKey, doc))) out.warn('--save: layout.pendingJobsKey is empty: the document is not saved in the store');
         warnLayoutMisses(out, doc, settings);
         if (o.json) printJson(pub);
         else {
@@ -252,6 +256,8 @@ export function buildProgram(deps: CliDeps = {}): Command {
               const decision = adaptiveDecision(backlogOf(doc, systemClock.now(), settings.cost.chunkSecondsEstimate), adaptiveParamsOf(settings));
               out.info(`adaptive schedule: ${decision.start ? 'starting' : 'not starting'}: ${decision.reason}`);
               if (!decision.start) {
+                // Still a scheduled scan: the design's consumers get the current document.
+                await keepPendingJobs(rt.store, settings, out, doc);
                 if (o.json) printJson({ started: false, adaptive: decision });
                 return;
               }
@@ -330,20 +336,24 @@ export function buildProgram(deps: CliDeps = {}): Command {
             track.reported = !!result.reportKeys;
             const r = result.report;
             let fresh: Metric[] = [];
+            // A scheduled run (the CLI timer's --scheduled, or the extension's runner: --trigger scheduled|adaptive) looks again
+            // after the run: for the timer's monitoring check, and for the pending-jobs document the design's consumers read.
+            const scheduled = origin.trigger !== 'manual';
+            const after = scheduled ? await scan({ store: rt.store, settings, clock: systemClock }).catch(() => undefined) : undefined;
+            if (scheduled) await keepPendingJobs(rt.store, settings, out, after, result.reportKeys && jobs.length ? { doc, reportId: r.reportId } : undefined);
             if (a.scheduled) {
               // The timer's check after every run: new alerts are said once (the state is in the store).
               const layout = new BucketLayout(settings.layout);
-              const after = await scan({ store: rt.store, settings, clock: systemClock }).catch(() => undefined);
               const check = await checkMonitoring({ store: rt.store, layout, settings, clock: systemClock, pending: after }).catch((e) => {
                 out.warn(`monitoring check failed: ${describeError(e)}`);
                 return undefined;
               });
               for (const m of check?.fresh ?? []) out.warn(`ALERT ${m.label}: ${m.detail} (alert ${m.alert})`);
               fresh = check?.fresh ?? [];
-              // The timer keeps the store tidy too (retention.reportDays); a failure is a warning, the run is done.
-              const plan = await planCleanup(rt.store, layout, systemClock.now(), settings.retention.reportDays).catch(() => undefined);
+              // The timer keeps the store tidy too (retention.*); a failure is a warning, the run is done.
+              const plan = await planCleanup(rt.store, layout, systemClock.now(), settings.retention.reportDays, undefined, snapshotRetention(settings)).catch(() => undefined);
               const done = plan && (await runCleanup(rt.store, plan));
-              if (done?.deleted.length) out.info(`cleanup: ${plural(done.deleted.length, 'old report file')} deleted`);
+              if (done?.deleted.length) out.info(`cleanup: ${plural(done.deleted.length, 'old file')} deleted (reports, pending-jobs snapshots)`);
               for (const p of done?.problems ?? []) out.warn(`cleanup: not deleted: ${terminalText(p)}`);
             }
             // No report in the store: the notice of unreportedRunNotice says what failed, in place of the report's.
@@ -429,28 +439,38 @@ export function buildProgram(deps: CliDeps = {}): Command {
 
   program
     .command('cleanup')
-    .description('delete reports older than retention.reportDays (default 30); --dry-run lists them and deletes nothing')
+    .description('delete reports older than retention.reportDays and archived pending-jobs snapshots older than retention.pendingJobsDays (default 30 each); --dry-run lists them and deletes nothing')
     .option('--dry-run', 'list what would be deleted; delete nothing')
     .action(async (a: { dryRun?: boolean }, cmd: Command) => {
       const { o, settings, out } = setup(cmd, deps);
       const rt = await openRuntimeFor(settings, deps, out.sink, false);
       try {
-        const plan = await planCleanup(rt.store, new BucketLayout(settings.layout), systemClock.now(), settings.retention.reportDays);
+        const plan = await planCleanup(rt.store, new BucketLayout(settings.layout), systemClock.now(), settings.retention.reportDays, undefined, snapshotRetention(settings));
         const done = a.dryRun ? { deleted: [], problems: [] } : await runCleanup(rt.store, plan);
+        const snaps = new Set(plan.snapshots.delete);
+        const deleted = { reports: done.deleted.filter((k) => !snaps.has(k)), snapshots: done.deleted.filter((k) => snaps.has(k)) };
         if (o.json)
           printJson({
             dryRun: !!a.dryRun,
             reportDays: settings.retention.reportDays,
             cutoff: plan.cutoff,
             kept: plan.kept,
-            ...(a.dryRun ? { wouldDelete: plan.delete } : { deleted: done.deleted, problems: done.problems }),
+            pendingJobsDays: settings.retention.pendingJobsDays,
+            snapshots: { cutoff: plan.snapshots.cutoff, kept: plan.snapshots.kept, ...(a.dryRun ? { wouldDelete: plan.snapshots.delete } : { deleted: deleted.snapshots }) },
+            ...(a.dryRun ? { wouldDelete: plan.delete } : { deleted: deleted.reports, problems: done.problems }),
           });
         else {
           if (settings.retention.reportDays === 0) print('retention.reportDays is 0: every report is kept');
-          for (const k of a.dryRun ? plan.delete : done.deleted) print(`${a.dryRun ? 'would delete' : 'deleted'} ${terminalText(k)}`);
+          for (const k of a.dryRun ? [...plan.delete, ...plan.snapshots.delete] : done.deleted) print(`${a.dryRun ? 'would delete' : 'deleted'} ${terminalText(k)}`);
+          const verb = a.dryRun ? 'would be deleted' : 'deleted';
           print(
-            `${a.dryRun ? 'dry run: ' : ''}${plural(a.dryRun ? plan.delete.length : done.deleted.length, 'report file')} ${a.dryRun ? 'would be deleted' : 'deleted'} (older than ${settings.retention.reportDays} days, before ${plan.cutoff}); ${plan.kept} kept`,
+            `${a.dryRun ? 'dry run: ' : ''}${plural(a.dryRun ? plan.delete.length : deleted.reports.length, 'report file')} ${verb} (older than ${settings.retention.reportDays} days, before ${plan.cutoff}); ${plan.kept} kept`,
           );
+          const nSnap = a.dryRun ? plan.snapshots.delete.length : deleted.snapshots.length;
+          if (nSnap || plan.snapshots.kept)
+            print(
+              `${a.dryRun ? 'dry run: ' : ''}${plural(nSnap, 'pending-jobs snapshot')} ${verb} (older than ${settings.retention.pendingJobsDays} days, before ${plan.snapshots.cutoff}); ${plan.snapshots.kept} kept`,
+            );
         }
         for (const p of done.problems) out.warn(`not deleted: ${terminalText(p)}`);
         if (done.problems.length) throw new ExitCode(1);
@@ -935,10 +955,26 @@ function wouldDo(settings: Settings, checks: Check[], chunks: number, sessions: 
   ];
 }
 
-/** The seed's pending-jobs document, without the per-chunk detail kept for jobs. */
-function publicDoc(doc: import('../core/scan').PendingJobs) {
-  const strip = <T extends { chunks: unknown }>({ chunks: _c, ...rest }: T) => rest;
-  return { ...doc, sessions: doc.sessions.map(strip), deferredSessions: doc.deferredSessions.map(strip) };
+/** Archived pending-jobs snapshots for cleanup (layout.pendingJobsKey, retention.pendingJobsDays). */
+function snapshotRetention(settings: Settings): SnapshotRetention {
+  return { pendingJobsKey: settings.layout.pendingJobsKey, days: settings.retention.pendingJobsDays };
+}
+
+/**
+ * A scheduled scan's document where the design's consumers read it (layout.pendingJobsKey), and the
+ * document a run worked from archived beside it; a store that refuses is a warning, not a failed run.
+ */
+async function keepPendingJobs(store: ObjectStore, settings: Settings, out: Output, current: PendingJobs | undefined, ran?: { doc: PendingJobs; reportId: string }): Promise<void> {
+  const key = settings.layout.pendingJobsKey;
+  if (!key) return;
+  const bad = pendingJobsKeyProblem(settings.layout);
+  if (bad) return out.warn(`pending-jobs document not saved: ${terminalText(bad)}`);
+  try {
+    if (ran) await archivePendingJobs(store, key, ran.doc, ran.reportId);
+    if (current) await savePendingJobs(store, key, current);
+  } catch (e) {
+    out.warn(`pending-jobs document not saved (${terminalText(key)}): ${describeError(e)}`);
+  }
 }
 
 export async function main(argv = process.argv, deps: CliDeps = {}): Promise<number> {

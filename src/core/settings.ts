@@ -28,6 +28,7 @@ export interface Settings {
     lockKey: string;
     leaseKey: string;
     reportsPrefix: string;
+    pendingJobsKey: string;
   };
   scan: { gracePeriodMinutes: number; listConcurrency: number; lockMaxAgeMinutes: number };
   host: {
@@ -87,7 +88,7 @@ export interface Settings {
     pendingAgeAlertHours: number;
   };
   notify: { onFailedRun: boolean; onAlert: boolean; snsTopicArn: string };
-  retention: { reportDays: number };
+  retention: { reportDays: number; pendingJobsDays: number };
   priority: { users: string[] };
 }
 
@@ -152,6 +153,14 @@ export const SETTINGS_SCHEMA = {
   'layout.lockKey': { type: 'string', default: 'batch-lock.json', ...keyName, description: 'Key the realtime path writes while a browser records live.' },
   'layout.leaseKey': { type: 'string', default: 'batch-reports/.lease.json', ...keyName, description: 'Key of the run lease that keeps batch runs one at a time.' },
   'layout.reportsPrefix': { type: 'string', default: 'batch-reports/', ...prefixName, description: 'Key prefix of the batch reports.' },
+  'layout.pendingJobsKey': {
+    type: 'string',
+    default: 'batch-data/pending-jobs.json',
+    pattern: new RegExp(`^(|${SEG}(/${SEG})*)$`),
+    patternText: 'empty or an object key without leading "/", "." or ".." segments or "\\"',
+    description:
+      "Where scheduled runs save the scan's pending-jobs document for the design's consumers (the admin panel); each run's document is archived beside it in `archive/` (retention.pendingJobsDays). Empty: not saved.",
+  },
   'scan.gracePeriodMinutes': { type: 'number', default: 15, min: 0, max: 1440, description: 'Sessions whose newest chunk is younger than this are left alone (the user may still be recording).' },
   'scan.listConcurrency': {
     type: 'number',
@@ -321,6 +330,15 @@ export const SETTINGS_SCHEMA = {
     min: 0,
     max: 36500,
     description: 'Reports (JSON and HTML) older than this many days are deleted by `whisper-batch cleanup` and after each timer run; 0: keep every report.',
+  },
+  'retention.pendingJobsDays': {
+    type: 'number',
+    integer: true,
+    default: 30,
+    min: 0,
+    max: 36500,
+    description:
+      'Archived pending-jobs snapshots (`archive/` beside layout.pendingJobsKey) older than this many days are deleted by `whisper-batch cleanup` and after each timer run; 0: keep every snapshot.',
   },
   'priority.users': {
     type: 'string[]',

@@ -271,6 +271,41 @@ describe('whisper-batch CLI @integration', function () {
     assert.ok(existsSync(path.join(dir, newKey)));
   });
 
+  it("scheduled runs (the timer's --scheduled, the extension's --trigger scheduled) save batch-data/pending-jobs.json and archive the document each run worked from; cleanup lists old snapshots", async function () {
+    const file = path.join(dir, 'batch-data', 'pending-jobs.json');
+    const timer = await cli(['run', '--store', dir, '--yes', '--json', '--scheduled', '--engine', 'pocketsphinx']);
+    assert.equal(timer.code, 1, timer.stderr); // the "audio" bytes fail to decode: partial
+    const r1 = JSON.parse(timer.stdout);
+    const now = JSON.parse(readFileSync(file, 'utf8'));
+    // After the run: what is still pending (the chunk that failed), in the design's fields, without the per-chunk detail.
+    assert.equal(now.totalMissingChunks, 1);
+    for (const f of ['sessionId', 'userId', 'sessionPath', 'audioChunks', 'transcriptionChunks', 'missingChunks', 'totalAudioSize', 'createdAt', 'ageHours']) assert.ok(f in now.sessions[0], f);
+    assert.equal(now.sessions[0].chunks, undefined, "without the scan's per-chunk detail");
+    const snap1 = path.join(dir, 'batch-data', 'archive', `pending-jobs-${r1.reportId}.json`);
+    assert.equal(JSON.parse(readFileSync(snap1, 'utf8')).totalMissingChunks, r1.transcription.chunksFound, 'the document the run worked from');
+    // The extension's runner passes --origin vscode --trigger scheduled|adaptive (no --scheduled).
+    const ext = await cli(['run', '--store', dir, '--yes', '--json', '--origin', 'vscode', '--trigger', 'adaptive', '--engine', 'pocketsphinx']);
+    const r2 = JSON.parse(ext.stdout);
+    assert.notEqual(r2.reportId, r1.reportId);
+    assert.ok(existsSync(path.join(dir, 'batch-data', 'archive', `pending-jobs-${r2.reportId}.json`)), ext.stderr);
+    assert.ok(Date.parse(JSON.parse(readFileSync(file, 'utf8')).timestamp) >= Date.parse(now.timestamp), 'replaced by the newer scan');
+    // 45 days later (mtime and name), the first snapshot is old for retention.pendingJobsDays
+    const oldSnap = path.join(dir, 'batch-data', 'archive', 'pending-jobs-batch-2026-01-01-0000.json');
+    writeFileSync(oldSnap, '{}');
+    const t = new Date(Date.now() - 45 * 86_400_000);
+    utimesSync(oldSnap, t, t);
+    const dry = await cli(['cleanup', '--store', dir, '--dry-run', '--json']);
+    const plan = JSON.parse(dry.stdout);
+    assert.deepEqual(plan.snapshots.wouldDelete, ['batch-data/archive/pending-jobs-batch-2026-01-01-0000.json']);
+    assert.equal(plan.snapshots.kept, 2);
+    assert.equal(plan.pendingJobsDays, 30);
+    const text = await cli(['cleanup', '--store', dir, '--dry-run']);
+    assert.match(text.stdout, /dry run: 1 pending-jobs snapshot would be deleted \(older than 30 days/);
+    assert.ok(existsSync(oldSnap), 'a dry run deletes nothing');
+    await cli(['cleanup', '--store', dir]);
+    assert.ok(!existsSync(oldSnap) && existsSync(snap1) && existsSync(file));
+  });
+
   it('run --yes transcribes with pocketsphinx, records the bad chunk, and a second run does nothing', async function () {
     // "audio" bytes are not audio: the run must name the chunk and go on; the exit code says partial/failed.
     const r = await cli(['run', '--store', dir, '--yes', '--json', '--engine', 'pocketsphinx']);
@@ -287,6 +322,7 @@ describe('whisper-batch CLI @integration', function () {
     // a second run: the same bad chunk fails again, no transcript is written, nothing else changes
     const transcripts = () => listAll(dir).filter((f) => f.endsWith('.json') && !f.startsWith('batch-reports'));
     const before = transcripts();
+    assert.ok(!existsSync(path.join(dir, 'batch-data')), 'a manual run saves no pending-jobs document');
     const again = await cli(['run', '--store', dir, '--yes', '--json', '--engine', 'pocketsphinx']);
     const rep2 = JSON.parse(again.stdout);
     assert.equal(rep2.transcription.chunksFound, 1);

@@ -147,6 +147,8 @@ describe('IAM policy (docs/iam-policy.json)', function () {
     const session = { userId: 'u-1', sessionId: 'session_2025-11-09T14_32_10_123Z' };
     const obj = (key: string) => `arn:aws:s3:::YOUR-BUCKET/${key}`;
     const report = layout.reportKey(Date.parse('2026-11-30T00:09:00Z'), 'json');
+    const { snapshotKey } = require('../../src/core/pendingJobsFile') as typeof import('../../src/core/pendingJobsFile');
+    const pendingJobs = defaultSettings().layout.pendingJobsKey;
     const need: Array<[string, string]> = [
       ['s3:GetObject', obj(layout.audioKey(session, 1000, 'webm'))], // audio (and presigned GETs for the instance)
       ['s3:GetObject', obj(layout.transcriptKey(session, 1))],
@@ -160,6 +162,11 @@ describe('IAM policy (docs/iam-policy.json)', function () {
       ['s3:DeleteObject', obj(layout.leaseKey)],
       ['s3:DeleteObject', obj(report)], // retention (whisper-batch cleanup, the timer)
       ['s3:DeleteObject', obj(layout.reportKey(Date.parse('2026-11-30T00:09:00Z'), 'html'))],
+      // the pending-jobs document where the design's consumers read it, its archived snapshots, and their retention
+      ['s3:PutObject', obj(pendingJobs)],
+      ['s3:PutObject', obj(snapshotKey(pendingJobs, 'batch-2026-11-30-0009'))],
+      ['s3:DeleteObject', obj(snapshotKey(pendingJobs, 'batch-2026-11-30-0009'))],
+      ['s3:ListBucket', 'arn:aws:s3:::YOUR-BUCKET'],
     ];
     assert.deepEqual(
       need.filter(([a, arn]) => !allows(a, arn)).map(([a, arn]) => `${a} on ${arn}`),
@@ -171,5 +178,6 @@ describe('IAM policy (docs/iam-policy.json)', function () {
     assert.equal(allows('s3:DeleteObject', obj(layout.lockKey)), false);
     assert.equal(allows('s3:DeleteObject', obj(layout.audioKey(session, 1, 'webm'))), false, 'never deletes audio');
     assert.equal(allows('s3:DeleteObject', obj(layout.transcriptKey(session, 1))), false, 'never deletes transcripts');
+    assert.equal(allows('s3:DeleteObject', obj(pendingJobs)), false, 'never deletes the current pending-jobs document (only old snapshots)');
   });
 });

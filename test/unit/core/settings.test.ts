@@ -35,6 +35,7 @@ describe('settings', function () {
         lockKey: 'batch-lock.json',
         leaseKey: 'batch-reports/.lease.json',
         reportsPrefix: 'batch-reports/',
+        pendingJobsKey: 'batch-data/pending-jobs.json', // the design's batch-data/pending-jobs.json
       });
       assert.equal(s.host.kind, 'local');
       assert.equal(s.host.serviceName, 'whisperlive');
