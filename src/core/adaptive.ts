@@ -5,6 +5,7 @@
  * extension) and the cost simulator (simulate.ts) call the same function.
  */
 import type { PendingJobs } from './scan';
+import { plural } from './plural';
 
 export interface AdaptiveParams {
   /** No chunk should wait longer than this (hours) for its transcript. */
@@ -57,7 +58,7 @@ export function adaptiveDecision(b: Backlog, p: AdaptiveParams): AdaptiveDecisio
     };
   if (b.audioSeconds >= p.pendingAudioMinutes * 60)
     return { start: true, trigger: 'audio', runSecondsEstimate: run, reason: `${(b.audioSeconds / 60).toFixed(1)} min of audio pending (threshold ${p.pendingAudioMinutes} min)` };
-  return { start: false, trigger: null, runSecondsEstimate: run, reason: `waiting: ${b.chunks} chunk(s), oldest ${h(b.oldestAgeSeconds)}, ${(b.audioSeconds / 60).toFixed(1)} min of audio` };
+  return { start: false, trigger: null, runSecondsEstimate: run, reason: `waiting: ${plural(b.chunks, 'chunk')}, oldest ${h(b.oldestAgeSeconds)}, ${(b.audioSeconds / 60).toFixed(1)} min of audio` };
 }
 
 /**

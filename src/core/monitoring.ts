@@ -7,6 +7,7 @@
 import type { Metric, MetricState, Monitoring, ReportSummary } from './report/model';
 import type { PendingJobs } from './scan';
 import type { Settings } from './settings';
+import { plural } from './plural';
 
 export type MonitorSettings = Settings['monitor'];
 export type { Metric, MetricId, MetricState, Monitoring } from './report/model';
@@ -49,7 +50,7 @@ export function evaluateMonitoring(reports: readonly ReportSummary[], pendingAge
     value: rate,
     unit: 'ratio',
     target: `> ${pct(m.successRateTarget)}`,
-    alert: `< ${pct(m.successRateAlert)} for ${m.successRateRuns} runs in a row`,
+    alert: `< ${pct(m.successRateAlert)} for ${plural(m.successRateRuns, 'run')} in a row`,
     state: rate === null ? 'unknown' : allLow ? 'alert' : rate < m.successRateTarget ? 'warn' : 'ok',
     detail:
       rate === null

@@ -10,6 +10,7 @@ import type { BucketLayout, SessionRef } from './layout';
 import { plainText } from './safeText';
 import { sessionLabel } from './sessionLabel';
 import type { ObjectStore } from './store/objectStore';
+import { plural } from './plural';
 
 export interface TranscriptWordTime {
   word: string;
@@ -109,8 +110,6 @@ export function clockTime(sec: number): string {
   const s = ((tenths % 600) / 10).toFixed(1).padStart(4, '0');
   return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** The text of the read-only transcript document. Times are seconds within each chunk (FACTS.md §2). */
 export function renderTranscript(t: SessionTranscript, opts: { chunkName: (n: number) => string; locale?: string; timeZone?: string }): string {

@@ -12,6 +12,7 @@ import { registerReportSerializer, reportsDelivered } from './reportsLink';
 import { awsSdkRequested } from './storeAccess';
 import { testApi, type WhisperBatchApi } from './testApi';
 import { TranscriptDocuments } from './transcriptDocs';
+import { plural } from '../core/plural';
 
 export type { WhisperBatchApi } from './testApi';
 
@@ -31,7 +32,7 @@ export function activate(context: vscode.ExtensionContext): WhisperBatchApi {
   // Badge = missing chunks; the view message says what the tree cannot (errors, empty, untrusted).
   const renderPendingChrome = () => {
     const t = app.model.totals;
-    pendingView.badge = t && t.missingChunks ? { value: t.missingChunks, tooltip: `${t.missingChunks} chunk(s) without transcript` } : undefined;
+    pendingView.badge = t && t.missingChunks ? { value: t.missingChunks, tooltip: `${plural(t.missingChunks, 'chunk')} without transcript` } : undefined;
     const parts: string[] = [];
     if (app.model.lastError) parts.push(`Scan failed: ${app.model.lastError}`);
     else if (t && !t.pendingSessions && !t.deferredSessions) parts.push('Every chunk has a transcript.');

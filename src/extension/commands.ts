@@ -25,6 +25,7 @@ import { writeNext } from '../core/priority';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { plural } from '../core/plural';
 
 export interface RunBatchArgs {
   /** Skip the modal confirmation (tests, the scheduler). */
@@ -90,7 +91,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       const doc = await app.scanner.scan();
       if (!doc) return undefined;
       if (!doc.totalMissingChunks && !args.yes) {
-        void notify.info(`Nothing to transcribe${doc.deferredSessions.length ? ` (${doc.deferredSessions.length} session(s) deferred: live or locked)` : ''}.`);
+        void notify.info(`Nothing to transcribe${doc.deferredSessions.length ? ` (${plural(doc.deferredSessions.length, 'session')} deferred: live or locked)` : ''}.`);
         return undefined;
       }
       if (!args.yes) {

@@ -7,6 +7,7 @@ import { uiText } from '../core/safeText';
 import { sessionLabel } from '../core/sessionLabel';
 import { Emitter } from '../core/events';
 import type { PendingJobs, PendingSession, DeferredSession } from '../core/scan';
+import { plural } from '../core/plural';
 
 export type SessionState = 'pending' | 'recording' | 'locked';
 
@@ -207,7 +208,7 @@ export function describeNode(n: PendingNode, now: number): { label: string; desc
       return {
         label: uiText(n.userId),
         description: `${n.missing} missing${deferred ? `, ${deferred} deferred` : ''}`,
-        tooltip: `User "${uiText(n.userId)}": ${n.sessions.length} session(s) waiting, ${n.missing} chunk(s) to transcribe`,
+        tooltip: `User "${uiText(n.userId)}": ${plural(n.sessions.length, 'session')} waiting, ${plural(n.missing, 'chunk')} to transcribe`,
       };
     }
     case 'session': {
@@ -221,7 +222,7 @@ export function describeNode(n: PendingNode, now: number): { label: string; desc
         tooltip: [
           `Session "${uiText(n.sessionId)}" of "${uiText(n.userId)}"`,
           ...(label === n.sessionId ? [] : [`Started ${label} (local time)`]),
-          `${n.missing} of ${n.total} chunk(s) without transcript`,
+          `${n.missing} of ${plural(n.total, 'chunk')} without transcript`,
           `Audio: ${humanSize(n.size)}, recorded ${age} ago (${new Date(n.createdAt).toLocaleString()})`,
           n.state === 'pending' ? 'Transcribed by the next run' : `Deferred (${n.state}): ${uiText(n.deferredDetail ?? '')}`,
         ].join('\n'),

@@ -8,6 +8,7 @@ import { describeError } from '../core/errors';
 import { scan, type PendingJobs } from '../core/scan';
 import type { PendingModel } from './pendingModel';
 import type { SettingsState } from './settingsState';
+import { plural } from '../core/plural';
 
 /** What a scan needs of the settings and the log (plain objects in the unit tests). */
 export type ScanSettings = Pick<SettingsState, 'configured' | 'current' | 'store'>;
@@ -48,7 +49,7 @@ export class Scanner {
       const doc = await scan({ store: this.settings.store(), settings: this.settings.current, clock: this.clock });
       this.model.setScan(doc, this.clock.now());
       this.log.info(
-        `scan: ${doc.totalMissingChunks} missing chunk(s) in ${doc.sessionsWithMissingChunks} session(s), ${doc.deferredSessions.length} deferred, ${doc.stats.keys} keys in ${doc.stats.durationMs} ms`,
+        `scan: ${plural(doc.totalMissingChunks, 'missing chunk')} in ${plural(doc.sessionsWithMissingChunks, 'session')}, ${doc.deferredSessions.length} deferred, ${plural(doc.stats.keys, 'key')} in ${doc.stats.durationMs} ms`,
       );
       return doc;
     } catch (e) {

@@ -13,6 +13,7 @@ import { TrendsView } from './trends';
 import { monitoringSection } from './monitoring';
 import type { Monitoring } from '../../src/core/report/model';
 import { loadState, post, saveState } from './vscodeApi';
+import { plural } from '../../src/core/plural';
 
 let state: ReportViewState = loadState();
 let reports: ReportSummary[] = [];
@@ -80,7 +81,7 @@ function renderList(): void {
           type: 'button',
           'data-key': r.key,
           'aria-current': selected ? 'true' : 'false',
-          'aria-label': `Report ${r.reportId}, ${r.status}, ${r.chunksTranscribed} chunks transcribed, ${r.chunksFailed} failed, cost ${usd(r.costUSD)}`,
+          'aria-label': `Report ${r.reportId}, ${r.status}, ${plural(r.chunksTranscribed, 'chunk')} transcribed, ${r.chunksFailed} failed, cost ${usd(r.costUSD)}`,
         },
         on: { click: () => openReport(r.key), keydown: (e) => moveInList(e) },
       },

@@ -5,6 +5,7 @@
 import type { ReportSession } from '../../src/core/report/model';
 import { clear, h } from './dom';
 import { humanDuration } from './format';
+import { plural } from '../../src/core/plural';
 
 export type SortKey = 'sessionId' | 'userId' | 'status' | 'chunksProcessed' | 'chunksFailed' | 'audioSeconds' | 'durationSeconds';
 
@@ -131,7 +132,7 @@ export class SessionsTable {
       th.setAttribute('aria-sort', k === key ? (this.state.sortDesc ? 'descending' : 'ascending') : 'none');
       th.querySelector('.arrow')!.textContent = k === key ? (this.state.sortDesc ? ' ▼' : ' ▲') : '';
     }
-    this.countEl.textContent = idx.length === this.sessions.length ? `${idx.length} sessions` : `${idx.length} of ${this.sessions.length} sessions`;
+    this.countEl.textContent = idx.length === this.sessions.length ? plural(idx.length, 'session') : `${idx.length} of ${plural(this.sessions.length, 'session')}`;
     this.spacer.style.height = `${idx.length * ROW_HEIGHT}px`;
     this.table().setAttribute('aria-rowcount', String(idx.length + 1));
     this.lastStart = -1;

@@ -7,6 +7,7 @@ import type { ReportSummary } from '../../src/core/report/model';
 import { perDay, perRun, type Point } from './aggregate';
 import { h } from './dom';
 import { pct, usd } from './format';
+import { plural } from '../../src/core/plural';
 
 Chart.register(BarController, LineController, BarElement, LineElement, PointElement, CategoryScale, LinearScale, Tooltip, Legend);
 

@@ -20,6 +20,7 @@ import { readShippedScript, TRANSCRIBE_SCRIPT } from '../remote/shippedScript';
 import type { BatchContext, ChunkJob, ChunkOutcome, Engine } from './engine';
 import { serveStoreOnLoopback, type UrlSigner } from './loopbackUrls';
 import { GPU_DEFAULT_MODEL, LOCAL_DEFAULT_MODEL } from './engineEnv';
+import { plural } from '../plural';
 
 export interface RemoteFasterWhisperOptions {
   runner: RemoteRunner;
@@ -179,7 +180,7 @@ export class FasterWhisperEngine implements Engine {
       ctx.emit({
         type: 'log',
         level: 'info',
-        message: `${this.callLabel(call)}: ${part.length} chunk(s) ${this.o.runner.transport === 'local' ? 'on this machine' : `over ${this.o.runner.transport}`}`,
+        message: `${this.callLabel(call)}: ${plural(part.length, 'chunk')} ${this.o.runner.transport === 'local' ? 'on this machine' : `over ${this.o.runner.transport}`}`,
       });
       const done = await this.runCall(part, built.command, ctx, call);
       call++;
