@@ -10,6 +10,7 @@ import type { BucketLayout, SessionRef } from './layout';
 import { plainText } from './safeText';
 import { sessionLabel } from './sessionLabel';
 import type { ObjectStore } from './store/objectStore';
+import type { BatchReport } from './report/model';
 import { plural } from './plural';
 
 export interface TranscriptWordTime {
@@ -111,13 +112,34 @@ export function clockTime(sec: number): string {
   return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
+/** Chunks of a session that a run could not transcribe, from its report: number -> the error. */
+export interface RunFailures {
+  /** Names the run for people: "the run of 2026-11-25 10:32". */
+  run: string;
+  chunks: ReadonlyMap<number, string>;
+}
+
+/** The failed chunks of `sessionId` in a report (its sessions table and errors; both are bucket text). */
+export function failuresOf(report: Pick<BatchReport, 'sessions' | 'errors'>, ref: SessionRef): Map<number, string> {
+  const out = new Map<number, string>();
+  const s = report.sessions.find((x) => x.userId === ref.userId && x.sessionId === ref.sessionId);
+  for (const c of s?.failedChunks ?? []) if (/^\d{1,6}$/.test(c)) out.set(Number(c), 'transcription failed');
+  for (const e of report.errors) {
+    if (e.userId !== ref.userId || e.sessionId !== ref.sessionId || typeof e.chunk !== 'string' || !/^\d{1,6}$/.test(e.chunk)) continue;
+    out.set(Number(e.chunk), plainText(e.message).slice(0, 300));
+  }
+  return out;
+}
+
 /** The text of the read-only transcript document. Times are seconds within each chunk (FACTS.md §2). */
-export function renderTranscript(t: SessionTranscript, opts: { chunkName: (n: number) => string; locale?: string; timeZone?: string }): string {
+export function renderTranscript(t: SessionTranscript, opts: { chunkName: (n: number) => string; locale?: string; timeZone?: string; failures?: RunFailures }): string {
   const id = plainText(t.ref.sessionId);
   const label = sessionLabel(t.ref.sessionId, opts);
   const done = t.chunks.filter((c) => c.state === 'transcribed').length;
-  const missing = t.chunks.filter((c) => c.state === 'missing').length;
-  const failed = t.chunks.filter((c) => c.state === 'failed').length;
+  // A chunk with no transcript that a run failed on is a failure, not merely missing.
+  const runFailed = (c: ChunkTranscript) => c.state === 'missing' && !!opts.failures?.chunks.has(c.chunk);
+  const missing = t.chunks.filter((c) => c.state === 'missing' && !runFailed(c)).length;
+  const failed = t.chunks.filter((c) => c.state === 'failed' || runFailed(c)).length;
   const out: string[] = [];
   out.push(label === t.ref.sessionId ? id : label);
   out.push(`Session: ${id}`);
@@ -131,6 +153,10 @@ export function renderTranscript(t: SessionTranscript, opts: { chunkName: (n: nu
   for (const c of t.chunks) {
     out.push('');
     const name = opts.chunkName(c.chunk);
+    if (runFailed(c)) {
+      out.push(`${name}  FAILED in ${plainText(opts.failures!.run)}: ${plainText(opts.failures!.chunks.get(c.chunk))}`);
+      continue;
+    }
     if (c.state === 'missing') {
       out.push(`${name}  MISSING: no transcript yet`);
       continue;

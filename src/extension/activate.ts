@@ -35,7 +35,9 @@ export function activate(context: vscode.ExtensionContext): WhisperBatchApi {
     pendingView.badge = t && t.missingChunks ? { value: t.missingChunks, tooltip: `${plural(t.missingChunks, 'chunk')} without transcript` } : undefined;
     const parts: string[] = [];
     if (app.model.lastError) parts.push(`Scan failed: ${app.model.lastError}`);
-    else if (t && !t.pendingSessions && !t.deferredSessions) parts.push('Every chunk has a transcript.');
+    // Nothing waiting: the view's welcome content says so and offers Browse Transcripts.
+    const empty = !app.model.lastError && !!t && !t.pendingSessions && !t.deferredSessions;
+    void vscode.commands.executeCommand('setContext', 'whisperBatch.nothingPending', empty);
     if (!app.settings.trusted) parts.push('Restricted mode: no runs from an untrusted workspace.');
     pendingView.message = parts.join(' ') || undefined;
     // A cost only means something on the GPU; the local host costs nothing per hour.

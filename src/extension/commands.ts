@@ -11,7 +11,7 @@ import { COMMON_REGIONS, listAwsProfiles } from './awsProfiles';
 import type { GpuAction } from './gpuStatus';
 import type { PendingNode, SessionNode } from './pendingModel';
 import { openReportPanel } from './reportsLink';
-import { openTranscript } from './transcriptDocs';
+import { openTranscript, type TranscriptRef } from './transcriptDocs';
 import type { SessionRef } from '../core/layout';
 import { sessionLabel } from '../core/sessionLabel';
 import { uiText } from '../core/safeText';
@@ -198,10 +198,11 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       void notify.info(`No report mentions session "${s.sessionId}" yet.`);
     }),
 
-    reg('whisperBatch.openTranscript', async (node?: PendingNode | SessionRef) => {
+    reg('whisperBatch.openTranscript', async (node?: PendingNode | TranscriptRef) => {
       const ref = node && 'kind' in node ? sessionOf(node) : node;
       if (!ref || typeof ref.userId !== 'string' || typeof ref.sessionId !== 'string') throw new Error('Pick a session in the Pending view, or use Browse Transcripts');
-      const editor = await openTranscript({ userId: ref.userId, sessionId: ref.sessionId });
+      const reportKey = 'reportKey' in ref && typeof ref.reportKey === 'string' ? ref.reportKey : undefined;
+      const editor = await openTranscript({ userId: ref.userId, sessionId: ref.sessionId, reportKey });
       return editor.document.uri.toString();
     }),
 

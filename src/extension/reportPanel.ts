@@ -144,6 +144,22 @@ export class ReportPanel {
         return this.open(m.key);
       case 'refresh':
         return this.refresh();
+      case 'openTranscript':
+        return this.openTranscript(m.key, m.userId, m.sessionId);
+    }
+  }
+
+  /** A row of the sessions table: its transcript, if that report really lists the session (page input is untrusted). */
+  private async openTranscript(key: string, userId: string, sessionId: string): Promise<void> {
+    try {
+      const report = await readReport(this.deps.store, key);
+      if (!report.sessions.some((s) => s.userId === userId && s.sessionId === sessionId)) {
+        this.deps.log?.(`report viewer: ignored a transcript request for a session that report does not list`);
+        return;
+      }
+      await vscode.commands.executeCommand('whisperBatch.openTranscript', { userId, sessionId, reportKey: key });
+    } catch (e) {
+      this.fail(e, key);
     }
   }
 
@@ -151,7 +167,8 @@ export class ReportPanel {
   private async init(selectedKey: string | undefined): Promise<void> {
     try {
       const reports = await listReports(this.deps.store, this.deps.layout);
-      const key = selectedKey && reports.some((r) => r.key === selectedKey) ? selectedKey : undefined;
+      // Open Reports shows the newest report unless the page (or the caller) asked for another one.
+      const key = selectedKey && reports.some((r) => r.key === selectedKey) ? selectedKey : reports[0]?.key;
       const report = key ? await readReport(this.deps.store, key) : undefined;
       this.post({ type: 'init', reports, selectedKey: key, report, monitoring: this.deps.monitoring?.(reports) });
     } catch (e) {

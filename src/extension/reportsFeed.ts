@@ -1,5 +1,5 @@
 /** The Reports view's feed: the newest reports of the current store, listed into the ReportsTree. */
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { listReports } from '../core/report/reportStore';
 import type { ReportSummary } from '../core/report/model';
@@ -25,6 +25,8 @@ export class ReportsFeed extends Disposable {
     if (!this.settings.configured) return this.tree.set([]);
     try {
       this.tree.set(await listReports(this.settings.store(), this.settings.layout, 100));
+      // The Reports view's empty state ("No reports yet") only once a listing said so, not while loading.
+      void vscode.commands.executeCommand('setContext', 'whisperBatch.reportsListed', true);
     } catch (e) {
       this.log.error(`reports: ${describeError(e)}`);
     }

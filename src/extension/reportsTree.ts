@@ -2,7 +2,7 @@
 import { uiText } from '../core/safeText';
 import * as vscode from 'vscode';
 import { humanDuration, usd } from '../core/cost';
-import type { ReportSummary } from '../core/report/model';
+import { ranOnGpu, type ReportSummary } from '../core/report/model';
 import { Disposable } from './lifecycle';
 
 export class ReportsTree extends Disposable implements vscode.TreeDataProvider<ReportSummary> {
@@ -29,8 +29,8 @@ export class ReportsTree extends Disposable implements vscode.TreeDataProvider<R
     item.id = r.key;
     // A cost only where the GPU billed something (a local run or a skipped run costs nothing).
     const chunks = `${r.chunksTranscribed} ${r.chunksTranscribed === 1 ? 'chunk' : 'chunks'}`;
-    item.description = `${uiText(r.status)} · ${chunks}${r.chunksFailed ? `, ${r.chunksFailed} failed` : ''}${r.costUSD > 0 ? ` · ${usd(r.costUSD)}` : ''}`;
-    item.tooltip = `${uiText(r.reportId)}\nStatus: ${uiText(r.status)}\nTranscribed: ${r.chunksTranscribed}, failed: ${r.chunksFailed}\nGPU: ${humanDuration(r.runtimeSeconds)}, ${usd(r.costUSD)}\n${uiText(r.key)}`;
+    item.description = `${uiText(r.status)} · ${chunks}${r.chunksFailed ? `, ${r.chunksFailed} failed` : ''}${ranOnGpu(r) && r.costUSD > 0 ? ` · ${usd(r.costUSD)}` : ''}`;
+    item.tooltip = `${uiText(r.reportId)}\nStatus: ${uiText(r.status)}\nTranscribed: ${r.chunksTranscribed}, failed: ${r.chunksFailed}${ranOnGpu(r) ? `\nGPU: ${humanDuration(r.runtimeSeconds)}, ${usd(r.costUSD)}` : ''}\n${uiText(r.key)}`;
     item.contextValue = `report:${r.status}`;
     item.iconPath = new vscode.ThemeIcon(
       r.status === 'success' ? 'pass' : r.status === 'skipped' ? 'circle-slash' : r.status === 'partial' ? 'warning' : 'error',

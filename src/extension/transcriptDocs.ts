@@ -2,28 +2,36 @@
  * A session's transcript in a read-only editor tab: a virtual document of our own scheme, its text
  * from core/sessionTranscript (every chunk in order, segment times, missing and failed chunks
  * marked in place). The session is named in the URI's query (JSON), never in its path, so no id
- * can make a path; the tab title is a cleaned-up label.
+ * can make a path; the tab title is a cleaned-up label. Opened from a report's sessions table, the
+ * query also names that report: the chunks its run failed on are marked FAILED with its error.
  */
 import * as vscode from 'vscode';
 import type { SessionRef } from '../core/layout';
 import { sessionLabel } from '../core/sessionLabel';
-import { loadSessionTranscript, renderTranscript } from '../core/sessionTranscript';
+import { readReport } from '../core/report/reportStore';
+import { failuresOf, loadSessionTranscript, renderTranscript, type RunFailures } from '../core/sessionTranscript';
 import type { SettingsState } from './settingsState';
 
 export const TRANSCRIPT_SCHEME = 'whisper-batch';
 
-export function transcriptUri(ref: SessionRef): vscode.Uri {
+export interface TranscriptRef extends SessionRef {
+  /** The report whose failed chunks to mark (a key under the reports prefix). */
+  reportKey?: string;
+}
+
+export function transcriptUri(ref: TranscriptRef): vscode.Uri {
   const label =
     sessionLabel(ref.sessionId)
       .replace(/[^\p{L}\p{N} ,:._-]+/gu, '_')
       .slice(0, 80) || 'session';
-  return vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/${label}.transcript.txt`, query: JSON.stringify({ u: ref.userId, s: ref.sessionId }) });
+  return vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/${label}.transcript.txt`, query: JSON.stringify({ u: ref.userId, s: ref.sessionId, ...(ref.reportKey ? { r: ref.reportKey } : {}) }) });
 }
 
-export function refOfUri(uri: vscode.Uri): SessionRef | undefined {
+export function refOfUri(uri: vscode.Uri): TranscriptRef | undefined {
   try {
-    const q = JSON.parse(uri.query) as { u?: unknown; s?: unknown };
-    return typeof q.u === 'string' && typeof q.s === 'string' ? { userId: q.u, sessionId: q.s } : undefined;
+    const q = JSON.parse(uri.query) as { u?: unknown; s?: unknown; r?: unknown };
+    if (typeof q.u !== 'string' || typeof q.s !== 'string') return undefined;
+    return { userId: q.u, sessionId: q.s, ...(typeof q.r === 'string' ? { reportKey: q.r } : {}) };
   } catch {
     return undefined;
   }
@@ -46,8 +54,18 @@ export class TranscriptDocuments implements vscode.TextDocumentContentProvider {
     const ac = new AbortController();
     token.onCancellationRequested(() => ac.abort());
     const layout = this.settings.layout;
-    const t = await loadSessionTranscript(this.settings.store(), layout, ref, ac.signal);
-    return renderTranscript(t, { chunkName: (n) => layout.chunkName(n) });
+    const store = this.settings.store();
+    const [t, failures] = await Promise.all([loadSessionTranscript(store, layout, ref, ac.signal), this.failures(ref)]);
+    return renderTranscript(t, { chunkName: (n) => layout.chunkName(n), failures });
+  }
+
+  /** The named report's failures for this session; only a report key of the layout is ever read. */
+  private async failures(ref: TranscriptRef): Promise<RunFailures | undefined> {
+    if (!ref.reportKey || !this.settings.layout.isReportKey(ref.reportKey)) return undefined;
+    const report = await readReport(this.settings.store(), ref.reportKey).catch(() => undefined);
+    if (!report) return undefined;
+    const when = new Date(report.timestamp);
+    return { run: `the run of ${Number.isFinite(when.getTime()) ? when.toLocaleString() : report.reportId}`, chunks: failuresOf(report, ref) };
   }
 
   /** After a run: open transcript tabs show the new text. */
@@ -56,7 +74,7 @@ export class TranscriptDocuments implements vscode.TextDocumentContentProvider {
   }
 }
 
-export async function openTranscript(ref: SessionRef): Promise<vscode.TextEditor> {
+export async function openTranscript(ref: TranscriptRef): Promise<vscode.TextEditor> {
   const doc = await vscode.workspace.openTextDocument(transcriptUri(ref));
   return vscode.window.showTextDocument(doc, { preview: true });
 }

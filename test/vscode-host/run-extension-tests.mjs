@@ -10,7 +10,9 @@
 //        [--workspace <folder>] [--screenshot out.png] [--settings user-settings.json] [--untrusted]
 //        [--timeout 120] [--verbose]
 // A test can log `[vscode-host] screenshot <file.png>` (a shot of the page) and
-// `[vscode-host] probe-webview <file.json> <css selector>` (what the webviews' DOM holds).
+// `[vscode-host] probe-webview <file.json> <css selector>` (what the webviews' DOM holds),
+// `[vscode-host] webview-click <file.json> <css selector>` (a real click in a webview) and
+// `[vscode-host] webview-media <file.json> <css selector> <seconds|play|pause|state>` (drive an <audio>).
 //
 // Exit code: the tests' exit code (0 = pass), 124 on timeout, 2 on usage/infrastructure errors.
 // Needs install.sh to have run (Node 24, code-server and playwright-core under $VSCODE_HOST_DIR).
@@ -399,6 +401,60 @@ async function main() {
     fs.renameSync(`${to}.partial`, to);
   }
 
+  // `[vscode-host] webview-click <out.json> <css selector>`: a real (trusted) click on the first element
+  // matching the selector in the first webview frame that holds one: what a user's click does
+  // (it also counts as the user gesture media playback may need). Writes { clicked, url }.
+  async function clickInWebview(to, selector) {
+    let clicked = 0;
+    let url = '';
+    for (const f of page.frames()) {
+      const n = await f
+        .locator(selector)
+        .count()
+        .catch(() => 0);
+      if (!n) continue;
+      await f.locator(selector).first().click({ timeout: 10_000 });
+      clicked = 1;
+      url = f.url().slice(0, 120);
+      break;
+    }
+    fs.writeFileSync(`${to}.partial`, JSON.stringify({ clicked, url }));
+    fs.renameSync(`${to}.partial`, to);
+  }
+
+  // `[vscode-host] webview-media <out.json> <css selector> <seconds|play|pause|state>`: drives the first media
+  // element matching the selector (sets currentTime, or plays/pauses it), for when playback cannot
+  // advance on its own (no audio device, autoplay policy). Writes { found, currentTime, paused, error }.
+  async function mediaInWebview(to, selector, what) {
+    let out = { found: false };
+    for (const f of page.frames()) {
+      const r = await f
+        .evaluate(
+          async ([sel, w]) => {
+            const m = document.querySelector(sel);
+            if (!(m instanceof HTMLMediaElement)) return undefined;
+            let error = null;
+            try {
+              if (w === 'play') await m.play();
+              else if (w === 'pause') m.pause();
+              else if (w !== 'state') m.currentTime = Number(w);
+            } catch (e) {
+              error = String(e && e.message ? e.message : e);
+            }
+            return { found: true, currentTime: m.currentTime, paused: m.paused, readyState: m.readyState, error };
+          },
+          [selector, what],
+        )
+        .catch(() => undefined);
+      if (r) {
+        out = r;
+        break;
+      }
+    }
+    fs.writeFileSync(`${to}.partial`, JSON.stringify(out));
+    fs.renameSync(`${to}.partial`, to);
+  }
+
   const rawLog = fs.createWriteStream(path.join(tmp, 'automation-log.jsonl'));
   // Everything the workbench logs arrives here: console.* of the extension host (mocha's reporter output,
   // as console.log format + args) and the workbench's own log lines. Known-harmless workbench chatter is
@@ -415,6 +471,16 @@ async function main() {
     const probe = /\[vscode-host\] probe-webview (\/\S+\.json) (\S+)/.exec(text);
     if (probe) {
       probeWebview(probe[1], probe[2]).catch((e) => info(`webview probe failed: ${e.message}`));
+      return;
+    }
+    const click = /\[vscode-host\] webview-click (\/\S+\.json) (\S+)/.exec(text);
+    if (click) {
+      clickInWebview(click[1], click[2]).catch((e) => info(`webview click failed: ${e.message}`));
+      return;
+    }
+    const media = /\[vscode-host\] webview-media (\/\S+\.json) (\S+) (\S+)/.exec(text);
+    if (media) {
+      mediaInWebview(media[1], media[2], media[3]).catch((e) => info(`webview media failed: ${e.message}`));
       return;
     }
     if (!opts.verbose && WORKBENCH_NOISE.test(text)) {

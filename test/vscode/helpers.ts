@@ -50,3 +50,32 @@ export async function probeWebview(file: string, selector: string): Promise<Webv
   for (let i = 0; i < 300 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as WebviewProbe) : undefined;
 }
+
+async function askHarness<T>(line: string, file: string, ms = 30_000): Promise<T | undefined> {
+  if (!('VSCODE_HOST_SCREENSHOT' in process.env)) return undefined;
+  const fs = await import('node:fs');
+  fs.rmSync(file, { force: true });
+  console.log(line);
+  for (let i = 0; i < ms / 100 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : undefined;
+}
+
+/** A real click (from Chromium) on the first element matching `selector` in a webview (code-server only). */
+export async function clickInWebview(file: string, selector: string): Promise<{ clicked: number; url: string } | undefined> {
+  if (/\s/.test(selector)) throw new Error('clickInWebview: the selector may not hold spaces');
+  return askHarness(`[vscode-host] webview-click ${file} ${selector}`, file);
+}
+
+export interface MediaState {
+  found: boolean;
+  currentTime?: number;
+  paused?: boolean;
+  readyState?: number;
+  error?: string | null;
+}
+
+/** Drives the first media element matching `selector` in a webview: a time in seconds, `play`, `pause` or `state`. */
+export async function mediaInWebview(file: string, selector: string, what: number | 'play' | 'pause' | 'state'): Promise<MediaState | undefined> {
+  if (/\s/.test(selector)) throw new Error('mediaInWebview: the selector may not hold spaces');
+  return askHarness(`[vscode-host] webview-media ${file} ${selector} ${what}`, file);
+}

@@ -20,7 +20,7 @@ import { FolderStore } from '../../src/core/store/folderStore';
 import type { BatchReport } from '../../src/core/report/model';
 import { makeReport, makeSkippedReport, XSS } from '../support/reportBuilders';
 import type { WhisperBatchApi } from '../../src/extension/activate';
-import { activateExtension, probeWebview, screenshot, setSetting, until } from './helpers';
+import { activateExtension, clickInWebview, probeWebview, screenshot, setSetting, until } from './helpers';
 
 const VIEW_TYPE = 'whisperBatch.report';
 
@@ -56,6 +56,9 @@ function allGood(r: BatchReport): BatchReport {
 describe('Report viewer in VS Code', function () {
   let dir: string;
   let newestKey: string;
+  let newestId: string;
+  /** A session of the newest report whose chunk 2 failed in that run (makeSession(3)), with its audio in the store. */
+  let failedSession: { userId: string; sessionId: string };
 
   let api: WhisperBatchApi;
 
@@ -79,11 +82,19 @@ describe('Report viewer in VS Code', function () {
       if (r.status !== 'skipped') r.gpu = { ...r.gpu, runtimeSeconds: 400 + r.sessions.length * 30, costUSD: Math.round(((400 + r.sessions.length * 30) / 3600) * 0.526 * 1000) / 1000 };
       // The newest run also holds a session id that is HTML: it must show as text.
       if (i === 13) r.sessions[1] = { ...r.sessions[1], sessionId: XSS };
+      if (i === 13) {
+        const s = r.sessions[3];
+        assert.deepEqual(s.failedChunks, ['002']);
+        failedSession = { userId: s.userId, sessionId: s.sessionId };
+        for (const n of [1, 2, 3, 4]) await store.put(layout.audioKey(failedSession, n), Buffer.from('audio'));
+        for (const n of [1, 3]) await store.put(layout.transcriptKey(failedSession, n), JSON.stringify({ segments: [{ text: ` words of chunk ${n}`, start: 0, end: 2, words: [] }], duration: 5 }));
+      }
       await writeReport(store, layout, r, t);
     }
     const listed = await listReports(store, layout);
     assert.equal(listed.length, 14);
     newestKey = listed[0].key;
+    newestId = listed[0].reportId;
     await setSetting('store', dir);
   });
 
@@ -134,5 +145,32 @@ describe('Report viewer in VS Code', function () {
     if (shots) assert.ok(await screenshot(path.join(shots, 'report-vscode-dark.png')), 'dark screenshot');
     assert.ok(reportTab(), 'still open after the theme change');
     await setTheme(undefined, vscode.ColorThemeKind.Dark);
+  });
+
+  it('Open Reports with no report named opens the newest one', async function () {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await until(() => !reportTab(), 'the viewer closed');
+    const delivered = api.reportsDelivered();
+    await vscode.commands.executeCommand('whisperBatch.openReports');
+    await until(() => api.reportsDelivered() > delivered, 'a report handed to the page', 60_000);
+    const probe = await probeWebview(path.join(os.tmpdir(), `wb-probe-title-${process.pid}.json`), '.report-title');
+    if (!probe) return this.skip();
+    const titles = probe.frames.flatMap((f) => f.texts);
+    assert.equal(titles.length, 1, JSON.stringify(titles));
+    assert.ok(titles[0]?.startsWith(newestId), `the newest report (${newestId}) is open: ${titles[0]}`);
+  });
+
+  it("a session's Transcript button in the sessions table opens its transcript, the run's failed chunk marked in place", async function () {
+    // The viewer is open on the newest report (the test above); row 4 is failedSession.
+    const clicked = await clickInWebview(path.join(os.tmpdir(), `wb-click-${process.pid}.json`), '.vt-rows>.vt-row:nth-child(4)>.vt-cell>button.open-transcript');
+    if (!clicked) return this.skip();
+    assert.equal(clicked.clicked, 1, 'the button is there');
+    const editor = await until(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'whisper-batch'), 'the transcript tab');
+    const text = editor.document.getText();
+    assert.ok(text.includes(`Session: ${failedSession.sessionId}`), text.slice(0, 300));
+    assert.match(text, /\nchunk-001  0:05\.0\n  \[0:00\.0 - 0:02\.0\] words of chunk 1\n/);
+    assert.match(text, /\nchunk-002  FAILED in the run of [^\n]+: [^\n]+\n/);
+    assert.match(text, /\nchunk-004  MISSING: no transcript yet\n/);
+    assert.match(text, /Chunks: {2}4 chunks, 2 transcribed, 1 missing, 1 failed/);
   });
 });

@@ -282,4 +282,84 @@ describe('report viewer webview (Chromium) @integration', function () {
     await send({ type: 'report', key, report: { nope: true } } as unknown as ToReportView);
     assert.equal(await page.locator('.report-title').count(), 1);
   });
+  it('on a local host: no cost, no GPU words, no phases bar; an EC2 report keeps them', async function () {
+    await load();
+    const local = makeReport({ reportId: 'batch-2026-11-26-0900' }, 2);
+    local.gpu = { ...local.gpu, host: 'local', instanceId: 'localhost', started: false, hourlyUsd: 0, costUSD: 0, startTime: null, readyTime: null, stopRequestedTime: null, stopTime: null };
+    local.transcription = { ...local.transcription, costPerAudioHourUSD: 0 };
+    const key = 'batch-reports/batch-2026-11-26-0900.json';
+    await send({ type: 'init', reports: [{ ...summaryOf(key, local), host: 'local' }], selectedKey: key, report: local });
+    const text = (await page.locator('#app').textContent()) ?? '';
+    assert.ok(!text.includes('$'), `no dollar amount: ${text.slice(0, 400)}`);
+    assert.ok(!/GPU/.test(text), 'no GPU words');
+    assert.equal(await page.locator('.phases').count(), 0, 'no one-colour phases bar');
+    assert.ok(text.includes('this machine'));
+
+    const ec2 = makeReport({}, 2);
+    const ekey = 'batch-reports/batch-2026-11-25-1030.json';
+    await send({ type: 'init', reports: [{ ...summaryOf(ekey, ec2), host: 'ec2' }], selectedKey: ekey, report: ec2 });
+    const etext = (await page.locator('#app').textContent()) ?? '';
+    assert.ok(etext.includes('$0.159') && etext.includes('GPU timeline'), 'cost and GPU on EC2');
+    assert.equal(await page.locator('.phases').count(), 1);
+  });
+
+  it('trends of local runs: no GPU time or cost cards or charts; the cards add up what the charts draw', async function () {
+    await load({ tab: 'trends' });
+    const reports = makeSummaries(6).map((r) => ({ ...r, host: 'local' as const, costUSD: 0 }));
+    await send({ type: 'init', reports });
+    await page.waitForFunction(() => document.querySelectorAll('canvas[data-chart]').length === 2);
+    assert.deepEqual(await page.locator('canvas[data-chart]').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-chart'))), ['chunks-run', 'chunks-day']);
+    const cards = Object.fromEntries(await page.locator('.trends .card').evaluateAll((cs) => cs.map((c) => [c.getAttribute('data-card'), c.querySelector('dd')?.textContent])));
+    assert.deepEqual(Object.keys(cards), ['Runs', 'Success rate', 'Chunks transcribed', 'Chunks failed']);
+    assert.equal(cards['Runs'], '6');
+    assert.equal(cards['Chunks transcribed'], String(reports.reduce((n, r) => n + r.chunksTranscribed, 0)));
+    assert.equal(cards['Chunks failed'], String(reports.reduce((n, r) => n + r.chunksFailed, 0)));
+    const text = (await page.locator('.trends').textContent()) ?? '';
+    assert.ok(!text.includes('$') && !/GPU/.test(text), text.slice(0, 300));
+    const monitoring = (await page.locator('.monitoring').textContent()) ?? '';
+    assert.ok(!/GPU|cost/i.test(monitoring), `monitoring without GPU targets: ${monitoring}`);
+  });
+
+  it('a trend of one run shows points, not a bar across the chart', async function () {
+    await load({ tab: 'trends' });
+    await send({ type: 'init', reports: makeSummaries(1) });
+    await page.waitForFunction(() => document.querySelectorAll('canvas[data-chart]').length === 4);
+    // Pixels in the transcribed colour (light --vscode-charts-blue #1a85ff): a full-width bar paints tens of thousands.
+    const blue = await page.waitForFunction(() => {
+      const c = document.querySelector<HTMLCanvasElement>('canvas[data-chart="chunks-run"]')!;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] === 26 && d[i + 1] === 133 && d[i + 2] === 255) n++;
+      return n > 0 && { n, area: c.width * c.height };
+    });
+    const { n, area } = (await blue.jsonValue()) as { n: number; area: number };
+    assert.ok(n < area / 200, `the one run is a point: ${n} blue pixels of ${area}`);
+  });
+
+  it('a row of the sessions table asks the host for its transcript (button and Enter), naming the report', async function () {
+    await load();
+    const report = hostileReport();
+    const key = 'batch-reports/batch-2026-11-25-1030.json';
+    await send({ type: 'init', reports: [summaryOf(key, report)], selectedKey: key, report });
+    await page
+      .locator('.vt-rows .vt-row')
+      .first()
+      .getByRole('button', { name: /Open the transcript of/ })
+      .click();
+    const first = report.sessions[0];
+    const asked = () => page.evaluate(() => window.__posted.filter((m) => (m as { type: string }).type === 'openTranscript'));
+    assert.deepEqual(await asked(), [{ type: 'openTranscript', key, userId: first.userId, sessionId: first.sessionId }]);
+    await page.focus('.vt-viewport');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    assert.equal((await asked()).length, 2);
+    assert.deepEqual(dialogs, []);
+  });
+
+  it('with no reports, the list and the detail say what to do', async function () {
+    await load();
+    await send({ type: 'init', reports: [] });
+    const text = (await page.locator('#app').textContent()) ?? '';
+    assert.match(text, /Run Batch Now/);
+  });
 });

@@ -4,7 +4,7 @@
  * put into the page as text only.
  */
 import './style.css';
-import { timelineSteps, type BatchReport, type ReportSummary } from '../../src/core/report/model';
+import { ranOnGpu, timelineSteps, type BatchReport, type ReportSummary } from '../../src/core/report/model';
 import type { ReportViewState, ToReportView } from '../../src/core/report/protocol';
 import { append, clear, h } from './dom';
 import { dateTime, humanDuration, offset, pct, usd } from './format';
@@ -68,7 +68,7 @@ function renderAlert(): void {
 function renderList(): void {
   clear(listEl);
   if (!reports.length) {
-    listEl.appendChild(h('li', { class: 'muted empty' }, 'No reports yet.'));
+    listEl.appendChild(h('li', { class: 'muted empty' }, 'No reports yet: each run writes one.'));
     return;
   }
   for (const r of reports) {
@@ -81,13 +81,14 @@ function renderList(): void {
           type: 'button',
           'data-key': r.key,
           'aria-current': selected ? 'true' : 'false',
-          'aria-label': `Report ${r.reportId}, ${r.status}, ${plural(r.chunksTranscribed, 'chunk')} transcribed, ${r.chunksFailed} failed, cost ${usd(r.costUSD)}`,
+          'aria-label': `Report ${r.reportId}, ${r.status}, ${plural(r.chunksTranscribed, 'chunk')} transcribed, ${r.chunksFailed} failed${ranOnGpu(r) ? `, cost ${usd(r.costUSD)}` : ''}`,
         },
         on: { click: () => openReport(r.key), keydown: (e) => moveInList(e) },
       },
       h('span', { class: 'when' }, dateTime(r.timestamp)),
       badge(r.status),
-      h('span', { class: 'meta' }, `${r.chunksTranscribed} ok · ${r.chunksFailed} failed · ${usd(r.costUSD)}`),
+      // Cost only for runs on the GPU: a local run costs nothing per hour.
+      h('span', { class: 'meta' }, `${r.chunksTranscribed} ok · ${r.chunksFailed} failed${ranOnGpu(r) ? ` · ${usd(r.costUSD)}` : ''}`),
     );
     listEl.appendChild(h('li', {}, btn));
   }
@@ -125,7 +126,7 @@ function renderDetail(): void {
   detailEl.setAttribute('aria-labelledby', `tab-${tab}`);
   if (tab === 'trends') {
     trends = new TrendsView(reports);
-    detailEl.appendChild(monitoringSection(monitoring));
+    detailEl.appendChild(monitoringSection(monitoring, reports.some(ranOnGpu)));
     detailEl.appendChild(trends.element);
     return;
   }
@@ -136,7 +137,20 @@ function renderDetail(): void {
   }
   detailEl.removeAttribute('aria-busy');
   if (!current) {
-    detailEl.appendChild(h('p', { class: 'muted' }, reports.length ? 'Choose a report in the list.' : 'Reports appear here after the first batch run.'));
+    detailEl.appendChild(
+      reports.length
+        ? h('p', { class: 'muted empty-state' }, 'Choose a report in the list.')
+        : h(
+            'div',
+            { class: 'empty-state' },
+            h('p', {}, 'No reports yet.'),
+            h(
+              'p',
+              { class: 'muted' },
+              'Every batch run writes a report here. Start one with “Whisper Batch: Run Batch Now” (or the play button of the Pending view); with scheduled runs on, the next one comes by itself.',
+            ),
+          ),
+    );
     return;
   }
   renderReport(current.report);
@@ -149,11 +163,12 @@ function card(label: string, value: string | HTMLElement, title?: string, sub?: 
 function renderReport(r: BatchReport): void {
   const t = r.transcription;
   const g = r.gpu;
+  const gpu = g.host === 'ec2';
   const hostStart = g.started ? 'started by this run' : g.alreadyRunning ? 'already running, left running' : 'not started';
   append(detailEl, [
     h('h2', { class: 'report-title' }, r.reportId, ' ', badge(r.status)),
     h('p', { class: 'muted sub' }, `${r.store} · started ${dateTime(r.execution.startTime, true)} UTC · run ${r.runId}${r.cancelled ? ' · cancelled' : ''}`),
-    r.status === 'skipped' ? h('p', {}, 'Nothing was pending: the GPU host was not touched.') : null,
+    r.status === 'skipped' ? h('p', {}, gpu ? 'Nothing was pending: the GPU host was not touched.' : 'Nothing was pending.') : null,
     h(
       'dl',
       { class: 'cards' },
@@ -162,15 +177,16 @@ function renderReport(r: BatchReport): void {
       card('Chunks failed', String(t.chunksFailed)),
       card('Success rate', pct(t.successRate)),
       card('Audio', humanDuration(t.audioSeconds)),
-      card(g.host === 'ec2' ? 'GPU host' : 'Host', g.host === 'ec2' ? 'ec2' : 'this machine', undefined, g.instanceId),
-      card('Host start', hostStart),
-      card(g.host === 'ec2' ? 'GPU runtime' : 'Host runtime', g.runtimeHuman || humanDuration(g.runtimeSeconds)),
-      card('Cost', usd(g.costUSD), undefined, `at ${usd(g.hourlyUsd)} per hour`),
-      card('Cost per audio hour', usd(t.costPerAudioHourUSD)),
+      // A local host has no start, no runtime bill and no cost: only the GPU's cards say those.
+      gpu ? card('GPU host', 'ec2', undefined, g.instanceId) : card('Host', 'this machine'),
+      gpu ? card('Host start', hostStart) : null,
+      gpu ? card('GPU runtime', g.runtimeHuman || humanDuration(g.runtimeSeconds)) : null,
+      gpu ? card('Cost', usd(g.costUSD), undefined, `at ${usd(g.hourlyUsd)} per hour`) : null,
+      gpu ? card('Cost per audio hour', usd(t.costPerAudioHourUSD)) : null,
       card('Engine', t.model ? `${t.engine} (${t.model})` : t.engine),
     ),
-    h('h3', {}, g.host === 'ec2' ? 'GPU timeline' : 'Host timeline'),
-    timeline(r),
+    h('h3', {}, gpu ? 'GPU timeline' : 'Timeline'),
+    gpu ? timeline(r) : localTimeline(r),
     h('h3', {}, `Sessions (${r.sessions.length})`),
     sessionsTable(r),
     h('h3', {}, `Errors (${r.errors.length})`),
@@ -216,6 +232,23 @@ function timeline(r: BatchReport): HTMLElement {
   return h('div', { class: 'timeline-box' }, bar, legend, table);
 }
 
+/** A local run: when it started and ended, and its first and last chunk; no phases bar (there is no boot or stop). */
+function localTimeline(r: BatchReport): HTMLElement {
+  const base = r.execution.startTime;
+  const steps: Array<[string, string | null]> = [
+    ['Run started', r.execution.startTime],
+    ['First chunk', r.gpu.firstChunkTime],
+    ['Last chunk', r.gpu.lastChunkTime],
+    ['Run ended', r.execution.endTime],
+  ];
+  return h(
+    'table',
+    { class: 'timeline' },
+    h('thead', {}, h('tr', {}, h('th', { attrs: { scope: 'col' } }, 'Event'), h('th', { attrs: { scope: 'col' } }, 'Time (UTC)'), h('th', { class: 'num', attrs: { scope: 'col' } }, 'After start'))),
+    h('tbody', {}, ...steps.map(([label, v]) => h('tr', {}, h('td', {}, label), h('td', {}, v ? dateTime(v, true) : '—'), h('td', { class: 'num' }, offset(base, v))))),
+  );
+}
+
 function key(cls: string, label: string): HTMLElement {
   return h('span', { class: 'key' }, h('span', { class: `swatch ${cls}` }), label);
 }
@@ -223,7 +256,9 @@ function key(cls: string, label: string): HTMLElement {
 function sessionsTable(r: BatchReport): HTMLElement {
   const sortKey = SORT_KEYS.includes(state.sortKey as SortKey) ? (state.sortKey as SortKey) : undefined;
   const initial: TableState = { filter: state.filter ?? '', sortKey, sortDesc: !!state.sortDesc };
-  return new SessionsTable(r.sessions, initial, (s) => setState({ filter: s.filter, sortKey: s.sortKey, sortDesc: s.sortDesc })).element;
+  const key = current?.key;
+  const openTranscript = key ? (s: { userId: string; sessionId: string }) => post({ type: 'openTranscript', key, userId: s.userId, sessionId: s.sessionId }) : undefined;
+  return new SessionsTable(r.sessions, initial, (s) => setState({ filter: s.filter, sortKey: s.sortKey, sortDesc: s.sortDesc }), openTranscript).element;
 }
 
 function errorsList(r: BatchReport): HTMLElement {
@@ -255,6 +290,8 @@ function onMessage(data: unknown): void {
       current = m.selectedKey && isReport(m.report) ? { key: m.selectedKey, report: m.report } : undefined;
       loadingKey = undefined;
       errorText = undefined;
+      // The host opens the newest report when the page asked for none: remember it like a click.
+      if (current && state.selectedKey !== current.key) setState({ selectedKey: current.key });
       if (!current && state.selectedKey && state.selectedKey !== m.selectedKey) setState({ selectedKey: undefined });
       break;
     case 'reports':

@@ -6,6 +6,7 @@ import type { ReportSession } from '../../src/core/report/model';
 import { clear, h } from './dom';
 import { humanDuration } from './format';
 import { plural } from '../../src/core/plural';
+import { plainText } from '../../src/core/safeText';
 
 export type SortKey = 'sessionId' | 'userId' | 'status' | 'chunksProcessed' | 'chunksFailed' | 'audioSeconds' | 'durationSeconds';
 
@@ -56,6 +57,8 @@ export class SessionsTable {
     private readonly sessions: ReportSession[],
     private state: TableState,
     private readonly onState: (s: TableState) => void,
+    /** Opens a session's transcript (a button on each row, Enter on the keyboard's row). */
+    private readonly onOpen?: (s: ReportSession) => void,
   ) {
     // Lower-cased search text, built once per report.
     this.search = sessions.map((s) => `${s.sessionId}\n${s.userId}\n${s.status}`.toLowerCase());
@@ -80,6 +83,7 @@ export class SessionsTable {
       this.headers.set(c.key, th);
       header.appendChild(th);
     }
+    if (onOpen) header.appendChild(h('div', { class: 'vt-cell', attrs: { role: 'columnheader' } }, h('span', { class: 'visually-hidden' }, 'Transcript')));
 
     this.spacer = h('div', { class: 'vt-spacer' });
     this.rowsEl = h('div', { class: 'vt-rows', attrs: { role: 'rowgroup' } });
@@ -94,7 +98,7 @@ export class SessionsTable {
       this.rowsEl,
     );
     const table = h('div', { class: 'vt', attrs: { role: 'grid', 'aria-label': 'Sessions' } }, h('div', { attrs: { role: 'rowgroup' } }, header), this.viewport);
-    this.element = h('div', { class: 'sessions' }, h('div', { class: 'toolbar' }, filter, this.countEl), table);
+    this.element = h('div', { class: `sessions${onOpen ? ' with-open' : ''}` }, h('div', { class: 'toolbar' }, filter, this.countEl), table);
     this.apply();
   }
 
@@ -146,6 +150,11 @@ export class SessionsTable {
     if (e.key in moves) next = this.active + moves[e.key];
     else if (e.key === 'Home') next = 0;
     else if (e.key === 'End') next = this.view.length - 1;
+    else if (e.key === 'Enter' && this.onOpen && this.view[this.active] !== undefined) {
+      e.preventDefault();
+      this.onOpen(this.sessions[this.view[this.active]]);
+      return;
+    }
     if (next === undefined) return;
     e.preventDefault();
     this.activate(next);
@@ -195,6 +204,16 @@ export class SessionsTable {
       for (const c of COLUMNS) {
         const text = c.cell(s);
         row.appendChild(h('div', { class: `vt-cell${c.num ? ' num' : ''}${c.key === 'status' ? ` status-text s-${known(s.status)}` : ''}`, attrs: { role: 'cell', title: text } }, text));
+      }
+      if (this.onOpen) {
+        const open = this.onOpen;
+        // The id is text in the button's accessible name only as an attribute value (never markup).
+        const btn = h(
+          'button',
+          { class: 'link open-transcript', attrs: { type: 'button', tabindex: '-1', 'aria-label': plainText(`Open the transcript of ${s.sessionId}`) }, on: { click: () => open(s) } },
+          'Transcript',
+        );
+        row.appendChild(h('div', { class: 'vt-cell', attrs: { role: 'cell' } }, btn));
       }
       this.rowsEl.appendChild(row);
     }

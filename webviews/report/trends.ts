@@ -3,8 +3,9 @@
  * chart.js in the theme's --vscode-* colours and redrawn when the theme changes.
  */
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
-import type { ReportSummary } from '../../src/core/report/model';
+import { ranOnGpu, type ReportSummary } from '../../src/core/report/model';
 import { perDay, perRun, type Point } from './aggregate';
+import { chartShape } from './chartShape';
 import { h } from './dom';
 import { pct, usd } from './format';
 import { plural } from '../../src/core/plural';
@@ -43,7 +44,9 @@ export class TrendsView {
     const failed = runs.reduce((n, p) => n + p.failed, 0);
     const cost = runs.reduce((n, p) => n + p.cost, 0);
     const minutes = runs.reduce((n, p) => n + p.gpuMinutes, 0);
-    const card = (label: string, value: string) => h('div', { class: 'card' }, h('dt', {}, label), h('dd', {}, value));
+    const card = (label: string, value: string) => h('div', { class: 'card', attrs: { 'data-card': label } }, h('dt', {}, label), h('dd', {}, value));
+    // GPU time and cost only when a run used the GPU: on a local host they are all zero.
+    const gpu = reports.some(ranOnGpu);
 
     this.element = h(
       'div',
@@ -51,21 +54,23 @@ export class TrendsView {
       h(
         'dl',
         { class: 'cards' },
-        card('Runs', String(reports.length)),
+        // The same points as the charts (aggregate.ts): cards and charts agree.
+        card('Runs', String(runs.length)),
         card('Success rate', pct(done + failed ? (100 * done) / (done + failed) : null)),
         card('Chunks transcribed', String(done)),
-        card('GPU time', `${minutes.toFixed(0)} min`),
-        card('Cost', usd(cost)),
-        card('Cost per 100 chunks', done ? usd((100 * cost) / done) : '—'),
+        card('Chunks failed', String(failed)),
+        gpu ? card('GPU time', `${minutes.toFixed(minutes < 10 ? 1 : 0)} min`) : null,
+        gpu ? card('Cost', usd(cost)) : null,
+        gpu ? card('Cost per 100 chunks', done ? usd((100 * cost) / done) : '—') : null,
       ),
     );
     if (reports.length === 0) {
-      this.element.appendChild(h('p', { class: 'muted' }, 'No reports yet: trends appear after the first run.'));
+      this.element.appendChild(h('p', { class: 'muted empty-state' }, 'No reports yet: trends appear after the first run. Start one with “Whisper Batch: Run Batch Now”.'));
     } else {
       this.addChart('Per run: chunks and success rate', 'chunks-run', 'runs', runs, 'chunks');
-      this.addChart('Per run: GPU minutes and cost', 'cost-run', 'runs', runs, 'cost');
+      if (gpu) this.addChart('Per run: GPU minutes and cost', 'cost-run', 'runs', runs, 'cost');
       this.addChart('Per day: chunks and success rate', 'chunks-day', 'days', days, 'chunks');
-      this.addChart('Per day: GPU minutes and cost', 'cost-day', 'days', days, 'cost');
+      if (gpu) this.addChart('Per day: GPU minutes and cost', 'cost-day', 'days', days, 'cost');
     }
     // VS Code swaps the body class and the --vscode-* variables on <html> when the theme changes.
     this.observer = new MutationObserver(() => this.recolor());
@@ -108,6 +113,7 @@ function describe(points: Point[], what: 'chunks' | 'cost'): string {
 
 function config(points: Point[], what: 'chunks' | 'cost', kind: Kind): ChartConfiguration {
   const labels = points.map((p) => p.label);
+  const s = chartShape(points.length, kind);
   const cfg: ChartConfiguration =
     what === 'chunks'
       ? {
@@ -115,17 +121,9 @@ function config(points: Point[], what: 'chunks' | 'cost', kind: Kind): ChartConf
           data: {
             labels,
             datasets: [
-              { type: 'bar', label: 'Transcribed', data: points.map((p) => p.transcribed), stack: 'c', yAxisID: 'y' },
-              { type: 'bar', label: 'Failed', data: points.map((p) => p.failed), stack: 'c', yAxisID: 'y' },
-              {
-                type: 'line',
-                label: 'Success rate %',
-                data: points.map((p) => p.successRate),
-                yAxisID: 'y2',
-                spanGaps: true,
-                cubicInterpolationMode: 'monotone',
-                pointRadius: kind === 'runs' ? 2 : 3,
-              },
+              { ...s.bar, label: 'Transcribed', data: points.map((p) => p.transcribed), stack: s.single ? 't' : 'c', yAxisID: 'y' },
+              { ...s.bar, label: 'Failed', data: points.map((p) => p.failed), stack: s.single ? 'f' : 'c', yAxisID: 'y' },
+              { ...s.line, label: 'Success rate %', data: points.map((p) => p.successRate), yAxisID: 'y2', spanGaps: true },
             ],
           },
           options: baseOptions('Chunks', 'Success %', { min: 0, max: 100 }),
@@ -135,8 +133,8 @@ function config(points: Point[], what: 'chunks' | 'cost', kind: Kind): ChartConf
           data: {
             labels,
             datasets: [
-              { type: 'bar', label: 'GPU minutes', data: points.map((p) => Math.round(p.gpuMinutes * 10) / 10), yAxisID: 'y' },
-              { type: 'line', label: 'Cost (USD)', data: points.map((p) => Math.round(p.cost * 1000) / 1000), yAxisID: 'y2', cubicInterpolationMode: 'monotone', pointRadius: kind === 'runs' ? 2 : 3 },
+              { ...s.bar, label: 'GPU minutes', data: points.map((p) => Math.round(p.gpuMinutes * 10) / 10), yAxisID: 'y' },
+              { ...s.line, label: 'Cost (USD)', data: points.map((p) => Math.round(p.cost * 1000) / 1000), yAxisID: 'y2' },
             ],
           },
           options: baseOptions('GPU minutes', 'USD', { min: 0 }),

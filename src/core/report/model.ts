@@ -113,8 +113,15 @@ export interface ReportSummary {
   chunksFailed: number;
   costUSD: number;
   runtimeSeconds: number;
+  /** Where the run ran: cost and GPU time mean something only on 'ec2'. Absent in summaries of older versions. */
+  host?: 'local' | 'ec2';
   /** Absent for reports of older versions. */
   origin?: RunOrigin | null;
+}
+
+/** Cost and GPU time mean something for this run: it ran on EC2 (older summaries: it billed something). */
+export function ranOnGpu(r: Pick<ReportSummary, 'host' | 'costUSD'>): boolean {
+  return r.host === 'ec2' || (r.host === undefined && r.costUSD > 0);
 }
 
 /** The GPU timeline's steps in order, labelled for people (HTML report and viewer show the same). */

@@ -16,7 +16,11 @@ export type ToReportView =
 /** Webview -> host. */
 export type FromReportView =
   /** The page has loaded; `selectedKey` is the report it showed before it was hidden (from its state). */
-  { type: 'ready'; selectedKey?: string } | { type: 'open'; key: string } | { type: 'refresh' };
+  | { type: 'ready'; selectedKey?: string }
+  | { type: 'open'; key: string }
+  | { type: 'refresh' }
+  /** Open this session's transcript (a row of the sessions table of the report `key`). */
+  | { type: 'openTranscript'; key: string; userId: string; sessionId: string };
 
 /** State the page keeps with setState, so hiding and restoring (and the serializer) keep the view. */
 export interface ReportViewState {
@@ -47,6 +51,9 @@ export function isFromReportView(m: unknown, isReportKey: (key: string) => boole
       return isKey(o.key) && isReportKey(o.key);
     case 'refresh':
       return true;
+    case 'openTranscript':
+      // The host still checks that the report `key` lists this session before it opens anything.
+      return isKey(o.key) && isReportKey(o.key) && isKey(o.userId) && isKey(o.sessionId);
     default:
       return false;
   }

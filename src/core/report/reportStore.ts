@@ -47,6 +47,7 @@ export async function listReports(store: ObjectStore, layout: BucketLayout, limi
             chunksFailed: r.transcription.chunksFailed,
             costUSD: r.gpu.costUSD,
             runtimeSeconds: r.gpu.runtimeSeconds,
+            host: r.gpu.host === 'ec2' ? 'ec2' : 'local',
             origin: parseOrigin((r as { origin?: unknown }).origin) ?? null,
           };
         } catch {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { BucketLayout } from '../../../src/core/layout';
 import { defaultSettings } from '../../../src/core/settings';
 import { sessionLabel, sessionTime } from '../../../src/core/sessionLabel';
-import { clockTime, loadSessionTranscript, parseTranscript, renderTranscript } from '../../../src/core/sessionTranscript';
+import { clockTime, failuresOf, loadSessionTranscript, parseTranscript, renderTranscript } from '../../../src/core/sessionTranscript';
 import { FolderStore } from '../../../src/core/store/folderStore';
 
 describe('core/sessionLabel', function () {
@@ -79,6 +79,25 @@ describe('core/sessionTranscript', function () {
         '',
       ].join('\n'),
     );
+  });
+
+  it("marks in place the chunks a run failed on (from its report), with the run's error as plain text", async function () {
+    const ref = { userId: 'u', sessionId: 's' };
+    for (const n of [1, 2, 3]) await store.put(layout.audioKey(ref, n), Buffer.from('a'));
+    await store.put(layout.transcriptKey(ref, 1), JSON.stringify({ segments: [seg(' one', 0, 1)] }));
+    const report = {
+      sessions: [
+        { userId: 'u', sessionId: 's', failedChunks: ['002', '../9'] },
+        { userId: 'other', sessionId: 's', failedChunks: ['003'] },
+      ],
+      errors: [{ phase: 'transcribe', userId: 'u', sessionId: 's', chunk: '002', message: 'ffmpeg: Invalid data <b>\u202e' }],
+    } as unknown as Parameters<typeof failuresOf>[0];
+    const failures = failuresOf(report, ref);
+    assert.deepEqual([...failures.keys()], [2]);
+    const text = renderTranscript(await loadSessionTranscript(store, layout, ref), { chunkName: (n) => layout.chunkName(n), failures: { run: 'the run of 2026-11-25 10:32', chunks: failures } });
+    assert.match(text, /Chunks: {2}3 chunks, 1 transcribed, 1 missing, 1 failed\n/);
+    assert.match(text, /\nchunk-002 {2}FAILED in the run of 2026-11-25 10:32: ffmpeg: Invalid data <b>\\u202e\n/);
+    assert.match(text, /\nchunk-003 {2}MISSING: no transcript yet\n/);
   });
 
   it('a legacy transcript counts, the current layout wins over it; a session marked complete says so', async function () {

@@ -12,6 +12,19 @@ describe('report/protocol', function () {
     assert.ok(isFromReportView({ type: 'ready', selectedKey: 'batch-reports/batch-2026-11-25-1030.json' }));
     assert.ok(isFromReportView({ type: 'open', key: 'batch-reports/batch-2026-11-25-1030-2.json' }));
     assert.ok(isFromReportView({ type: 'refresh' }));
+    assert.ok(isFromReportView({ type: 'openTranscript', key: 'batch-reports/batch-2026-11-25-1030.json', userId: 'u', sessionId: '<img src=x>' }));
+  });
+
+  it('openTranscript: a report key of the layout and two bounded strings, nothing else', function () {
+    const ok = { type: 'openTranscript', key: 'batch-reports/batch-2026-11-25-1030.json', userId: 'u', sessionId: 's' };
+    for (const bad of [
+      { ...ok, key: 'users/u/s/chunk-001.webm' },
+      { ...ok, userId: 3 },
+      { ...ok, sessionId: '' },
+      { ...ok, sessionId: 'x'.repeat(2000) },
+      { type: 'openTranscript', key: ok.key },
+    ])
+      assert.equal(isFromReportView(bad), false, JSON.stringify(bad).slice(0, 120));
   });
 
   it('rejects anything else', function () {
