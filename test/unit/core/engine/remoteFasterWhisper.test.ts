@@ -147,7 +147,7 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
     const logs = ctx.events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
     assert.deepStrictEqual(
       logs.filter((m) => /^remote call 1: /.test(m)).map((m) => m.replace(/loaded in .*/, 'loaded')),
-      ['remote call 1: 2 chunk(s) over ssh', 'remote call 1: model small.en loaded'],
+      ['remote call 1: 2 chunks over ssh', 'remote call 1: model small.en loaded'],
     );
   });
 
