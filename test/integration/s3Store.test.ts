@@ -276,6 +276,23 @@ describe('S3Store on moto @integration', function () {
     });
   });
 
+  describe('capped reads (every byte from the bucket is hostile)', function () {
+    it('an object above maxBytes is a TooLarge error naming it and run.maxChunkMegabytes, cut off, not read whole; firstBytes reads only a prefix', async function () {
+      const big = Buffer.alloc(3 * 1048576 + 5, 0x61);
+      await store.put('cap/chunk-001.wav', big);
+      await store.put('cap/empty.wav', Buffer.alloc(0));
+      const e = await rejectsWb(store.get('cap/chunk-001.wav', undefined, { maxBytes: 1048576 }));
+      assert.equal(e.code, 'TooLarge');
+      assert.match(e.message, /"cap\/chunk-001\.wav" is 3\.0 MB, above the chunk-size cap of 1\.0 MB/);
+      assert.match(e.hint ?? '', /run\.maxChunkMegabytes/);
+      // A Range request: only the leading bytes cross the network and sit in memory.
+      const head = await store.get('cap/chunk-001.wav', undefined, { firstBytes: 65536 });
+      assert.equal(head.length, 65536);
+      assert.equal((await store.get('cap/empty.wav', undefined, { firstBytes: 65536 })).length, 0, 'a range of an empty object is empty, not an error');
+      assert.equal((await store.get('cap/chunk-001.wav', undefined, { firstBytes: 10 << 20 })).length, big.length);
+    });
+  });
+
   describe('missing things', function () {
     it('head of a missing key is undefined; get of a missing key is WbError NotFound', async function () {
       assert.equal(await store.head('missing/key'), undefined);

@@ -10,7 +10,7 @@ import { standaloneChunk } from '../decode';
 import { CancelledError, WbError, describeError, tooLarge } from '../errors';
 import type { Transcript } from '../transcript';
 import type { BatchContext, ChunkInput, ChunkJob, Engine } from './engine';
-import { HeaderCache } from './headerCache';
+import { HeaderCache, NEXT_READ_BYTES } from './headerCache';
 
 /** What a per-chunk engine does: one chunk's decodable bytes in, one transcript out. */
 export interface ChunkTranscriber {
@@ -42,7 +42,8 @@ export async function transcribeChunkByChunk(engine: ChunkTranscriber, jobs: Chu
         const [audio, hdr, next] = await Promise.all([
           store.get(job.audioKey, sig, { maxBytes }),
           job.firstChunkKey && job.firstChunkKey !== job.audioKey ? headers.get(job.firstChunkKey, sig) : undefined,
-          job.nextChunkKey ? store.get(job.nextChunkKey, sig, { maxBytes }).catch(() => undefined) : undefined,
+          // Only its leading fragment is used: the next chunk is never read whole for it.
+          job.nextChunkKey ? store.get(job.nextChunkKey, sig, { firstBytes: NEXT_READ_BYTES }).catch(() => undefined) : undefined,
         ]);
         if (audio.length === 0) throw new WbError('Decode', `empty audio file (0 bytes): "${job.audioKey}"`, 'The upload may have failed; re-upload the chunk or delete it.');
         const ext = job.audioKey.slice(job.audioKey.lastIndexOf('.') + 1).toLowerCase();

@@ -4,10 +4,14 @@
  * bytes (oldest entries go first), so a session's chunk 1 is never held whole.
  */
 import type { ObjectStore } from '../store/objectStore';
-import { headerEnd } from '../webm';
+import { EBML_ID, headerEnd } from '../webm';
 
 /** Chunk-1 headers kept for the later chunks of their sessions (a real one is ~150 bytes). */
 export const HEADER_CACHE_BYTES = 4 * 1048576;
+/** Bytes of chunk 1 read first for its header (the instance script reads the same range). */
+export const HEADER_READ_BYTES = 65536;
+/** Bytes of the next chunk read for its leading fragment (one Opus block: < 4 KB). */
+export const NEXT_READ_BYTES = 65536;
 
 export class HeaderCache {
   private readonly entries = new Map<string, { p: Promise<Buffer>; bytes: number }>();
@@ -23,7 +27,7 @@ export class HeaderCache {
   get(key: string, signal: AbortSignal): Promise<Buffer> {
     let h = this.entries.get(key);
     if (!h) {
-      const entry = { bytes: 0, p: this.store.get(key, signal, { maxBytes: this.maxBytesPerRead }).then((b) => Buffer.from(b.subarray(0, Math.max(0, headerEnd(b))))) };
+      const entry = { bytes: 0, p: this.read(key, signal).then((b) => Buffer.from(b.subarray(0, Math.max(0, headerEnd(b))))) };
       this.entries.set(key, (h = entry));
       entry.p.then(
         (b) => {
@@ -39,5 +43,12 @@ export class HeaderCache {
       );
     }
     return h.p;
+  }
+
+  /** The header is in chunk 1's first bytes (a real one: ~150): the whole chunk (capped) only if not. */
+  private async read(key: string, signal: AbortSignal): Promise<Buffer> {
+    const head = await this.store.get(key, signal, { firstBytes: HEADER_READ_BYTES });
+    if (headerEnd(head) >= 0 || head.length < HEADER_READ_BYTES || head.readUInt32BE(0) !== EBML_ID) return head;
+    return this.store.get(key, signal, { maxBytes: this.maxBytesPerRead });
   }
 }

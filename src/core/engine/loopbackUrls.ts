@@ -4,7 +4,9 @@
  * 127.0.0.1 with a random port and a random 256-bit token, serving GET (with the script's Range
  * requests) and create-only PUT (`If-None-Match: *`, 412 when the transcript exists) through the
  * store itself. URLs name no key: each one is an opaque id into a table, so hostile keys never
- * enter a URL or a path here.
+ * enter a URL or a path here. Reads are capped like every read of a chunk: a Range (the script asks
+ * for the first 64 KiB of chunk 1 and of the next chunk) reads only those bytes, a whole object above
+ * `maxBytes` is refused with 413 and never read.
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
@@ -20,7 +22,12 @@ export interface UrlSigner {
 
 const MAX_PUT_BYTES = 64 * 1024 * 1024;
 
-export async function serveStoreOnLoopback(store: ObjectStore): Promise<UrlSigner> {
+export interface LoopbackOptions {
+  /** The largest object a GET without Range returns (run.maxChunkMegabytes); a bigger one gets 413. */
+  maxBytes: number;
+}
+
+export async function serveStoreOnLoopback(store: ObjectStore, opts: LoopbackOptions): Promise<UrlSigner> {
   const token = randomBytes(32).toString('hex');
   const table = new Map<string, { key: string; method: 'GET' | 'PUT'; contentType?: string }>();
   let next = 0;
@@ -38,19 +45,19 @@ export async function serveStoreOnLoopback(store: ObjectStore): Promise<UrlSigne
       return;
     }
     if (entry.method === 'GET') {
+      // Only leading ranges (all the script asks for), read as such: never the whole object for them.
+      const range = /^bytes=0-(\d+)$/.exec(String(req.headers.range ?? ''));
+      if (req.headers.range !== undefined && !range) return void res.writeHead(416).end('<Error><Code>InvalidRange</Code></Error>');
       let body: Buffer;
       try {
-        body = await store.get(entry.key);
+        body = await store.get(entry.key, undefined, range ? { firstBytes: Math.min(Number(range[1]) + 1, opts.maxBytes) } : { maxBytes: opts.maxBytes });
       } catch (e) {
         if (e instanceof WbError && e.code === 'NotFound') return void res.writeHead(404).end('<Error><Code>NoSuchKey</Code></Error>');
+        if (e instanceof WbError && e.code === 'TooLarge') return void res.writeHead(413).end('<Error><Code>EntityTooLarge</Code></Error>');
         throw e;
       }
-      const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
-      if (range) {
-        const start = Number(range[1]);
-        const end = Math.min(body.length - 1, range[2] ? Number(range[2]) : body.length - 1);
-        res.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${body.length}` }).end(body.subarray(start, end + 1));
-      } else res.writeHead(200).end(body);
+      if (range) res.writeHead(206, { 'Content-Range': `bytes 0-${Math.max(0, body.length - 1)}/*` }).end(body);
+      else res.writeHead(200).end(body);
       return;
     }
     if (req.headers['if-none-match'] !== '*') return void res.writeHead(400).end('create-only: If-None-Match: * required');

@@ -145,7 +145,7 @@ export class FasterWhisperEngine implements Engine {
           'The GPU instance reads audio and writes transcripts through presigned S3 URLs: set `store` to s3://bucket[/prefix], or run on this machine (host.kind = "local") for a local folder.',
         );
       }
-      signer = await serveStoreOnLoopback(ctx.store);
+      signer = await serveStoreOnLoopback(ctx.store, { maxBytes: ctx.maxChunkBytes });
       const s = signer;
       store = {
         ...ctx.store,

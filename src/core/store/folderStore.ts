@@ -156,6 +156,17 @@ export class FolderStore implements ObjectStore {
   async get(key: string, _signal?: AbortSignal, opts: GetOptions = {}): Promise<Buffer> {
     try {
       const file = await this.inside(key, { final: true });
+      if (opts.firstBytes !== undefined) {
+        const h = await fs.open(file, 'r');
+        try {
+          const buf = Buffer.alloc(Math.max(0, Math.min((await h.stat()).size, opts.firstBytes)));
+          let n = 0;
+          for (let r; n < buf.length && (r = await h.read(buf, n, buf.length - n, n)).bytesRead > 0;) n += r.bytesRead;
+          return buf.subarray(0, n);
+        } finally {
+          await h.close();
+        }
+      }
       if (opts.maxBytes === undefined) return await fs.readFile(file);
       // Size first (a sparse 2 GiB file is cheap to plant); then read at most one byte more than allowed, in case it grew.
       const h = await fs.open(file, 'r');

@@ -39,6 +39,12 @@ export interface ListFoldersOptions {
 
 export interface GetOptions {
   maxBytes?: number;
+  /**
+   * Only the object's first bytes, at most this many (S3: a Range request), never an error for a
+   * bigger object: for the leading fragment of a next chunk or chunk 1's header, where reading a
+   * whole chunk would be for nothing.
+   */
+  firstBytes?: number;
 }
 
 export interface PutResult {
@@ -70,7 +76,8 @@ export interface ObjectStore {
   listPrefixes(prefix: string, signal?: AbortSignal, opts?: ListFoldersOptions): Promise<string[]>;
   /**
    * Throws WbError('NotFound') when missing. With `maxBytes`, an object larger than that throws
-   * WbError('TooLarge') before (or while) it is read: it is never held whole in memory.
+   * WbError('TooLarge') before (or while) it is read: it is never held whole in memory. With
+   * `firstBytes`, at most that many leading bytes.
    */
   get(key: string, signal?: AbortSignal, opts?: GetOptions): Promise<Buffer>;
   /** undefined when missing. */

@@ -174,12 +174,17 @@ export class S3Store implements ObjectStore {
     const onAbort = () => ctl.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) ctl.abort(signal.reason); // no abort event comes for a signal aborted before
+    const first = opts.firstBytes;
     try {
-      const r = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: full }), { abortSignal: ctl.signal });
+      if (first !== undefined && first <= 0) return Buffer.alloc(0);
+      const range = first !== undefined ? `bytes=0-${first - 1}` : undefined;
+      const r = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: full, Range: range }), { abortSignal: ctl.signal });
       if (!r.Body) return Buffer.alloc(0);
-      const max = opts.maxBytes;
+      // A range is also cut here: an S3-compatible store may ignore Range and send the whole object.
+      const max = first ?? opts.maxBytes;
+      const cut = first !== undefined;
       if (max === undefined) return Buffer.from(await r.Body.transformToByteArray());
-      if (r.ContentLength !== undefined && r.ContentLength > max) {
+      if (!cut && r.ContentLength !== undefined && r.ContentLength > max) {
         ctl.abort();
         throw tooLarge(JSON.stringify(key), r.ContentLength, max);
       }
@@ -187,6 +192,12 @@ export class S3Store implements ObjectStore {
       const parts: Buffer[] = [];
       let n = 0;
       for await (const part of r.Body as AsyncIterable<Uint8Array>) {
+        if (cut && n + part.length >= max) {
+          parts.push(Buffer.from(part.buffer, part.byteOffset, max - n));
+          n = max;
+          ctl.abort();
+          break;
+        }
         n += part.length;
         if (n > max) {
           ctl.abort();
@@ -197,6 +208,8 @@ export class S3Store implements ObjectStore {
       return Buffer.concat(parts, n);
     } catch (e) {
       if (e instanceof WbError && e.code === 'TooLarge') throw e;
+      // A range of an empty object: S3 answers 416 InvalidRange; its first bytes are none.
+      if (first !== undefined && (awsHttpStatus(e) === 416 || awsErrorCode(e) === 'InvalidRange')) return Buffer.alloc(0);
       throw this.error(e, { action: `read ${this.description}/${key}`, iamAction: 's3:GetObject', key: full });
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -4,7 +4,7 @@
  * The engine is a stand-in: what is under test is the read around it.
  */
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runBatch } from '../../../src/core/batch';
@@ -16,6 +16,7 @@ import type { GpuHost } from '../../../src/core/host/host';
 import { BucketLayout } from '../../../src/core/layout';
 import { defaultSettings } from '../../../src/core/settings';
 import { FolderStore } from '../../../src/core/store/folderStore';
+import type { GetOptions } from '../../../src/core/store/objectStore';
 
 const GIB = 1024 ** 3;
 
@@ -71,6 +72,59 @@ describe('chunk-size cap (folder store, sparse big file)', function () {
     assert.equal(report.transcription.chunksTranscribed, 1);
     assert.equal(report.errors.length, 1);
     assert.match(report.errors[0].message, /chunk ".*big\/chunk-001\.wav" is 3072 MB, above the chunk-size cap of 512 MB.*run\.maxChunkMegabytes/);
+  });
+
+  it('reads only the leading 64 KiB of the next chunk and of chunk 1 (for the header), never the whole chunks', async function () {
+    const settings = defaultSettings();
+    const layout = new BucketLayout(settings.layout);
+    const old = new Date(Date.now() - 3_600_000);
+    const ref = { userId: 'u', sessionId: 'webm' };
+    const fixture = (n: number) => readFileSync(path.join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'chunks', 'chromium156', `chunk-00${n}.webm`));
+    for (const n of [1, 2, 3]) {
+      const f = path.join(dir, ...layout.audioKey(ref, n).split('/'));
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, fixture(n));
+      utimesSync(f, old, old);
+    }
+    const folder = new FolderStore(dir);
+    const reads: Array<[string, number]> = [];
+    // The real folder store, with each read's size noted.
+    const store = Object.assign(Object.create(folder), {
+      get: async (key: string, signal?: AbortSignal, opts?: GetOptions) => {
+        const b = await folder.get(key, signal, opts);
+        reads.push([key.slice(key.lastIndexOf('/') + 1), b.length]);
+        return b;
+      },
+    }) as FolderStore;
+    const engine: Engine = perChunkEngine({
+      name: 'stand-in',
+      async check() {},
+      async transcribeChunk() {
+        return { segments: [], language: 'en', language_probability: 1, duration: 1 };
+      },
+    });
+    const host = {
+      kind: 'local',
+      id: 'here',
+      hourlyUsd: 0,
+      timeline: {},
+      chunkStarted: () => {},
+      chunkFinished: () => {},
+      status: async () => ({ state: 'running' }),
+      prepare: async () => ({ startedByUs: false }),
+      release: async () => {},
+    } as any;
+    settings.run.concurrency = 1;
+    const { report } = await runBatch({ store, settings, clock: systemClock, host, engine });
+    assert.equal(report.transcription.chunksTranscribed, 3);
+    const sizes = (n: number) => reads.filter(([k]) => k === `chunk-00${n}.webm`).map(([, s]) => s);
+    // Chunk 2 (68,930 bytes, the one fixture above 64 KiB) is read whole once, in its own turn; as chunk 1's next chunk only its first 64 KiB.
+    assert.ok(fixture(2).length > 65536, 'the fixture is bigger than the prefix');
+    assert.deepEqual(
+      sizes(2).sort((a, b) => a - b),
+      [65536, fixture(2).length],
+    );
+    assert.ok(Math.max(...reads.map(([, n]) => n)) <= fixture(2).length);
   });
 
   it('an engine that reads chunks itself (transcribeAll: the script, through URLs) is never given a chunk above the cap', async function () {

@@ -300,6 +300,8 @@ def _http(method, url, body, headers, ok_statuses=(), limit=(DEFAULT_MAX_BYTES, 
             if e.code in ok_statuses:
                 return e.code, b""
             detail = _s3_error(e)
+            if e.code == 413 and method == "GET" and limit[1]:  # the store refused it as above the cap
+                raise ChunkError("%s is larger than the chunk-size cap of %s (run.maxChunkMegabytes)" % (limit[2] or _where(url), _mb(limit[0])))
             # 5xx and throttling are worth a retry; 4xx (expired URL, denied, missing) are not.
             if e.code < 500 and e.code not in (408, 429):
                 raise ChunkError("%s %s: HTTP %d %s" % (method, _where(url), e.code, detail))
