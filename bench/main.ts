@@ -19,7 +19,7 @@
  *   --page-keys N         keys per layout on the page server (100000)   --layouts a,b   skewed,uniform,tiny-users,few-huge
  *   --latencies a,b       ms added per request on the page server (0,30) --parallel N    the parallel setting (8)
  *   --folder-keys N       files of the folder bench (100000)            --memory-keys N keys of the memory run (1000000)
- *   --cpu-prof DIR        a V8 CPU profile (.cpuprofile) of every page-server scan child, in DIR
+ *   --cpu-prof DIR        a V8 CPU profile (.cpuprofile) of every page-server listing child (raw too), in DIR
  *   --out FILE            JSON output (default bench/results/latest.json)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';

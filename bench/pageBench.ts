@@ -73,10 +73,7 @@ export async function pageBench(o: PageBenchOptions): Promise<ScanRow[]> {
           for (const s of order) {
             await server.takeStats();
             const before = cpuSecondsOf(server.pids());
-            const prof =
-              o.cpuProfDir && s.name.startsWith('scan')
-                ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${layout}-${latency}ms-${s.name.replace(/\W+/g, '_')}-${i}.cpuprofile`]
-                : [];
+            const prof = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${layout}-${latency}ms-${s.name.replace(/\W+/g, '_')}-${i}.cpuprofile`] : [];
             const r = await runInChild(s.task(t), undefined, prof);
             const after = cpuSecondsOf(server.pids());
             const st = await server.takeStats();

@@ -132,46 +132,109 @@ export class BucketLayout {
    */
   parseInSession(key: string, ref: SessionRef, prefixLength: number): ParsedKey | undefined {
     if (ref.sessionId.includes('/')) return undefined;
-    const s = this.s;
     const { userId, sessionId } = ref;
-    let name = key.slice(prefixLength);
-    let inTranscriptDir = false;
-    if (name.includes('/')) {
-      const td = `${s.transcriptDir}/`;
-      if (!name.startsWith(td) || name.indexOf('/', td.length) >= 0) return undefined;
-      name = name.slice(td.length);
-      inTranscriptDir = true;
+    const f = this.fileInSession(key, prefixLength);
+    switch (f) {
+      case FILE_AUDIO:
+        return { kind: 'audio', userId, sessionId, chunk: this.fileChunk, ext: key.slice(this.fileExtAt) };
+      case FILE_TRANSCRIPT:
+      case FILE_LEGACY:
+        return { kind: 'transcript', userId, sessionId, chunk: this.fileChunk, legacy: f === FILE_LEGACY };
+      case FILE_COMPLETE:
+        return { kind: 'complete', userId, sessionId };
+      case FILE_SESSION_OTHER:
+        return { kind: 'session-other', userId, sessionId };
+      default:
+        return undefined;
     }
-    if (inTranscriptDir) {
-      const n = numbered(name, s.chunkPrefix);
-      if (n && name.slice(n.end) === '.json') return { kind: 'transcript', userId, sessionId, chunk: n.chunk, legacy: false };
-      return undefined; // some other file in the transcript folder: parse() decides
+  }
+
+  /** Of the last fileInSession(): the chunk number (audio, transcripts) and where the extension starts (audio). */
+  fileChunk = 0;
+  fileExtAt = 0;
+
+  /**
+   * What parseInSession() decides, as a FILE_* code, allocating nothing: the scan calls it for
+   * nearly every key. The caller has checked that the session id holds no "/". FILE_UNDECIDED:
+   * only parse() can tell.
+   */
+  fileInSession(key: string, start: number): number {
+    const s = this.s;
+    const slash = key.indexOf('/', start);
+    if (slash >= 0) {
+      // Only a file directly in the transcript folder is decided here.
+      const td = s.transcriptDir;
+      if (slash !== start + td.length || !key.startsWith(td, start) || key.indexOf('/', slash + 1) >= 0) return FILE_UNDECIDED;
+      const end = this.numberedAt(key, slash + 1, s.chunkPrefix);
+      return end >= 0 && isJsonAt(key, end) ? FILE_TRANSCRIPT : FILE_UNDECIDED; // some other file in the transcript folder: parse() decides
     }
-    const legacy = numbered(name, s.legacyTranscriptPrefix);
-    if (legacy && name.slice(legacy.end) === '.json') return { kind: 'transcript', userId, sessionId, chunk: legacy.chunk, legacy: true };
-    const audio = numbered(name, s.chunkPrefix);
-    if (audio && name.charCodeAt(audio.end) === 46 /* . */) {
-      const ext = name.slice(audio.end + 1);
-      if (/^[A-Za-z0-9]+$/.test(ext) && this.exts.has(ext.toLowerCase())) return { kind: 'audio', userId, sessionId, chunk: audio.chunk, ext };
+    let end = this.numberedAt(key, start, s.legacyTranscriptPrefix);
+    if (end >= 0 && isJsonAt(key, end)) return FILE_LEGACY;
+    end = this.numberedAt(key, start, s.chunkPrefix);
+    if (end >= 0 && key.charCodeAt(end) === 46 /* . */ && end + 1 < key.length) {
+      let alnum = true;
+      for (let i = end + 1; i < key.length && alnum; i++) {
+        const c = key.charCodeAt(i);
+        alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+      }
+      if (alnum && this.audioExt(key.slice(end + 1)) !== undefined) {
+        this.fileExtAt = end + 1;
+        return FILE_AUDIO;
+      }
     }
-    if (name === s.completeMarker) return { kind: 'complete', userId, sessionId };
-    return { kind: 'session-other', userId, sessionId };
+    if (key.length - start === s.completeMarker.length && key.startsWith(s.completeMarker, start)) return FILE_COMPLETE;
+    return FILE_SESSION_OTHER;
+  }
+
+  private readonly extSeen = new Map<string, string | null>();
+
+  /**
+   * `ext` as written if it is an audio extension (in any case), one shared string per spelling
+   * (a scan keeps one per pending chunk); undefined otherwise.
+   */
+  audioExt(ext: string): string | undefined {
+    let v = this.extSeen.get(ext);
+    if (v === undefined) {
+      v = this.exts.has(ext.toLowerCase()) ? ext : null;
+      if (this.extSeen.size < 256) this.extSeen.set(ext, v);
+    }
+    return v ?? undefined;
+  }
+
+  /** `<prefix><digits>` at `pos` of `key`: where the digits end (the number in fileChunk), or -1. */
+  private numberedAt(key: string, pos: number, prefix: string): number {
+    if (!key.startsWith(prefix, pos)) return -1;
+    const from = pos + prefix.length;
+    let i = from;
+    let n = 0;
+    for (let c = key.charCodeAt(i); c >= 48 && c <= 57; c = key.charCodeAt(++i)) n = n * 10 + (c - 48);
+    if (i === from) return -1;
+    // Beyond 15 digits the sum above can round differently from parseInt (what parse() uses).
+    this.fileChunk = i - from > 15 ? parseInt(key.slice(from, i), 10) : n;
+    return i;
   }
 }
 
-/** `<prefix><digits>` at the start of `name`: the number and where the digits end. */
-function numbered(name: string, prefix: string): { chunk: number; end: number } | undefined {
-  if (!name.startsWith(prefix)) return undefined;
-  let i = prefix.length;
-  while (i < name.length && name.charCodeAt(i) >= 48 && name.charCodeAt(i) <= 57) i++;
-  if (i === prefix.length) return undefined;
-  return { chunk: parseInt(name.slice(prefix.length, i), 10), end: i };
-}
+/** fileInSession() codes. */
+export const FILE_UNDECIDED = 0;
+export const FILE_AUDIO = 1;
+export const FILE_TRANSCRIPT = 2;
+export const FILE_LEGACY = 3;
+export const FILE_COMPLETE = 4;
+export const FILE_SESSION_OTHER = 5;
+
+/** `key` ends at `end` with ".json". */
+const isJsonAt = (key: string, end: number) => key.length === end + 5 && key.endsWith('.json');
 
 /** Zero-pads to 3 digits; numbers above 999 keep all their digits (chunk-1000). */
 export function pad(n: number): string {
+  if (n >= 0 && n < PADDED_CACHE && Number.isInteger(n)) return (padded[n] ??= String(n).padStart(3, '0'));
   return String(n).padStart(3, '0');
 }
+
+// A scan names every chunk of every pending session by its padded number: one shared string per number.
+const PADDED_CACHE = 10_000;
+const padded: string[] = [];
 
 export function reportId(startMs: number): string {
   const d = new Date(startMs);

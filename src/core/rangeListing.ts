@@ -7,8 +7,11 @@
  * It starts as one stream from the start: a listing of one page never costs more than a sequential
  * one. More streams only help while a stream waits for its pages (latency); when the client's own
  * CPU is what limits (a fast server next to it), cutting would add requests and no speed. So a
- * range is cut only once it has read a few pages and spent a good part of its time waiting for
- * them. Then an idle stream cuts the rest of it: one folder
+ * range is cut only once it has read a few pages, spent a good part of its time waiting for them,
+ * and the event loop was idle for a good part of that time. The wait alone cannot tell: it also
+ * counts the SDK parsing the page's XML (most of a scan's CPU), and a CPU-bound scan of a fast
+ * server "waits" 60% of the time while its event loop is never idle. Then an idle stream cuts the
+ * rest of it: one folder
  * listing (Delimiter "/", StartAfter the range's last key) gives the folders ahead, and the rest
  * is cut at some of them into one piece per idle stream. A range inside one heavy folder is cut
  * one level deeper (the caller names the levels: users, then the sessions of the user). Cuts are
@@ -16,6 +19,7 @@
  * each range can be folded on its own.
  */
 import { setMaxListeners } from 'node:events';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { ObjectInfo, ObjectStore } from './store/objectStore';
 import { compareKeys } from './store/keyOrder';
 import { batches } from './store/batches';
@@ -31,6 +35,8 @@ export interface RangeListingOptions {
   signal?: AbortSignal;
   /** Every request: pages and folder listings. */
   onRequest?: () => void;
+  /** The event loop's idle share (tests); default: performance.eventLoopUtilization(). */
+  idleShare?: IdleShare;
 }
 
 export interface RangeListingStats {
@@ -59,15 +65,28 @@ interface Range {
   /** When its first page arrived, and the time waited for pages since (performance.now() ms). */
   firstAt?: number;
   waited: number;
+  /** The event loop's use when its first page arrived. */
+  elu0?: EventLoopUtilization;
 }
 
 /** Cut a range only after this many pages of it... */
 const MIN_PAGES = 3;
-/** ...and when it spent at least this share of its time since its first page waiting for pages. */
+/** ...and when it spent at least this share of its time since its first page waiting for pages... */
 const MIN_WAITING = 0.25;
+/**
+ * ...while the event loop was idle at least this share of that time: a stream more can only use
+ * time in which the process had nothing to do (a descheduled process on a loaded machine counts
+ * as busy, rightly: more streams would not get it more CPU).
+ */
+const MIN_IDLE = 0.25;
+
+/** The event loop's idle share since `since` (process-wide: every stream's parsing and folding count as busy). */
+export type IdleShare = (since: EventLoopUtilization) => number;
+const eventLoopIdle: IdleShare = (since) => 1 - performance.eventLoopUtilization(since).utilization;
 
 export async function listInRanges(o: RangeListingOptions): Promise<RangeListingStats> {
   const stats: RangeListingStats = { ranges: 1, splits: 0, folderListings: 0, streams: 0 };
+  const idleShare = o.idleShare ?? eventLoopIdle;
   const queue: Range[] = [{ more: true, pages: 0, done: false, waited: 0 }];
   const running = new Set<Range>();
   /** Ranges not yet done, queued or running: the listing is over at 0. */
@@ -100,8 +119,10 @@ export async function listInRanges(o: RangeListingOptions): Promise<RangeListing
         until: () => r.hi,
         onPage: (_n, more, lastKey, waitedMs) => {
           r.pages++;
-          if (r.firstAt === undefined) r.firstAt = performance.now();
-          else r.waited += waitedMs ?? 0;
+          if (r.firstAt === undefined) {
+            r.firstAt = performance.now();
+            r.elu0 = performance.eventLoopUtilization();
+          } else r.waited += waitedMs ?? 0;
           r.more = more;
           if (lastKey !== undefined) r.pos = lastKey;
           o.onRequest?.();
@@ -126,6 +147,7 @@ export async function listInRanges(o: RangeListingOptions): Promise<RangeListing
       if (r.done || !r.more || r.cutting || r.pos === undefined || r.pages < MIN_PAGES) continue;
       if (r.barrenAt !== undefined && r.pages < r.barrenAt + 2) continue;
       if (r.waited < MIN_WAITING * (now - r.firstAt!)) continue;
+      if (idleShare(r.elu0!) < MIN_IDLE) continue;
       if (!best || r.pages > best.pages) best = r;
     }
     return best;

@@ -9,7 +9,7 @@
 import type { Clock } from './clock';
 import { isoTime } from './clock';
 import type { EventSink } from './events';
-import { BucketLayout, pad, type SessionRef } from './layout';
+import { BucketLayout, FILE_AUDIO, FILE_COMPLETE, FILE_LEGACY, FILE_SESSION_OTHER, FILE_TRANSCRIPT, pad, type SessionRef } from './layout';
 import type { ObjectStore, ObjectInfo } from './store/objectStore';
 import { batches } from './store/batches';
 import type { Settings } from './settings';
@@ -93,11 +93,24 @@ export interface ScanDeps {
   signal?: AbortSignal;
 }
 
+/**
+ * One open session while the listing is inside its prefix. Its audio is kept as parallel arrays
+ * (no object per key): most sessions need nothing at the end, and only a pending one is turned into
+ * a PendingSession.
+ */
 interface Agg {
   ref: SessionRef;
   prefix: string;
-  audio: Map<number, AudioChunkInfo>;
-  done: Set<number>;
+  /** The id has no "/": file names decide (BucketLayout.fileInSession). */
+  flat: boolean;
+  /** Finished: the listing has moved past its prefix. */
+  closed: boolean;
+  nums: number[];
+  keys: string[];
+  sizes: number[];
+  times: number[];
+  /** Chunk numbers with a transcript. */
+  done: number[];
   complete: boolean;
 }
 
@@ -128,17 +141,52 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     if (unmatched.examples.length < EXAMPLES) unmatched.examples.push(key);
   };
 
+  // Chunk file names of pending sessions, one shared string each ("chunk-001.webm"): a kept key is
+  // then the session's path + that name (the same text in 32 bytes, not a ~200-byte copy per chunk).
+  const names = new Map<string, string>();
+  const chunkKey = (prefix: string, key: string): string => {
+    if (!key.startsWith(prefix)) return key;
+    const name = key.slice(prefix.length);
+    let n = names.get(name);
+    if (n === undefined) {
+      n = name;
+      if (names.size < 10_000) names.set(n, n);
+    }
+    return prefix + n;
+  };
+
   const finish = (a: Agg) => {
-    if (a.audio.size === 0) return;
+    a.closed = true;
+    const count = a.nums.length;
+    if (count === 0) return;
     sessionsSeen++;
-    const untranscribed = [...a.audio.keys()].filter((n) => !a.done.has(n)).sort((x, y) => x - y);
+    // Audio in chunk order; two files with one number (chunk-001.webm and chunk-001.m4a): keep the
+    // larger (the first listed on a tie); one transcript covers the number.
+    const order = count === 1 ? [0] : Array.from({ length: count }, (_, i) => i).sort((x, y) => a.nums[x] - a.nums[y] || x - y);
+    const keep: number[] = [];
+    for (const i of order) {
+      const j = keep.length - 1;
+      if (j >= 0 && a.nums[keep[j]] === a.nums[i]) {
+        if (a.sizes[i] > a.sizes[keep[j]]) keep[j] = i;
+      } else keep.push(i);
+    }
+    const done = a.done.length > 1 ? [...new Set(a.done)].sort((x, y) => x - y) : a.done;
+    // Both sorted: one walk finds the untranscribed numbers and the transcribed ones.
+    const untranscribed: number[] = [];
+    const transcribed: number[] = [];
+    for (let i = 0, d = 0; i < keep.length; i++) {
+      const n = a.nums[keep[i]];
+      while (d < done.length && done[d] < n) d++;
+      if (d < done.length && done[d] === n) transcribed.push(n);
+      else untranscribed.push(i);
+    }
     if (untranscribed.length === 0) return;
-    const chunks = [...a.audio.values()].sort((x, y) => x.chunk - y.chunk);
     const missing: number[] = [];
     const held: number[] = [];
     const prior: Record<string, number> = {};
-    for (const n of untranscribed) {
-      const f = failures.get(a.audio.get(n)!.key);
+    for (const i of untranscribed) {
+      const n = a.nums[keep[i]];
+      const f = failures.size ? failures.get(a.keys[keep[i]]) : undefined;
       if (f && quarantineAfter > 0 && f.count >= quarantineAfter) {
         held.push(n);
         quarantined.push({ userId: a.ref.userId, sessionId: a.ref.sessionId, sessionPath: a.prefix, chunk: pad(n), audioKey: f.audioKey, failures: f.count });
@@ -148,19 +196,26 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
       }
     }
     if (missing.length === 0) return;
-    const created = Math.min(...chunks.map((c) => c.lastModified));
-    const newest = Math.max(...chunks.map((c) => c.lastModified));
+    let created = Infinity;
+    let newest = -Infinity;
+    let total = 0;
+    const chunks = keep.map((i): AudioChunkInfo => {
+      const t = a.times[i];
+      if (t < created) created = t;
+      if (t > newest) newest = t;
+      total += a.sizes[i];
+      const key = a.keys[i];
+      const ext = key.slice(key.lastIndexOf('.') + 1);
+      return { chunk: a.nums[i], key: chunkKey(a.prefix, key), size: a.sizes[i], ext: layout.audioExt(ext) ?? ext, lastModified: t };
+    });
     const s: PendingSession = {
       sessionId: a.ref.sessionId,
       userId: a.ref.userId,
       sessionPath: a.prefix,
       audioChunks: chunks.map((c) => pad(c.chunk)),
-      transcriptionChunks: [...a.done]
-        .filter((n) => a.audio.has(n))
-        .sort((x, y) => x - y)
-        .map(pad),
+      transcriptionChunks: transcribed.map(pad),
       missingChunks: missing.map(pad),
-      totalAudioSize: chunks.reduce((n, c) => n + c.size, 0),
+      totalAudioSize: total,
       createdAt: isoTime(created),
       ageHours: round((now - created) / 3_600_000, 2),
       newestChunkAt: isoTime(newest),
@@ -195,38 +250,44 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
 
   const fold = (o: ObjectInfo, open: Map<string, Agg>, last: { a?: Agg }) => {
     const key = o.key;
-    // Close the sessions this key has moved past (sorted stream: their prefixes are done). Usually
-    // one session is open and the key is in it: no walk over the map then.
-    if (!(open.size === 1 && last.a && key.startsWith(last.a.prefix))) {
-      for (const [p, a] of open) {
-        if (!key.startsWith(p)) {
-          open.delete(p);
-          finish(a);
-        }
+    let a = last.a;
+    // Most keys belong to the session of the key before, the only one open: decided from the file
+    // name alone, allocating nothing.
+    if (a && !a.closed && open.size === 1 && a.flat && key.startsWith(a.prefix)) {
+      const f = layout.fileInSession(key, a.prefix.length);
+      if (f === FILE_AUDIO) return addAudio(a, o, layout.fileChunk);
+      if (f === FILE_TRANSCRIPT || f === FILE_LEGACY) return void a.done.push(layout.fileChunk);
+      if (f === FILE_COMPLETE) return void (a.complete = true);
+      if (f === FILE_SESSION_OTHER) return noteUnmatched(key);
+    }
+    // Close the sessions this key has moved past (sorted stream: their prefixes are done).
+    for (const [p, x] of open) {
+      if (!key.startsWith(p)) {
+        open.delete(p);
+        finish(x);
       }
     }
-    // Most keys belong to the session of the key before: decided from the file name alone.
-    let a = last.a && open.has(last.a.prefix) && key.startsWith(last.a.prefix) ? last.a : undefined;
-    let k = a ? layout.parseInSession(key, a.ref, a.prefix.length) : undefined;
-    if (!k) {
-      k = layout.parse(key);
-      if (k.kind === 'other') return noteUnmatched(key);
-      const prefix = layout.sessionPrefix(k);
-      a = open.get(prefix);
-      if (!a) {
-        a = { ref: { userId: k.userId, sessionId: k.sessionId }, prefix, audio: new Map(), done: new Set(), complete: false };
-        open.set(prefix, a);
-      }
+    const k = layout.parse(key);
+    if (k.kind === 'other') return noteUnmatched(key);
+    const prefix = layout.sessionPrefix(k);
+    a = open.get(prefix);
+    if (!a) {
+      const ref = { userId: k.userId, sessionId: k.sessionId };
+      a = { ref, prefix, flat: !ref.sessionId.includes('/'), closed: false, nums: [], keys: [], sizes: [], times: [], done: [], complete: false };
+      open.set(prefix, a);
     }
-    if (k.kind === 'other' || k.kind === 'session-other') noteUnmatched(key);
-    if (k.kind === 'other') return;
     last.a = a;
-    if (k.kind === 'audio') {
-      // Two files with one number (chunk-001.webm and chunk-001.m4a): keep the larger; one transcript covers the number.
-      const prev = a!.audio.get(k.chunk);
-      if (!prev || o.size > prev.size) a!.audio.set(k.chunk, { chunk: k.chunk, key, size: o.size, ext: k.ext, lastModified: o.lastModified });
-    } else if (k.kind === 'transcript') a!.done.add(k.chunk);
-    else if (k.kind === 'complete') a!.complete = true;
+    if (k.kind === 'audio') addAudio(a, o, k.chunk);
+    else if (k.kind === 'transcript') a.done.push(k.chunk);
+    else if (k.kind === 'complete') a.complete = true;
+    else noteUnmatched(key);
+  };
+
+  const addAudio = (a: Agg, o: ObjectInfo, chunk: number) => {
+    a.nums.push(chunk);
+    a.keys.push(o.key);
+    a.sizes.push(o.size);
+    a.times.push(o.lastModified);
   };
 
   let streams = 1;

@@ -86,6 +86,50 @@ describe('scan in key ranges on S3 (moto) @integration', function () {
     assert.ok(stats.folderListings <= 2 * stats.splits + 4, JSON.stringify(stats));
   });
 
+  it('does not cut while the event loop is never idle (a CPU-bound client), though it waits for every page', async function () {
+    // The SDK's XML parse of a page happens while the listing awaits it: a scan of a fast server
+    // "waits" most of its time with no idle time to give a second stream. A CPU hog in this process
+    // stands for that parse: every event-loop turn burns 15 ms.
+    const layout = new BucketLayout(resolveSettings({}).layout);
+    const levels = (pos: string) => {
+      const slash = pos.indexOf('/', 'users/'.length);
+      return slash > 0 ? ['users/', layout.userSessionsPrefix(pos.slice('users/'.length, slash))] : ['users/'];
+    };
+    const run = async (idleShare?: () => number) => {
+      let hog = true;
+      const burn = () => {
+        const t = performance.now();
+        while (performance.now() - t < 15);
+        if (hog) setImmediate(burn);
+      };
+      setImmediate(burn);
+      let keys = 0;
+      try {
+        const stats = await listInRanges({
+          store,
+          prefix: 'users/',
+          streams: 4,
+          levels,
+          idleShare,
+          consume: async (it) =>
+            void (await (async () => {
+              for await (const p of it) keys += p.length;
+            })()),
+        });
+        return { stats, keys };
+      } finally {
+        hog = false;
+      }
+    };
+    const busy = await run();
+    assert.equal(busy.keys, keys.length);
+    assert.deepEqual([busy.stats.ranges, busy.stats.splits, busy.stats.folderListings], [1, 0, 0], JSON.stringify(busy.stats));
+    // The same run with the idle test passed: the wait alone would have cut it.
+    const waitOnly = await run(() => 1);
+    assert.equal(waitOnly.keys, keys.length);
+    assert.ok(waitOnly.stats.splits > 0, JSON.stringify(waitOnly.stats));
+  });
+
   it('finds the same work as one stream: no session split between two ranges', async function () {
     const clock = frozenClock(Date.now() + 86_400_000);
     const one = await scan({ store, settings: resolveSettings({ scan: { listConcurrency: 1 } }), clock });

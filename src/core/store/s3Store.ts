@@ -121,11 +121,18 @@ export class S3Store implements ObjectStore {
         if (opts.signal?.aborted) return;
         const batch: ObjectInfo[] = [];
         let ended = false;
+        // Keys come sorted: once one is at or past `from`, all are; a page whose last key is below
+        // the bound has every key below it. Per key, the compares are then skipped.
+        let notYet = from;
+        const cap = past ? bound : undefined;
         for (const c of contents) {
           if (!c.Key) continue;
           const key = (url ? decodeS3Key(c.Key) : c.Key).slice(cut);
-          if (from !== undefined && compareKeys(key, from) < 0) continue;
-          if (bound !== undefined && compareKeys(key, bound) >= 0) {
+          if (notYet !== undefined) {
+            if (compareKeys(key, notYet) < 0) continue;
+            notYet = undefined;
+          }
+          if (cap !== undefined && compareKeys(key, cap) >= 0) {
             ended = true;
             break;
           }
