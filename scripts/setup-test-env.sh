@@ -44,6 +44,40 @@ else
 fi
 log "moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)') in $VENV"
 
+# The engine venv with real faster-whisper and the tiny.en model, exactly as `whisper-batch
+# setup-engine` makes it (same path, same pinned file, same stamp: the product reuses it), so the
+# tests of the instance script and the demo run real Whisper on a fresh machine (~70 s, 550 MB).
+ENGINE_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/whisper-batch/engine-venv"
+ENGINE_REQ=src/core/remote/scripts/engine-requirements.txt
+ENGINE_HASH="$(sha256sum "$ENGINE_REQ" | cut -d' ' -f1)"
+if [ -x "$ENGINE_VENV/bin/python" ] && [ "$(cat "$ENGINE_VENV/.requirements-sha256" 2>/dev/null)" = "$ENGINE_HASH" ]; then
+  log "engine venv present ($ENGINE_VENV)"
+else
+  log "making the engine venv $ENGINE_VENV from $ENGINE_REQ"
+  [ -x "$ENGINE_VENV/bin/python" ] || python3 -m venv "$ENGINE_VENV"
+  "$ENGINE_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ENGINE_REQ" || {
+    log "could not install $ENGINE_REQ into $ENGINE_VENV"; exit 1; }
+  echo "$ENGINE_HASH" > "$ENGINE_VENV/.requirements-sha256"
+fi
+
+# A real WhisperLive server (test/integration/whisperLiveReal.test.ts): whisper-live with --no-deps and
+# only what its faster_whisper server imports, layered on the engine venv by a .pth line (~20 MB).
+WL_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/whisper-batch/whisperlive-venv"
+WL_REQ=test/whisperlive-requirements.txt
+WL_HASH="$( (cat "$WL_REQ"; echo "$ENGINE_HASH") | sha256sum | cut -d' ' -f1)"
+if [ -x "$WL_VENV/bin/python" ] && [ "$(cat "$WL_VENV/.requirements-sha256" 2>/dev/null)" = "$WL_HASH" ]; then
+  log "WhisperLive venv present ($WL_VENV)"
+else
+  log "making the WhisperLive venv $WL_VENV from $WL_REQ"
+  rm -rf "$WL_VENV"
+  python3 -m venv "$WL_VENV"
+  "$WL_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$WL_REQ" || {
+    log "could not install $WL_REQ into $WL_VENV"; exit 1; }
+  WL_SITE="$("$WL_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  "$ENGINE_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' > "$WL_SITE/whisper-batch-engine-venv.pth"
+  echo "$WL_HASH" > "$WL_VENV/.requirements-sha256"
+fi
+
 # code-server + Node 24 + playwright-core for the extension tests in a real VS Code.
 if [ -f test/vscode-host/install.sh ]; then
   bash test/vscode-host/install.sh
