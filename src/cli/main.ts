@@ -577,7 +577,8 @@ export function buildProgram(deps: CliDeps = {}): Command {
             terminalText(r.status),
             `${r.chunksTranscribed} ok`,
             `${r.chunksFailed} failed`,
-            usd(r.costUSD),
+            // No $ figures for this machine: its host costs nothing we can name.
+            r.host === 'local' ? '-' : usd(r.costUSD),
             terminalText(r.key),
             r.origin ? terminalText(describeOrigin(r.origin)) : '-',
           ]);
@@ -845,6 +846,13 @@ function printSummary(print: (line?: string) => void, r: import('../core/report/
     );
     print(`  GPU runtime ${g.runtimeHuman}, cost ${usd(g.costUSD)}${t.costPerAudioHourUSD !== null ? ` (${usd(t.costPerAudioHourUSD)} per audio hour)` : ''}`);
   } else print(`  host: this machine (${terminalText(t.engine)}${t.model ? ` ${terminalText(t.model)}` : ''}), runtime ${terminalText(g.runtimeHuman)}`);
+  const an = r.analytics;
+  if (an && an.chunkSeconds.count > 0 && an.chunkSeconds.mean !== null && an.chunkSeconds.p95 !== null)
+    print(
+      `  per chunk: mean ${an.chunkSeconds.mean.toFixed(2)} s, p95 ${an.chunkSeconds.p95.toFixed(2)} s${an.realtimeFactor !== null ? `; real-time factor ${an.realtimeFactor.toFixed(3)}x` : ''}${
+        an.cost ? `; ${an.cost.managedName} ${usd(an.cost.managedPerAudioHourUSD)} per audio hour (${usd(an.cost.managedForThisRunUSD)} for this audio)` : ''
+      }`,
+    );
   const errors = sortedErrors(r.errors);
   if (errors.length) print(`  ${plural(errors.length, 'error')}:`);
   for (const e of errors.slice(0, 10)) print(`    ${e.phase}${e.sessionId !== undefined ? ` ${terminalText(e.sessionId)} chunk ${e.chunk}` : ''}: ${terminalText(e.message)}`);

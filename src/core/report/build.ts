@@ -8,6 +8,7 @@ import { pad, reportId } from '../layout';
 import type { QuarantinedChunk } from '../quarantine';
 import type { PendingJobs } from '../scan';
 import type { BatchReport, ReportError, ReportQuarantined, ReportSession, ReportStatus } from './model';
+import { runAnalytics, sessionSuccessRate } from './analytics';
 
 export interface RunRecord {
   runId: string;
@@ -83,6 +84,7 @@ export function buildReport(r: RunRecord): BatchReport {
         good.reduce((n, o) => n + (o.audioSeconds ?? 0), 0),
         2,
       ),
+      successRate: sessionSuccessRate({ chunksProcessed: good.length, chunksFailed: bad.length }),
     };
   });
 
@@ -139,6 +141,7 @@ export function buildReport(r: RunRecord): BatchReport {
     quarantine: [...(r.scan?.quarantinedChunks ?? []).map((q) => quarantineRow(q, false)), ...(r.quarantined ?? []).map((q) => quarantineRow(q, true))],
     errors: r.errors,
     nextScheduledRun: r.nextScheduledRun,
+    analytics: runAnalytics({ chunks: ok, host: r.host.kind, costUSD, audioSeconds }),
   };
 }
 

@@ -109,10 +109,11 @@ ${card('Engine', t.model ? `${t.engine} (${t.model})` : t.engine)}
 ${card(r.gpu.host === 'ec2' ? 'GPU host' : 'Host', r.gpu.host === 'ec2' ? 'ec2' : 'this machine', r.gpu.instanceId)}
 ${card('Host start', hostStart(r))}
 ${card(r.gpu.host === 'ec2' ? 'GPU runtime' : 'Host runtime', r.gpu.runtimeHuman || humanDuration(r.gpu.runtimeSeconds))}
-${card('Cost', usd(r.gpu.costUSD), `at ${usd(r.gpu.hourlyUsd)} per hour`)}
-${card('Cost per audio hour', t.costPerAudioHourUSD === null ? '—' : usd(t.costPerAudioHourUSD))}
+${r.gpu.host === 'ec2' ? html`${card('Cost', usd(r.gpu.costUSD), `at ${usd(r.gpu.hourlyUsd)} per hour`)}${card('Cost per audio hour', t.costPerAudioHourUSD === null ? '—' : usd(t.costPerAudioHourUSD))}` : ''}
 ${card('Started by', r.origin ? describeOrigin(r.origin) : 'not recorded')}
 </dl>
+
+${analyticsSection(r)}
 
 <h2>${r.gpu.host === 'ec2' ? 'GPU timeline' : 'Host timeline'}</h2>
 ${timeline(r)}
@@ -180,15 +181,38 @@ ${rows.map(([label, v]) => html`<tr><td>${label}</td><td>${v ? when(v) : '—'}<
 </tbody></table>`;
 }
 
+/** Time per chunk, real-time factor and, on the GPU only, the cost per audio hour beside the managed service. */
+function analyticsSection(r: BatchReport): SafeHtml | string {
+  const a = r.analytics;
+  if (!a || a.chunkSeconds.count === 0) return '';
+  const secs = (n: number | null) => (n === null ? '—' : `${n < 10 ? n.toFixed(2) : n.toFixed(1)} s`);
+  const rtf = a.realtimeFactor;
+  return html`<h2>Analytics</h2>
+<dl class="cards">
+${card('Time per chunk (mean)', secs(a.chunkSeconds.mean), `${a.chunkSeconds.count} chunks`)}
+${card('Time per chunk (p95)', secs(a.chunkSeconds.p95))}
+${card('Real-time factor', rtf === null ? '—' : `${rtf.toFixed(3)}x`, rtf === null || rtf <= 0 ? undefined : `1 min of audio in ${humanDuration(60 * rtf)}`)}
+${
+  a.cost
+    ? html`${card('GPU cost per audio hour', a.cost.gpuPerAudioHourUSD === null ? '—' : usd(a.cost.gpuPerAudioHourUSD), 'boot and idle included')}${card(
+        `${a.cost.managedName} per audio hour`,
+        usd(a.cost.managedPerAudioHourUSD),
+        `${usd(a.cost.managedForThisRunUSD)} for this run's audio`,
+      )}`
+    : ''
+}
+</dl>`;
+}
+
 function sessionsTable(sessions: ReportSession[]): SafeHtml {
   if (sessions.length === 0) return html`<p class="empty">No session was processed.</p>`;
   return html`<table><thead><tr><th scope="col">Session</th><th scope="col">User</th><th scope="col">Status</th>
 <th scope="col" class="num">Chunks</th><th scope="col" class="num">Failed</th><th scope="col">Failed chunks</th>
-<th scope="col" class="num">Audio</th><th scope="col" class="num">Time</th></tr></thead><tbody>
+<th scope="col" class="num">Audio</th><th scope="col" class="num">Time</th><th scope="col" class="num">Success</th></tr></thead><tbody>
 ${sessions.map(
   (s) => html`<tr><td class="id">${s.sessionId}</td><td class="id">${s.userId}</td><td>${statusBadge(s.status)}</td>
 <td class="num">${s.chunksProcessed}</td><td class="num">${s.chunksFailed}</td><td class="id">${s.failedChunks.join(', ')}</td>
-<td class="num">${humanDuration(s.audioSeconds)}</td><td class="num">${s.duration || humanDuration(s.durationSeconds)}</td></tr>\n`,
+<td class="num">${humanDuration(s.audioSeconds)}</td><td class="num">${s.duration || humanDuration(s.durationSeconds)}</td><td class="num">${s.successRate === undefined ? '—' : pct(s.successRate)}</td></tr>\n`,
 )}</tbody></table>`;
 }
 

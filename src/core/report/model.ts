@@ -1,5 +1,8 @@
 /** The batch report (seed fields, plus what the viewer and cost per audio hour need). */
 import type { RunOrigin } from '../runOrigin';
+import type { ReportAnalytics } from './analytics';
+
+export type { ReportAnalytics } from './analytics';
 
 export type ReportStatus = 'success' | 'partial' | 'failed' | 'skipped';
 
@@ -23,6 +26,8 @@ export interface ReportSession {
   duration: string;
   durationSeconds: number;
   audioSeconds: number;
+  /** Percent of the session's chunks in this run that got a transcript (analytics: success rate by session); absent in older reports. */
+  successRate?: number;
 }
 
 export interface BatchReport {
@@ -90,6 +95,8 @@ export interface BatchReport {
   quarantine?: ReportQuarantined[];
   errors: ReportError[];
   nextScheduledRun: string | null;
+  /** Time per chunk, real-time factor, cost per audio hour beside the managed service (src/core/report/analytics.ts); absent in older reports. */
+  analytics?: ReportAnalytics | null;
 }
 
 export interface ReportQuarantined {
@@ -117,6 +124,13 @@ export interface ReportSummary {
   host?: 'local' | 'ec2';
   /** Absent for reports of older versions. */
   origin?: RunOrigin | null;
+  /** Analytics for the trends (absent for reports of older versions; checked numbers, null when unknown). */
+  audioSeconds?: number;
+  meanChunkSeconds?: number | null;
+  p95ChunkSeconds?: number | null;
+  realtimeFactor?: number | null;
+  /** GPU runs only: null on this machine, which has no $ figures. */
+  costPerAudioHourUSD?: number | null;
 }
 
 /** Cost and GPU time mean something for this run: it ran on EC2 (older summaries: it billed something). */

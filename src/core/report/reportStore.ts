@@ -49,6 +49,7 @@ export async function listReports(store: ObjectStore, layout: BucketLayout, limi
             runtimeSeconds: r.gpu.runtimeSeconds,
             host: r.gpu.host === 'ec2' ? 'ec2' : 'local',
             origin: parseOrigin((r as { origin?: unknown }).origin) ?? null,
+            ...summaryAnalytics(r),
           };
         } catch {
           // an unreadable report is left out of the list, not fatal
@@ -58,6 +59,23 @@ export async function listReports(store: ObjectStore, layout: BucketLayout, limi
   );
   for (const r of results) if (r) out.push(r);
   return out;
+}
+
+/** The analytics a listing carries for the trends, each a finite number or null: the report is bucket text. */
+function summaryAnalytics(r: BatchReport): Pick<ReportSummary, 'audioSeconds' | 'meanChunkSeconds' | 'p95ChunkSeconds' | 'realtimeFactor' | 'costPerAudioHourUSD'> {
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
+  const a = (r as { analytics?: unknown }).analytics;
+  const an = a && typeof a === 'object' ? (a as Record<string, unknown>) : {};
+  const cs = an.chunkSeconds && typeof an.chunkSeconds === 'object' ? (an.chunkSeconds as Record<string, unknown>) : {};
+  const host = r.gpu.host === 'ec2' ? 'ec2' : 'local';
+  return {
+    audioSeconds: num(r.transcription.audioSeconds) ?? 0,
+    meanChunkSeconds: num(cs.mean),
+    p95ChunkSeconds: num(cs.p95),
+    realtimeFactor: num(an.realtimeFactor),
+    // No $ figures for this machine.
+    costPerAudioHourUSD: host === 'ec2' ? num(r.transcription.costPerAudioHourUSD) : null,
+  };
 }
 
 /**
