@@ -188,6 +188,8 @@ export function buildProgram(deps: CliDeps = {}): Command {
           if (doc.sessions.length) for (const line of table(rows, { right: [false, false, false, true, true] })) print(line);
           for (const s of doc.deferredSessions)
             print(`deferred ${terminalText(s.userId)} / ${terminalText(s.sessionId)}: ${s.reason === 'recording' ? 'may still be recording' : 'locked'}: ${terminalText(s.detail)}`);
+          for (const t of doc.invalidTranscripts ?? [])
+            print(`invalid transcript ${terminalText(t.userId)} / ${terminalText(t.sessionId)} chunk ${t.chunk}: ${terminalText(t.key)} is ${terminalText(t.problem)}. ${t.hint}`);
           for (const q of doc.quarantinedChunks ?? [])
             print(
               `quarantined ${terminalText(q.userId)} / ${terminalText(q.sessionId)} chunk ${q.chunk}: failed ${q.failures} runs in a row${q.lastError ? ` (last: ${terminalText(q.lastError)})` : ''}; left out until \`whisper-batch release\``,
@@ -865,7 +867,8 @@ function scanSummary(doc: PendingJobs, settings: Settings): string {
   const head = `${plural(doc.totalSessions, 'session')} scanned, ${doc.sessionsWithMissingChunks} with ${plural(doc.totalMissingChunks, 'chunk')} to transcribe`;
   const deferred = doc.deferredSessions.length ? `, ${doc.deferredSessions.length} deferred` : '';
   const held = doc.totalQuarantinedChunks ? `, ${plural(doc.totalQuarantinedChunks, 'chunk')} quarantined` : '';
-  return doc.totalMissingChunks ? `${head}${deferred}${held}; estimated ${estimateOf(doc, settings)}` : `${head}${deferred}${held}`;
+  const bad = doc.totalInvalidTranscripts ? `, ${plural(doc.totalInvalidTranscripts, 'invalid transcript')}` : '';
+  return doc.totalMissingChunks ? `${head}${deferred}${held}${bad}; estimated ${estimateOf(doc, settings)}` : `${head}${deferred}${held}${bad}`;
 }
 
 /** Time (and, on the GPU, cost) of the work, in the host's own words: no GPU for this machine. */

@@ -19,6 +19,7 @@ import { listInRanges } from './rangeListing';
 import { describeLiveLock, readLiveLock } from './liveLock';
 import type { ChunkJob } from './engine/engine';
 import { lastFailure, readChunkFailures, type QuarantinedChunk } from './quarantine';
+import { findInvalidTranscripts, type InvalidTranscript, type TranscriptRef } from './transcriptCheck';
 
 export interface AudioChunkInfo {
   chunk: number;
@@ -73,6 +74,13 @@ export interface PendingJobs {
    */
   quarantinedChunks?: QuarantinedChunk[];
   totalQuarantinedChunks?: number;
+  /**
+   * Transcript objects that exist but are not a transcript (empty, not JSON, no segments list):
+   * the chunk counts as done and the object is never overwritten; each is named with what to do
+   * (transcriptCheck.ts). Which ones are read: scan.verifyTranscripts.
+   */
+  invalidTranscripts?: InvalidTranscript[];
+  totalInvalidTranscripts?: number;
   lock?: { key: string; holder?: string; since?: string; stale: boolean; coversAll: boolean };
   /**
    * Keys under the users prefix that look like audio (an audio extension in any case, or the chunk
@@ -111,6 +119,9 @@ interface Agg {
   times: number[];
   /** Chunk numbers with a transcript. */
   done: number[];
+  /** Transcript keys to check (scan.verifyTranscripts) and their chunk numbers. */
+  tkeys: string[];
+  tnums: number[];
   complete: boolean;
 }
 
@@ -121,6 +132,21 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
   const [lock, failures] = await Promise.all([readLiveLock(store, layout, settings, clock, signal), readChunkFailures(store, layout, signal)]);
   const quarantineAfter = settings.run.quarantineAfterFailures;
   const quarantined: QuarantinedChunk[] = [];
+  const verify = settings.scan.verifyTranscripts;
+  /** Transcripts to read after the listing; empty ones are named from the listing alone. */
+  const toVerify: TranscriptRef[] = [];
+  const emptyTranscripts: TranscriptRef[] = [];
+  const checkLater = (a: Agg) => {
+    for (let i = 0; i < a.tkeys.length; i++) toVerify.push({ key: a.tkeys[i], userId: a.ref.userId, sessionId: a.ref.sessionId, chunk: a.tnums[i] });
+  };
+  const addTranscript = (a: Agg, o: ObjectInfo, n: number) => {
+    a.done.push(n);
+    if (o.size === 0) emptyTranscripts.push({ key: o.key, userId: a.ref.userId, sessionId: a.ref.sessionId, chunk: n });
+    else if (verify !== 'off') {
+      a.tkeys.push(o.key);
+      a.tnums.push(n);
+    }
+  };
   let keys = 0;
   let requests = 0;
   let sessionsSeen = 0;
@@ -160,6 +186,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     const count = a.nums.length;
     if (count === 0) return;
     sessionsSeen++;
+    if (verify === 'all') checkLater(a);
     // Audio in chunk order; two files with one number (chunk-001.webm and chunk-001.m4a): keep the
     // larger (the first listed on a tie); one transcript covers the number.
     const order = count === 1 ? [0] : Array.from({ length: count }, (_, i) => i).sort((x, y) => a.nums[x] - a.nums[y] || x - y);
@@ -181,6 +208,8 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
       else untranscribed.push(i);
     }
     if (untranscribed.length === 0) return;
+    // A session with work (pending, deferred or quarantined chunks) has its transcripts read.
+    if (verify === 'work') checkLater(a);
     const missing: number[] = [];
     const held: number[] = [];
     const prior: Record<string, number> = {};
@@ -256,7 +285,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     if (a && !a.closed && open.size === 1 && a.flat && key.startsWith(a.prefix)) {
       const f = layout.fileInSession(key, a.prefix.length);
       if (f === FILE_AUDIO) return addAudio(a, o, layout.fileChunk);
-      if (f === FILE_TRANSCRIPT || f === FILE_LEGACY) return void a.done.push(layout.fileChunk);
+      if (f === FILE_TRANSCRIPT || f === FILE_LEGACY) return addTranscript(a, o, layout.fileChunk);
       if (f === FILE_COMPLETE) return void (a.complete = true);
       if (f === FILE_SESSION_OTHER) return noteUnmatched(key);
     }
@@ -273,12 +302,12 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     a = open.get(prefix);
     if (!a) {
       const ref = { userId: k.userId, sessionId: k.sessionId };
-      a = { ref, prefix, flat: !ref.sessionId.includes('/'), closed: false, nums: [], keys: [], sizes: [], times: [], done: [], complete: false };
+      a = { ref, prefix, flat: !ref.sessionId.includes('/'), closed: false, nums: [], keys: [], sizes: [], times: [], done: [], tkeys: [], tnums: [], complete: false };
       open.set(prefix, a);
     }
     last.a = a;
     if (k.kind === 'audio') addAudio(a, o, k.chunk);
-    else if (k.kind === 'transcript') a.done.push(k.chunk);
+    else if (k.kind === 'transcript') addTranscript(a, o, k.chunk);
     else if (k.kind === 'complete') a.complete = true;
     else noteUnmatched(key);
   };
@@ -325,6 +354,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
       if (last.at !== undefined) q.lastFailedAt = last.at;
     }),
   );
+  const invalid = await findInvalidTranscripts(store, toVerify, emptyTranscripts, signal);
   quarantined.sort((x, y) => (x.audioKey < y.audioKey ? -1 : x.audioKey > y.audioKey ? 1 : 0));
   // Oldest first: the plan order.
   const byAge = (x: PendingSession, y: PendingSession) => (x.createdAt < y.createdAt ? -1 : x.createdAt > y.createdAt ? 1 : x.sessionPath < y.sessionPath ? -1 : 1);
@@ -346,6 +376,8 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     deferredSessions: deferred,
     quarantinedChunks: quarantined,
     totalQuarantinedChunks: quarantined.length,
+    invalidTranscripts: invalid,
+    totalInvalidTranscripts: invalid.length,
     lock: lock ? { key: layout.lockKey, holder: lock.holder, since: lock.since, stale: lock.stale, coversAll: lock.coversAll } : undefined,
     stats: { keys, requests, durationMs: clock.now() - t0, streams, ...rangeStats },
     unmatchedKeys: unmatched,

@@ -30,7 +30,7 @@ export interface Settings {
     reportsPrefix: string;
     pendingJobsKey: string;
   };
-  scan: { gracePeriodMinutes: number; listConcurrency: number; lockMaxAgeMinutes: number };
+  scan: { gracePeriodMinutes: number; listConcurrency: number; lockMaxAgeMinutes: number; verifyTranscripts: 'work' | 'all' | 'off' };
   host: {
     kind: HostKind;
     instanceId: string;
@@ -169,6 +169,13 @@ export const SETTINGS_SCHEMA = {
     max: 64,
     integer: true,
     description: 'Parallel listing streams during a scan (contiguous key ranges, cut at user and session folders as they go; a local folder is walked by one).',
+  },
+  'scan.verifyTranscripts': {
+    type: 'string',
+    default: 'work',
+    enum: ['work', 'all', 'off'] as const,
+    description:
+      'Which existing transcripts the scan reads to check they are transcripts (JSON with a segments list): `work`: those of sessions with chunks pending, deferred or quarantined; `all`: every one (one read each); `off`: none. An empty transcript object is named in any case. A bad one is named, never overwritten.',
   },
   'scan.lockMaxAgeMinutes': { type: 'number', default: 240, min: 1, max: 10080, description: 'A batch-lock.json older than this is treated as stale and ignored.' },
   'host.kind': { type: 'string', default: 'local', enum: ['local', 'ec2'] as const, description: 'Where the engine runs: this machine, or the EC2 GPU instance.', machineOnly: true },

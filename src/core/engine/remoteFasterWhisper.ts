@@ -76,7 +76,7 @@ const CONTENT_TYPE = 'application/json';
  * a size cap): they recur on every run and count toward the chunk's quarantine. HTTP and model
  * errors do not.
  */
-const CHUNK_FAULT = /^(decode failed|chunk 1 has no|headerless WebM|WebM chunk has no header)|too large|above the chunk-size cap/i;
+const CHUNK_FAULT = /^(decode failed|chunk 1 has no|headerless WebM|WebM chunk has no header|unsupported audio format)|too large|(above|larger than) the chunk-size cap/i;
 
 export class FasterWhisperEngine implements Engine {
   readonly name = 'faster-whisper';

@@ -125,6 +125,7 @@ export function buildReport(r: RunRecord): BatchReport {
       keysListed: r.scan?.stats.keys ?? 0,
       durationMs: r.scan?.stats.durationMs ?? 0,
       quarantinedChunks: r.scan?.totalQuarantinedChunks ?? 0,
+      invalidTranscripts: r.scan?.totalInvalidTranscripts ?? 0,
     },
     transcription: {
       engine: r.engine.name,
@@ -139,6 +140,7 @@ export function buildReport(r: RunRecord): BatchReport {
     },
     sessions,
     quarantine: [...(r.scan?.quarantinedChunks ?? []).map((q) => quarantineRow(q, false)), ...(r.quarantined ?? []).map((q) => quarantineRow(q, true))],
+    invalidTranscripts: (r.scan?.invalidTranscripts ?? []).map(({ userId, sessionId, chunk, key, problem, hint }) => ({ userId, sessionId, chunk, key, problem, hint })),
     errors: r.errors,
     nextScheduledRun: r.nextScheduledRun,
     analytics: runAnalytics({ chunks: ok, host: r.host.kind, costUSD, audioSeconds }),

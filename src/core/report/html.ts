@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { humanDuration, usd } from '../cost';
 import { plainText } from '../safeText';
-import { timelineSteps, type BatchReport, type ReportError, type ReportQuarantined, type ReportSession } from './model';
+import { timelineSteps, type BatchReport, type ReportError, type ReportInvalidTranscript, type ReportQuarantined, type ReportSession } from './model';
 import { describeOrigin } from '../runOrigin';
 
 /** Markup that is already safe; anything else interpolated into `html` is escaped. */
@@ -126,6 +126,7 @@ ${card('With missing chunks', r.scanning.sessionsWithMissingChunks)}
 ${card('Deferred', r.scanning.deferredSessions)}
 ${card('Missing chunks', r.scanning.totalMissingChunks)}
 ${card('Quarantined chunks', (r.quarantine ?? []).length)}
+${card('Invalid transcripts', (r.invalidTranscripts ?? []).length)}
 ${card('Keys listed', r.scanning.keysListed)}
 ${card('Scan time', `${(r.scanning.durationMs / 1000).toFixed(1)} s`)}
 </dl>
@@ -134,6 +135,7 @@ ${card('Scan time', `${(r.scanning.durationMs / 1000).toFixed(1)} s`)}
 ${sessionsTable(r.sessions)}
 
 ${quarantineTable(r.quarantine ?? [])}
+${invalidTranscriptsTable(r.invalidTranscripts ?? [])}
 <h2>Errors (${r.errors.length})</h2>
 ${errorsList(r.errors)}
 
@@ -214,6 +216,15 @@ ${sessions.map(
 <td class="num">${s.chunksProcessed}</td><td class="num">${s.chunksFailed}</td><td class="id">${s.failedChunks.join(', ')}</td>
 <td class="num">${humanDuration(s.audioSeconds)}</td><td class="num">${s.duration || humanDuration(s.durationSeconds)}</td><td class="num">${s.successRate === undefined ? '—' : pct(s.successRate)}</td></tr>\n`,
 )}</tbody></table>`;
+}
+
+/** Transcript objects that are not transcripts: kept, counted as done; named with what to do. */
+function invalidTranscriptsTable(rows: ReportInvalidTranscript[]): SafeHtml | string {
+  if (rows.length === 0) return '';
+  return html`<h2>Invalid transcripts (${rows.length})</h2>
+<p>These transcript objects exist but are not transcripts, so their chunks count as transcribed. They are never overwritten. Delete one to have its chunk transcribed again by the next run, or replace it with a valid transcript.</p>
+<table><thead><tr><th scope="col">Session</th><th scope="col">User</th><th scope="col" class="num">Chunk</th><th scope="col">Problem</th><th scope="col">Key</th></tr></thead><tbody>
+${rows.map((t) => html`<tr><td class="id">${t.sessionId}</td><td class="id">${t.userId}</td><td class="num">${t.chunk}</td><td>${t.problem}</td><td class="id">${t.key}</td></tr>\n`)}</tbody></table>`;
 }
 
 /** Poison chunks: left out of the work until released (quarantine.ts). Nothing at all when there are none. */

@@ -93,10 +93,21 @@ export interface BatchReport {
    * (`newInThisRun`). Absent in older reports.
    */
   quarantine?: ReportQuarantined[];
+  /** Transcript objects that are not a transcript (transcriptCheck.ts): kept, named. Absent in older reports. */
+  invalidTranscripts?: ReportInvalidTranscript[];
   errors: ReportError[];
   nextScheduledRun: string | null;
   /** Time per chunk, real-time factor, cost per audio hour beside the managed service (src/core/report/analytics.ts); absent in older reports. */
   analytics?: ReportAnalytics | null;
+}
+
+export interface ReportInvalidTranscript {
+  userId: string;
+  sessionId: string;
+  chunk: string;
+  key: string;
+  problem: string;
+  hint?: string;
 }
 
 export interface ReportQuarantined {

@@ -173,7 +173,7 @@ const REPORT_SHAPE: Shape = {
 };
 const OPTIONAL_LISTS: Record<string, Shape> = {
   quarantine: [{ userId: 'string', sessionId: 'string', chunk: 'string', key: 'string', failures: 'number', lastError: 'string|null', lastFailedAt: 'string|null', newInThisRun: 'boolean' }],
-  invalidTranscripts: [{ userId: 'string', sessionId: 'string', chunk: 'string', key: 'string', problem: 'string' }],
+  invalidTranscripts: [{ userId: 'string', sessionId: 'string', chunk: 'string', key: 'string', problem: 'string', hint: 'string?' }],
 };
 const STATUSES = new Set(['success', 'partial', 'failed', 'skipped']);
 
