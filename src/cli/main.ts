@@ -710,7 +710,8 @@ export function buildProgram(deps: CliDeps = {}): Command {
     )
     .option('--days <n>', 'days to simulate after a warm-up day', '7')
     .action(async (a: { workload?: string; days: string }, cmd: Command) => {
-      const { o, settings } = setup(cmd, deps);
+      // A replay reads no store: it runs on a machine with none (as docs/COST.md's Reproduce does).
+      const { o, settings } = setup(cmd, deps, false);
       const base = { ...designWorkload(settings.cost.gpuHourlyUsd), gracePeriodMinutes: settings.scan.gracePeriodMinutes };
       let workload = base;
       if (a.workload) {

@@ -227,6 +227,22 @@ describe('whisper-batch CLI @integration', function () {
     }
   });
 
+  it("simulate --json (no store needed): the design's two figures within 15%, and the adaptive schedule keeps every chunk under 6 h for less than the fixed 2 h timer", async function () {
+    // No store folder at all (a fresh machine): the replay reads none.
+    const r = await cli(['simulate', '--json'], { WHISPER_BATCH_HOME: path.join(dir, 'no-home'), HOME: path.join(dir, 'no-home') });
+    assert.equal(r.code, 0, r.stderr);
+    const sim = JSON.parse(r.stdout);
+    assert.deepEqual(
+      sim.designCheck.map((c: { policy: string }) => c.policy),
+      ['every 5 min', 'fixed 2 h'],
+    );
+    for (const c of sim.designCheck) assert.ok(Math.abs(c.deviationPct) <= 15, `${c.policy}: ${c.simulatedUsdPerDay} vs ${c.designUsdPerDay}`);
+    const by = (p: string) => sim.results.find((x: { policy: string }) => x.policy === p);
+    const adaptive = by('adaptive 6 h');
+    assert.ok(adaptive.maxPendingAgeMinutes < 360, `max age ${adaptive.maxPendingAgeMinutes} min`);
+    assert.ok(adaptive.costPerDayUsd < by('fixed 2 h').costPerDayUsd);
+  });
+
   it('next sets, shows and clears the session the next run takes first (an object in the store)', async function () {
     const set = await cli(['next', 'u9', 'evil\x1b[31m', '--store', dir, '--json']);
     assert.equal(set.code, 0, set.stderr);
