@@ -9,7 +9,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { gpuCostUsd } from '../../src/core/cost';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runBatch, type BatchResult } from '../../src/core/batch';
@@ -231,6 +231,8 @@ describe('GPU fault table @integration', function () {
     assert.equal(r.report.transcription.chunksFailed, 2);
     assert.match(errorsOf(r), /transcribe: WhisperLive on GPU i-0123456789abcdef0 is not answering \(unit failed, instance running\)/);
     assertStoppedAndUnmarked();
+    // The engine failed, not the chunks: nothing counts toward a quarantine.
+    assert.ok(!existsSync(path.join(dir, 'batch-reports', '.failures')), 'no failure records');
     assertNoTranscriptLostOrOverwritten(r);
   });
 
@@ -244,6 +246,24 @@ describe('GPU fault table @integration', function () {
     assert.match(bad.message, /Invalid data found/);
     assertStoppedAndUnmarked();
     assertNoTranscriptLostOrOverwritten(r);
+  });
+
+  it('one chunk fails on every run (poison): quarantined at the third failure, then no run starts the GPU for it', async function () {
+    world();
+    const first = await w.clock.drive(run(new GpuEngine(() => w)));
+    assert.equal(first.report.transcription.chunksTranscribed, 3);
+    for (const n of [2, 3]) {
+      const r = await w.clock.drive(run(new GpuEngine(() => w)));
+      assert.equal(r.report.transcription.chunksFound, 1, `run ${n}: only the bad chunk`);
+      assertStoppedAndUnmarked();
+    }
+    assert.equal(w.ec2.starts, 3, 'each of the three runs started the GPU');
+    const last = await w.clock.drive(run(new GpuEngine(() => w)));
+    assert.equal(last.report.status, 'skipped');
+    assert.equal(last.scan!.totalQuarantinedChunks, 1);
+    assert.equal(last.report.quarantine?.[0].chunk, '002');
+    assert.equal(w.ec2.starts, 3, 'the quarantined chunk started no GPU');
+    assert.equal(w.ec2.state, 'stopped');
   });
 
   it('the script is killed on the instance: partial, what it wrote is kept, GPU stopped', async function () {
