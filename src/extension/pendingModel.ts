@@ -4,12 +4,13 @@
  * model is tested with plain data, and the tree provider only maps it to TreeItems.
  */
 import { uiText } from '../core/safeText';
-import { sessionLabel } from '../core/sessionLabel';
+import { sessionLabel, sessionTime } from '../core/sessionLabel';
 import { Emitter } from '../core/events';
 import type { PendingJobs, PendingSession, DeferredSession } from '../core/scan';
 import { plural } from '../core/plural';
 
-export type SessionState = 'pending' | 'recording' | 'locked';
+/** quarantined: every missing chunk of the session failed run.quarantineAfterFailures runs (core/quarantine.ts). */
+export type SessionState = 'pending' | 'recording' | 'locked' | 'quarantined';
 
 export interface ChunkNode {
   kind: 'chunk';
@@ -18,6 +19,8 @@ export interface ChunkNode {
   key: string;
   size: number;
   session: SessionNode;
+  /** Left out of the runs after this many failed runs, until `whisper-batch release`. */
+  quarantined?: { failures: number; lastError?: string };
 }
 
 export interface SessionNode {
@@ -166,6 +169,32 @@ export function buildTree(doc: PendingJobs): UserNode[] {
   };
   for (const s of doc.sessions) add(s, 'pending');
   for (const s of doc.deferredSessions as DeferredSession[]) add(s, s.reason, s.detail);
+  // Quarantined chunks: under their session when it still waits for others, else a session of their own.
+  for (const q of doc.quarantinedChunks ?? []) {
+    const u = byUser.get(q.userId) ?? { kind: 'user' as const, id: `user:${q.userId}`, userId: q.userId, sessions: [], missing: 0, oldest: Infinity };
+    byUser.set(q.userId, u);
+    let node = u.sessions.find((x) => x.sessionPath === q.sessionPath);
+    if (!node) {
+      const createdAt = sessionTime(q.sessionId) ?? Date.parse(q.lastFailedAt ?? '') ?? 0;
+      node = {
+        kind: 'session',
+        id: `session:${q.sessionPath}`,
+        userId: q.userId,
+        sessionId: q.sessionId,
+        sessionPath: q.sessionPath,
+        state: 'quarantined',
+        createdAt: Number.isFinite(createdAt) ? createdAt : 0,
+        size: 0,
+        missing: 0,
+        total: 0,
+        chunks: [],
+      };
+      u.sessions.push(node);
+      u.oldest = Math.min(u.oldest, node.createdAt);
+    }
+    node.chunks.push({ kind: 'chunk', id: `chunk:${q.audioKey}`, chunk: q.chunk, key: q.audioKey, size: 0, session: node, quarantined: { failures: q.failures, lastError: q.lastError } });
+    node.chunks.sort((a, b) => parseInt(a.chunk, 10) - parseInt(b.chunk, 10));
+  }
   const users = [...byUser.values()];
   for (const u of users) u.sessions.sort((a, b) => a.createdAt - b.createdAt || (a.sessionPath < b.sessionPath ? -1 : 1));
   users.sort((a, b) => a.oldest - b.oldest || (a.userId < b.userId ? -1 : 1));
@@ -175,7 +204,7 @@ export function buildTree(doc: PendingJobs): UserNode[] {
 /** `session:pending`, `session:deferred:recording`, `session:deferred:locked`: menus match these by regex. */
 export function contextValueOf(n: PendingNode): string {
   if (n.kind === 'user') return 'user';
-  if (n.kind === 'chunk') return `chunk:missing${n.session.state === 'pending' ? '' : ':deferred'}`;
+  if (n.kind === 'chunk') return n.quarantined ? 'chunk:quarantined' : `chunk:missing${n.session.state === 'pending' ? '' : ':deferred'}`;
   return n.state === 'pending' ? 'session:pending' : `session:deferred:${n.state}`;
 }
 
@@ -214,11 +243,23 @@ export function describeNode(n: PendingNode, now: number): { label: string; desc
     case 'session': {
       const age = humanAge(now - n.createdAt);
       // The state first: it is what a narrow view must still show (the icon says it too).
-      const state = n.state === 'pending' ? '' : n.state === 'recording' ? 'live (recording) · ' : 'locked · ';
+      const state = n.state === 'pending' ? '' : n.state === 'recording' ? 'live (recording) · ' : n.state === 'quarantined' ? 'quarantined · ' : 'locked · ';
       const label = sessionLabel(n.sessionId);
+      const held = n.chunks.filter((c) => c.quarantined).length;
+      if (n.state === 'quarantined') {
+        return {
+          label: uiText(label),
+          description: `quarantined · ${plural(held, 'chunk')} held`,
+          tooltip: [
+            `Session "${uiText(n.sessionId)}" of "${uiText(n.userId)}"`,
+            `Quarantined: ${plural(held, 'chunk')} failed run after run and ${held === 1 ? 'is' : 'are'} left out of the runs (no GPU start for ${held === 1 ? 'it' : 'them'}).`,
+            `Retry with: whisper-batch release ${uiText(n.userId)} ${uiText(n.sessionId)}`,
+          ].join('\n'),
+        };
+      }
       return {
         label: uiText(label),
-        description: `${state}${n.missing}/${n.total} missing · ${humanSize(n.size)} · ${age}`,
+        description: `${state}${n.missing}/${n.total} missing${held ? `, ${held} quarantined` : ''} · ${humanSize(n.size)} · ${age}`,
         tooltip: [
           `Session "${uiText(n.sessionId)}" of "${uiText(n.userId)}"`,
           ...(label === n.sessionId ? [] : [`Started ${label} (local time)`]),
@@ -229,6 +270,12 @@ export function describeNode(n: PendingNode, now: number): { label: string; desc
       };
     }
     case 'chunk':
+      if (n.quarantined)
+        return {
+          label: `chunk ${n.chunk}`,
+          description: `quarantined · failed ${plural(n.quarantined.failures, 'run')}`,
+          tooltip: `${uiText(n.key)}\nQuarantined after ${plural(n.quarantined.failures, 'failed run')}: left out of the runs until released.${n.quarantined.lastError ? `\nLast error: ${uiText(n.quarantined.lastError)}` : ''}`,
+        };
       return {
         label: `chunk ${n.chunk}`,
         description: humanSize(n.size),

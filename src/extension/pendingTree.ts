@@ -57,14 +57,16 @@ export class PendingTree extends Disposable implements vscode.TreeDataProvider<P
     item.tooltip = d.tooltip;
     item.contextValue = contextValueOf(node);
     if (node.kind === 'user') item.iconPath = new vscode.ThemeIcon('account');
-    else if (node.kind === 'chunk') item.iconPath = new vscode.ThemeIcon('file-media');
+    else if (node.kind === 'chunk') item.iconPath = node.quarantined ? new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon('file-media');
     else
       item.iconPath =
         node.state === 'pending'
           ? new vscode.ThemeIcon('mic', new vscode.ThemeColor('charts.blue'))
           : node.state === 'recording'
             ? new vscode.ThemeIcon('record', new vscode.ThemeColor('charts.red'))
-            : new vscode.ThemeIcon('lock', new vscode.ThemeColor('charts.yellow'));
+            : node.state === 'quarantined'
+              ? new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('list.warningForeground'))
+              : new vscode.ThemeIcon('lock', new vscode.ThemeColor('charts.yellow'));
     return item;
   }
 }

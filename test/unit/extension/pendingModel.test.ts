@@ -48,6 +48,47 @@ function doc(sessions: PendingSession[], deferred: PendingJobs['deferredSessions
 }
 
 describe('extension/pendingModel', function () {
+  it('shows quarantined chunks: under a session that still waits, or as a quarantined session of their own; bucket text plain', function () {
+    const d = doc([session('bob', 'waits', T - 3_600_000, [1], 3)]);
+    d.quarantinedChunks = [
+      {
+        userId: 'bob',
+        sessionId: 'waits',
+        sessionPath: 'users/bob/audio/sessions/waits/',
+        chunk: '003',
+        audioKey: 'users/bob/audio/sessions/waits/chunk-003.webm',
+        failures: 3,
+        lastError: 'ffmpeg: $(alert) bad',
+      },
+      {
+        userId: 'eve',
+        sessionId: 'session_2026-11-20T09_00_00_000Z',
+        sessionPath: 'users/eve/audio/sessions/session_2026-11-20T09_00_00_000Z/',
+        chunk: '002',
+        audioKey: 'users/eve/audio/sessions/session_2026-11-20T09_00_00_000Z/chunk-002.webm',
+        failures: 4,
+      },
+    ];
+    const tree = buildTree(d);
+    const bob = tree.find((u) => u.userId === 'bob')!.sessions[0];
+    assert.deepEqual(
+      bob.chunks.map((c) => [c.chunk, contextValueOf(c)]),
+      [
+        ['001', 'chunk:missing'],
+        ['003', 'chunk:quarantined'],
+      ],
+    );
+    assert.match(describeNode(bob, T).description, /^1\/3 missing, 1 quarantined · /);
+    const held = describeNode(bob.chunks[1], T);
+    assert.equal(held.description, 'quarantined · failed 3 runs');
+    assert.ok(held.tooltip.includes('Last error: ffmpeg: $\u200b(alert) bad'), held.tooltip);
+    const eve = tree.find((u) => u.userId === 'eve')!.sessions[0];
+    assert.equal(eve.state, 'quarantined');
+    assert.equal(contextValueOf(eve), 'session:deferred:quarantined');
+    assert.equal(describeNode(eve, T).description, 'quarantined · 1 chunk held');
+    assert.match(describeNode(eve, T).tooltip, /whisper-batch release eve session_2026-11-20T09_00_00_000Z/);
+  });
+
   it('groups user > session > missing chunk, users by their oldest session, sessions oldest first', function () {
     const tree = buildTree(doc([session('bob', 'new', T - 3_600_000, [2, 3]), session('alice', 'mid', T - 5 * 3_600_000, [1]), session('bob', 'old', T - 9 * 3_600_000, [3])]));
     assert.deepEqual(
