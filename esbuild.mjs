@@ -38,6 +38,7 @@ const builds = [
     plugins: [awsSplitPlugin()],
   },
   { ...common, entryPoints: ['webviews/report/main.ts'], outfile: join(out, 'webviews', 'report.js'), platform: 'browser', format: 'iife', target: 'es2022' },
+  { ...common, entryPoints: ['webviews/listen/main.ts'], outfile: join(out, 'webviews', 'listen.js'), platform: 'browser', format: 'iife', target: 'es2022' },
   {
     ...common,
     entryPoints: ['bench/main.ts'],

@@ -6,7 +6,7 @@ import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
 /** The core modules the webview front-end may import: pure, no Node, no DOM, no packages. */
-export const WEBVIEW_CORE_MODULES = ['report/model', 'report/protocol', 'cost', 'safeText', 'runOrigin', 'plural'];
+export const WEBVIEW_CORE_MODULES = ['report/model', 'report/protocol', 'cost', 'safeText', 'runOrigin', 'plural', 'listenProtocol'];
 
 const NODE_BUILTINS = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 // Relative paths that climb out of the folder and into a layer: '../cli/main', '../../src/extension/app'.

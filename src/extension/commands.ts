@@ -12,6 +12,7 @@ import type { GpuAction } from './gpuStatus';
 import type { PendingNode, SessionNode } from './pendingModel';
 import { openReportPanel } from './reportsLink';
 import { openTranscript, type TranscriptRef } from './transcriptDocs';
+import { ListenPanel, type ListenTarget } from './listenPanel';
 import type { SessionRef } from '../core/layout';
 import { sessionLabel } from '../core/sessionLabel';
 import { uiText } from '../core/safeText';
@@ -204,6 +205,22 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       const reportKey = 'reportKey' in ref && typeof ref.reportKey === 'string' ? ref.reportKey : undefined;
       const editor = await openTranscript({ userId: ref.userId, sessionId: ref.sessionId, reportKey });
       return editor.document.uri.toString();
+    }),
+
+    reg('whisperBatch.listen', async (node?: PendingNode | (SessionRef & { chunk?: unknown })) => {
+      let target: ListenTarget | undefined;
+      if (node && 'kind' in node) {
+        const s = sessionOf(node);
+        if (s) target = { userId: s.userId, sessionId: s.sessionId, chunk: node.kind === 'chunk' ? parseInt(node.chunk, 10) : undefined };
+      } else if (node && typeof node.userId === 'string' && typeof node.sessionId === 'string') {
+        target = { userId: node.userId, sessionId: node.sessionId, chunk: typeof node.chunk === 'number' && Number.isInteger(node.chunk) ? node.chunk : undefined };
+      } else {
+        const ref = await pickSession(app);
+        if (ref) target = ref;
+      }
+      if (!target) return undefined;
+      ListenPanel.show(context, app.settings, target, app.log);
+      return true;
     }),
 
     reg('whisperBatch.browseTranscripts', async () => {

@@ -22,7 +22,7 @@ export function reportCsp(cspSource: string, nonce: string): string {
   return [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${cspSource} 'nonce-${nonce}'`, `img-src ${cspSource} data:`, `font-src ${cspSource}`].join('; ');
 }
 
-const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function renderReportPage(p: ReportPageParts): string {
   if (!/^[A-Za-z0-9]{16,}$/.test(p.nonce)) throw new Error('nonce must be 16+ alphanumeric characters');

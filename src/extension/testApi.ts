@@ -13,6 +13,7 @@ import type { PendingModel } from './pendingModel';
 import type { PendingTree } from './pendingTree';
 import type { BatchEvent } from '../core/events';
 import type { TrackedRun } from './runProcess';
+import { ListenPanel } from './listenPanel';
 
 export interface WhisperBatchApi {
   activationMs: number;
@@ -37,6 +38,8 @@ export interface WhisperBatchApi {
   schedule: { nextRunAt(): number | undefined };
   /** Auto-refreshes run in this window so far. */
   autoRefreshes(): number;
+  /** The Listen view: audio handed to a live page so far, and the word its page highlighted last (-1: none). */
+  listen: { delivered(): number; playedWord(): number };
 }
 
 export interface TestApiParts {
@@ -70,5 +73,6 @@ export function testApi(p: TestApiParts): WhisperBatchApi {
     },
     schedule: { nextRunAt: () => app.runner.nextRunAt },
     autoRefreshes: () => app.autoRefresh.runs,
+    listen: { delivered: () => ListenPanel.audioDelivered, playedWord: () => ListenPanel.playedWord },
   };
 }

@@ -135,14 +135,14 @@ export const THEMES: Record<Theme, Record<string, string>> = {
   },
 };
 
-function themeCss(theme: Theme): string {
+export function themeCss(theme: Theme): string {
   return `html {\n${Object.entries(THEMES[theme])
     .map(([k, v]) => `  --vscode-${k}: ${v};`)
     .join('\n')}\n}\n`;
 }
 
 /** Stand-in for VS Code's acquireVsCodeApi: records what the page posts and the state it saves. */
-function standIn(initialState: unknown): string {
+export function standIn(initialState: unknown): string {
   return `
 window.__posted = [];
 window.__state = ${JSON.stringify(initialState ?? null).replace(/</g, '\\u003c')};

@@ -15,7 +15,7 @@ const ALLOWED = [
   /^CHANGELOG\.md$/,
   /^media\/[\w.-]+\.(svg|png)$/,
   /^dist\/(extension|aws-sdk|cli)\.js$/,
-  /^dist\/webviews\/report\.(js|css)$/,
+  /^dist\/webviews\/(report|listen)\.(js|css)$/,
   /^dist\/scripts\/[\w.-]+\.py$/,
 ];
 
