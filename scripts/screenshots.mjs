@@ -2,7 +2,8 @@
 //   sidebar-{dark,light}.png        the sidebar, the status bar item (suite `screenshots` of test/vscode, code-server)
 //   report-vscode-{light,dark}.png  the report viewer in its VS Code tab (suite `reportView`, code-server)
 //   report[-trends]-{light,dark}.png the report viewer page alone, report and trends (scripts/screenshot-report.mjs, Chromium)
-// Needs `node esbuild.mjs` first.   node scripts/screenshots.mjs [sidebar] [report] [dark|light]
+//   listen-{light,dark}.png, transcript-{light,dark}.png  the Listen view and the transcript tab (suite `listen`, code-server)
+// Needs `node esbuild.mjs` first.   node scripts/screenshots.mjs [sidebar] [report] [listen] [dark|light]
 // (no argument: all of them; dark/light picks the sidebar's themes)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,7 +19,7 @@ run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p',
 if (run('bash', [path.join(root, 'test/vscode-host/install.sh')], { stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) process.exit(2);
 
 const args = process.argv.slice(2);
-const parts = args.filter((a) => a === 'sidebar' || a === 'report');
+const parts = args.filter((a) => a === 'sidebar' || a === 'report' || a === 'listen');
 const want = (p) => !parts.length || parts.includes(p);
 const allThemes = { dark: 'Default Dark Modern', light: 'Default Light Modern' };
 const picked = args.filter((t) => t in allThemes);
@@ -57,6 +58,7 @@ try {
     inEditor('reportView', 'report-vscode', {});
     if (run(process.execPath, [path.join(root, 'scripts/screenshot-report.mjs')]).status !== 0) failed.push('report');
   }
+  if (want('listen')) inEditor('listen', 'listen', {});
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
