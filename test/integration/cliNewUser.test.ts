@@ -70,7 +70,8 @@ describe('whisper-batch CLI for a new user (issue 9) @integration', function () 
     const store = new FolderStore(dir);
     await put(store, dir, layout.audioKey(alice, 1), 'a');
     await put(store, dir, layout.audioKey(alice, 2), 'a');
-    await put(store, dir, layout.transcriptKey(alice, 1), '{}');
+    // a real transcript: the scan checks the ones of sessions with work (scan.verifyTranscripts)
+    await put(store, dir, layout.transcriptKey(alice, 1), JSON.stringify({ segments: [{ start: 0, end: 1, text: 'hello' }] }));
     await put(store, dir, layout.audioKey(alice2, 1), 'a');
     await put(store, dir, layout.audioKey(bob, 1), 'a');
     await put(store, dir, layout.audioKey(bob, 2), 'a');
