@@ -7,12 +7,12 @@
  * mode 'ssm': output only at the end, cut at 24,000 characters (what GetCommandInvocation keeps);
  * mode 'ssh': stdout streamed through onOutput as it comes.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, symlinkSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CancelledError } from '../../src/core/errors';
 import { commandLine } from '../../src/core/remote/commandLine';
+import { runProcessGroup } from '../../src/core/remote/localRunner';
 import type { RemoteCommand, RemoteResult, RemoteRunner } from '../../src/core/remote/remoteRunner';
 import { SSM_OUTPUT_LIMIT } from '../../src/core/remote/ssmRunner';
 
@@ -34,42 +34,16 @@ export class LocalShellRunner implements RemoteRunner {
     return true;
   }
 
-  run(cmd: RemoteCommand, opts: { signal?: AbortSignal; onOutput?: (chunk: string) => void } = {}): Promise<RemoteResult> {
+  async run(cmd: RemoteCommand, opts: { signal?: AbortSignal; onOutput?: (chunk: string) => void } = {}): Promise<RemoteResult> {
     this.commands.push(cmd);
     const line = commandLine(cmd, 'inline');
     this.lines.push(line);
-    return new Promise((resolve, reject) => {
-      if (opts.signal?.aborted) return reject(new CancelledError());
-      // Its own process group, so a kill reaches the script under sh too (as SSM's cancel and a stopped instance would).
-      const child = spawn('sh', ['-c', line], { env: { ...process.env, ...this.o.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      const killAll = () => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-      };
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        stdout += d;
-        if (this.o.mode === 'ssh') opts.onOutput?.(d);
-      });
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8000)));
-      const timer = setTimeout(killAll, cmd.timeoutSeconds * 1000);
-      const onAbort = killAll;
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      child.on('error', reject);
-      child.on('close', (code, sig) => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        if (opts.signal?.aborted) return reject(new CancelledError());
-        const exitCode = code ?? (sig ? 128 + (os.constants.signals[sig] ?? 9) : 1);
-        if (this.o.mode === 'ssh') return resolve({ exitCode, stdout, stderr });
-        const truncated = stdout.length > SSM_OUTPUT_LIMIT;
-        resolve({ exitCode, stdout: stdout.slice(0, SSM_OUTPUT_LIMIT), stderr, ...(truncated ? { truncated } : {}) });
-      });
-    });
+    // Its own process group, so a kill reaches the script under sh too (as SSM's cancel and a stopped instance would).
+    const onOutput = this.o.mode === 'ssh' ? opts.onOutput : undefined;
+    const r = await runProcessGroup('sh', ['-c', line], { env: this.o.env, timeoutSeconds: cmd.timeoutSeconds, signal: opts.signal, onOutput });
+    if (this.o.mode === 'ssh') return r;
+    const truncated = r.stdout.length > SSM_OUTPUT_LIMIT;
+    return { ...r, stdout: r.stdout.slice(0, SSM_OUTPUT_LIMIT), ...(truncated ? { truncated } : {}) };
   }
 }
 
