@@ -61,7 +61,7 @@ else
 fi
 
 # A real WhisperLive server (test/integration/whisperLiveReal.test.ts): whisper-live with --no-deps and
-# only what its faster_whisper server imports, layered on the engine venv by a .pth line (~20 MB).
+# only what its faster_whisper server imports, layered on the engine venv by a .pth line (~45 MB).
 WL_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/whisper-batch/whisperlive-venv"
 WL_REQ=test/whisperlive-requirements.txt
 WL_HASH="$( (cat "$WL_REQ"; echo "$ENGINE_HASH") | sha256sum | cut -d' ' -f1)"

@@ -1,7 +1,8 @@
 /**
- * The WhisperLive engine against a protocol stand-in server (test/support/whisperLiveServer.ts):
- * real WhisperLive needs Whisper weights and a GPU that cannot be had here. Audio is real: a
- * browser-style WebM chunk decoded by the real ffmpeg.
+ * The WhisperLive engine against the protocol stand-in (test/support/whisperLiveServer.ts), for what
+ * the real server (whisperLiveReal.test.ts) does not do on demand: WAIT, DISCONNECT, a dropped
+ * connection, WARNING, never ready, never closing; and what only a stand-in can report: every
+ * sample it received. Audio is real: a browser-style WebM chunk decoded by the real ffmpeg.
  */
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -81,15 +82,17 @@ describe('WhisperLiveEngine @integration', function () {
     assert.equal(rec.options?.use_vad, true);
     assert.ok(rec.endOfAudio, 'END_OF_AUDIO sent');
     // Every sample arrived, in order, exactly as an independent ffmpeg decode gives them.
-    const expected = await referencePcm(fixture);
-    assert.ok(expected.length > 16000 * 4 * 3, 'fixture decodes to more than 3 s');
-    assert.ok(Buffer.concat(rec.audio).equals(expected), 'server received the decoded PCM');
+    const pcm = await referencePcm(fixture);
+    assert.ok(pcm.length > 16000 * 4 * 3, 'fixture decodes to more than 3 s');
+    // Then 1 s of silence: the server transcribes only once 1 s waits past its last segment.
+    const expected = Buffer.concat([pcm, Buffer.alloc(16000 * 4)]);
+    assert.ok(Buffer.concat(rec.audio).equals(expected), 'server received the decoded PCM, then 1 s of silence');
     assert.ok(
       rec.audio.every((f) => f.length <= 4096 * 4),
       'frames of at most 4096 samples',
     );
 
-    assert.equal(t.duration, Math.round((expected.length / 4 / 16000) * 1000) / 1000);
+    assert.equal(t.duration, Math.round((pcm.length / 4 / 16000) * 1000) / 1000);
     assert.equal(t.language, 'en');
     assert.ok(t.segments.length >= 2, `segments: ${JSON.stringify(t.segments)}`);
     assert.equal(t.segments[0].text, ' segment 1');
@@ -148,11 +151,6 @@ describe('WhisperLiveEngine @integration', function () {
     assert.ok(srv.clients.length >= 2);
   });
 
-  it('reports a server ERROR', async function () {
-    const srv = await serve({ mode: 'error', errorMessage: 'model small.en could not be loaded' });
-    await rejectsWith(engine(srv.url).transcribeChunk(chunkInput(audio)), 'Engine', /reported an error: model small\.en could not be loaded/);
-  });
-
   it('logs a WARNING and goes on', async function () {
     const srv = await serve({ warning: 'TensorRT-LLM not supported on Server yet' });
     const logs: string[] = [];
@@ -172,11 +170,7 @@ describe('WhisperLiveEngine @integration', function () {
     await rejectsWith(engine(url).transcribeChunk(chunkInput(audio)), 'EngineMissing', /not reachable/);
   });
 
-  it('check() passes against a ready server and fails on a server that never gets ready', async function () {
-    const ok = await serve();
-    await engine(ok.url).check();
-    assert.equal(ok.clients[0].options?.task, 'transcribe');
-    await ok.close();
+  it('check() fails on a server that never gets ready', async function () {
     const silent = await serve({ mode: 'silent' });
     await rejectsWith(engine(silent.url, { readyTimeoutMs: 300 }).check(), 'Engine', /did not answer SERVER_READY/);
   });

@@ -1,22 +1,24 @@
 /**
- * A stand-in for collabora/WhisperLive's websocket server, speaking its protocol (FACTS.md §3).
- * Real WhisperLive needs Whisper model weights (and, to be useful, a GPU), and neither can be had on
- * this machine, so engine tests talk to this instead. It is strict where the real server is
- * silently lenient, to catch client bugs: the first message must be the options JSON, audio must be
- * binary float32 frames within [-1, 1], END_OF_AUDIO must be bytes.
+ * A stand-in for collabora/WhisperLive's websocket server, speaking its protocol (docs/WHISPERLIVE.md),
+ * for the faults a real server does not produce on demand: WAIT (all slots taken), DISCONNECT (its
+ * connection time limit), a dropped TCP connection, WARNING, a server that never gets ready
+ * or never closes. The engine's normal path runs against the REAL server in whisperLiveReal.test.ts.
+ * It is strict where the real server is silently lenient, to catch client bugs: the first message
+ * must be the options JSON, audio must be binary float32 frames within [-1, 1], END_OF_AUDIO must be
+ * bytes.
  *
  * "Transcription" is a toy: each `segmentSeconds` window of audio louder than a small RMS threshold
  * becomes a segment " segment <n>" (with use_vad, quiet windows give none, as VAD would). Like the
  * real server it re-sends the last segments on every update, times as strings, the newest window
- * `completed: false` until more audio arrives, and closes the socket after END_OF_AUDIO.
+ * `completed: false` until more audio arrives, and on END_OF_AUDIO closes the socket without a
+ * word more (what it has not sent by then is lost, as on the real server).
  */
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 
 export interface StandInOptions {
-  /** 'ready' (default), 'error' (answers ERROR to the options), 'silent' (never answers). */
-  mode?: 'ready' | 'error' | 'silent';
-  errorMessage?: string;
+  /** 'ready' (default), 'silent' (never answers). */
+  mode?: 'ready' | 'silent';
   /** Client slots; a client beyond them gets WAIT and is closed, like the real server. */
   maxClients?: number;
   /** Connection time limit: DISCONNECT message, then close (real default 600 s). */
@@ -112,10 +114,6 @@ export async function startWhisperLiveStandIn(options: StandInOptions = {}): Pro
           send({ uid: o.uid, status: 'WAIT', message: Math.max(0, soonest) / 60_000 });
           return serverClose();
         }
-        if (options.mode === 'error') {
-          send({ uid: o.uid, status: 'ERROR', message: options.errorMessage ?? `model ${o.model} could not be loaded` });
-          return serverClose();
-        }
         active.set(ws, Date.now());
         if (options.maxConnectionSeconds) {
           disconnectTimer = setTimeout(() => {
@@ -133,7 +131,6 @@ export async function startWhisperLiveStandIn(options: StandInOptions = {}): Pro
       }
       if (data.length === 12 && data.toString() === 'END_OF_AUDIO') {
         rec.endOfAudio = true;
-        sendSegments(true);
         if (options.closeAfterEnd !== false) setTimeout(serverClose, 20);
         return;
       }
@@ -150,19 +147,19 @@ export async function startWhisperLiveStandIn(options: StandInOptions = {}): Pro
       }
       if ((samples - lastUpdateAt) / RATE >= (options.updateSeconds ?? 1)) {
         lastUpdateAt = samples;
-        sendSegments(false);
+        sendSegments();
       }
     });
 
-    /** Live-style update: windows of audio as segments, the last one open until END_OF_AUDIO. */
-    function sendSegments(final: boolean) {
+    /** Live-style update: windows of audio as segments, the last one open until more audio completes it. */
+    function sendSegments() {
       const pcm = floatView(Buffer.concat(rec.audio));
       const win = Math.round((options.segmentSeconds ?? 1.5) * RATE);
       const segs: Array<{ start: string; end: string; text: string; completed: boolean }> = [];
       for (let i = 0; i * win < pcm.length; i++) {
         const from = i * win;
         const to = Math.min(pcm.length, from + win);
-        const complete = to - from === win || final;
+        const complete = to - from === win;
         if (rec.options?.use_vad && rms(pcm, from, to) < 0.005) continue;
         segs.push({ start: (from / RATE).toFixed(3), end: (to / RATE).toFixed(3), text: ` segment ${i + 1}`, completed: complete });
       }

@@ -1,12 +1,15 @@
 /**
- * Engine `whisperlive`: a client of collabora/WhisperLive's websocket server (FACTS.md §3).
+ * Engine `whisperlive`: a client of collabora/WhisperLive's websocket server (docs/WHISPERLIVE.md).
  * One connection per chunk: options JSON first, wait for SERVER_READY, stream float32 PCM frames,
- * send END_OF_AUDIO, collect the segments, map them to the app's transcript format.
+ * wait until the transcript stops changing, send END_OF_AUDIO, map the segments to the app's
+ * transcript format (docs/TRANSCRIPT.md).
  *
  * The websocket path is built for live streaming: the server re-sends its last segments on every
- * update, marks a segment `completed` only once later audio confirms it, and drops buffered audio
- * beyond ~45 s. So we stream faster than real time but bounded (a speed cap and a lead over the
- * server's progress), keep segments by start time, and stop at the server's close or a quiet period.
+ * update, marks a segment `completed` only once later audio confirms it, drops buffered audio beyond
+ * ~45 s, transcribes only once >= 1 s is waiting, and on END_OF_AUDIO closes at once, dropping what
+ * it has not transcribed yet (seen on the real server: whisperLiveReal.test.ts). So we stream faster
+ * than real time but bounded (a speed cap and a lead over the server's progress), add 1 s of
+ * silence, keep segments by start time, and end only when the transcript has settled.
  */
 import { effectiveEngine } from './engineEnv';
 import { randomUUID } from 'node:crypto';
@@ -32,7 +35,11 @@ export interface WhisperLiveOptions {
   burstSeconds?: number;
   /** Never send more than this many seconds beyond the server's last segment end (it drops audio past ~45 s). */
   maxLeadSeconds?: number;
-  /** After END_OF_AUDIO, the result is complete when the server closes or says nothing for this long. */
+  /**
+   * After the last audio, the transcript is complete once it has not changed for this long: then
+   * END_OF_AUDIO (the server drops what it has not transcribed by then). After END_OF_AUDIO, the
+   * server's close ends the chunk, or this long without a message if it keeps the socket open.
+   */
   quietMs?: number;
   /** How long to wait for the connection and SERVER_READY. */
   readyTimeoutMs?: number;
@@ -63,6 +70,11 @@ const DEFAULTS = {
 };
 
 const END_OF_AUDIO = Buffer.from('END_OF_AUDIO');
+/**
+ * Silence sent after the audio: the server transcribes only once >= 1 s of audio waits past its last
+ * completed segment, so without it a chunk under 1 s, or a last word in the final second, is never heard.
+ */
+const TAIL_SILENCE = Buffer.alloc(PCM_RATE * PCM_BYTES_PER_SAMPLE);
 
 /** Hint shown whenever the server cannot be reached. */
 function startHint(url: string): string {
@@ -101,8 +113,11 @@ export class SegmentCollector {
   private open: { start: number; end: number; text: string } | undefined;
   /** End time of the newest segment seen, in seconds of audio: the server's progress. */
   progress = 0;
+  /** Grows whenever segments() would give something else: the server's repeats of the same text do not count. */
+  version = 0;
 
   add(segments: RawSegment[]): void {
+    const before = JSON.stringify(this.segments());
     let open: typeof this.open;
     for (const s of segments) {
       const start = Number(s.start);
@@ -117,6 +132,7 @@ export class SegmentCollector {
       this.progress = Math.max(this.progress, seg.end);
     }
     this.open = open;
+    if (JSON.stringify(this.segments()) !== before) this.version++;
   }
 
   /** All segments in time order; the last open one counts when it starts after the last completed one. */
@@ -253,6 +269,8 @@ export class WhisperLiveEngine implements Engine {
       }
       let readyTimer: unknown;
       let quietTimer: unknown;
+      /** The server's segment messages: when each came, and whether it changed the transcript. */
+      const heard: Heard = { changedAt: this.clock.now(), messages: [] };
       const clearTimers = () => {
         this.clock.clearTimeout(readyTimer);
         this.clock.clearTimeout(quietTimer);
@@ -329,7 +347,7 @@ export class WhisperLiveEngine implements Engine {
           this.clock.clearTimeout(readyTimer);
           if (!pcm) return finish(undefined, true);
           phase = 'streaming';
-          this.stream(ws, pcm, collector, signal).then(
+          this.stream(ws, pcm, collector, signal, heard).then(
             () => {
               if (phase !== 'streaming') return;
               phase = 'draining';
@@ -349,7 +367,12 @@ export class WhisperLiveEngine implements Engine {
           if (typeof msg.language_prob === 'number') collector.languageProbability = msg.language_prob;
         }
         if (Array.isArray(msg.segments)) {
+          const v = collector.version;
           collector.add(msg.segments);
+          const at = this.clock.now();
+          if (collector.version !== v) heard.changedAt = at;
+          heard.messages.push({ at, changed: collector.version !== v });
+          if (heard.messages.length > 4) heard.messages.shift();
           if (phase === 'draining') armQuiet();
         }
       });
@@ -386,12 +409,16 @@ export class WhisperLiveEngine implements Engine {
     });
   }
 
-  /** Sends the PCM as binary frames, bounded by a speed cap and a lead over the server's progress. */
-  private async stream(ws: WebSocket, pcm: Pcm, collector: SegmentCollector, signal: AbortSignal): Promise<void> {
+  /**
+   * Sends the PCM and the tail silence as binary frames, bounded by a speed cap and a lead over the
+   * server's progress; then waits until the transcript has settled and sends END_OF_AUDIO.
+   */
+  private async stream(ws: WebSocket, pcm: Pcm, collector: SegmentCollector, signal: AbortSignal, heard: Heard): Promise<void> {
     const frameBytes = this.o.frameSamples * PCM_BYTES_PER_SAMPLE;
     const started = this.clock.now();
+    const data = Buffer.concat([pcm.data, TAIL_SILENCE]);
     let offset = 0;
-    while (offset < pcm.data.length) {
+    while (offset < data.length) {
       if (signal.aborted || ws.readyState !== WebSocket.OPEN) return;
       const elapsed = (this.clock.now() - started) / 1000;
       const sent = offset / PCM_BYTES_PER_SAMPLE / PCM_RATE;
@@ -402,14 +429,33 @@ export class WhisperLiveEngine implements Engine {
         await sleep(this.clock, 10, signal);
         continue;
       }
-      const frame = pcm.data.subarray(offset, Math.min(offset + frameBytes, pcm.data.length));
+      const frame = data.subarray(offset, Math.min(offset + frameBytes, data.length));
       await new Promise<void>((res, rej) => ws.send(frame, { binary: true }, (e) => (e ? rej(e) : res())));
       offset += frame.length;
+    }
+    // The server transcribes while the audio arrives and re-sends its segments after every pass; it
+    // drops what it has not transcribed when END_OF_AUDIO comes. So END_OF_AUDIO waits until a pass
+    // begun after all the audio was sent has answered: two messages since then, the second changing
+    // nothing. A pass that finds no speech sends nothing, so without messages it waits quietMs.
+    const sentAt = this.clock.now();
+    const settled = () => {
+      const [a, b] = heard.messages.slice(-2);
+      return !!a && !!b && a.at >= sentAt && !b.changed;
+    };
+    while (!settled() && this.clock.now() - Math.max(sentAt, heard.changedAt) < this.o.quietMs) {
+      if (signal.aborted || ws.readyState !== WebSocket.OPEN) return;
+      await sleep(this.clock, 20, signal);
     }
     if (ws.readyState !== WebSocket.OPEN) return;
     // Binary: the server compares the frame with b"END_OF_AUDIO"; a text frame would not match.
     await new Promise<void>((res, rej) => ws.send(END_OF_AUDIO, { binary: true }, (e) => (e ? rej(e) : res())));
   }
+}
+
+/** What the stream needs to know of the server's answers to decide that the transcript has settled. */
+interface Heard {
+  changedAt: number;
+  messages: Array<{ at: number; changed: boolean }>;
 }
 
 /** An AbortController that also aborts (with the same reason) when `parent` does. */

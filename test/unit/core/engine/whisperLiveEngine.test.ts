@@ -48,4 +48,16 @@ describe('SegmentCollector', function () {
       [' Done.'],
     );
   });
+
+  it("counts a change only when the transcript changes, not when the server repeats itself (the engine's settle rule)", function () {
+    const c = new SegmentCollector();
+    const open = [{ start: '0.800', end: '3.900', text: ' The quick brown fox', completed: false }];
+    c.add(open);
+    assert.equal(c.version, 1);
+    c.add(open);
+    c.add([...open]);
+    assert.equal(c.version, 1, 'a repeat is no change');
+    c.add([{ start: '0.800', end: '3.900', text: ' The quick brown fox.', completed: true }]);
+    assert.equal(c.version, 2);
+  });
 });
