@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { demuxerOf, knownExtensions, mismatch } from './audioFormats';
 import { CancelledError, WbError, throwIfAborted } from './errors';
 import { boundaryBlocks, clusterTimecode, completeEnd, findClusterStart, headerEnd, timecodeScaleNs } from './webm';
 
@@ -73,7 +74,10 @@ export interface DecodedWav {
 const PIPEABLE = new Set(['webm', 'mkv', 'ogg', 'oga', 'opus', 'wav', 'mp3', 'aac', 'flac']);
 
 /**
- * Decodes any audio ffmpeg knows to 16 kHz mono s16 WAV. The header is exactly 44 bytes (no
+ * Decodes a chunk of one of the formats of audioFormats.ts to 16 kHz mono s16 WAV. The demuxer is
+ * pinned by the extension and the input may open only its own pipe or file (`-protocol_whitelist`):
+ * a chunk that is really an HLS playlist or a concat script is not read as one, so it cannot make
+ * ffmpeg read other files or the network. The header is exactly 44 bytes (no
  * LIST/INFO chunk: `-map_metadata -1` and bitexact flags), because pocketsphinx 0.8 skips 44 bytes
  * blindly and would decode any extra header bytes as audio. Throws WbError('Decode') naming the
  * chunk, with ffmpeg's own last words; kills ffmpeg and throws CancelledError on abort.
@@ -83,14 +87,15 @@ export async function decodeToWav(audio: Buffer, ext: string, signal: AbortSigna
   throwIfAborted(signal);
   if (audio.length === 0) throw new WbError('Decode', `Cannot decode "${label}": the file is empty (0 bytes)`, 'The upload may have failed: re-upload the chunk or delete it.');
   const lowerExt = ext.toLowerCase().replace(/^\./, '');
+  const demuxer = demuxerOf(lowerExt);
+  if (!demuxer) throw new WbError('Decode', `Cannot decode "${label}": ".${lowerExt.slice(0, 16)}" is not an audio format whisper-batch reads`, `Known extensions: ${knownExtensions()}.`);
   const viaPipe = PIPEABLE.has(lowerExt);
   let tmp: string | undefined;
   try {
     let input = 'pipe:0';
     if (!viaPipe) {
       tmp = await mkdtemp(join(tmpdir(), 'wb-decode-'));
-      // The extension only names the temp file (ffmpeg probes the content); keep it tame.
-      input = join(tmp, `input.${/^[a-z0-9]{1,8}$/.test(lowerExt) ? lowerExt : 'bin'}`);
+      input = join(tmp, `input.${lowerExt}`);
       await writeFile(input, audio);
     }
     const output = opts.outFile ?? 'pipe:1';
@@ -100,6 +105,10 @@ export async function decodeToWav(audio: Buffer, ext: string, signal: AbortSigna
       '-nostdin',
       '-v',
       'info',
+      '-protocol_whitelist',
+      viaPipe ? 'pipe' : 'file',
+      '-f',
+      demuxer,
       '-i',
       input,
       '-vn',
@@ -122,7 +131,13 @@ export async function decodeToWav(audio: Buffer, ext: string, signal: AbortSigna
     ];
     // -nostdin keeps ffmpeg from reading keys on stdin; with pipe:0 the data still comes from stdin.
     if (viaPipe) args.splice(args.indexOf('-nostdin'), 1);
-    const r = await runFfmpeg(opts.ffmpeg ?? 'ffmpeg', args, viaPipe ? audio : undefined, signal, label);
+    const r = await runFfmpeg(opts.ffmpeg ?? 'ffmpeg', args, viaPipe ? audio : undefined, signal, label).catch((e) => {
+      // ffmpeg's "Invalid data found" says little when the bytes are plainly something else: say what.
+      const found = e instanceof WbError && e.code === 'Decode' ? mismatch(audio, lowerExt) : undefined;
+      throw found
+        ? new WbError('Decode', `Cannot decode "${label}": ${found}`, 'The bytes are not what the extension says; it is not read as anything else: re-upload it or delete it.', { cause: e })
+        : e;
+    });
     const startFromFfmpeg = /\bstart: (-?\d+(?:\.\d+)?)/.exec(r.stderr);
     const startTimeSeconds = startFromFfmpeg ? Math.max(0, parseFloat(startFromFfmpeg[1])) : lowerExt === 'webm' ? (webmStartSeconds(audio) ?? 0) : 0;
     let wav: Buffer | string;

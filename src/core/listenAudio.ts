@@ -5,6 +5,7 @@
  * FACTS.md §2). Bounded: at most `maxSeconds` of audio; the rest is named as cut. No vscode import.
  */
 import { decodeToWav, standaloneChunk, WAV_HEADER_BYTES, WAV_RATE } from './decode';
+import { HeaderCache, NEXT_READ_BYTES } from './engine/headerCache';
 import { describeError } from './errors';
 import type { ListenChunk, ListenWord } from './listenProtocol';
 import type { BucketLayout, SessionRef } from './layout';
@@ -37,7 +38,8 @@ export async function loadListenAudio(store: ObjectStore, layout: BucketLayout, 
   const wanted = opts.chunk === undefined ? all : all.filter((c) => c.chunk === opts.chunk);
   // WebM chunk N decodes only with chunk 1's header and the start of chunk N+1.
   const first = all.find((c) => c.audioKey)?.audioKey;
-  const header = first && first.endsWith('.webm') ? await store.get(first, signal, { maxBytes }).catch(() => undefined) : undefined;
+  // Only chunk 1's header is kept, and only the next chunk's leading fragment is read (as the engines do).
+  const header = first && first.endsWith('.webm') ? await new HeaderCache(store, maxBytes).get(first, signal).catch(() => undefined) : undefined;
   const pcm: Buffer[] = [];
   const words: ListenWord[] = [];
   const chunks: ListenChunk[] = [];
@@ -58,7 +60,7 @@ export async function loadListenAudio(store: ObjectStore, layout: BucketLayout, 
     try {
       const audio = await store.get(c.audioKey, signal, { maxBytes });
       const nextKey = all[all.indexOf(c) + 1]?.audioKey;
-      const next = ext === 'webm' && nextKey ? await store.get(nextKey, signal, { maxBytes }).catch(() => undefined) : undefined;
+      const next = ext === 'webm' && nextKey ? await store.get(nextKey, signal, { firstBytes: NEXT_READ_BYTES }).catch(() => undefined) : undefined;
       const input = ext === 'webm' ? standaloneChunk(audio, header, next) : audio;
       const d = await decodeToWav(input, ext, signal, { label: c.audioKey, ffmpeg: opts.ffmpeg });
       const data = (d.wav as Buffer).subarray(WAV_HEADER_BYTES);

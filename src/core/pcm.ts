@@ -1,12 +1,15 @@
 /**
  * Audio bytes -> raw float32 PCM, mono, 16 kHz (what WhisperLive and most Whisper front-ends eat),
  * decoded by ffmpeg. The bytes go through a private temp file rather than stdin: containers such as
- * mp4/m4a keep their index at the end and cannot be demuxed from a pipe.
+ * mp4/m4a keep their index at the end and cannot be demuxed from a pipe. The demuxer is pinned by
+ * the extension (audioFormats.ts) and the input may open only that file: a chunk that is an HLS
+ * playlist naming other files is not read as one.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { demuxerOf, knownExtensions, mismatch } from './audioFormats';
 import { CancelledError, WbError, throwIfAborted } from './errors';
 
 export const PCM_RATE = 16_000;
@@ -28,13 +31,17 @@ export interface DecodePcmOptions {
 /** Decodes one standalone audio file (bytes + extension) to float32 mono 16 kHz PCM. */
 export async function decodeToPcm(audio: Buffer, ext: string, opts: DecodePcmOptions = {}): Promise<Pcm> {
   throwIfAborted(opts.signal);
-  // The extension only names the temp file (ffmpeg probes the content anyway); keep it tame.
-  const safeExt = /^[A-Za-z0-9]{1,8}$/.test(ext) ? ext : 'bin';
+  const lowerExt = ext.toLowerCase().replace(/^\./, '');
+  const demuxer = demuxerOf(lowerExt);
+  if (!demuxer) throw new WbError('Decode', `".${lowerExt.slice(0, 16)}" is not an audio format whisper-batch reads`, `Known extensions: ${knownExtensions()}.`);
   const dir = await mkdtemp(join(tmpdir(), 'wb-pcm-'));
   try {
-    const input = join(dir, `audio.${safeExt}`);
+    const input = join(dir, `audio.${lowerExt}`);
     await writeFile(input, audio);
-    const data = await runFfmpeg(opts.ffmpeg ?? 'ffmpeg', input, opts.signal);
+    const data = await runFfmpeg(opts.ffmpeg ?? 'ffmpeg', input, demuxer, opts.signal).catch((e) => {
+      const found = e instanceof WbError && e.code === 'Decode' ? mismatch(audio, lowerExt) : undefined;
+      throw found ? new WbError('Decode', `ffmpeg could not decode the audio: ${found}`, 'The bytes are not what the extension says; it is not read as anything else.', { cause: e }) : e;
+    });
     const samples = Math.floor(data.length / PCM_BYTES_PER_SAMPLE);
     return { data: data.subarray(0, samples * PCM_BYTES_PER_SAMPLE), samples, seconds: samples / PCM_RATE };
   } finally {
@@ -42,8 +49,29 @@ export async function decodeToPcm(audio: Buffer, ext: string, opts: DecodePcmOpt
   }
 }
 
-function runFfmpeg(program: string, input: string, signal?: AbortSignal): Promise<Buffer> {
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', input, '-vn', '-f', 'f32le', '-acodec', 'pcm_f32le', '-ac', '1', '-ar', String(PCM_RATE), 'pipe:1'];
+function runFfmpeg(program: string, input: string, demuxer: string, signal?: AbortSignal): Promise<Buffer> {
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-protocol_whitelist',
+    'file',
+    '-f',
+    demuxer,
+    '-i',
+    input,
+    '-vn',
+    '-f',
+    'f32le',
+    '-acodec',
+    'pcm_f32le',
+    '-ac',
+    '1',
+    '-ar',
+    String(PCM_RATE),
+    'pipe:1',
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
     const out: Buffer[] = [];

@@ -3,6 +3,7 @@
  * (`whisperBatch.*`). Every leaf is described once in SETTINGS_SCHEMA: type, default, what is
  * allowed and what it means; the extension's package.json contributions are generated from it.
  */
+import { demuxerOf, knownExtensions } from './audioFormats';
 import { WbError } from './errors';
 
 export type HostKind = 'local' | 'ec2';
@@ -495,6 +496,9 @@ function coerce(name: SettingName, v: unknown): { value: unknown } | string {
       if (!arr || !arr.every((x) => typeof x === 'string' && /^\.?[A-Za-z0-9]+$/.test(x))) return `${name} = ${show}: must be a list of names`;
       // An empty list would make every chunk invisible: the scan would report "nothing to do" forever.
       if (arr.length === 0) return `${name} = ${show}: must name at least one extension`;
+      // A chunk of an extension no decoder is pinned for would fail on every run (and be quarantined).
+      const unknown = arr.find((x) => !demuxerOf(x));
+      if (unknown !== undefined) return `${name} = ${show}: "${unknown}" is not an audio format whisper-batch reads (known: ${knownExtensions()})`;
       return { value: arr };
     }
     case 'string': {

@@ -6,8 +6,10 @@
  * Build first: `node esbuild.mjs`.
  */
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BucketLayout } from '../../src/core/layout';
@@ -15,11 +17,11 @@ import { defaultSettings } from '../../src/core/settings';
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [CLI, ...args],
+      [...nodeArgs, CLI, ...args],
       {
         env: {
           ...process.env,
@@ -178,5 +180,79 @@ describe('hostile bucket input through the CLI @integration', function () {
     const hex = await cli(['--store', dir, '--concurrency', '0x10', 'scan']);
     assert.equal(hex.code, 2);
     assert.match(hex.stderr, /run\.concurrency = "0x10": must be a (whole )?number/);
+  });
+
+  /** The report the last run wrote (there is one run per test here). */
+  const lastReport = () => {
+    const names = readdirSync(file('batch-reports')).filter((f) => /^batch-.*\.json$/.test(f));
+    assert.equal(names.length, 1, String(names));
+    return JSON.parse(readFileSync(path.join(file('batch-reports'), names[0]), 'utf8'));
+  };
+
+  it('a chunk whose bytes are an HLS playlist (a local file outside the store, a URL of a local listener) fails alone, naming what was found; nothing else is read; the rest goes on', async function () {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'wb-hostile-outside-'));
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.end('x');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const secret = path.join(outside, 'secret.mp3');
+      const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-y', secret]);
+      assert.equal(made.status, 0, String(made.stderr));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/seg.ts`;
+      const playlist = (...entries: string[]) => `#EXTM3U\n#EXT-X-TARGETDURATION:10\n${entries.map((e) => `#EXTINF:1,\n${e}\n`).join('')}#EXT-X-ENDLIST\n`;
+      const webm = { userId: 'u1', sessionId: 'playlist-webm' };
+      const m4a = { userId: 'u1', sessionId: 'playlist-m4a' };
+      const fine = { userId: 'u1', sessionId: 'fine' };
+      put(layout.audioKey(webm, 1, 'webm'), playlist(url, secret));
+      // the mp4 family goes to ffmpeg as a temp file: probed, a playlist there read the local file
+      put(layout.audioKey(m4a, 1, 'm4a'), playlist(secret, url));
+      put(layout.audioKey(fine, 1, 'wav'), silentWav());
+      const r = await cli([...base, 'run', '--yes']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.ok(existsSync(file(layout.transcriptKey(fine, 1))), 'the rest of the batch goes on');
+      assert.ok(!existsSync(file(layout.transcriptKey(webm, 1))), 'no transcript of the playlist');
+      assert.ok(!existsSync(file(layout.transcriptKey(m4a, 1))), 'no transcript of the local file the playlist names');
+      const errors = lastReport().errors.map((e: { message: string }) => e.message);
+      assert.equal(errors.length, 2, JSON.stringify(errors));
+      assert.ok(
+        errors.some((m: string) => /chunk-001\.webm": found an HLS playlist \(#EXTM3U\) where WebM\/Matroska was expected/.test(m)),
+        JSON.stringify(errors),
+      );
+      assert.ok(
+        errors.some((m: string) => /chunk-001\.m4a": found an HLS playlist \(#EXTM3U\) where MP4\/QuickTime was expected/.test(m)),
+        JSON.stringify(errors),
+      );
+      assert.match(r.stderr, /found an HLS playlist/);
+      assert.deepEqual(requests, [], 'the listener saw no request');
+    } finally {
+      server.close();
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('a 3 GiB sparse chunk through a full local run: fails alone naming the chunk and run.maxChunkMegabytes; peak RSS of the CLI < 400 MB', async function () {
+    const huge = { userId: 'u1', sessionId: 'huge' };
+    const fine = { userId: 'u1', sessionId: 'fine' };
+    put(layout.audioKey(huge, 1, 'wav'), silentWav());
+    truncateSync(file(layout.audioKey(huge, 1, 'wav')), 3 * 1024 ** 3);
+    utimesSync(file(layout.audioKey(huge, 1, 'wav')), old, old);
+    put(layout.audioKey(fine, 1, 'wav'), silentWav());
+    // The CLI process reports its own peak RSS (getrusage) as it exits.
+    const rssFile = path.join(path.dirname(asr), 'maxrss');
+    const preload = path.join(path.dirname(asr), 'maxrss.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
+    const r = await cli([...base, 'run', '--yes'], {}, ['--require', preload]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(existsSync(file(layout.transcriptKey(fine, 1))), 'the rest of the batch goes on');
+    assert.ok(!existsSync(file(layout.transcriptKey(huge, 1))));
+    const errors = lastReport().errors.map((e: { message: string }) => e.message);
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.match(errors[0], /chunk "users\/u1\/.*huge\/chunk-001\.wav" is 3072 MB, above the chunk-size cap of 512 MB.*run\.maxChunkMegabytes/);
+    const peakMb = Number(readFileSync(rssFile, 'utf8')) / 1024;
+    console.log(`      peak RSS of the CLI: ${peakMb.toFixed(0)} MB`);
+    assert.ok(peakMb > 20 && peakMb < 400, `peak RSS ${peakMb} MB`);
   });
 });

@@ -217,6 +217,8 @@ describe('settings', function () {
       assert.match(problems({ 'layout.audioExtensions': [] })[0], /layout\.audioExtensions = \[\]: must name at least one extension/);
       assert.match(problems({ 'layout.audioExtensions': '' })[0], /must name at least one extension/);
       assert.match(problems({ 'layout.audioExtensions': ['webm', 'we/bm'] })[0], /must be a list of names/);
+      // no decoder is pinned for it: every such chunk would fail on every run
+      assert.match(problems({ 'layout.audioExtensions': ['webm', 'm3u8'] })[0], /layout\.audioExtensions = .*"m3u8" is not an audio format whisper-batch reads \(known: aac, avi, /);
       for (const [name, v] of [
         ['layout.reportsPrefix', '../../'],
         ['layout.reportsPrefix', 'a/../'],
