@@ -29,6 +29,11 @@ function forbid(rules) {
       { selector: `TSImportType[argument.literal.value=${re}]`, message: r.message },
     );
   }
+  // Every byte of the bucket is hostile: no read of a store object without a cap (issue 10).
+  syntax.push({
+    selector: `CallExpression[callee.property.name='get'][arguments.length<3]:matches([callee.object.name=/[sS]tore$/], [callee.object.property.name=/[sS]tore$/], [callee.object.callee.property.name=/[sS]tore$/])`,
+    message: 'a store read takes a cap: store.get(key, signal, { maxBytes } or { firstBytes }), or readCapped of src/core/store/cappedRead.ts',
+  });
   return {
     'no-restricted-imports': ['error', { patterns: regexes }],
     'no-restricted-syntax': ['error', ...syntax],

@@ -350,6 +350,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
                 out.warn(`monitoring check failed: ${describeError(e)}`);
                 return undefined;
               });
+              if (check?.problem) out.warn(`monitoring: ${terminalText(check.problem)}; replaced by the current alert state`);
               for (const m of check?.fresh ?? []) out.warn(`ALERT ${m.label}: ${m.detail} (alert ${m.alert})`);
               fresh = check?.fresh ?? [];
               // The timer keeps the store tidy too (retention.*); a failure is a warning, the run is done.
@@ -523,7 +524,11 @@ export function buildProgram(deps: CliDeps = {}): Command {
               ? `GPU host:    ${rt.host.id}: ${terminalText(host.state)}${host.detail ? ` (${terminalText(host.detail)})` : ''}`
               : `host:        this machine (engine ${effectiveEngine(settings).kind})`,
           );
-          print(lease ? `run lease:   ${lease.expired ? 'expired' : 'held'} by ${terminalText(lease.holder)} since ${terminalText(lease.acquiredAt)}` : 'run lease:   free (no run in progress)');
+          print(
+            lease
+              ? `run lease:   ${lease.expired ? 'expired' : 'held'} by ${terminalText(lease.holder)} since ${terminalText(lease.acquiredAt)}${lease.problem ? ` (${terminalText(lease.problem)}; a run takes it over)` : ''}`
+              : 'run lease:   free (no run in progress)',
+          );
           print(
             last
               ? `last report: ${terminalText(last.reportId)} ${terminalText(last.status)}, ${last.chunksTranscribed} transcribed, ${last.chunksFailed} failed${last.costUSD > 0 ? `, ${usd(last.costUSD)}` : ''}, started by ${last.origin ? terminalText(describeOrigin(last.origin)) : 'not recorded'}`

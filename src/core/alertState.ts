@@ -6,6 +6,7 @@
 import { WbError } from './errors';
 import type { BucketLayout } from './layout';
 import type { MetricId } from './monitoring';
+import { isTooLarge, readCapped } from './store/cappedRead';
 import type { ObjectStore } from './store/objectStore';
 
 const IDS: readonly MetricId[] = ['successRate', 'gpuRuntime', 'costPerDay', 'pendingAge'];
@@ -13,6 +14,8 @@ const IDS: readonly MetricId[] = ['successRate', 'gpuRuntime', 'costPerDay', 'pe
 export interface AlertState {
   alerting: MetricId[];
   updatedAt: string | null;
+  /** Why the object was not read (above its cap): it reads as "none", and the next check replaces it. */
+  problem?: string;
 }
 
 export const alertStateKey = (layout: BucketLayout) => `${layout.reportsPrefix}.alert-state.json`;
@@ -20,12 +23,13 @@ export const alertStateKey = (layout: BucketLayout) => `${layout.reportsPrefix}.
 export async function readAlertState(store: ObjectStore, layout: BucketLayout): Promise<AlertState> {
   let raw: Buffer;
   try {
-    raw = await store.get(alertStateKey(layout));
+    raw = await readCapped(store, alertStateKey(layout), 'alertState');
   } catch (e) {
     if (e instanceof WbError && e.code === 'NotFound') return { alerting: [], updatedAt: null };
+    if (isTooLarge(e)) return { alerting: [], updatedAt: null, problem: e.message };
     throw e;
   }
-  return parseAlertState(raw.length > 65_536 ? '' : raw.toString('utf8'));
+  return parseAlertState(raw.toString('utf8'));
 }
 
 export function parseAlertState(text: string): AlertState {

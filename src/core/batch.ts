@@ -88,7 +88,7 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
     phase('scan');
     if (!doc) doc = await scan({ store, settings, clock, emit: deps.emit, signal });
     // A manual "next" (an object in the store, set from any runner), then priority users, then the rest; oldest first within each.
-    jobs = await orderedJobs({ store, layout, doc, users: settings.priority.users, filter: deps.sessionFilter, signal });
+    jobs = await orderedJobs({ store, layout, doc, users: settings.priority.users, filter: deps.sessionFilter, signal, warn: (m) => log('warn', m) });
     if (doc.deferredSessions.length)
       log(
         'info',

@@ -7,6 +7,7 @@ import type { Clock } from './clock';
 import { claimedTime, isoTime } from './clock';
 import { WbError } from './errors';
 import type { BucketLayout } from './layout';
+import { isTooLarge, readCapped } from './store/cappedRead';
 import type { ObjectStore } from './store/objectStore';
 import { parseOrigin, type RunOrigin } from './runOrigin';
 import { SETTINGS_SCHEMA } from './settings';
@@ -26,16 +27,20 @@ export interface LeaseBody {
 export interface LeaseInfo extends LeaseBody {
   etag?: string;
   expired: boolean;
+  /** Why the body was not read (above its cap): the lease then counts as expired, so a run can take it over. */
+  problem?: string;
 }
 
 export async function readLease(store: ObjectStore, layout: BucketLayout, clock: Clock): Promise<LeaseInfo | undefined> {
   const head = await store.head(layout.leaseKey);
   if (!head) return undefined;
   let body: Partial<LeaseBody> = {};
+  let problem: string | undefined;
   try {
-    body = JSON.parse((await store.get(layout.leaseKey)).toString('utf8'));
+    body = JSON.parse((await readCapped(store, layout.leaseKey, 'lease')).toString('utf8'));
   } catch (e) {
     if (e instanceof WbError && e.code === 'NotFound') return undefined; // released meanwhile
+    if (isTooLarge(e)) problem = e.message;
     body = {}; // corrupt: treat as expired so it can be taken over
   }
   // An expiry further ahead than the longest lease (plus clock skew) is invalid: expired, so it can be taken over.
@@ -49,6 +54,7 @@ export async function readLease(store: ObjectStore, layout: BucketLayout, clock:
     ...(parseOrigin(body.origin) ? { origin: parseOrigin(body.origin) } : {}),
     etag: head.etag,
     expired: !(exp > clock.now()),
+    ...(problem ? { problem } : {}),
   };
 }
 

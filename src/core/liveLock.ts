@@ -9,6 +9,7 @@ import { claimedTime, isoTime } from './clock';
 import { WbError } from './errors';
 import type { BucketLayout } from './layout';
 import type { Settings } from './settings';
+import { isTooLarge, readCapped } from './store/cappedRead';
 import type { ObjectStore } from './store/objectStore';
 
 export interface LiveLock {
@@ -18,6 +19,8 @@ export interface LiveLock {
   sessions: Set<string>;
   users: Set<string>;
   holder?: string;
+  /** Why the body was not read (above its cap). */
+  problem?: string;
   since?: string;
   /** Older than scan.lockMaxAgeMinutes: a leftover, ignored. */
   stale: boolean;
@@ -32,10 +35,12 @@ export async function readLiveLock(store: ObjectStore, layout: BucketLayout, set
   }
   if (!head) return undefined;
   let body: any = {};
+  let problem: string | undefined;
   try {
-    body = JSON.parse((await store.get(layout.lockKey, signal)).toString('utf8'));
+    body = JSON.parse((await readCapped(store, layout.lockKey, 'liveLock', signal)).toString('utf8'));
   } catch (e) {
     if (e instanceof WbError && e.code === 'NotFound') return undefined; // removed between head and get
+    if (isTooLarge(e)) problem = e.message;
     body = {}; // unreadable lock: still a lock, covering everything
   }
   const sessions = new Set<string>([body?.sessionId, ...(Array.isArray(body?.sessions) ? body.sessions : [])].filter((x) => typeof x === 'string'));
@@ -54,10 +59,11 @@ export async function readLiveLock(store: ObjectStore, layout: BucketLayout, set
     holder: typeof body?.holder === 'string' ? body.holder : typeof body?.owner === 'string' ? body.owner : undefined,
     since: sinceMs === undefined ? undefined : isoTime(sinceMs),
     stale,
+    ...(problem ? { problem } : {}),
   };
 }
 
 /** "batch-lock.json held by X since T", for logs and reports. */
 export function describeLiveLock(l: LiveLock): string {
-  return `${l.key} is held${l.holder ? ` by ${l.holder}` : ''}${l.since ? ` since ${l.since}` : ''}`;
+  return `${l.key} is held${l.holder ? ` by ${l.holder}` : ''}${l.since ? ` since ${l.since}` : ''}${l.problem ? ` (${l.problem}; it still counts, covering everything)` : ''}`;
 }

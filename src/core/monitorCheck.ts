@@ -29,11 +29,12 @@ export async function monitoringOf(o: {
 }
 
 /** Evaluates, finds the new alerts and records the current ones (so the next check does not repeat them). */
-export async function checkMonitoring(o: Parameters<typeof monitoringOf>[0]): Promise<{ monitoring: Monitoring; fresh: Metric[] }> {
+export async function checkMonitoring(o: Parameters<typeof monitoringOf>[0]): Promise<{ monitoring: Monitoring; fresh: Metric[]; problem?: string }> {
   const monitoring = await monitoringOf(o);
   const prev = await readAlertState(o.store, o.layout);
   const fresh = newAlerts(monitoring, prev.alerting);
   const now = monitoring.alerts.map((a) => a.id);
-  if (now.join() !== prev.alerting.join()) await writeAlertState(o.store, o.layout, { alerting: now, updatedAt: monitoring.at });
-  return { monitoring, fresh };
+  // An alert state that could not be read is replaced by the current one.
+  if (now.join() !== prev.alerting.join() || prev.problem) await writeAlertState(o.store, o.layout, { alerting: now, updatedAt: monitoring.at });
+  return { monitoring, fresh, ...(prev.problem ? { problem: prev.problem } : {}) };
 }

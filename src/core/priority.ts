@@ -6,8 +6,9 @@
  * with two string ids reads as "none". It needs no clearing: once its session has nothing
  * pending it orders nothing.
  */
-import { WbError } from './errors';
+import { describeError, WbError } from './errors';
 import type { BucketLayout } from './layout';
+import { readCapped } from './store/cappedRead';
 import type { ObjectStore } from './store/objectStore';
 import type { ChunkJob } from './engine/engine';
 import { jobsOf, type PendingJobs, type PendingSession } from './scan';
@@ -34,9 +35,10 @@ export function parseNext(text: string): NextSession | undefined {
 export async function readNext(store: ObjectStore, layout: BucketLayout, signal?: AbortSignal): Promise<NextSession | undefined> {
   let raw: Buffer;
   try {
-    raw = await store.get(nextKey(layout), signal, { maxBytes: 65_536 });
+    raw = await readCapped(store, nextKey(layout), 'next', signal);
   } catch (e) {
-    if (e instanceof WbError && (e.code === 'NotFound' || e.code === 'TooLarge')) return undefined;
+    // Above its cap it throws, naming the key (`whisper-batch next` shows it; runs go on without it).
+    if (e instanceof WbError && e.code === 'NotFound') return undefined;
     throw e;
   }
   return parseNext(raw.toString('utf8'));
@@ -65,7 +67,12 @@ export async function orderedJobs(o: {
   users: readonly string[];
   filter?: (s: PendingSession) => boolean;
   signal?: AbortSignal;
+  /** Told why a "next" object was not read (it is then ignored, the run goes on). */
+  warn?: (message: string) => void;
 }): Promise<ChunkJob[]> {
-  const next = await readNext(o.store, o.layout, o.signal).catch(() => undefined);
+  const next = await readNext(o.store, o.layout, o.signal).catch((e) => {
+    o.warn?.(`${describeError(e)} (runs go on without it)`);
+    return undefined;
+  });
   return jobsOf({ ...o.doc, sessions: prioritize(o.doc.sessions, { users: o.users, next }) }, o.layout, o.filter);
 }

@@ -18,6 +18,7 @@ import { isoTime, type Clock } from './clock';
 import type { ChunkOutcome } from './engine/engine';
 import { describeError, throwIfAborted, WbError } from './errors';
 import { pad, type BucketLayout } from './layout';
+import { isTooLarge, readCapped } from './store/cappedRead';
 import type { ObjectStore } from './store/objectStore';
 
 /** One chunk's run of failures, as the scan found it. */
@@ -45,7 +46,6 @@ export interface QuarantinedChunk {
 }
 
 const RECORD_NAME = /^fail-[A-Za-z0-9._-]{1,100}\.json$/;
-const MAX_RECORD_BYTES = 16 * 1024;
 const MAX_ERROR_CHARS = 500;
 
 export function failuresPrefix(layout: BucketLayout): string {
@@ -90,14 +90,14 @@ export async function lastFailure(store: ObjectStore, f: ChunkFailures, signal?:
   const newest = [...f.keys].sort().pop();
   if (!newest) return {};
   try {
-    const v = JSON.parse((await store.get(newest, signal, { maxBytes: MAX_RECORD_BYTES })).toString('utf8'));
+    const v = JSON.parse((await readCapped(store, newest, 'failureRecord', signal)).toString('utf8'));
     if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
     return {
       error: typeof v.error === 'string' ? v.error.slice(0, MAX_ERROR_CHARS) : undefined,
       at: typeof v.at === 'string' && !Number.isNaN(Date.parse(v.at)) ? isoTime(Date.parse(v.at)) : undefined,
     };
-  } catch {
-    return {};
+  } catch (e) {
+    return isTooLarge(e) ? { error: e.message } : {};
   }
 }
 

@@ -9,6 +9,7 @@ import { describeError } from './errors';
 import type { BucketLayout, SessionRef } from './layout';
 import { plainText } from './safeText';
 import { sessionLabel } from './sessionLabel';
+import { readCapped } from './store/cappedRead';
 import type { ObjectStore } from './store/objectStore';
 import type { BatchReport } from './report/model';
 import { plural } from './plural';
@@ -91,7 +92,7 @@ export async function loadSessionTranscript(store: ObjectStore, layout: BucketLa
     const c: ChunkTranscript = { chunk: n, audioKey: a?.key, audioSize: a?.size, state: 'missing', segments: [] };
     if (t) {
       try {
-        Object.assign(c, parseTranscript(await store.get(t.key, signal)), { state: 'transcribed' });
+        Object.assign(c, parseTranscript(await readCapped(store, t.key, 'transcript', signal)), { state: 'transcribed' });
       } catch (e) {
         c.state = 'failed';
         c.error = describeError(e);

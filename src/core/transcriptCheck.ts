@@ -12,6 +12,7 @@
  */
 import { WbError, throwIfAborted } from './errors';
 import { parseTranscript } from './sessionTranscript';
+import { OBJECT_CAPS } from './store/cappedRead';
 import type { ObjectStore } from './store/objectStore';
 
 export interface TranscriptRef {
@@ -32,8 +33,8 @@ export interface InvalidTranscript {
   hint: string;
 }
 
-/** A transcript is read whole to be checked: bigger than this is not one of ours (a real one is a few KB). */
-export const MAX_TRANSCRIPT_CHECK_BYTES = 8 * 1048576;
+/** A transcript is read whole to be checked: bigger than this is not one of ours (the one cap of transcripts, store/cappedRead.ts). */
+export const MAX_TRANSCRIPT_CHECK_BYTES = OBJECT_CAPS.transcript.bytes;
 /** Reads at once. */
 const CONCURRENCY = 8;
 /** How much of a parser's message is kept (it may quote the object's bytes; shown escaped). */

@@ -29,6 +29,7 @@ export async function alertAfterRun(
     return undefined;
   });
   if (res) status.update({ alerts: res.monitoring.alerts.map((a) => a.label) });
+  if (res?.problem) log.warn(`monitoring: ${res.problem}; replaced by the current alert state`);
   const outgoing = noticesAfterRun({ fresh: res?.fresh ?? [], store: check.store.description, settings: check.settings.notify });
   if (send && outgoing.length) for (const p of await send(outgoing).catch((e) => [describeError(e)])) log.warn(`notification not sent: ${p}`);
   const notices = (res?.fresh ?? []).map((m) => `${m.label}: ${m.detail} (alert ${m.alert}).`);

@@ -39,6 +39,10 @@ describe('lint: the layer rules (eslint.config.mjs)', function () {
     ['webviews/report/x.ts', `import * as path from 'path';`, /a webview runs in a browser: no Node modules/],
     ['src/core/cost.ts', `import { readFileSync } from 'node:fs';`, /uses no package and no Node module/],
     ['src/core/report/model.ts', `import { Command } from 'commander';`, /uses no package and no Node module/],
+    ['src/core/x.ts', `export const f = (store: any, k: string) => store.get(k);`, /a store read takes a cap/],
+    ['src/core/x.ts', `export const f = (o: any, k: string, s: AbortSignal) => o.store.get(k, s);`, /a store read takes a cap/],
+    ['src/extension/x.ts', `export const f = (o: any, k: string) => o.settings.store().get(k);`, /a store read takes a cap/],
+    ['src/cli/x.ts', `export const f = (rt: any, k: string) => rt.store.get(k);`, /a store read takes a cap/],
     // the pure modules keep the core rules too (a later config entry replaces a rule whole)
     ['src/core/report/protocol.ts', `import { activate } from '../../extension/activate';`, /src\/core must not depend on src\/extension/],
   ];
@@ -57,6 +61,7 @@ describe('lint: the layer rules (eslint.config.mjs)', function () {
     ['src/extension/x.ts', `import * as vscode from 'vscode';\nimport { scan } from '../core/scan';`],
     ['src/cli/x.ts', `import { Command } from 'commander';\nimport { scan } from '../core/scan';`],
     ['src/core/x.ts', `import { readFileSync } from 'node:fs';\nimport { BucketLayout } from './layout';`],
+    ['src/core/x.ts', `export const f = (store: any, k: string, s: AbortSignal, m: Map<string, number>) => [store.get(k, s, { maxBytes: 1 }), m.get(k)];`],
   ];
   for (const [file, code] of allowed) {
     it(`allows in ${file}: ${code.split('\n')[0]}`, async function () {

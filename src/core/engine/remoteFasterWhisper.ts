@@ -150,7 +150,7 @@ export class FasterWhisperEngine implements Engine {
       store = {
         ...ctx.store,
         head: (k) => ctx.store.head(k),
-        get: (k, sig) => ctx.store.get(k, sig),
+        get: (k, sig, opts) => ctx.store.get(k, sig, opts),
         presignGet: async (k) => s.presignGet(k),
         presignPutIfAbsent: async (k, _e, ct) => s.presignPutIfAbsent(k, ct),
       } as UrlStore;

@@ -1,6 +1,7 @@
 /** Reports in the store: write (create-only, never replacing an earlier run's), list, read. */
 import { WbError } from '../errors';
 import type { BucketLayout } from '../layout';
+import { readCapped } from '../store/cappedRead';
 import type { ObjectStore } from '../store/objectStore';
 import type { BatchReport, ReportSummary } from './model';
 import { renderReportHtml } from './html';
@@ -95,7 +96,7 @@ function runOrder(key: string): { stamp: string; n: number } {
 
 /** Reads and validates a report: anyone with write access to the bucket can put any JSON there. */
 export async function readReport(store: ObjectStore, key: string): Promise<BatchReport> {
-  const raw = await store.get(key);
+  const raw = await readCapped(store, key, 'report');
   let doc: unknown;
   try {
     doc = JSON.parse(raw.toString('utf8'));

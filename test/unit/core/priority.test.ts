@@ -66,7 +66,8 @@ describe('priority (run order)', function () {
       assert.deepEqual(await readNext(store, layout), { userId: 'bob', sessionId: 'mid', setAt: '2026-12-03T12:00:00.000Z' });
       assert.deepEqual(await order(['carol']), ['mid', 'new', 'old']);
       await store.put(nextKey(layout), 'x'.repeat(70_000));
-      assert.equal(await readNext(store, layout), undefined, 'an oversized object reads as none');
+      // an oversized object is named (store/cappedRead.ts) and orders nothing
+      await assert.rejects(readNext(store, layout), /^WbError: The "next" session object "batch-reports\/\.next\.json" is larger than 64 KB/);
       assert.deepEqual(await order(), ['old', 'mid', 'new']);
       await writeNext(store, layout, undefined);
       assert.equal(await readNext(store, layout), undefined);
