@@ -213,6 +213,7 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
       runId,
       clock,
       maxChunkBytes,
+      maxChunkSeconds: settings.run.maxChunkMinutes * 60,
       emit,
       onStarted: () => host.chunkStarted(),
       onOutcome: record,

@@ -60,6 +60,8 @@ export interface DecodeOptions {
   outFile?: string;
   /** ffmpeg program (default `ffmpeg` on PATH). */
   ffmpeg?: string;
+  /** Decode at most this many seconds: ffmpeg stops just past it and the chunk fails (a small file can decode to hours). */
+  maxSeconds?: number;
 }
 
 export interface DecodedWav {
@@ -124,6 +126,8 @@ export async function decodeToWav(audio: Buffer, ext: string, signal: AbortSigna
       '1',
       '-c:a',
       'pcm_s16le',
+      // Just past the bound: more than maxSeconds decoded means the chunk holds more.
+      ...(opts.maxSeconds !== undefined ? ['-t', String(opts.maxSeconds + 1)] : []),
       '-f',
       'wav',
       '-y',
@@ -151,10 +155,18 @@ export async function decodeToWav(audio: Buffer, ext: string, signal: AbortSigna
     }
     if (dataBytes <= 0)
       throw new WbError('Decode', `Cannot decode "${label}": ffmpeg found no audio in it${r.lastLine ? ` (${r.lastLine})` : ''}`, 'The file holds no sound samples: it may be damaged or cut short.');
-    return { wav, durationSeconds: dataBytes / (2 * WAV_RATE), startTimeSeconds: round3(startTimeSeconds) };
+    const durationSeconds = dataBytes / (2 * WAV_RATE);
+    if (opts.maxSeconds !== undefined && durationSeconds > opts.maxSeconds) throw tooLong(label, opts.maxSeconds);
+    return { wav, durationSeconds, startTimeSeconds: round3(startTimeSeconds) };
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** A chunk that decodes to more than the bound (run.maxChunkMinutes): its own fault, it recurs. */
+export function tooLong(label: string, maxSeconds: number): WbError {
+  const limit = maxSeconds % 60 === 0 ? `${maxSeconds / 60} min` : `${maxSeconds} s`;
+  return new WbError('TooLarge', `"${label}" decodes to more than ${limit} of audio (run.maxChunkMinutes)`, 'Decoding stopped there and it is left alone; raise run.maxChunkMinutes to transcribe it.');
 }
 
 /** ffmpeg cannot seek back on a pipe to fill in the RIFF and data sizes: do it here. */

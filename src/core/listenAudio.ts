@@ -62,7 +62,8 @@ export async function loadListenAudio(store: ObjectStore, layout: BucketLayout, 
       const nextKey = all[all.indexOf(c) + 1]?.audioKey;
       const next = ext === 'webm' && nextKey ? await store.get(nextKey, signal, { firstBytes: NEXT_READ_BYTES }).catch(() => undefined) : undefined;
       const input = ext === 'webm' ? standaloneChunk(audio, header, next) : audio;
-      const d = await decodeToWav(input, ext, signal, { label: c.audioKey, ffmpeg: opts.ffmpeg });
+      // One chunk may not decode to more than the whole view plays (a small file can decode to hours).
+      const d = await decodeToWav(input, ext, signal, { label: c.audioKey, ffmpeg: opts.ffmpeg, maxSeconds });
       const data = (d.wav as Buffer).subarray(WAV_HEADER_BYTES);
       pcm.push(data);
       duration = data.length / (2 * WAV_RATE);

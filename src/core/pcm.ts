@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demuxerOf, knownExtensions, mismatch } from './audioFormats';
+import { tooLong } from './decode';
 import { CancelledError, WbError, throwIfAborted } from './errors';
 
 export const PCM_RATE = 16_000;
@@ -26,6 +27,10 @@ export interface DecodePcmOptions {
   /** ffmpeg program (default `ffmpeg` on PATH). */
   ffmpeg?: string;
   signal?: AbortSignal;
+  /** Decode at most this many seconds (ffmpeg stops just past it, so memory stays bounded); more fails. */
+  maxSeconds?: number;
+  /** Names the chunk in error messages (e.g. its key). */
+  label?: string;
 }
 
 /** Decodes one standalone audio file (bytes + extension) to float32 mono 16 kHz PCM. */
@@ -38,18 +43,19 @@ export async function decodeToPcm(audio: Buffer, ext: string, opts: DecodePcmOpt
   try {
     const input = join(dir, `audio.${lowerExt}`);
     await writeFile(input, audio);
-    const data = await runFfmpeg(opts.ffmpeg ?? 'ffmpeg', input, demuxer, opts.signal).catch((e) => {
+    const data = await runFfmpeg(opts.ffmpeg ?? 'ffmpeg', input, demuxer, opts.maxSeconds, opts.signal).catch((e) => {
       const found = e instanceof WbError && e.code === 'Decode' ? mismatch(audio, lowerExt) : undefined;
       throw found ? new WbError('Decode', `ffmpeg could not decode the audio: ${found}`, 'The bytes are not what the extension says; it is not read as anything else.', { cause: e }) : e;
     });
     const samples = Math.floor(data.length / PCM_BYTES_PER_SAMPLE);
+    if (opts.maxSeconds !== undefined && samples > opts.maxSeconds * PCM_RATE) throw tooLong(opts.label ?? `${lowerExt} audio`, opts.maxSeconds);
     return { data: data.subarray(0, samples * PCM_BYTES_PER_SAMPLE), samples, seconds: samples / PCM_RATE };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function runFfmpeg(program: string, input: string, demuxer: string, signal?: AbortSignal): Promise<Buffer> {
+function runFfmpeg(program: string, input: string, demuxer: string, maxSeconds: number | undefined, signal?: AbortSignal): Promise<Buffer> {
   const args = [
     '-hide_banner',
     '-nostdin',
@@ -62,6 +68,8 @@ function runFfmpeg(program: string, input: string, demuxer: string, signal?: Abo
     '-i',
     input,
     '-vn',
+    // Just past the bound: more than maxSeconds decoded means the chunk holds more.
+    ...(maxSeconds !== undefined ? ['-t', String(maxSeconds + 1)] : []),
     '-f',
     'f32le',
     '-acodec',

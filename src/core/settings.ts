@@ -64,7 +64,7 @@ export interface Settings {
     beamSize: number;
     batchSize: number;
   };
-  run: { concurrency: number; leaseSeconds: number; maxChunkMegabytes: number; quarantineAfterFailures: number };
+  run: { concurrency: number; leaseSeconds: number; maxChunkMegabytes: number; maxChunkMinutes: number; quarantineAfterFailures: number };
   cost: { gpuHourlyUsd: number; bootSecondsEstimate: number; realtimeFactorEstimate: number; chunkSecondsEstimate: number };
   schedule: {
     enabled: boolean;
@@ -280,6 +280,15 @@ export const SETTINGS_SCHEMA = {
     min: 1,
     max: 4096,
     description: 'Largest audio chunk a run reads (MB); a bigger one fails alone with its size named, and is never read whole into memory.',
+  },
+  'run.maxChunkMinutes': {
+    type: 'number',
+    default: 30,
+    min: 1,
+    max: 1440,
+    integer: true,
+    description:
+      'Most audio one chunk may decode to (minutes): a small file can decode to hours. Decoding stops there and the chunk fails alone, named. Decoded audio takes 3.84 MB a minute in memory (WhisperLive) or 1.92 MB a minute in a temp file (pocketsphinx, engine.command).',
   },
   'run.quarantineAfterFailures': {
     type: 'number',

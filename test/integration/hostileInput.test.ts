@@ -255,4 +255,24 @@ describe('hostile bucket input through the CLI @integration', function () {
     console.log(`      peak RSS of the CLI: ${peakMb.toFixed(0)} MB`);
     assert.ok(peakMb > 20 && peakMb < 400, `peak RSS ${peakMb} MB`);
   });
+
+  it('a small WebM that decodes to hours (1.3 MB, 2 h): decoding stops at run.maxChunkMinutes and it fails alone, named with the setting; the rest goes on', async function () {
+    const long = { userId: 'u1', sessionId: 'long' };
+    const fine = { userId: 'u1', sessionId: 'fine' };
+    const f = file(layout.audioKey(long, 1, 'webm'));
+    mkdirSync(path.dirname(f), { recursive: true });
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '7200', '-c:a', 'flac', '-f', 'matroska', '-y', f]);
+    assert.equal(made.status, 0, String(made.stderr));
+    utimesSync(f, old, old);
+    put(layout.audioKey(fine, 1, 'wav'), silentWav());
+    const t0 = Date.now();
+    const r = await cli(['--set', 'run.maxChunkMinutes=1', ...base, 'run', '--yes']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(Date.now() - t0 < 60_000, 'decoding stopped at the bound');
+    assert.ok(existsSync(file(layout.transcriptKey(fine, 1))), 'the rest of the batch goes on');
+    assert.ok(!existsSync(file(layout.transcriptKey(long, 1))));
+    const errors = lastReport().errors.map((e: { message: string }) => e.message);
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.match(errors[0], /^"users\/u1\/.*long\/chunk-001\.webm" decodes to more than 1 min of audio \(run\.maxChunkMinutes\)\. .*\(failed 1 of 3 runs in a row before it is quarantined\)$/);
+  });
 });

@@ -140,6 +140,7 @@ describe('SshRunner over a real SSH connection @integration', function () {
         runId: 'ssh-run',
         clock: systemClock,
         maxChunkBytes: 512 * 1048576,
+        maxChunkSeconds: 1800,
         emit: () => {},
         onOutcome: (o) => outcomes.push(o),
       });

@@ -48,7 +48,7 @@ export async function transcribeChunkByChunk(engine: ChunkTranscriber, jobs: Chu
         if (audio.length === 0) throw new WbError('Decode', `empty audio file (0 bytes): "${job.audioKey}"`, 'The upload may have failed; re-upload the chunk or delete it.');
         const ext = job.audioKey.slice(job.audioKey.lastIndexOf('.') + 1).toLowerCase();
         const input = ext === 'webm' ? standaloneChunk(audio, hdr, next) : audio;
-        const transcript = await engine.transcribeChunk({ job, audio: input, ext, signal: sig });
+        const transcript = await engine.transcribeChunk({ job, audio: input, ext, signal: sig, maxSeconds: ctx.maxChunkSeconds });
         transcript.batch = { engine: engine.name, model: engine.model, createdAt: isoTime(clock.now()), runId: ctx.runId };
         // Create-only: a transcript that appeared meanwhile (the realtime path, another writer) is kept.
         const put = await store.put(job.transcriptKey, JSON.stringify(transcript), { ifAbsent: true, contentType: 'application/json' });

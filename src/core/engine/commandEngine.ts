@@ -96,7 +96,7 @@ export class CommandEngine implements Engine {
     const dir = await mkdtemp(join(tmpdir(), 'wb-asr-'));
     try {
       const wavPath = join(dir, 'chunk.wav');
-      const wav = await decodeToWav(input.audio, input.ext, signal, { label, outFile: wavPath, ffmpeg: this.opts.ffmpeg });
+      const wav = await decodeToWav(input.audio, input.ext, signal, { label, outFile: wavPath, ffmpeg: this.opts.ffmpeg, maxSeconds: input.maxSeconds });
       let segments: TranscriptSegment[];
       let language = this.opts.language ?? 'en';
       let languageProbability = 1;

@@ -33,6 +33,8 @@ export interface ChunkInput {
   /** File extension of `audio` for the decoder (e.g. 'webm'). */
   ext: string;
   signal: AbortSignal;
+  /** Decode at most this much audio; a chunk that holds more fails (BatchContext.maxChunkSeconds). */
+  maxSeconds?: number;
 }
 
 export interface ChunkOutcome {
@@ -64,6 +66,8 @@ export interface BatchContext {
   clock: Clock;
   /** A chunk larger than this fails alone, named, without being read (run.maxChunkMegabytes). */
   maxChunkBytes: number;
+  /** A chunk that decodes to more audio than this fails alone, named; decoding stops there (run.maxChunkMinutes). */
+  maxChunkSeconds: number;
 }
 
 export interface Engine {

@@ -198,7 +198,7 @@ export class WhisperLiveEngine implements Engine {
       this.o.maxChunkMs,
     );
     try {
-      const pcm = await decodeToPcm(input.audio, input.ext, { ffmpeg: this.deps.ffmpeg, signal: ac.signal });
+      const pcm = await decodeToPcm(input.audio, input.ext, { ffmpeg: this.deps.ffmpeg, signal: ac.signal, maxSeconds: input.maxSeconds, label: input.job.audioKey });
       const waitUntil = this.clock.now() + this.o.maxWaitMs;
       for (;;) {
         try {

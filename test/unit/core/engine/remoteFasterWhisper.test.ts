@@ -83,6 +83,7 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
       runId: 'run-test',
       clock: systemClock,
       maxChunkBytes: 512 * 1048576,
+      maxChunkSeconds: 1800,
       emit: (e) => events.push(e),
       onOutcome: (o) => outcomes.push(o),
       outcomes,
@@ -322,6 +323,7 @@ describe('RemoteFasterWhisperEngine call planning (no network: presigning is loc
       runId: 'r1',
       clock: systemClock,
       maxChunkBytes: 512 * 1048576,
+      maxChunkSeconds: 1800,
       emit: () => {},
       onOutcome: (o) => outcomes.push(o),
     };
