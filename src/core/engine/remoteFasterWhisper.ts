@@ -281,8 +281,9 @@ export class FasterWhisperEngine implements Engine {
       if (ev.kind === 'fatal') fatal = ev.error;
       else if (ev.kind === 'done') omitted = ev.omitted;
       else if (ev.kind === 'start') {
-        // Streamed lines are read again from the final stdout (SSM gives it only there): log the load once.
-        if (!started) ctx.emit({ type: 'log', level: 'info', message: `${this.callLabel(call)}: model ${this.model} loaded in ${ev.loadSeconds ?? '?'} s` });
+        // One info line per call (its announcement above); the model's load time is a detail (--verbose).
+        // Streamed lines are read again from the final stdout (SSM gives it only there): logged once.
+        if (!started) ctx.emit({ type: 'log', level: 'debug', message: `${this.callLabel(call)}: model ${this.model} loaded in ${ev.loadSeconds ?? '?'} s` });
         started = true;
       } else this.report(part, ev.chunk, reported, ctx);
     };

@@ -126,6 +126,9 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
     assert.strictEqual(t.batch.model, 'small.en');
     const loads = ctx.events.filter((e) => e.type === 'log' && /model small\.en loaded/.test(e.message));
     assert.strictEqual(loads.length, 2, 'model loaded once per call');
+    // What a user sees without --verbose: "remote call N" once per call, not once more for the model load.
+    const shown = ctx.events.flatMap((e) => (e.type === 'log' && e.level !== 'debug' && /^remote call \d+:/.test(e.message) ? [e.message] : []));
+    assert.deepStrictEqual(shown, ['remote call 1: 2 chunks over ssm', 'remote call 2: 1 chunk over ssm']);
   });
 
   it('streams lines over SSH and reports each chunk exactly once', async function () {
@@ -144,11 +147,12 @@ describe('RemoteFasterWhisperEngine (real script via sh + python3 on moto; trans
         [2, true],
       ],
     );
-    // Streamed lines are read once more from the final stdout: the call and its model load are logged once each.
-    const logs = ctx.events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+    // Streamed lines are read once more from the final stdout: the call is shown once, its model load
+    // (a --verbose detail) logged once.
+    const logs = ctx.events.flatMap((e) => (e.type === 'log' ? [`${e.level} ${e.message}`] : []));
     assert.deepStrictEqual(
-      logs.filter((m) => /^remote call 1: /.test(m)).map((m) => m.replace(/loaded in .*/, 'loaded')),
-      ['remote call 1: 2 chunks over ssh', 'remote call 1: model small.en loaded'],
+      logs.filter((m) => / remote call 1: /.test(m)).map((m) => m.replace(/loaded in .*/, 'loaded')),
+      ['info remote call 1: 2 chunks over ssh', 'debug remote call 1: model small.en loaded'],
     );
   });
 
