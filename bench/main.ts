@@ -21,6 +21,10 @@
  *   --folder-keys N       files of the folder bench (100000)            --memory-keys N keys of the memory run (1000000)
  *   --cpu-prof DIR        a V8 CPU profile (.cpuprofile) of every page-server listing child (raw too), in DIR
  *   --out FILE            JSON output (default bench/results/latest.json)
+ *   --only whisper        real faster-whisper: the product's local run vs a bare loop, batched vs plain
+ *                         (bench/whisperBench.ts; not in --quick). --whisper-model M (tiny.en),
+ *                         --whisper-device D (auto), --whisper-sessions N (2 x 7 chunks), --whisper-rounds N (3),
+ *                         --python P (default: the engine venv); bench/gpu.sh runs it on CUDA
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -37,6 +41,7 @@ import { folderBench } from './folderBench';
 import { LAYOUTS, parseLayout, type LayoutName } from './layouts';
 import { memoryBench, pageBench } from './pageBench';
 import { pageServerMain } from './pageServer';
+import { whisperBench, type WhisperFigures } from './whisperBench';
 
 interface Args {
   quick: boolean;
@@ -63,6 +68,7 @@ interface Args {
   folderKeys: number;
   memoryKeys: number;
   cpuProf?: string;
+  whisper: { model: string; device: string; sessions: number; rounds: number; python?: string };
 }
 
 export interface BenchResults {
@@ -75,6 +81,7 @@ export interface BenchResults {
   synthetic?: ListingResult & { keysPerSec: number };
   batch: BatchRow[];
   extension?: ExtensionFigures;
+  whisper?: WhisperFigures;
   /** The extension figures against their targets. */
   extensionTargets: ExtensionRow[];
   headline: string[];
@@ -116,6 +123,13 @@ function parseArgs(argv: string[]): Args {
     folderKeys: num('--folder-keys', quick ? 2000 : 100_000),
     memoryKeys: num('--memory-keys', 1_000_000),
     cpuProf: str('--cpu-prof') ? resolve(str('--cpu-prof')!) : undefined,
+    whisper: {
+      model: str('--whisper-model') ?? 'tiny.en',
+      device: str('--whisper-device') ?? 'auto',
+      sessions: num('--whisper-sessions', 2),
+      rounds: num('--whisper-rounds', 3),
+      python: str('--python') ? resolve(str('--python')!) : undefined,
+    },
   };
 }
 
@@ -235,6 +249,12 @@ export async function main(argv: string[]): Promise<BenchResults> {
         res.batch.push(await batchBench({ ...base, chunks, concurrency }));
     });
   }
+  // Minutes of real Whisper on a CPU: in full mode and when asked for, never in --quick.
+  if (a.only?.has('whisper') || (!a.only && !a.quick)) {
+    await attempt('whisper', async () => {
+      res.whisper = await whisperBench({ root: repoRoot(), ...a.whisper, log });
+    });
+  }
   if (want('extension')) {
     await attempt('extension', async () => {
       // The tree: 50 users, the sessions spread over them (users start collapsed above 200 sessions, as shipped).
@@ -307,6 +327,13 @@ function headline(r: BenchResults): void {
     r.headline.push(
       `batch of ${b.chunks} chunks (concurrency ${b.concurrency}): orchestration overhead ${b.overheadSeconds} s of ${b.billedSeconds} s billed (target < 15 s: ${b.overheadSeconds < 15 ? 'met' : 'NOT met'})`,
     );
+  if (r.whisper) {
+    const w = r.whisper;
+    r.headline.push(
+      `faster-whisper ${w.model} on ${w.computeType}, ${w.chunks} chunks (${w.audioSeconds} s of audio): product ${w.productSeconds} s vs bare loop ${w.bareSeconds} s, ratio ${w.ratio} (target <= 1.10: ${w.ratio <= 1.1 ? 'met' : 'NOT met'})`,
+      `BatchedInferencePipeline RTF ${w.batchedRtf} vs WhisperModel.transcribe RTF ${w.plainRtf} (batched ${w.batchedSpeedup}x as fast)`,
+    );
+  }
   if (r.extension) r.extensionTargets = extensionRows(r.extension);
   for (const x of r.extensionTargets) if (x.target !== undefined) r.headline.push(`${x.figure}: ${x.value} ${x.unit} (target < ${x.target} ${x.unit}: ${x.ratio}x, ${x.met ? 'met' : 'NOT met'})`);
 }
@@ -362,6 +389,26 @@ function print(r: BenchResults): void {
       ),
     );
   }
+  if (r.whisper)
+    out.push(
+      '',
+      table(
+        ['whisper round', 'order', 'product s', 'script load s', 'script chunks s', 'bare s', 'bare load s', 'bare decode s', 'bare transcribe s', 'plain s', 'plain transcribe s'],
+        r.whisper.rounds.map((w, i) => [
+          i + 1,
+          w.order.join('>'),
+          w.productSeconds,
+          w.productLoadSeconds,
+          w.productChunkSeconds,
+          w.bareSeconds,
+          w.bareLoadSeconds,
+          w.bareDecodeSeconds,
+          w.bareTranscribeSeconds,
+          w.plainSeconds,
+          w.plainTranscribeSeconds,
+        ]),
+      ),
+    );
   if (r.extension) {
     const t = r.extensionTargets;
     if (t.length)
