@@ -49,7 +49,9 @@ export async function transcribeChunkByChunk(engine: ChunkTranscriber, jobs: Chu
         const ext = job.audioKey.slice(job.audioKey.lastIndexOf('.') + 1).toLowerCase();
         const input = ext === 'webm' ? standaloneChunk(audio, hdr, next) : audio;
         const transcript = await engine.transcribeChunk({ job, audio: input, ext, signal: sig, maxSeconds: ctx.maxChunkSeconds });
-        transcript.batch = { engine: engine.name, model: engine.model, createdAt: isoTime(clock.now()), runId: ctx.runId };
+        // Ours, whatever the engine put there; but the chunk's start in the recording is the engine's to know.
+        const offset = transcript.batch?.offsetSeconds;
+        transcript.batch = { engine: engine.name, model: engine.model, createdAt: isoTime(clock.now()), ...(offset !== undefined ? { offsetSeconds: offset } : {}), runId: ctx.runId };
         // Create-only: a transcript that appeared meanwhile (the realtime path, another writer) is kept.
         const put = await store.put(job.transcriptKey, JSON.stringify(transcript), { ifAbsent: true, contentType: 'application/json' });
         ctx.onOutcome({ job, ok: true, written: put.written, audioSeconds: transcript.duration, seconds: (clock.now() - t0) / 1000 });
