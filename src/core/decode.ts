@@ -1,7 +1,7 @@
 /**
  * Audio chunk -> 16 kHz mono s16 WAV, the input of local speech engines.
  *
- * MediaRecorder chunks (FACTS.md §1) do not decode alone: only chunk 1 has the WebM header, and a
+ * MediaRecorder chunks (docs/BUCKET-LAYOUT.md) do not decode alone: only chunk 1 has the WebM header, and a
  * blob ends with the first byte(s) of an element whose rest starts the next blob (a SimpleBlock's
  * id 0xA3, or the Cluster id's 0x1F). `standaloneChunk` mends a chunk from chunk 1 and the next
  * chunk; `decodeToWav` runs ffmpeg on the result.

@@ -1,5 +1,5 @@
 /**
- * The bucket layout (FACTS.md §1) in one place: every key is parsed and formatted here, and
+ * The bucket layout (docs/BUCKET-LAYOUT.md) in one place: every key is parsed and formatted here, and
  * nothing else in the code builds a key. Session ids are opaque user text: they may hold spaces,
  * quotes, `<`, `$(...)`, unicode, even "/"; keys are matched from their known ends.
  */

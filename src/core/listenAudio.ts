@@ -2,7 +2,7 @@
  * What the Listen view plays: a session's (or one chunk's) audio as one 16 kHz mono WAV, decoded
  * chunk by chunk the way the engine heard it (standaloneChunk + ffmpeg, src/core/decode.ts), and
  * the transcript's words placed on that audio's clock (transcript times are within each chunk,
- * FACTS.md §2). Bounded: at most `maxSeconds` of audio; the rest is named as cut. No vscode import.
+ * docs/TRANSCRIPT.md). Bounded: at most `maxSeconds` of audio; the rest is named as cut. No vscode import.
  */
 import { decodeToWav, standaloneChunk, WAV_HEADER_BYTES, WAV_RATE } from './decode';
 import { HeaderCache, NEXT_READ_BYTES } from './engine/headerCache';

@@ -41,7 +41,7 @@ export interface SessionTranscript {
 const MAX_TRANSCRIPT_BYTES = 8 << 20;
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
 
-/** A transcript file's content checked against FACTS.md §2: what does not fit is an error, not a crash. */
+/** A transcript file's content checked against docs/TRANSCRIPT.md: what does not fit is an error, not a crash. */
 export function parseTranscript(body: Buffer | string): Pick<ChunkTranscript, 'segments' | 'duration'> {
   const text = typeof body === 'string' ? body : body.toString('utf8');
   if (text.length > MAX_TRANSCRIPT_BYTES) throw new Error(`transcript larger than ${MAX_TRANSCRIPT_BYTES >> 20} MB`);
@@ -132,7 +132,7 @@ export function failuresOf(report: Pick<BatchReport, 'sessions' | 'errors'>, ref
   return out;
 }
 
-/** The text of the read-only transcript document. Times are seconds within each chunk (FACTS.md §2). */
+/** The text of the read-only transcript document. Times are seconds within each chunk (docs/TRANSCRIPT.md). */
 export function renderTranscript(t: SessionTranscript, opts: { chunkName: (n: number) => string; locale?: string; timeZone?: string; failures?: RunFailures }): string {
   const id = plainText(t.ref.sessionId);
   const label = sessionLabel(t.ref.sessionId, opts);

@@ -1,4 +1,4 @@
-/** The transcript format the realtime path writes (FACTS.md §2); batch transcripts use the same shape. */
+/** The transcript format the realtime path writes (docs/TRANSCRIPT.md); batch transcripts use the same shape. */
 export interface TranscriptWord {
   word: string;
   start: number;

@@ -4,7 +4,7 @@
  * `pocketsphinx` (the default) is Debian's pocketsphinx_continuous 0.8 with the pocketsphinx-en-us
  * model: the only English recogniser any Debian or npm package ships with its model. It has no JSON
  * output: `-time yes` prints, per utterance, the hypothesis line and then `word start end posterior`
- * lines, which `parsePocketsphinx` turns into the app's transcript format (FACTS.md §2).
+ * lines, which `parsePocketsphinx` turns into the app's transcript format (docs/TRANSCRIPT.md).
  *
  * Any other engine.command value is taken as a program run as `<program> <chunk.wav>` (16 kHz mono
  * s16) that prints a transcript in that same JSON format on stdout (e.g. a whisper.cpp wrapper).

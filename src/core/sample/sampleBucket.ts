@@ -85,7 +85,7 @@ const LEAD_SECONDS = 0.6;
 export const SAMPLE_MARKER = '.whisper-batch-sample.json';
 const MARKER = SAMPLE_MARKER;
 
-/** Session ids are opaque user text (FACTS.md §1); this one holds what breaks naive code. Windows forbids "<>:"|?* in names. */
+/** Session ids are opaque user text (docs/BUCKET-LAYOUT.md); this one holds what breaks naive code. Windows forbids "<>:"|?* in names. */
 function oddSessionId(): string {
   return process.platform === 'win32' ? "meeting notes & 'plans' $(echo hi) `id` 100%" : 'meeting "notes" <img src=x onerror=alert(1)> $(touch pwned) `id` & 100%';
 }
@@ -232,7 +232,7 @@ async function setMtime(root: string, key: string, ms: number): Promise<void> {
   await fs.utimes(path.join(root, ...key.split('/')), t, t);
 }
 
-/** A transcript in the app's format (FACTS.md §2) for known text: words spread over the spoken time. */
+/** A transcript in the app's format (docs/TRANSCRIPT.md) for known text: words spread over the spoken time. */
 function knownTranscript(text: string, createdAt: string): Transcript {
   const words = text.split(' ').filter(Boolean);
   const start = LEAD_SECONDS;

@@ -21,7 +21,7 @@ describe('BucketLayout', function () {
   const layout = new BucketLayout(defaultSettings().layout);
   const ref = { userId: 'u1', sessionId: 'session_2025-11-09T14_32_10_123Z' };
 
-  it('formats the keys the recording app writes (FACTS §1)', function () {
+  it('formats the keys the recording app writes (docs/BUCKET-LAYOUT.md)', function () {
     assert.equal(layout.usersPrefix, 'users/');
     assert.equal(layout.userPrefix('u1'), 'users/u1/');
     assert.equal(layout.userSessionsPrefix('u1'), 'users/u1/audio/sessions/');

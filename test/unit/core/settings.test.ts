@@ -20,7 +20,7 @@ function problems(...sources: RawSettings[]): string[] {
 
 describe('settings', function () {
   describe('defaults', function () {
-    it('are the deployment described in FACTS.md', function () {
+    it('are the deployment described in docs/BUCKET-LAYOUT.md and docs/WHISPERLIVE.md', function () {
       const s = defaultSettings();
       assert.equal(s.store, '');
       assert.deepEqual(s.aws, { profile: '', region: 'us-east-1', endpoint: '', forcePathStyle: false });
