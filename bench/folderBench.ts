@@ -1,21 +1,23 @@
 /**
- * The folder store against `find`: the layout written as files (empty: a scan reads names, sizes
- * and times, never contents) under a cache folder reused while its marker matches, then, rotated
- * round by round, `find <root>/users -type f` (names only, counted) and the product's scan through
- * FolderStore in its own process. Counts checked every run.
+ * The folder store against `find`: the layout written as files (empty but for transcripts, which
+ * hold a valid one: a scan reads names, sizes and times, and the transcripts it checks) under a
+ * cache folder reused while its marker matches, then, rotated round by round, `find <root>/users
+ * -type f` (names only, counted) and the product's scan through FolderStore in its own process.
+ * Counts checked every run.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runInChild } from './child';
-import { layoutCounts, layoutObjects, type LayoutName } from './layouts';
+import { isTranscriptKey, layoutCounts, layoutObjects, transcriptBody, type LayoutName } from './layouts';
 import type { ListingResult } from './listing';
 import { checkCounts, rotated } from './pageBench';
 import { median, round, type ScanRow } from './scanBench';
 
 export async function materialize(root: string, layout: LayoutName, keys: number, log: (m: string) => void): Promise<void> {
   const marker = join(root, '.bench-layout.json');
-  const want = JSON.stringify({ layout, keys });
+  // v2: transcripts hold a valid transcript (the scan reads them to check them; an empty one is named invalid).
+  const want = JSON.stringify({ layout, keys, v: 2 });
   if (existsSync(marker) && readFileSync(marker, 'utf8') === want) return;
   rmSync(root, { recursive: true, force: true });
   const t0 = performance.now();
@@ -29,7 +31,7 @@ export async function materialize(root: string, layout: LayoutName, keys: number
       if (made.size > 10_000) made = new Set();
       made.add(dir);
     }
-    writeFileSync(file, '');
+    writeFileSync(file, isTranscriptKey(o.key) ? transcriptBody() : '');
     n++;
   }
   writeFileSync(marker, want);

@@ -121,6 +121,19 @@ export function* layoutObjects(name: LayoutName, targetKeys: number, counts?: La
   }
 }
 
+const TRANSCRIPT = JSON.stringify({ text: ' bench', segments: [{ start: 0, end: 1, text: ' bench', words: [{ word: ' bench', start: 0, end: 1 }] }] });
+
+/**
+ * What a transcript of the layout holds when read (the scan reads transcripts to check them,
+ * scan.verifyTranscripts): a valid one, padded with spaces to `size` bytes when given.
+ */
+export function transcriptBody(size = 0): string {
+  return TRANSCRIPT + ' '.repeat(Math.max(0, size - TRANSCRIPT.length));
+}
+
+/** A transcript key of the layouts (current or legacy). */
+export const isTranscriptKey = (key: string): boolean => key.endsWith('.json') && (key.includes(`/${T}chunk-`) || key.includes('/transcription-chunk-'));
+
 /** The counts alone (one pass over the generator, nothing kept). */
 export function layoutCounts(name: LayoutName, targetKeys: number): LayoutCounts {
   const c: LayoutCounts = { keys: 0, sessions: 0, pendingSessions: 0, missingChunks: 0, users: 0 };

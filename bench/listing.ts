@@ -23,7 +23,7 @@ export interface S3Target {
 export type ListingTask =
   | { kind: 'raw'; target: S3Target }
   /** `default`: the settings' own listConcurrency (what a user gets without tuning). */
-  | { kind: 'scan'; target: S3Target; concurrency: number | 'default' }
+  | { kind: 'scan'; target: S3Target; concurrency: number | 'default'; verifyTranscripts?: 'off' }
   | { kind: 'scan-folder'; root: string }
   | { kind: 'seed'; target: S3Target; maxSessions?: number }
   | { kind: 'scan-synthetic'; spec: BucketSpec };
@@ -38,6 +38,8 @@ export interface ListingResult {
   missingChunks?: number;
   /** A parallel scan's ranges and cuts. */
   ranges?: number;
+  /** Transcripts the scan read to check them (scan.verifyTranscripts). */
+  transcriptReads?: number;
   cuts?: number;
   /** CPU time (user + system) of this process in the timed region: the client's share of the work. */
   cpuSeconds?: number;
@@ -64,7 +66,8 @@ async function rawList(c: S3Client, bucket: string, prefix: string, onKey?: (key
   let keys = 0;
   let requests = 0;
   do {
-    const page = await c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: 1000 }));
+    // EncodingType url, as the product asks (S3Store.listBatches): the same request and the same bytes back.
+    const page = await c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: 1000, EncodingType: 'url' }));
     requests++;
     for (const o of page.Contents ?? []) {
       keys++;
@@ -79,7 +82,11 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
   // Each strategy first makes one small request untimed: loading the SDK, resolving credentials and
   // opening the connection are the same for all and not what is compared.
   const settings =
-    task.kind === 'scan' ? benchSettings(`s3://${task.target.bucket}`, task.concurrency, task.target.endpoint) : task.kind === 'scan-folder' ? benchSettings(task.root, 'default', '') : undefined;
+    task.kind === 'scan'
+      ? benchSettings(`s3://${task.target.bucket}`, task.concurrency, task.target.endpoint, task.verifyTranscripts)
+      : task.kind === 'scan-folder'
+        ? benchSettings(task.root, 'default', '')
+        : undefined;
   const store = task.kind === 'scan' ? openStore(settings!, { credentials: { accessKeyId: task.target.accessKeyId, secretAccessKey: task.target.secretAccessKey } }) : undefined;
   const c = task.kind === 'raw' || task.kind === 'seed' ? client(task.target) : undefined;
   if (store) await store.head('bench-warm-up');
@@ -103,6 +110,7 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
       return done({
         ranges: doc.stats.ranges,
         cuts: doc.stats.cuts,
+        transcriptReads: doc.stats.transcriptReads,
         keys: doc.stats.keys,
         requests: doc.stats.requests,
         sessions: doc.totalSessions,
@@ -143,12 +151,13 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
   }
 }
 
-export function benchSettings(store: string, listConcurrency: number | 'default', endpoint: string): Settings {
+export function benchSettings(store: string, listConcurrency: number | 'default', endpoint: string, verifyTranscripts?: 'off'): Settings {
   const s = defaultSettings();
   s.store = store;
   s.aws.endpoint = endpoint;
   s.aws.forcePathStyle = true;
   if (listConcurrency !== 'default') s.scan.listConcurrency = listConcurrency;
+  if (verifyTranscripts) s.scan.verifyTranscripts = verifyTranscripts;
   s.scan.gracePeriodMinutes = 0;
   return s;
 }

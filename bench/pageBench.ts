@@ -33,6 +33,8 @@ export function strategies(parallel: number): Strategy[] {
   return [
     { name: 'raw sequential ListObjectsV2', task: (t) => ({ kind: 'raw', target: t }) },
     { name: 'scan, default settings', task: (t) => ({ kind: 'scan', target: t, concurrency: 'default' }) },
+    // The listing alone: the default reads the transcripts of sessions with work (scan.verifyTranscripts), a GET each.
+    { name: 'scan, default, verifyTranscripts off', task: (t) => ({ kind: 'scan', target: t, concurrency: 'default', verifyTranscripts: 'off' }) },
     { name: 'scan, 1 stream', task: (t) => ({ kind: 'scan', target: t, concurrency: 1 }) },
     { name: `scan, ${parallel} streams (key ranges)`, task: (t) => ({ kind: 'scan', target: t, concurrency: parallel }) },
   ];
@@ -101,6 +103,7 @@ export async function pageBench(o: PageBenchOptions): Promise<ScanRow[]> {
             sessionsPerSec: Math.round(counts.sessions / r.seconds),
             // Counted by the server (raw's warm-up request taken off; the scan's is a HEAD): a request cut short counts too.
             requests: r.serverRequests,
+            transcriptReads: r.transcriptReads,
             peakRssMB: r.peakRssMB,
             clientCpuSeconds: r.cpuSeconds === undefined ? undefined : round(r.cpuSeconds, 2),
             clientCpuPer100kKeys: r.cpuSeconds === undefined ? undefined : round((r.cpuSeconds / counts.keys) * 1e5, 3),
@@ -142,6 +145,7 @@ export async function memoryBench(o: { keys: number; log: (m: string) => void })
         keysPerSec: Math.round(counts.keys / r.seconds),
         sessionsPerSec: Math.round(counts.sessions / r.seconds),
         requests: st.listRequests - (r.kind === 'raw' ? 1 : 0),
+        transcriptReads: r.transcriptReads,
         peakRssMB: r.peakRssMB,
         clientCpuSeconds: r.cpuSeconds === undefined ? undefined : round(r.cpuSeconds, 2),
         clientCpuPer100kKeys: r.cpuSeconds === undefined ? undefined : round((r.cpuSeconds / counts.keys) * 1e5, 3),

@@ -3,14 +3,15 @@
  * sorted in memory, every request a binary search and one page of XML. moto re-reads the whole
  * bucket per request, which punishes strategies for their request count far beyond what S3 does.
  * It serves one read-only bucket: ListObjectsV2 (prefix, delimiter, start-after, continuation-token,
- * max-keys, encoding-type=url), HEAD and GET answer 404. Signatures are not checked. A fixed delay
+ * max-keys, encoding-type=url); GET of a listed .json key answers a valid transcript of its listed
+ * size (the scan reads transcripts to check them); other HEAD and GET answer 404. Signatures are not checked. A fixed delay
  * per request (`POST /__latency?ms=N`) stands for the network and the S3 fleet; `GET /__stats`
  * counts the list requests (`?reset=1` zeroes them). Runs in its own process (--page-server).
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startServerChild } from './child';
-import { layoutObjects, type LayoutName } from './layouts';
+import { layoutObjects, transcriptBody, type LayoutName } from './layouts';
 
 export interface PageServerOptions {
   layout: LayoutName;
@@ -110,6 +111,10 @@ export function servePages(o: PageServerOptions): Promise<{ server: http.Server;
       if (u.searchParams.get('delimiter')) stats.delimiterRequests++;
       return send(200, list(u.searchParams));
     }
+    // A transcript the scan reads to check it (scan.verifyTranscripts): a valid one of its listed size.
+    const key = path.startsWith(`${o.bucket}/`) ? decodeURIComponent(path.slice(o.bucket.length + 1)) : '';
+    const at = key.endsWith('.json') && req.method === 'GET' ? lower(key) : -1;
+    if (at >= 0 && keys[at] === key) return send(200, transcriptBody(sizes[at]), 'application/json');
     if (path === o.bucket || path.startsWith(`${o.bucket}/`))
       return send(404, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
     return send(404, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist.</Message></Error>');

@@ -20,6 +20,8 @@ export interface ScanRow {
   keysPerSec: number;
   sessionsPerSec: number;
   requests: number;
+  /** Transcripts the scan read to check them (GETs, not in `requests`). */
+  transcriptReads?: number;
   peakRssMB: number;
   /** CPU seconds of the client process. */
   clientCpuSeconds?: number;

@@ -19,7 +19,7 @@ import { listInRanges } from './rangeListing';
 import { describeLiveLock, readLiveLock } from './liveLock';
 import type { ChunkJob } from './engine/engine';
 import { lastFailure, readChunkFailures, type QuarantinedChunk } from './quarantine';
-import { findInvalidTranscripts, type InvalidTranscript, type TranscriptRef } from './transcriptCheck';
+import { TranscriptChecker, type InvalidTranscript } from './transcriptCheck';
 
 export interface AudioChunkInfo {
   chunk: number;
@@ -90,7 +90,7 @@ export interface PendingJobs {
   /** Only when no session was found: the keys elsewhere in the store (a wrong layout.usersPrefix?). */
   outsideUsersPrefix?: { usersPrefix: string; keys: number; examples: string[]; capped: boolean };
   /** `ranges`/`cuts`: of a parallel listing (rangeListing.ts). */
-  stats: { keys: number; requests: number; durationMs: number; streams: number; ranges?: number; cuts?: number };
+  stats: { keys: number; requests: number; durationMs: number; streams: number; ranges?: number; cuts?: number; transcriptReads?: number };
 }
 
 export interface ScanDeps {
@@ -133,15 +133,14 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
   const quarantineAfter = settings.run.quarantineAfterFailures;
   const quarantined: QuarantinedChunk[] = [];
   const verify = settings.scan.verifyTranscripts;
-  /** Transcripts to read after the listing; empty ones are named from the listing alone. */
-  const toVerify: TranscriptRef[] = [];
-  const emptyTranscripts: TranscriptRef[] = [];
+  /** Reads transcripts while the listing goes on; empty ones are named from the listing alone. */
+  const checker = new TranscriptChecker(store, signal);
   const checkLater = (a: Agg) => {
-    for (let i = 0; i < a.tkeys.length; i++) toVerify.push({ key: a.tkeys[i], userId: a.ref.userId, sessionId: a.ref.sessionId, chunk: a.tnums[i] });
+    for (let i = 0; i < a.tkeys.length; i++) checker.add({ key: chunkKey(a.prefix, a.tkeys[i]), userId: a.ref.userId, sessionId: a.ref.sessionId, chunk: a.tnums[i] });
   };
   const addTranscript = (a: Agg, o: ObjectInfo, n: number) => {
     a.done.push(n);
-    if (o.size === 0) emptyTranscripts.push({ key: o.key, userId: a.ref.userId, sessionId: a.ref.sessionId, chunk: n });
+    if (o.size === 0) checker.empty({ key: o.key, userId: a.ref.userId, sessionId: a.ref.sessionId, chunk: n });
     else if (verify !== 'off') {
       a.tkeys.push(o.key);
       a.tnums.push(n);
@@ -301,7 +300,11 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     const prefix = layout.sessionPrefix(k);
     a = open.get(prefix);
     if (!a) {
-      const ref = { userId: k.userId, sessionId: k.sessionId };
+      // The ids as pieces of the session's path (one string per session): k's ids are slices of
+      // the key, and would keep the whole first key alive in every pending session.
+      const u = layout.usersPrefix.length;
+      const end = prefix.length - 1;
+      const ref = { userId: prefix.slice(u, u + k.userId.length), sessionId: prefix.slice(end - k.sessionId.length, end) };
       a = { ref, prefix, flat: !ref.sessionId.includes('/'), closed: false, nums: [], keys: [], sizes: [], times: [], done: [], tkeys: [], tnums: [], complete: false };
       open.set(prefix, a);
     }
@@ -354,7 +357,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
       if (last.at !== undefined) q.lastFailedAt = last.at;
     }),
   );
-  const invalid = await findInvalidTranscripts(store, toVerify, emptyTranscripts, signal);
+  const invalid = await checker.done();
   quarantined.sort((x, y) => (x.audioKey < y.audioKey ? -1 : x.audioKey > y.audioKey ? 1 : 0));
   // Oldest first: the plan order.
   const byAge = (x: PendingSession, y: PendingSession) => (x.createdAt < y.createdAt ? -1 : x.createdAt > y.createdAt ? 1 : x.sessionPath < y.sessionPath ? -1 : 1);
@@ -379,7 +382,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     invalidTranscripts: invalid,
     totalInvalidTranscripts: invalid.length,
     lock: lock ? { key: layout.lockKey, holder: lock.holder, since: lock.since, stale: lock.stale, coversAll: lock.coversAll } : undefined,
-    stats: { keys, requests, durationMs: clock.now() - t0, streams, ...rangeStats },
+    stats: { keys, requests, durationMs: clock.now() - t0, streams, ...rangeStats, transcriptReads: checker.reads },
     unmatchedKeys: unmatched,
     ...(outside ? { outsideUsersPrefix: { usersPrefix: layout.usersPrefix, ...outside } } : {}),
   };

@@ -257,6 +257,32 @@ describe('scan (folder store)', function () {
     }
   });
 
+  it('reads the transcripts it checks while the listing goes on, not after it, with the same answer', async function () {
+    const layout = new BucketLayout(resolveSettings({}).layout);
+    const events: string[] = [];
+    const list = store.listBatches.bind(store);
+    const get = store.get.bind(store);
+    // One key per page, a turn of the event loop between pages: a read started early shows up between them.
+    sandbox.stub(store, 'listBatches').callsFake(async function* (prefix, opts) {
+      for await (const batch of list(prefix, opts))
+        for (const o of batch) {
+          events.push('page');
+          yield [o];
+          await new Promise((r) => setImmediate(r));
+        }
+    });
+    sandbox.stub(store, 'get').callsFake((key, signal, opts) => {
+      if (layout.parse(key).kind === 'transcript') events.push('read');
+      return get(key, signal, opts);
+    });
+    const doc = await run(T0 + DAY);
+    sandbox.restore();
+    assert.ok(events.includes('read'), 'the fixture has sessions with work and transcripts');
+    assert.ok(events.indexOf('read') < events.lastIndexOf('page'), `first transcript read at ${events.indexOf('read')} of ${events.length} events`);
+    assert.deepEqual(comparable(doc), comparable(await run(T0 + DAY)));
+    assert.deepEqual(doc.invalidTranscripts, (await run(T0 + DAY)).invalidTranscripts);
+  });
+
   it('an empty store has nothing to do', async function () {
     const empty = await fs.mkdtemp(path.join(os.tmpdir(), 'wb-scan-empty-'));
     try {
