@@ -296,7 +296,7 @@ function headline(r: BenchResults): void {
     }
     const raw = rows.find((s) => s.strategy.startsWith('raw'));
     const dflt = rows.find((s) => s.strategy === 'scan, default settings');
-    const one = rows.find((s) => s.strategy === 'scan, 1 stream');
+    const one = rows.find((s) => s.strategy.startsWith('scan, 1 stream'));
     const par = rows.filter((s) => s.strategy.includes('streams')).sort((x, y) => x.seconds - y.seconds)[0];
     const seed = rows.find((s) => s.strategy.startsWith('seed'));
     if (!raw || !one) continue;

@@ -102,9 +102,9 @@ export interface ScanDeps {
 }
 
 /**
- * One open session while the listing is inside its prefix. Its audio is kept as parallel arrays
- * (no object per key): most sessions need nothing at the end, and only a pending one is turned into
- * a PendingSession.
+ * One open session while the listing is inside its prefix: chunk numbers and the store's own audio
+ * objects (no new object per key); most sessions need nothing at the end, and only a pending one is
+ * turned into a PendingSession.
  */
 interface Agg {
   ref: SessionRef;
@@ -114,9 +114,8 @@ interface Agg {
   /** Finished: the listing has moved past its prefix. */
   closed: boolean;
   nums: number[];
-  keys: string[];
-  sizes: number[];
-  times: number[];
+  /** The audio objects: a folder store reads size and time (a stat) only when asked, here for pending sessions and duplicates only. */
+  objs: ObjectInfo[];
   /** Chunk numbers with a transcript. */
   done: number[];
   /** Transcript keys to check (scan.verifyTranscripts) and their chunk numbers. */
@@ -193,7 +192,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     for (const i of order) {
       const j = keep.length - 1;
       if (j >= 0 && a.nums[keep[j]] === a.nums[i]) {
-        if (a.sizes[i] > a.sizes[keep[j]]) keep[j] = i;
+        if (a.objs[i].size > a.objs[keep[j]].size) keep[j] = i;
       } else keep.push(i);
     }
     const done = a.done.length > 1 ? [...new Set(a.done)].sort((x, y) => x - y) : a.done;
@@ -214,7 +213,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     const prior: Record<string, number> = {};
     for (const i of untranscribed) {
       const n = a.nums[keep[i]];
-      const f = failures.size ? failures.get(a.keys[keep[i]]) : undefined;
+      const f = failures.size ? failures.get(a.objs[keep[i]].key) : undefined;
       if (f && quarantineAfter > 0 && f.count >= quarantineAfter) {
         held.push(n);
         quarantined.push({ userId: a.ref.userId, sessionId: a.ref.sessionId, sessionPath: a.prefix, chunk: pad(n), audioKey: f.audioKey, failures: f.count });
@@ -228,13 +227,15 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     let newest = -Infinity;
     let total = 0;
     const chunks = keep.map((i): AudioChunkInfo => {
-      const t = a.times[i];
+      const o = a.objs[i];
+      const t = o.lastModified;
+      const size = o.size;
       if (t < created) created = t;
       if (t > newest) newest = t;
-      total += a.sizes[i];
-      const key = a.keys[i];
+      total += size;
+      const key = o.key;
       const ext = key.slice(key.lastIndexOf('.') + 1);
-      return { chunk: a.nums[i], key: chunkKey(a.prefix, key), size: a.sizes[i], ext: layout.audioExt(ext) ?? ext, lastModified: t };
+      return { chunk: a.nums[i], key: chunkKey(a.prefix, key), size, ext: layout.audioExt(ext) ?? ext, lastModified: t };
     });
     const s: PendingSession = {
       sessionId: a.ref.sessionId,
@@ -305,7 +306,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
       const u = layout.usersPrefix.length;
       const end = prefix.length - 1;
       const ref = { userId: prefix.slice(u, u + k.userId.length), sessionId: prefix.slice(end - k.sessionId.length, end) };
-      a = { ref, prefix, flat: !ref.sessionId.includes('/'), closed: false, nums: [], keys: [], sizes: [], times: [], done: [], tkeys: [], tnums: [], complete: false };
+      a = { ref, prefix, flat: !ref.sessionId.includes('/'), closed: false, nums: [], objs: [], done: [], tkeys: [], tnums: [], complete: false };
       open.set(prefix, a);
     }
     last.a = a;
@@ -317,9 +318,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
 
   const addAudio = (a: Agg, o: ObjectInfo, chunk: number) => {
     a.nums.push(chunk);
-    a.keys.push(o.key);
-    a.sizes.push(o.size);
-    a.times.push(o.lastModified);
+    a.objs.push(o);
   };
 
   let streams = 1;

@@ -129,7 +129,8 @@ export class FolderStore implements ObjectStore {
       if (bound !== undefined && compareKeys(e.k, bound) >= 0 && !(e.dir && bound.startsWith(e.k))) break;
       if (e.dir) enter(path.join(top.dir, e.name), e.k);
       else if (e.file && e.k.startsWith(prefix)) {
-        batch.push(new FolderEntry(e.k, path.join(top.dir, e.name)));
+        // A name from readdir is one component: no join (and its normalising) per file.
+        batch.push(new FolderEntry(e.k, top.dir + path.sep + e.name));
         if (opts.maxKeys !== undefined && ++count >= opts.maxKeys) break;
       }
     }
@@ -274,7 +275,7 @@ export class FolderStore implements ObjectStore {
 
 /** A listed file: stat()ed on first use of its size, time or etag (a scan reads them for audio only). */
 class FolderEntry implements ObjectInfo {
-  private st?: { size: number; mtimeMs: number; etag?: string };
+  private st?: { size: number; mtimeMs: number; ino?: number; ctimeMs?: number; etag?: string };
   constructor(
     readonly key: string,
     private readonly file: string,
@@ -283,7 +284,8 @@ class FolderEntry implements ObjectInfo {
     if (this.st) return this.st;
     try {
       const st = statSync(this.file);
-      return (this.st = { size: st.size, mtimeMs: st.mtimeMs, etag: etagOf(st) });
+      // The etag (a hash) only when asked for: a scan reads sizes and times, never etags.
+      return (this.st = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ctimeMs: st.ctimeMs });
     } catch (e: any) {
       // Deleted since the directory was read: listed as empty, as a listing a moment earlier would have.
       if (e.code === 'ENOENT') return (this.st = { size: 0, mtimeMs: 0 });
@@ -297,7 +299,9 @@ class FolderEntry implements ObjectInfo {
     return this.stat().mtimeMs;
   }
   get etag(): string | undefined {
-    return this.stat().etag;
+    const s = this.stat();
+    if (s.etag === undefined && s.ino !== undefined) s.etag = etagOf({ ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs! });
+    return s.etag;
   }
 }
 
@@ -330,7 +334,7 @@ function linkOut(key: string, at: string, real: string): WbError {
 /** A compare-and-swap holds its lock for milliseconds; older than this, its writer died. */
 const LOCK_STALE_MS = 30_000;
 
-function etagOf(st: import('node:fs').Stats): string {
+function etagOf(st: Pick<import('node:fs').Stats, 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>): string {
   return createHash('sha1').update(`${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`).digest('hex').slice(0, 16);
 }
 
