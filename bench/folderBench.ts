@@ -90,6 +90,7 @@ export async function folderBench(o: { root: string; layout: LayoutName; keys: n
       keysPerSec: Math.round(counts.keys / s.seconds),
       sessionsPerSec: Math.round(counts.sessions / s.seconds),
       peakRssMB: s.peakRssMB,
+      heapAtPeak: s.heapAtPeak,
       clientCpuSeconds: s.cpuSeconds === undefined ? undefined : round(s.cpuSeconds, 2),
       clientCpuPer100kKeys: s.cpuSeconds === undefined ? undefined : round((s.cpuSeconds / counts.keys) * 1e5, 3),
       vsRaw: round(s.seconds / f.seconds, 3),

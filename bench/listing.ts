@@ -4,6 +4,7 @@
  * (one stream or parallel by user prefix), the seed's way (one listing per session, sequential),
  * and the scan over a generated listing with no server (memory at 1M keys, fold speed).
  */
+import * as v8 from 'node:v8';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { systemClock } from '../src/core/clock';
 import { scan } from '../src/core/scan';
@@ -46,6 +47,16 @@ export interface ListingResult {
   /** For the seed baseline on a subset: sessions in the bucket (its time is extrapolated from the rate). */
   sessionsMeasured?: number;
   peakRssMB: number;
+  heapAtPeak?: HeapSample;
+}
+
+/** The V8 heap (MiB, as peak RSS; committed sizes but `heapUsedMB`) when the sampled RSS was highest. */
+export interface HeapSample {
+  rssMB: number;
+  heapTotalMB: number;
+  heapUsedMB: number;
+  newSpaceMB: number;
+  oldSpaceMB: number;
 }
 
 function client(t: S3Target): S3Client {
@@ -93,13 +104,31 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
   if (c && 'target' in task) await c.send(new ListObjectsV2Command({ Bucket: task.target.bucket, MaxKeys: 1 }));
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const done = (r: Omit<ListingResult, 'seconds' | 'peakRssMB' | 'kind'>): ListingResult => ({
-    kind: task.kind,
-    seconds: (performance.now() - t0) / 1000,
-    cpuSeconds: ((c) => (c.user + c.system) / 1e6)(process.cpuUsage(cpu0)),
-    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
-    ...r,
-  });
+  // Where the RSS goes: the V8 heap at the highest RSS seen, sampled every 50 ms.
+  let heap: HeapSample | undefined;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    if (heap && m.rss / 2 ** 20 <= heap.rssMB) return;
+    const space = (n: string) => Math.round((v8.getHeapSpaceStatistics().find((x) => x.space_name === n)?.space_size ?? 0) / 2 ** 20);
+    heap = {
+      rssMB: Math.round(m.rss / 2 ** 20),
+      heapTotalMB: Math.round(m.heapTotal / 2 ** 20),
+      heapUsedMB: Math.round(m.heapUsed / 2 ** 20),
+      newSpaceMB: space('new_space'),
+      oldSpaceMB: space('old_space'),
+    };
+  }, 50);
+  const done = (r: Omit<ListingResult, 'seconds' | 'peakRssMB' | 'kind'>): ListingResult => {
+    clearInterval(sampler);
+    return {
+      kind: task.kind,
+      seconds: (performance.now() - t0) / 1000,
+      cpuSeconds: ((c) => (c.user + c.system) / 1e6)(process.cpuUsage(cpu0)),
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      heapAtPeak: heap,
+      ...r,
+    };
+  };
   switch (task.kind) {
     case 'raw': {
       const r = await rawList(c!, task.target.bucket, 'users/');

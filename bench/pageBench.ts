@@ -105,6 +105,8 @@ export async function pageBench(o: PageBenchOptions): Promise<ScanRow[]> {
             // Counted by the server (raw's warm-up request taken off; the scan's is a HEAD): a request cut short counts too.
             requests: r.serverRequests,
             transcriptReads: r.transcriptReads,
+            cuts: r.cuts,
+            cutsPerRun: runs.get(s.name)!.map((x) => x.cuts ?? 0),
             peakRssMB: r.peakRssMB,
             clientCpuSeconds: r.cpuSeconds === undefined ? undefined : round(r.cpuSeconds, 2),
             clientCpuPer100kKeys: r.cpuSeconds === undefined ? undefined : round((r.cpuSeconds / counts.keys) * 1e5, 3),
@@ -147,13 +149,17 @@ export async function memoryBench(o: { keys: number; log: (m: string) => void })
         sessionsPerSec: Math.round(counts.sessions / r.seconds),
         requests: st.listRequests - (r.kind === 'raw' ? 1 : 0),
         transcriptReads: r.transcriptReads,
+        heapAtPeak: r.heapAtPeak,
         peakRssMB: r.peakRssMB,
         clientCpuSeconds: r.cpuSeconds === undefined ? undefined : round(r.cpuSeconds, 2),
         clientCpuPer100kKeys: r.cpuSeconds === undefined ? undefined : round((r.cpuSeconds / counts.keys) * 1e5, 3),
         vsRaw: round(r.seconds / raw.seconds, 3),
         note: 'memory run, one round',
       });
-      o.log(`memory ${s.name}: ${r.peakRssMB} MB peak RSS, ${r.seconds.toFixed(2)} s`);
+      const h = r.heapAtPeak;
+      o.log(
+        `memory ${s.name}: ${r.peakRssMB} MB peak RSS, ${r.seconds.toFixed(2)} s${h ? `; at the highest sampled RSS (${h.rssMB} MB): V8 heap ${h.heapTotalMB} MB (new space ${h.newSpaceMB}, old ${h.oldSpaceMB}), ${h.heapUsedMB} MB used` : ''}`,
+      );
     }
   } finally {
     await server.stop();

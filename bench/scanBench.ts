@@ -22,6 +22,11 @@ export interface ScanRow {
   requests: number;
   /** Transcripts the scan read to check them (GETs, not in `requests`). */
   transcriptReads?: number;
+  /** A parallel scan's range cuts (the median run's), and each run's (rangeListing.ts). */
+  cuts?: number;
+  cutsPerRun?: number[];
+  /** Memory runs: the V8 heap at the highest sampled RSS. */
+  heapAtPeak?: import('./listing').HeapSample;
   peakRssMB: number;
   /** CPU seconds of the client process. */
   clientCpuSeconds?: number;
