@@ -6,6 +6,7 @@
  * plus the process's start time, so a pid the system reused after a crash is never taken for the run
  * and never signalled.
  */
+import { jsonObjectLine } from './jsonLine';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -103,15 +104,8 @@ const isCount = (x: unknown) => Number.isInteger(x) && (x as number) >= 0;
  * only through the text escaping of src/core/safeText.ts.
  */
 export function parseEventLine(line: string): BatchEvent | undefined {
-  const t = line.trim();
-  if (!t.startsWith('{')) return undefined;
-  let v: any;
-  try {
-    v = JSON.parse(t);
-  } catch {
-    return undefined;
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v) || !isStr(v.type)) return undefined;
+  const v = jsonObjectLine(line) as any;
+  if (!v || !isStr(v.type)) return undefined;
   switch (v.type) {
     case 'run.phase':
       return isStr(v.phase) ? v : undefined;

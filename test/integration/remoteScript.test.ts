@@ -336,6 +336,12 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto, faster-whisper tiny.e
       [false, false, false, false],
     );
     assert.strictEqual(run.lines.at(-1).failed, 4);
+    // Whose fault, as an explicit field: the chunk's own bytes, or not (a missing object is the store's, not the bytes')
+    assert.deepStrictEqual(
+      [0, 1, 2, 3].map((i) => byId.get(i).fault),
+      ['chunk', 'chunk', 'engine', 'chunk'],
+    );
+    assert.strictEqual(byId.get(4).fault, undefined);
     assert.strictEqual(await store.head(layout.transcriptKey(ref, 2)), undefined);
     assert.ok(await store.head(layout.transcriptKey(ref, 6)));
   });
@@ -381,6 +387,9 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto, faster-whisper tiny.e
     assert.strictEqual(compact.length + done.omitted, 500);
     assert.ok(compact.length > 0);
     assert.deepStrictEqual(compact[0], { c: 0, ok: 1, s: compact[0].s, a: 0.2 });
+    const failedLine = compact.find((l) => l.ok === 0);
+    assert.ok(failedLine, 'a compact failed line is there');
+    assert.strictEqual(failedLine.f, 'engine', "a missing object (HTTP 404) is not the chunk's fault");
   });
   it('fetches only http(s) of the listed origins: file:, data:, ftp:, another host and a redirect fail alone, the rest is transcribed', async function () {
     const ref = { userId: 'u6', sessionId: 'schemes' };
@@ -412,6 +421,11 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto, faster-whisper tiny.e
       assert.match(byId.get(4).error, /audioUrl: host attacker\.example is not the store's endpoint/);
       assert.match(byId.get(5).error, /HTTP 302/); // not followed
       assert.deepStrictEqual(srv.hits, ['/redirect']);
+      // refused URLs are the caller's problem, never the chunk's (they must not quarantine it)
+      assert.deepStrictEqual(
+        [1, 2, 3, 4, 5].map((i) => byId.get(i).fault),
+        ['engine', 'engine', 'engine', 'engine', 'engine'],
+      );
       for (let n = 2; n <= 6; n++) assert.strictEqual(await store.head(layout.transcriptKey(ref, n)), undefined, `no transcript for job ${n - 1}`);
       assert.doesNotMatch(run.stdout, SIGNED);
     } finally {
@@ -454,6 +468,10 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto, faster-whisper tiny.e
       ],
     );
     assert.match(lines[5].error, /^unsupported audio format "m3u8"/);
+    assert.deepStrictEqual(
+      lines.map((l) => l.fault),
+      ['engine', 'engine', 'engine', 'engine', undefined, 'chunk'],
+    );
     assert.deepStrictEqual([run.lines.at(-1).ok, run.lines.at(-1).failed], [1, 5]);
   });
 
@@ -479,6 +497,10 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto, faster-whisper tiny.e
       assert.match(byId.get(2).error, /^chunk 5 is larger than the chunk-size cap of 100000 bytes \(run\.maxChunkMegabytes\)$/);
       assert.match(byId.get(3).error, /^chunk 6 is larger than the chunk-size cap/);
       assert.strictEqual(byId.get(4).ok, true, byId.get(4).error);
+      assert.deepStrictEqual(
+        [1, 2, 3].map((i) => byId.get(i).fault),
+        ['chunk', 'chunk', 'chunk'],
+      );
       // The endless bodies were cut off near the cap, not read to their end (1 GiB each).
       assert.ok(srv.sent() < 64 << 20, `the server wrote ${srv.sent()} bytes`);
       assert.ok(Date.now() - t0 < 60_000);
@@ -486,6 +508,24 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto, faster-whisper tiny.e
     } finally {
       await srv.close();
     }
+  });
+
+  it('bounds the decoded audio (maxSeconds, run.maxChunkMinutes): a small chunk that decodes to more fails alone as its own fault, on ffmpeg and PyAV', async function () {
+    const ref = { userId: 'u12', sessionId: 'long' };
+    // 3 min of silence as FLAC in Matroska: a few KB that decode to 3 min
+    const long = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '180', '-c:a', 'flac', '-f', 'matroska', 'pipe:1']);
+    await store.put(layout.audioKey(ref, 1), long);
+    await store.put(layout.audioKey(ref, 2, 'wav'), wav(1));
+    const jobs = [await job(0, ref, 1), await job(1, ref, 2, { ext: 'wav' })];
+    for (const env of [{}, { PATH: '' }]) {
+      const run = await runScript(b64({ jobs, ...base, maxSeconds: 60 }), env);
+      assert.strictEqual(run.code, 0, run.stderr);
+      const byId = new Map(run.lines.filter((l) => l.event === 'chunk').map((l) => [l.id, l]));
+      assert.deepStrictEqual([byId.get(0).ok, byId.get(0).error, byId.get(0).fault], [false, 'chunk 1 decodes to more than 1 min of audio (run.maxChunkMinutes)', 'chunk'], JSON.stringify(env));
+      assert.strictEqual(byId.get(1).ok, true, byId.get(1).error);
+      await store.delete(layout.transcriptKey(ref, 2));
+    }
+    assert.strictEqual(await store.head(layout.transcriptKey(ref, 1)), undefined);
   });
 
   it('pins the demuxer by extension (ffmpeg): a ".wav" that is an HLS playlist naming a local file is not read', async function () {

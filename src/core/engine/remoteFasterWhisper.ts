@@ -16,10 +16,12 @@ import { CLOCK_SKEW_MS } from '../clock';
 import { describeError, isCancelled, WbError } from '../errors';
 import type { Settings } from '../settings';
 import type { RemoteCommand, RemoteResult, RemoteRunner } from '../remote/remoteRunner';
+import { commandLine } from '../remote/commandLine';
 import { readShippedScript, TRANSCRIBE_SCRIPT } from '../remote/shippedScript';
 import type { BatchContext, ChunkJob, ChunkOutcome, Engine } from './engine';
 import { serveStoreOnLoopback, type UrlSigner } from './loopbackUrls';
 import { GPU_DEFAULT_MODEL, LOCAL_DEFAULT_MODEL } from './engineEnv';
+import { jsonObjectLine } from '../jsonLine';
 import { plural } from '../plural';
 
 export interface RemoteFasterWhisperOptions {
@@ -67,22 +69,18 @@ interface ChunkLine {
   audioSeconds?: number;
   written?: boolean;
   error?: string;
+  /** A failed chunk: whose fault the script says it is ("chunk": its own bytes; "engine": anything else, and any value we do not know). */
+  fault?: 'chunk' | 'engine';
 }
 
 const CONTENT_TYPE = 'application/json';
-
-/**
- * The script's errors about the chunk's own bytes (its ChunkError texts: decoding, the WebM header,
- * a size cap): they recur on every run and count toward the chunk's quarantine. HTTP and model
- * errors do not.
- */
-const CHUNK_FAULT = /^(decode failed|chunk 1 has no|headerless WebM|WebM chunk has no header|unsupported audio format)|too large|(above|larger than) the chunk-size cap/i;
 
 export class FasterWhisperEngine implements Engine {
   readonly name = 'faster-whisper';
   readonly model: string;
   private readonly o: Required<Omit<RemoteFasterWhisperOptions, 'script' | 'python' | 'model'>> & Pick<RemoteFasterWhisperOptions, 'python'>;
   private scriptBody?: string;
+  private inlineChars?: number;
   private checked?: Promise<void>;
 
   constructor(opts: RemoteFasterWhisperOptions) {
@@ -249,8 +247,9 @@ export class FasterWhisperEngine implements Engine {
       language: e.language,
       prefetch: Math.max(1, ctx.concurrency),
       runId: ctx.runId,
-      // The script reads at most this per chunk (one may have grown since it was listed) ...
+      // The script reads at most this per chunk (one may have grown since it was listed), decodes at most maxSeconds of it ...
       maxBytes: ctx.maxChunkBytes,
+      maxSeconds: ctx.maxChunkSeconds,
       // ... and fetches from no origin but those we signed for (the store's endpoint or the loopback stand-in).
       origins: [...new Set(jobs.flatMap((j) => [j.audioUrl, j.transcriptUrl, j.headerUrl, j.nextUrl]).flatMap((u) => (u ? [new URL(u).origin] : [])))],
     };
@@ -262,9 +261,8 @@ export class FasterWhisperEngine implements Engine {
       args: [arg],
       timeoutSeconds: timeout,
     };
-    // Over SSM the script goes inline as base64 (4/3 of its size) next to the argument; over SSH on stdin.
-    const inline = this.o.runner.transport === 'ssm' ? Math.ceil((Buffer.byteLength(command.program) * 4) / 3) : 0;
-    const size = inline + arg.length + 200;
+    // Over SSM the script goes inline (compressed) next to the argument; over SSH on stdin.
+    const size = this.o.runner.transport === 'ssm' ? (this.inlineChars ??= commandLine({ ...command, args: [] }, 'inline').length) + arg.length + 200 : arg.length + 200;
     return { command, tooBig: size > this.o.maxCommandChars };
   }
 
@@ -334,7 +332,8 @@ export class FasterWhisperEngine implements Engine {
     if (line.written !== undefined) o.written = line.written;
     if (!line.ok) {
       o.error = line.error ?? 'failed on the instance';
-      if (CHUNK_FAULT.test(o.error)) o.fault = 'chunk';
+      // The script says whose fault it is: only the chunk's own bytes count toward its quarantine.
+      if (line.fault === 'chunk') o.fault = 'chunk';
     }
     ctx.onOutcome(o);
   }
@@ -369,15 +368,9 @@ export class LineParser {
   }
 
   parse(line: string): ScriptEvent | undefined {
-    const t = line.trim();
-    if (!t.startsWith('{')) return undefined;
-    let v: any;
-    try {
-      v = JSON.parse(t);
-    } catch {
-      return undefined;
-    }
-    if (v?.event === 'fatal') return { kind: 'fatal', error: String(v.error ?? 'the script failed') };
+    const v = jsonObjectLine(line) as any;
+    if (!v) return undefined;
+    if (v.event === 'fatal') return { kind: 'fatal', error: String(v.error ?? 'the script failed') };
     if (v?.event === 'done') return { kind: 'done', omitted: Number(v.omitted) || 0 };
     if (v?.event === 'start') return { kind: 'start', loadSeconds: typeof v.loadSeconds === 'number' ? v.loadSeconds : undefined };
     const chunk = toChunkLine(v);
@@ -399,7 +392,11 @@ function toChunkLine(v: any): ChunkLine | undefined {
   const written = full ? v.written : ok ? v.w !== 0 : undefined;
   if (typeof written === 'boolean') line.written = written;
   const error = full ? v.error : v.e;
-  if (!ok) line.error = typeof error === 'string' && error ? error : 'failed on the instance';
+  if (!ok) {
+    line.error = typeof error === 'string' && error ? error : 'failed on the instance';
+    // Anything but "chunk" (absent, an older script, a value we do not know) is not the chunk's fault: never quarantine on doubt.
+    line.fault = (full ? v.fault : v.f) === 'chunk' ? 'chunk' : 'engine';
+  }
   return line;
 }
 

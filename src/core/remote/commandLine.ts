@@ -3,6 +3,7 @@
  * through shellQuote() (arguments, the interpreter path) or as base64 inside single quotes (a
  * script body), so a session id like `$(rm -rf /)` stays an inert string.
  */
+import { deflateSync } from 'node:zlib';
 import { WbError } from '../errors';
 import { shellQuote, type RemoteCommand } from './remoteRunner';
 
@@ -10,6 +11,8 @@ import { shellQuote, type RemoteCommand } from './remoteRunner';
 export type ScriptDelivery = 'inline' | 'stdin';
 
 const ABSOLUTE_PATH = /^\/[A-Za-z0-9._/-]+$/;
+/** Runs a zlib-compressed Python program from stdin as __main__. */
+const INFLATE = 'import sys,zlib;exec(compile(zlib.decompress(sys.stdin.buffer.read()),"<inline>","exec"))';
 
 export function commandLine(cmd: RemoteCommand, delivery: ScriptDelivery): string {
   const args = cmd.args.map((a) => ' ' + shellQuote(a)).join('');
@@ -24,6 +27,12 @@ export function commandLine(cmd: RemoteCommand, delivery: ScriptDelivery): strin
   // `python3 -` and `bash -s` read the program from stdin; the arguments follow as $1.. / argv[1..].
   const run = `${interpreter} ${cmd.interpreter === 'python3' ? '-' : '-s'}${args}`;
   if (delivery === 'stdin') return run;
+  if (cmd.interpreter === 'python3') {
+    // Inline, the script is most of an SSM command (its size limits the chunks per call): zlib
+    // makes it a third, and Python itself inflates it (argv stays [prog, args...] as with `-`).
+    const packed = deflateSync(Buffer.from(cmd.program, 'utf8'), { level: 9 }).toString('base64');
+    return `printf '%s' ${shellQuote(packed)} | base64 -d | ${interpreter} -c ${shellQuote(INFLATE)}${args}`;
+  }
   const body = Buffer.from(cmd.program, 'utf8').toString('base64');
   return `printf '%s' ${shellQuote(body)} | base64 -d | ${run}`;
 }

@@ -11,7 +11,8 @@ Input: ONE argument, the job: base64 of JSON, or "z:" + base64 of zlib-compresse
   {"jobs": [{"id", "audioUrl", "headerUrl"?, "nextUrl"?, "transcriptUrl", "chunk", "sessionId",
              "ext"?}],
    "model", "device" ("auto" | "cuda" | "cpu"), "compute_type" ("auto" or a CTranslate2 type), "beam_size", "batch_size", "vad_filter", "language",
-   "prefetch"?, "runId"?, "maxBytes"? (per chunk), "origins"? (["https://host[:port]", ...])}
+   "prefetch"?, "runId"?, "maxBytes"? (per chunk), "maxSeconds"? (audio per chunk),
+   "origins"? (["https://host[:port]", ...])}
 The instance needs no S3 rights: every URL is presigned by the caller (GET for audio, create-only
 PUT with `If-None-Match: *` for transcripts).
 
@@ -21,7 +22,7 @@ above maxBytes fails alone; the decoder gets the container format pinned by exte
 the `file` protocol (no playlist, concat or network tricks); a presigned URL's query (the
 signature) never reaches output; a malformed job entry fails alone.
 
-Output: one JSON line per chunk on stdout, as it finishes, then one "done" line. SSM keeps only the
+Output: one JSON line per chunk on stdout, as it finishes (a failed one with its "fault"), then "done". SSM keeps only the
 first 24,000 characters of stdout, so with many jobs the lines are compact ({"c": id, "ok": 1, ...})
 and once a budget is spent per-chunk lines stop (the "done" line says how many were omitted; the
 caller looks for their transcripts). One bad chunk never stops the batch.
@@ -55,6 +56,7 @@ NEXT_RANGE_BYTES = 65536  # the leading fragment of the next chunk is one block 
 HTTP_TIMEOUT = 60
 HTTP_ATTEMPTS = 3
 DEFAULT_MAX_BYTES = 512 * 1048576  # run.maxChunkMegabytes' default, for a job that names none
+DEFAULT_MAX_SECONDS = 1800  # run.maxChunkMinutes' default
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 # Extension -> the one demuxer allowed to read it (src/core/audioFormats.ts holds the same table).
 # Pinned, the decoder never probes: a ".wav" that is an HLS playlist or an ffconcat script is not
@@ -65,7 +67,12 @@ FORMATS = {"webm": "matroska", "mkv": "matroska", "wav": "wav", "mp3": "mp3", "o
 
 
 class ChunkError(Exception):
-    """A failure of one chunk: reported for that chunk, the batch goes on."""
+    """A failure of one chunk: reported for that chunk, the batch goes on. fault: "chunk" (its own
+    bytes: it recurs and counts toward quarantine) or "engine" (URLs, HTTP, the model)."""
+
+    def __init__(self, message, fault="engine"):
+        super().__init__(message)
+        self.fault = fault
 
 
 # ---------------------------------------------------------------- job
@@ -127,21 +134,21 @@ def check_url(url, origins, what):
 
 
 def job_problem(j, origins):
-    """Why a job entry cannot run (it fails alone, the batch goes on), or None."""
+    """Why a job entry cannot run, as a ChunkError (it fails alone, the batch goes on), or None."""
     if not isinstance(j, dict):
-        return "malformed job entry (not an object)"
+        return ChunkError("malformed job entry (not an object)")
     for name in ("audioUrl", "transcriptUrl"):
         if name not in j:
-            return "malformed job entry (no %s)" % name
+            return ChunkError("malformed job entry (no %s)" % name)
     try:
         for name in ("audioUrl", "transcriptUrl", "headerUrl", "nextUrl"):
             if name in j and j[name] is not None:
                 check_url(j[name], origins, name)
     except ChunkError as e:
-        return str(e)
+        return e
     ext = j.get("ext", "webm")
     if not isinstance(ext, str) or ext.lower() not in FORMATS:
-        return "unsupported audio format %s (known: %s)" % (json.dumps(str(ext)[:16]), ", ".join(sorted(FORMATS)))
+        return ChunkError("unsupported audio format %s (known: %s)" % (json.dumps(str(ext)[:16]), ", ".join(sorted(FORMATS))), "chunk")
     return None
 
 
@@ -200,7 +207,7 @@ class Output:
     def event(self, obj):
         self._print(obj, force=True)
 
-    def chunk(self, job_id, ok, seconds, audio_seconds=None, written=None, error=None):
+    def chunk(self, job_id, ok, seconds, audio_seconds=None, written=None, error=None, fault=None):
         with self.lock:
             full = {"event": "chunk", "id": job_id, "ok": ok, "seconds": round(seconds, 3)}
             if audio_seconds is not None:
@@ -210,6 +217,7 @@ class Output:
             if error is not None:
                 error = self.secrets.scrub(error) if self.secrets else error
                 full["error"] = error[:2000]
+                full["fault"] = fault or "engine"
             if self.compact:
                 line = {"c": job_id, "ok": 1 if ok else 0, "s": round(seconds, 2)}
                 if audio_seconds is not None:
@@ -218,6 +226,7 @@ class Output:
                     line["w"] = 0
                 if error is not None:
                     line["e"] = error[:60]
+                    line["f"] = fault or "engine"
             else:
                 line = dict(full)
                 if error is not None:
@@ -275,7 +284,7 @@ def _read(resp, url, limit):
     what = what or _where(url)
     length = resp.headers.get("Content-Length") if strict else None
     if length and length.strip().isdigit() and int(length) > cap:
-        raise ChunkError("%s is %s, above the chunk-size cap of %s (run.maxChunkMegabytes)" % (what, _mb(int(length)), _mb(cap)))
+        raise ChunkError("%s is %s, above the chunk-size cap of %s (run.maxChunkMegabytes)" % (what, _mb(int(length)), _mb(cap)), "chunk")
     buf = bytearray()
     while len(buf) <= cap:
         block = resp.read(min(1 << 20, cap + 1 - len(buf)))
@@ -285,7 +294,7 @@ def _read(resp, url, limit):
     if len(buf) > cap:
         if not strict:
             return bytes(buf[:cap])
-        raise ChunkError("%s is larger than the chunk-size cap of %s (run.maxChunkMegabytes)" % (what, _mb(cap)))
+        raise ChunkError("%s is larger than the chunk-size cap of %s (run.maxChunkMegabytes)" % (what, _mb(cap)), "chunk")
     return bytes(buf)
 
 
@@ -301,7 +310,7 @@ def _http(method, url, body, headers, ok_statuses=(), limit=(DEFAULT_MAX_BYTES, 
                 return e.code, b""
             detail = _s3_error(e)
             if e.code == 413 and method == "GET" and limit[1]:  # the store refused it as above the cap
-                raise ChunkError("%s is larger than the chunk-size cap of %s (run.maxChunkMegabytes)" % (limit[2] or _where(url), _mb(limit[0])))
+                raise ChunkError("%s is larger than the chunk-size cap of %s (run.maxChunkMegabytes)" % (limit[2] or _where(url), _mb(limit[0])), "chunk")
             # 5xx and throttling are worth a retry; 4xx (expired URL, denied, missing) are not.
             if e.code < 500 and e.code not in (408, 429):
                 raise ChunkError("%s %s: HTTP %d %s" % (method, _where(url), e.code, detail))
@@ -365,10 +374,10 @@ def read_element(buf, pos):
 def header_of(first_chunk):
     """Chunk 1's bytes up to its first Cluster: EBML header + Segment info + Tracks."""
     if not first_chunk.startswith(EBML_ID):
-        raise ChunkError("chunk 1 has no WebM header")
+        raise ChunkError("chunk 1 has no WebM header", "chunk")
     at = first_chunk.find(CLUSTER_ID)
     if at < 0:
-        raise ChunkError("chunk 1 has no Cluster")
+        raise ChunkError("chunk 1 has no Cluster", "chunk")
     return first_chunk[:at]
 
 
@@ -396,7 +405,7 @@ def first_cluster(chunk):
         return 0, b""
     at = chunk.find(CLUSTER_ID)
     if at < 0:
-        raise ChunkError("headerless WebM chunk without a Cluster")
+        raise ChunkError("headerless WebM chunk without a Cluster", "chunk")
     return at, b""
 
 
@@ -467,7 +476,7 @@ def repair_webm(audio, header_source, next_chunk):
         cluster_at = len(header)
     else:
         if header_source is None:
-            raise ChunkError("WebM chunk has no header and chunk 1 is missing")
+            raise ChunkError("WebM chunk has no header and chunk 1 is missing", "chunk")
         header = header_of(header_source)
         start, missing = first_cluster(audio)
         body = header + missing + audio[start:]
@@ -484,13 +493,14 @@ def repair_webm(audio, header_source, next_chunk):
 
 # ---------------------------------------------------------------- decode
 
-def decode(data, ext, faster_whisper):
+def decode(data, ext, faster_whisper, max_seconds=DEFAULT_MAX_SECONDS, what="the chunk"):
     """16 kHz mono float32 samples and their duration. ffmpeg (argument list, never a shell) when
     installed, else PyAV (faster_whisper's own dependency); either way the demuxer is pinned by the
-    extension (FORMATS) and `file` is the only protocol the input may open."""
+    extension (FORMATS), `file` is the only protocol the input may open, and decoding stops just
+    past max_seconds (more fails)."""
     fmt = FORMATS.get(ext)
     if fmt is None:
-        raise ChunkError("unsupported audio format %s" % json.dumps(ext[:16]))
+        raise ChunkError("unsupported audio format %s" % json.dumps(ext[:16]), "chunk")
     fd, path = tempfile.mkstemp(prefix="wb-", suffix="." + ext)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -499,19 +509,23 @@ def decode(data, ext, faster_whisper):
         if ffmpeg:
             proc = subprocess.run(
                 [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-protocol_whitelist", "file", "-f", fmt,
-                 "-i", path, "-f", "s16le", "-acodec", "pcm_s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1"],
+                 "-i", path, "-t", str(max_seconds + 1), "-f", "s16le", "-acodec", "pcm_s16le", "-ac", "1",
+                 "-ar", str(SAMPLE_RATE), "pipe:1"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600,
             )
             if proc.returncode != 0:
                 err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-                raise ChunkError("decode failed: %s" % (err[-1] if err else "ffmpeg exit %d" % proc.returncode))
+                raise ChunkError("decode failed: %s" % (err[-1] if err else "ffmpeg exit %d" % proc.returncode), "chunk")
             if len(proc.stdout) < 2:
-                raise ChunkError("decode failed: no audio in the chunk")
-            return _pcm_to_float(proc.stdout), len(proc.stdout) / 2.0 / SAMPLE_RATE
-        try:
-            samples = _decode_pyav(path, fmt, faster_whisper)
-        except Exception as e:  # noqa: BLE001 - any decoder error is this chunk's failure
-            raise ChunkError("decode failed: %s" % e)
+                raise ChunkError("decode failed: no audio in the chunk", "chunk")
+            samples = _pcm_to_float(proc.stdout)
+        else:
+            try:
+                samples = _decode_pyav(path, fmt, faster_whisper, (max_seconds + 1) * SAMPLE_RATE)
+            except Exception as e:  # noqa: BLE001 - any decoder error is this chunk's failure
+                raise ChunkError("decode failed: %s" % e, "chunk")
+        if len(samples) > max_seconds * SAMPLE_RATE:
+            raise ChunkError("%s decodes to more than %d min of audio (run.maxChunkMinutes)" % (what, max_seconds // 60), "chunk")
         return samples, len(samples) / float(SAMPLE_RATE)
     finally:
         try:
@@ -520,9 +534,9 @@ def decode(data, ext, faster_whisper):
             pass
 
 
-def _decode_pyav(path, fmt, faster_whisper):
+def _decode_pyav(path, fmt, faster_whisper, max_samples):
     """faster_whisper.decode_audio's decoding (s16 mono 16 kHz through PyAV's resampler, invalid
-    frames skipped) with the demuxer pinned and the `file` protocol only."""
+    frames skipped) with the demuxer pinned and the `file` protocol only; stops past max_samples."""
     try:
         import av
     except ImportError:
@@ -541,10 +555,12 @@ def _decode_pyav(path, fmt, faster_whisper):
                 continue
             for out in resampler.resample(frame):
                 pcm += out.to_ndarray().tobytes()
+            if len(pcm) > 2 * max_samples:
+                break
         for out in resampler.resample(None):
             pcm += out.to_ndarray().tobytes()
     if len(pcm) < 2:
-        raise ChunkError("decode failed: no audio in the chunk")
+        raise ChunkError("decode failed: no audio in the chunk", "chunk")
     return _pcm_to_float(bytes(pcm))
 
 
@@ -564,9 +580,10 @@ def _pcm_to_float(pcm):
 class Fetcher:
     """Downloads, repairs and decodes chunks; chunk 1 headers are cached per URL."""
 
-    def __init__(self, faster_whisper, max_bytes=DEFAULT_MAX_BYTES):
+    def __init__(self, faster_whisper, max_bytes=DEFAULT_MAX_BYTES, max_seconds=DEFAULT_MAX_SECONDS):
         self.fw = faster_whisper
         self.max_bytes = max_bytes
+        self.max_seconds = max_seconds
         self.headers = {}
         self.lock = threading.Lock()
 
@@ -600,7 +617,7 @@ class Fetcher:
                     nxt = None  # only the boundary frame (60 ms) is lost
             if not audio.startswith(EBML_ID) or header is not None or nxt is not None:
                 audio, offset = repair_webm(audio, header, nxt)
-        samples, seconds = decode(audio, ext, self.fw)
+        samples, seconds = decode(audio, ext, self.fw, self.max_seconds, what or "the chunk")
         return samples, seconds, offset
 
 
@@ -711,7 +728,7 @@ def main(argv):
                "device": job.get("device"), "computeType": job.get("compute_type"),
                "loadSeconds": round(time.time() - started, 2)})
 
-    fetcher = Fetcher(fw, int_option(job, "maxBytes", DEFAULT_MAX_BYTES, 1, 1 << 40))
+    fetcher = Fetcher(fw, int_option(job, "maxBytes", DEFAULT_MAX_BYTES, 1, 1 << 40), int_option(job, "maxSeconds", DEFAULT_MAX_SECONDS, 60, 86400))
     ahead = int_option(job, "prefetch", 2, 1, 16)
     ok = failed = skipped = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=ahead) as pool:
@@ -728,7 +745,7 @@ def main(argv):
             submit(i + ahead)  # keep downloads and decoding ahead of the GPU
             if problems[i] is not None:
                 failed += 1
-                out.chunk(ids[i], False, 0.0, error=problems[i])
+                out.chunk(ids[i], False, 0.0, error=str(problems[i]), fault=problems[i].fault)
                 continue
             try:
                 samples, seconds, offset = futures.pop(i).result()
@@ -739,10 +756,10 @@ def main(argv):
                 out.chunk(ids[i], True, time.time() - t0, seconds, written=written)
             except ChunkError as e:
                 failed += 1
-                out.chunk(ids[i], False, time.time() - t0, error=str(e))
+                out.chunk(ids[i], False, time.time() - t0, error=str(e), fault=e.fault)
             except Exception as e:  # noqa: BLE001 - one bad chunk never stops the batch
                 failed += 1
-                out.chunk(ids[i], False, time.time() - t0, error="%s: %s" % (type(e).__name__, e))
+                out.chunk(ids[i], False, time.time() - t0, error="%s: %s" % (type(e).__name__, e), fault="engine")
 
     done = {"event": "done", "ok": ok, "failed": failed, "skipped": skipped, "omitted": out.omitted,
             "seconds": round(time.time() - started, 2)}

@@ -274,10 +274,64 @@ describe('LineParser', function () {
     assert.deepStrictEqual(got, [
       { kind: 'start', loadSeconds: 1.5 },
       { kind: 'chunk', chunk: { id: 0, ok: true, seconds: 0.5, audioSeconds: 5.04, written: false } },
-      { kind: 'chunk', chunk: { id: 1, ok: false, seconds: 0.1, error: 'decode failed: x' } },
+      { kind: 'chunk', chunk: { id: 1, ok: false, seconds: 0.1, error: 'decode failed: x', fault: 'engine' } },
       { kind: 'chunk', chunk: { id: 2, ok: true, seconds: 0.2, audioSeconds: 4.98, written: true } },
       { kind: 'done', omitted: 3 },
     ]);
+  });
+});
+
+describe('RemoteFasterWhisperEngine: whose fault a failed chunk is', function () {
+  it('only the script\'s explicit "fault": "chunk" counts toward quarantine, never the error text; an unknown or missing value is the engine\'s', async function () {
+    const { LazyAwsClientFactory } = await import('../../../../src/core/aws/clients');
+    const { S3Store } = await import('../../../../src/core/store/s3Store');
+    const factory = new LazyAwsClientFactory();
+    const aws = { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } };
+    const store = new S3Store({ bucket: 'recordings', prefix: '', client: () => factory.s3(aws) });
+    const settings = defaultSettings();
+    const layout = new BucketLayout(settings.layout);
+    const ref = { userId: 'u', sessionId: 's' };
+    const jobs: ChunkJob[] = [1, 2, 3, 4, 5, 6].map((c) => ({ ...ref, chunk: c, audioKey: layout.audioKey(ref, c, 'wav'), transcriptKey: layout.transcriptKey(ref, c), size: 100 }));
+    const lines = [
+      { event: 'chunk', id: 0, ok: false, seconds: 0, error: 'decode failed: Invalid data', fault: 'chunk' },
+      // the old text-matching would have called this one the chunk's
+      { event: 'chunk', id: 1, ok: false, seconds: 0, error: 'decode failed: larger than the chunk-size cap', fault: 'engine' },
+      { event: 'chunk', id: 2, ok: false, seconds: 0, error: 'unsupported audio format "x"' },
+      { event: 'chunk', id: 3, ok: false, seconds: 0, error: 'decode failed', fault: 'CHUNK' },
+      { c: 4, ok: 0, s: 0, e: 'chunk 5 is larger than the chunk-size cap', f: 'chunk' },
+      { c: 5, ok: 0, s: 0, e: 'GET chunk-006.wav: HTTP 403 AccessDenied', f: 'engine' },
+    ];
+    const runner: RemoteRunner = {
+      transport: 'ssm',
+      isReachable: async () => true,
+      run: async () => ({ exitCode: 0, stdout: lines.map((l) => JSON.stringify(l)).join('\n'), stderr: '' }),
+    };
+    const outcomes: ChunkOutcome[] = [];
+    const ctx: BatchContext = {
+      store,
+      layout,
+      signal: new AbortController().signal,
+      concurrency: 1,
+      runId: 'r1',
+      clock: systemClock,
+      maxChunkBytes: 512 * 1048576,
+      maxChunkSeconds: 1800,
+      emit: () => {},
+      onOutcome: (o) => outcomes.push(o),
+    };
+    await new RemoteFasterWhisperEngine({ runner, settings }).transcribeAll(jobs, ctx);
+    await factory.dispose();
+    assert.deepStrictEqual(
+      outcomes.map((o) => [o.job.chunk, o.ok, o.fault]),
+      [
+        [1, false, 'chunk'],
+        [2, false, undefined],
+        [3, false, undefined],
+        [4, false, undefined],
+        [5, false, 'chunk'],
+        [6, false, undefined],
+      ],
+    );
   });
 });
 
@@ -343,9 +397,23 @@ describe('RemoteFasterWhisperEngine call planning (no network: presigning is loc
       'each chunk reported once, in order',
     );
     const first = sent[0].payload;
-    assert.deepStrictEqual(Object.keys(first).sort(), ['batch_size', 'beam_size', 'compute_type', 'device', 'jobs', 'language', 'maxBytes', 'model', 'origins', 'prefetch', 'runId', 'vad_filter']);
-    // The script reads at most run.maxChunkMegabytes per chunk, and only from the origin we signed for.
-    assert.deepStrictEqual([first.maxBytes, first.origins], [512 * 1048576, ['http://127.0.0.1:9']]);
+    assert.deepStrictEqual(Object.keys(first).sort(), [
+      'batch_size',
+      'beam_size',
+      'compute_type',
+      'device',
+      'jobs',
+      'language',
+      'maxBytes',
+      'maxSeconds',
+      'model',
+      'origins',
+      'prefetch',
+      'runId',
+      'vad_filter',
+    ]);
+    // The script reads at most run.maxChunkMegabytes per chunk, decodes at most run.maxChunkMinutes, and only from the origin we signed for.
+    assert.deepStrictEqual([first.maxBytes, first.maxSeconds, first.origins], [512 * 1048576, 1800, ['http://127.0.0.1:9']]);
     // Presigned URLs (kept in SSM's command history) live as long as their call may run, plus the 5 min clock skew.
     for (const c of sent) {
       const expires = new Set(c.payload.jobs.flatMap((j: any) => [j.audioUrl, j.transcriptUrl].map((u: string) => new URL(u).searchParams.get('X-Amz-Expires'))));

@@ -94,7 +94,10 @@ describe('SsmRunner', function () {
       await clock.drive(runner.run(job, {}));
       const jobText = ssm.sent[1].Parameters.commands[0];
       assert.doesNotMatch(jobText, /touch|pwned|\$\(/);
-      assert.match(jobText, /^printf '%s' '[A-Za-z0-9+/=]+' \| base64 -d \| '\/opt\/venv\/bin\/python3' - 'z:[A-Za-z0-9+/=]+'$/);
+      assert.match(
+        jobText,
+        /^printf '%s' '[A-Za-z0-9+/=]+' \| base64 -d \| '\/opt\/venv\/bin\/python3' -c 'import sys,zlib;exec\(compile\(zlib\.decompress\(sys\.stdin\.buffer\.read\(\)\),"<inline>","exec"\)\)' 'z:[A-Za-z0-9+/=]+'$/,
+      );
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
