@@ -4,6 +4,7 @@
 //   startup     scheduled runs on from the user settings, a bucket with work, no view opened
 //   reportView  the report viewer (when its test file exists)
 //   listen      the Listen view: real chunks decoded, the highlighted word follows playback
+//   menus       the palette, a tree row's menu and the run dialog, read in Chromium: what applies to the host and store
 // `node scripts/test-vscode.mjs [suite...]`; needs `node esbuild.mjs` first (dist/extension.js, dist/cli.js).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,7 +31,7 @@ if (!fs.existsSync(index)) {
 }
 if (run('bash', [path.join(harness, 'install.sh')], { stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) process.exit(2);
 
-const all = ['extension', 'restricted', 'startup', 'reportView', 'listen'].filter((s) => fs.existsSync(path.join(root, 'out/test/vscode', `${s}.test.js`)));
+const all = ['extension', 'restricted', 'startup', 'reportView', 'listen', 'menus'].filter((s) => fs.existsSync(path.join(root, 'out/test/vscode', `${s}.test.js`)));
 const suites = process.argv.slice(2).length ? process.argv.slice(2) : all;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-vscode-'));
 const failed = [];

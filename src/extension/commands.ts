@@ -43,12 +43,17 @@ const ACTION_LABELS: Record<GpuAction, { label: string; command: string }> = {
   scan: { label: '$(search) Scan now', command: 'whisperBatch.scan' },
   showLog: { label: '$(output) Show log', command: 'whisperBatch.showLog' },
   openReports: { label: '$(graph) Open reports', command: 'whisperBatch.openReports' },
-  toggleSchedule: { label: '$(watch) Turn scheduled runs on/off', command: 'whisperBatch.toggleSchedule' },
+  toggleSchedule: { label: '$(watch) Turn scheduled runs on', command: 'whisperBatch.scheduleOn' },
   configureAws: { label: '$(cloud) Choose AWS profile and region', command: 'whisperBatch.configureAws' },
   trySample: { label: '$(beaker) Try on a local sample bucket', command: 'whisperBatch.trySample' },
   openSettings: { label: '$(gear) Open settings', command: 'whisperBatch.openSettings' },
   refresh: { label: '$(refresh) Refresh', command: 'whisperBatch.refresh' },
 };
+
+/** The schedule entry names the state it switches to (like the view's menu). */
+function scheduleAction(enabled: boolean): { label: string; command: string } {
+  return enabled ? { label: '$(debug-pause) Turn scheduled runs off', command: 'whisperBatch.scheduleOff' } : ACTION_LABELS.toggleSchedule;
+}
 
 export function registerCommands(app: App, context: vscode.ExtensionContext): vscode.Disposable[] {
   const reg = (id: string, fn: (...args: any[]) => unknown) =>
@@ -64,10 +69,14 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       }
     });
 
-  const follow = (run: TrackedRun, title: string) =>
+  // Runs this window follows in a progress notification (which says how they ended).
+  const followed = new Set<number>();
+  const follow = (run: TrackedRun, title: string) => (
+    followed.add(run.state.pid),
     withSafeProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
       followRun({ onEvent: (l) => app.runs.tracker.onEvent(l), whenEnded: (r) => app.runs.whenEnded(r), cancel: (r) => app.runs.cancel(r) }, run, progress, token),
-    );
+    )
+  );
 
   const afterRun = (run: TrackedRun) => {
     const { level, text } = runEndMessage(run, app.runs.wasCancelled(run));
@@ -97,7 +106,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
       }
       if (!args.yes) {
         const c = runConfirmation(doc, app.settings.current);
-        const pick = await notify.warn(c.message, { modal: true, detail: c.detail }, 'Run');
+        const pick = await notify[c.severity === 'warning' ? 'warn' : 'info'](c.message, { modal: true, detail: c.detail }, 'Run');
         if (pick !== 'Run') return undefined;
       }
       const run = await app.runs.startRun('manual');
@@ -145,10 +154,11 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
         if (!pick) return;
         run = pick.run;
       }
-      // Finished transcripts stay; the CLI still stops the GPU and writes the report.
+      // Finished transcripts stay; the CLI still stops the GPU and writes the report. The status bar
+      // item says "Cancelling" at once; the end ("Cancelled: 2 transcribed, 7 still pending") comes
+      // with the report: from the progress notification of a run started here, else from here.
       app.runs.cancel(run);
-      // At once: the end ("Cancelled: ...") comes with the run's report.
-      vscode.window.setStatusBarMessage('Cancelling the run...', 10_000);
+      if (!followed.has(run.state.pid)) void app.runs.whenEnded(run).then(afterRun);
     }),
 
     reg('whisperBatch.stopGpu', async (args: { yes?: boolean } = {}) => {
@@ -317,7 +327,7 @@ export function registerCommands(app: App, context: vscode.ExtensionContext): vs
     reg('whisperBatch.gpuActions', async () => {
       const p = app.status.presentation;
       const pick = await vscode.window.showQuickPick(
-        p.actions.map((a) => ({ label: ACTION_LABELS[a].label, command: ACTION_LABELS[a].command })),
+        p.actions.map((a) => (a === 'toggleSchedule' ? scheduleAction(app.settings.current.schedule.enabled) : ACTION_LABELS[a])),
         { title: p.tooltip.split('\n')[0] },
       );
       if (!pick) return undefined;

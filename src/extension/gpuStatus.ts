@@ -4,6 +4,7 @@
  */
 import type { HostStateName } from '../core/events';
 import { uiText } from '../core/safeText';
+import { plural } from '../core/plural';
 
 export type GpuViewState = 'not-configured' | 'local' | 'stopped' | 'starting' | 'idle' | 'transcribing' | 'stopping' | 'error' | 'unknown';
 
@@ -14,7 +15,8 @@ export interface GpuFacts {
   /** When the host entered its current state (ms), e.g. the instance's launch time. */
   hostSince?: number;
   hostError?: string;
-  run?: { done: number; total: number; phase?: string };
+  /** A live run; `cancelling` once this window asked it to stop (it still ends with its report). */
+  run?: { done: number; total: number; phase?: string; cancelling?: boolean };
   /** End of the last run seen, to tell "idle since". */
   lastRunEnd?: number;
   pendingChunks?: number;
@@ -64,8 +66,6 @@ export function viewStateOf(f: GpuFacts): GpuViewState {
       return 'unknown';
   }
 }
-
-const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 export function presentGpu(f: GpuFacts): GpuPresentation {
   const state = viewStateOf(f);
@@ -129,6 +129,12 @@ export function presentGpu(f: GpuFacts): GpuPresentation {
     background = 'statusBarItem.warningBackground';
     headline = `The GPU ${uiText(f.orphan.instanceId)} is running and no run owns it (${uiText(f.orphan.reason)}): it costs money. Stop it?`;
   }
+  // Cancel is said at once; the run's end (with its counts) follows when its report is written.
+  if (f.run?.cancelling) {
+    text = `$(loading~spin) Cancelling${progress ? ` ${progress}` : '...'}`;
+    color = 'charts.yellow';
+    headline = 'Cancelling the run: finished transcripts stay, the GPU is stopped, the report is written.';
+  }
   // A monitoring alert is a warning on the item unless something worse already colours it.
   if (f.alerts?.length && state !== 'not-configured') {
     text += ` $(warning) ${f.alerts.length}`;
@@ -150,7 +156,7 @@ export function actionsFor(state: GpuViewState, f: Pick<GpuFacts, 'run' | 'orpha
   if (state === 'not-configured') return ['trySample', 'configureAws', 'openSettings'];
   const a: GpuAction[] = [];
   if (f.orphan && !f.run && (state === 'idle' || state === 'starting')) a.push('stopOrphan');
-  if (f.run) a.push('cancelRun', 'showLog');
+  if (f.run) a.push(...(f.run.cancelling ? [] : (['cancelRun'] as const)), 'showLog');
   else a.push('runBatch', 'scan');
   if (!a.includes('stopOrphan') && (state === 'idle' || state === 'starting' || (state === 'error' && !f.run))) a.push('stopGpu');
   a.push('toggleSchedule', 'openReports', 'refresh');

@@ -11,7 +11,7 @@ export class GpuStatusBar extends Disposable {
   constructor(initial: GpuFacts) {
     super();
     this.facts = initial;
-    this.item.name = 'Whisper Batch GPU';
+    this.item.name = 'Whisper Batch';
     this.item.command = 'whisperBatch.gpuActions';
     this.render();
     this.item.show();

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { humanDuration, usd } from '../core/cost';
 import { ranOnGpu, type ReportSummary } from '../core/report/model';
 import { Disposable } from './lifecycle';
+import { plural } from '../core/plural';
 
 export class ReportsTree extends Disposable implements vscode.TreeDataProvider<ReportSummary> {
   private readonly changed = this._register(new vscode.EventEmitter<ReportSummary | undefined>());
@@ -28,7 +29,7 @@ export class ReportsTree extends Disposable implements vscode.TreeDataProvider<R
     const item = new vscode.TreeItem(new Date(r.timestamp).toLocaleString(), vscode.TreeItemCollapsibleState.None);
     item.id = r.key;
     // A cost only where the GPU billed something (a local run or a skipped run costs nothing).
-    const chunks = `${r.chunksTranscribed} ${r.chunksTranscribed === 1 ? 'chunk' : 'chunks'}`;
+    const chunks = plural(r.chunksTranscribed, 'chunk');
     item.description = `${uiText(r.status)} · ${chunks}${r.chunksFailed ? `, ${r.chunksFailed} failed` : ''}${ranOnGpu(r) && r.costUSD > 0 ? ` · ${usd(r.costUSD)}` : ''}`;
     item.tooltip = `${uiText(r.reportId)}\nStatus: ${uiText(r.status)}\nTranscribed: ${r.chunksTranscribed}, failed: ${r.chunksFailed}${ranOnGpu(r) ? `\nGPU: ${humanDuration(r.runtimeSeconds)}, ${usd(r.costUSD)}` : ''}\n${uiText(r.key)}`;
     item.contextValue = `report:${r.status}`;

@@ -4,13 +4,14 @@
  */
 import type { PendingJobs } from '../core/scan';
 import type { Settings } from '../core/settings';
+import { plural } from '../core/plural';
 
 export interface Confirmation {
   message: string;
   detail: string;
+  /** A warning only when the run costs money (the GPU); a free run on this machine is a plain question. */
+  severity: 'info' | 'warning';
 }
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Run Batch Now: every pending chunk. */
 export function runConfirmation(
@@ -24,6 +25,7 @@ export function runConfirmation(
   return {
     message: `Transcribe ${plural(doc.totalMissingChunks, 'chunk')} in ${plural(doc.sessionsWithMissingChunks, 'session')}?`,
     detail: `On ${where}: estimated ${doc.estimatedGpuTime}, ${cost}.${deferred} The run goes on if this window closes; cancel it from the status bar.`,
+    severity: ec2 ? 'warning' : 'info',
   };
 }
 
@@ -32,5 +34,6 @@ export function sessionConfirmation(session: { sessionId: string; missing: numbe
   return {
     message: `Transcribe ${plural(session.missing, 'chunk')} of "${session.sessionId}" now?`,
     detail: `This starts the GPU ${s.host.instanceId} if it is stopped, and stops it after.`,
+    severity: 'warning',
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { BatchEvent } from '../core/events';
 import type { TrackedRun } from './runProcess';
+import { plural } from '../core/plural';
 
 interface Sub {
   dispose(): void;
@@ -53,8 +54,6 @@ export async function followRun(src: RunSource, run: TrackedRun, progress: Progr
     for (const s of subs) s.dispose();
   }
 }
-
-const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 /**
  * The message when a run of this window ends. A run cancelled here is not a problem: "Cancelled:

@@ -93,7 +93,9 @@ export class Runs extends Disposable {
   cancel(run: TrackedRun): boolean {
     this.deps.log.warn(`cancelling run: pid ${run.state.pid}`);
     this.cancelled.add(run.state.pid);
-    return cancelRun(run.state);
+    const sent = cancelRun(run.state);
+    if (sent) this.deps.status.update({ run: { done: run.done, total: run.total, phase: run.phase, cancelling: true }, now: this.deps.clock.now() });
+    return sent;
   }
   private readonly cancelled = new Set<number>();
 
@@ -147,7 +149,7 @@ export class Runs extends Disposable {
         log.info(`run done: ${e.status}${e.reportKey ? `, report "${e.reportKey}"` : ''}`);
         break;
     }
-    this.deps.status.update({ run: { done: run.done, total: run.total, phase: run.phase }, now: this.deps.clock.now() });
+    this.deps.status.update({ run: { done: run.done, total: run.total, phase: run.phase, cancelling: this.cancelled.has(run.state.pid) || undefined }, now: this.deps.clock.now() });
   }
 
   private onRunEnded(run: TrackedRun): void {

@@ -11,8 +11,9 @@
 //        [--timeout 120] [--verbose]
 // A test can log `[vscode-host] screenshot <file.png>` (a shot of the page) and
 // `[vscode-host] probe-webview <file.json> <css selector>` (what the webviews' DOM holds),
-// `[vscode-host] webview-click <file.json> <css selector>` (a real click in a webview) and
-// `[vscode-host] webview-media <file.json> <css selector> <seconds|play|pause|state>` (drive an <audio>).
+// `[vscode-host] webview-click <file.json> <css selector>` (a real click in a webview),
+// `[vscode-host] webview-media <file.json> <css selector> <seconds|play|pause|state>` (drive an <audio>) and
+// `[vscode-host] ui <file.json> <palette|tree-menu> <arg>` (what the command palette or a tree row's menu offers).
 //
 // Exit code: the tests' exit code (0 = pass), 124 on timeout, 2 on usage/infrastructure errors.
 // Needs install.sh to have run (Node 24, code-server and playwright-core under $VSCODE_HOST_DIR).
@@ -455,6 +456,54 @@ async function main() {
     fs.renameSync(`${to}.partial`, to);
   }
 
+  // `[vscode-host] ui <out.json> <action> <arg, URI-encoded>`: what the workbench itself offers, read and
+  // driven through Chromium as a user would, so `when` clauses are what decides (not a re-read of
+  // package.json). `palette`: types `>arg` into the command palette and lists the commands it offers;
+  // `tree-menu`: right-clicks the first side bar tree row whose text holds arg and lists its context
+  // menu. Each ends with the palette/menu closed. Writes { items } (or { error }). (No dialogs: a
+  // workbench running extension tests refuses every modal dialog.)
+  async function settle(read) {
+    // Lists fill asynchronously (the palette filters as it is typed into): read until two reads agree.
+    let last = JSON.stringify(await read());
+    for (let i = 0; i < 20; i++) {
+      await sleep(250);
+      const now = JSON.stringify(await read());
+      if (now === last) break;
+      last = now;
+    }
+    return JSON.parse(last);
+  }
+  async function ui(to, action, arg) {
+    let out;
+    if (action === 'palette') {
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      // A fresh palette each time (one still closing would swallow the typing).
+      if (await input.isVisible().catch(() => false)) {
+        await page.keyboard.press('Escape');
+        await input.waitFor({ state: 'hidden', timeout: 10_000 });
+      }
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.pressSequentially(`>${arg}`, { delay: 10 });
+      const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+      const items = await settle(() => rows.evaluateAll((els) => els.map((e) => (e.querySelector('.label-name')?.textContent ?? e.getAttribute('aria-label') ?? '').trim())));
+      await page.keyboard.press('Escape');
+      await input.waitFor({ state: 'hidden', timeout: 10_000 });
+      out = { items };
+    } else if (action === 'tree-menu') {
+      const row = page.locator('.part.sidebar .monaco-list-row', { hasText: arg }).first();
+      await row.click({ button: 'right', timeout: 10_000 });
+      // The context menu is a custom menu in a shadow root (Playwright's CSS locators pierce open ones).
+      const labels = page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label');
+      await labels.first().waitFor({ state: 'visible', timeout: 10_000 });
+      const items = (await settle(() => labels.allTextContents())).map((t) => t.trim()).filter(Boolean);
+      await page.keyboard.press('Escape');
+      out = { items };
+    } else out = { error: `unknown ui action ${action}` };
+    fs.writeFileSync(`${to}.partial`, JSON.stringify(out));
+    fs.renameSync(`${to}.partial`, to);
+  }
+
   const rawLog = fs.createWriteStream(path.join(tmp, 'automation-log.jsonl'));
   // Everything the workbench logs arrives here: console.* of the extension host (mocha's reporter output,
   // as console.log format + args) and the workbench's own log lines. Known-harmless workbench chatter is
@@ -481,6 +530,17 @@ async function main() {
     const media = /\[vscode-host\] webview-media (\/\S+\.json) (\S+) (\S+)/.exec(text);
     if (media) {
       mediaInWebview(media[1], media[2], media[3]).catch((e) => info(`webview media failed: ${e.message}`));
+      return;
+    }
+    const uiAsk = /\[vscode-host\] ui (\/\S+\.json) (\S+) (\S*)/.exec(text);
+    if (uiAsk) {
+      ui(uiAsk[1], uiAsk[2], decodeURIComponent(uiAsk[3])).catch(async (e) => {
+        // What the page showed instead, next to the answer.
+        const shot = uiAsk[1].replace(/\.json$/, '.png');
+        await screenshot('ui failed', shot).catch(() => {});
+        info(`ui ${uiAsk[2]} failed (page: ${shot}): ${e.message.split('\n')[0]}`);
+        fs.writeFileSync(uiAsk[1], JSON.stringify({ error: `${e.message.split('\n')[0]} (page: ${shot})` }));
+      });
       return;
     }
     if (!opts.verbose && WORKBENCH_NOISE.test(text)) {

@@ -79,3 +79,18 @@ export async function mediaInWebview(file: string, selector: string, what: numbe
   if (/\s/.test(selector)) throw new Error('mediaInWebview: the selector may not hold spaces');
   return askHarness(`[vscode-host] webview-media ${file} ${selector} ${what}`, file);
 }
+
+export interface UiAnswer {
+  /** palette: the commands offered; tree-menu: the row's context menu entries. */
+  items?: string[];
+  error?: string;
+}
+
+/**
+ * Asks the harness (Chromium, as a user) what the workbench offers: `palette` types `>arg` into the
+ * command palette, `tree-menu` right-clicks the side bar row whose text holds `arg`. Undefined
+ * outside code-server.
+ */
+export async function askUi(file: string, action: 'palette' | 'tree-menu', arg = ''): Promise<UiAnswer | undefined> {
+  return askHarness(`[vscode-host] ui ${file} ${action} ${encodeURIComponent(arg)}`, file, 60_000);
+}

@@ -30,6 +30,19 @@ describe('extension/gpuStatus', function () {
     }
   });
 
+  it('says "Cancelling" at once once this window cancelled the run, and offers no second Cancel', function () {
+    for (const hostKind of ['ec2', 'local'] as const) {
+      const live = presentGpu({ ...base, hostKind, hostState: 'running', run: { done: 2, total: 9, phase: 'transcribe' } });
+      assert.ok(live.actions.includes('cancelRun'));
+      const p = presentGpu({ ...base, hostKind, hostState: 'running', run: { done: 2, total: 9, phase: 'transcribe', cancelling: true } });
+      assert.equal(p.text, '$(loading~spin) Cancelling 2/9');
+      assert.match(p.tooltip, /^Cancelling the run: finished transcripts stay/);
+      assert.ok(!p.actions.includes('cancelRun'), JSON.stringify(p.actions));
+      assert.ok(p.actions.includes('showLog'));
+    }
+    assert.equal(presentGpu({ ...base, hostState: 'pending', run: { done: 0, total: 0, cancelling: true } }).text, '$(loading~spin) Cancelling...');
+  });
+
   it('warns (warning background) when the GPU runs with no batch longer than the setting', function () {
     const fresh = presentGpu({ ...base, hostState: 'running', hostSince: T - 19 * 60_000 });
     assert.equal(fresh.idleWarning, false);

@@ -37,7 +37,7 @@ function doc(sessions: PendingSession[], deferred: PendingJobs['deferredSessions
     totalSessions: sessions.length + deferred.length,
     sessionsWithMissingChunks: sessions.length,
     totalMissingChunks: missing,
-    estimatedGpuTime: '1 minutes',
+    estimatedGpuTime: '1 minute',
     estimatedGpuSeconds: 60,
     estimatedCost: '$0.009',
     estimatedCostUSD: 0.009,

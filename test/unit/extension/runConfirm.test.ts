@@ -11,6 +11,7 @@ describe('extension/runConfirm', function () {
     assert.equal(c.message, 'Transcribe 12 chunks in 3 sessions?');
     assert.match(c.detail, /^On the GPU i-0abc: estimated 5 minutes, about \$0\.05 of GPU time/);
     assert.match(c.detail, /goes on if this window closes/);
+    assert.equal(c.severity, 'warning', 'it costs money: a warning');
   });
 
   it('says there is no GPU cost on the local host, and names deferred sessions', function () {
@@ -18,6 +19,7 @@ describe('extension/runConfirm', function () {
     assert.equal(c.message, 'Transcribe 1 chunk in 1 session?');
     assert.match(c.detail, /^On this machine: estimated 5 minutes, no GPU cost\. 2 sessions recording live or locked wait for a later run\./);
     assert.doesNotMatch(c.detail, /\$/);
+    assert.equal(c.severity, 'info', 'a free run on this machine is a question, not a warning');
   });
 
   it('the session confirmation names the session and the GPU it may start', function () {
