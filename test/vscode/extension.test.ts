@@ -288,6 +288,9 @@ describe('Whisper Batch in VS Code', function () {
     );
     assert.ok(api.status.presentation().actions.includes('cancelRun'), 'the quick pick offers Cancel');
     await vscode.commands.executeCommand('whisperBatch.cancelRun');
+    // Said at once, before the run has written its report and ended.
+    assert.match(api.status.presentation().text, /^\$\(loading~spin\) Cancelling \d\/6$/);
+    assert.ok(!api.status.presentation().actions.includes('cancelRun'), 'no second Cancel');
     const ended = await api.runs.whenEnded(run);
     sub.dispose();
     assert.ok(ended.status === 'partial' || ended.status === 'success', `status ${ended.status}`);

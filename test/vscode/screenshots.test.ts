@@ -84,6 +84,7 @@ describe('screenshots', function () {
     // No selection highlight in the picture.
     await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
     await new Promise((r) => setTimeout(r, 1000));
+    await vscode.commands.executeCommand('notifications.clearAll');
     assert.ok(await screenshot(path.join(dir, `sidebar-${theme}.png`)));
   });
 });
