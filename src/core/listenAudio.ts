@@ -39,7 +39,7 @@ export async function loadListenAudio(store: ObjectStore, layout: BucketLayout, 
   // WebM chunk N decodes only with chunk 1's header and the start of chunk N+1.
   const first = all.find((c) => c.audioKey)?.audioKey;
   // Only chunk 1's header is kept, and only the next chunk's leading fragment is read (as the engines do).
-  const header = first && first.endsWith('.webm') ? await new HeaderCache(store, maxBytes).get(first, signal).catch(() => undefined) : undefined;
+  const header = first && first.endsWith('.webm') ? (await new HeaderCache(store, maxBytes).get(first, signal).catch(() => undefined))?.bytes : undefined;
   const pcm: Buffer[] = [];
   const words: ListenWord[] = [];
   const chunks: ListenChunk[] = [];

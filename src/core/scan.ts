@@ -438,7 +438,8 @@ export function jobsOf(doc: PendingJobs, layout: BucketLayout, filter?: (s: Pend
         audioKey: c.key,
         transcriptKey: layout.transcriptKey(s, n),
         size: c.size,
-        firstChunkKey: first && first.chunk === 1 && first.ext.toLowerCase() === 'webm' ? first.key : undefined,
+        // Whatever its format: a later WebM chunk needs its header, and if it has none the error says what it is.
+        firstChunkKey: first && first.chunk === 1 ? first.key : undefined,
         nextChunkKey: next && next.ext === c.ext ? next.key : undefined,
         ...(s.priorFailures?.[m] ? { priorFailures: s.priorFailures[m] } : {}),
       });

@@ -528,6 +528,26 @@ describe('transcribe_batch.py (real python3, ffmpeg, moto, faster-whisper tiny.e
     assert.strictEqual(await store.head(layout.transcriptKey(ref, 1)), undefined);
   });
 
+  it('a headerless WebM chunk whose chunk 1 is Ogg or garbage: the error says what chunk 1 is and what was expected', async function () {
+    const ref = { userId: 'u13', sessionId: 'mixed-formats' };
+    const ogg = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'libopus', '-f', 'ogg', 'pipe:1']);
+    await store.put(layout.audioKey(ref, 1, 'ogg'), ogg);
+    await store.put(layout.audioKey(ref, 2), chunkFile(2));
+    const other = { userId: 'u13', sessionId: 'garbage-first' };
+    await store.put(layout.audioKey(other, 1), Buffer.from('not a recording\n'.repeat(10)));
+    await store.put(layout.audioKey(other, 2), chunkFile(2));
+    const jobs = [{ ...(await job(0, ref, 2)), headerUrl: await store.presignGet(layout.audioKey(ref, 1, 'ogg'), 3600) }, await job(1, other, 2, { header: 1 }), await job(2, ref, 1, { ext: 'ogg' })];
+    const run = await runScript(b64({ jobs, ...base }));
+    assert.strictEqual(run.code, 0, run.stderr);
+    const byId = new Map(run.lines.filter((l) => l.event === 'chunk').map((l) => [l.id, l]));
+    assert.deepStrictEqual(
+      [byId.get(0).error, byId.get(0).fault],
+      ['a WebM chunk without its header, and chunk 1 is not WebM: found Ogg audio where a WebM file (beginning with the EBML header) was expected', 'chunk'],
+    );
+    assert.match(byId.get(1).error, /chunk 1 is not WebM: found bytes of no known format where a WebM file/);
+    assert.strictEqual(byId.get(2).ok, true, byId.get(2).error);
+  });
+
   it('pins the demuxer by extension (ffmpeg): a ".wav" that is an HLS playlist naming a local file is not read', async function () {
     const ref = { userId: 'u10', sessionId: 'playlist' };
     // A local MPEG-TS file of 2 s: what a playlist could make the decoder read (and transcribe).

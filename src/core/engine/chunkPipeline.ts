@@ -10,7 +10,9 @@ import { standaloneChunk } from '../decode';
 import { CancelledError, WbError, describeError, tooLarge } from '../errors';
 import type { Transcript } from '../transcript';
 import type { BatchContext, ChunkInput, ChunkJob, Engine } from './engine';
-import { HeaderCache, NEXT_READ_BYTES } from './headerCache';
+import { mismatch } from '../audioFormats';
+import { EBML_ID, findClusterStart } from '../webm';
+import { HeaderCache, NEXT_READ_BYTES, type ChunkHeader } from './headerCache';
 
 /** What a per-chunk engine does: one chunk's decodable bytes in, one transcript out. */
 export interface ChunkTranscriber {
@@ -39,15 +41,16 @@ export async function transcribeChunkByChunk(engine: ChunkTranscriber, jobs: Chu
       const t0 = clock.now();
       try {
         if (job.size > maxBytes) throw tooLarge(`chunk "${job.audioKey}"`, job.size, maxBytes);
+        const ext = job.audioKey.slice(job.audioKey.lastIndexOf('.') + 1).toLowerCase();
         const [audio, hdr, next] = await Promise.all([
           store.get(job.audioKey, sig, { maxBytes }),
-          job.firstChunkKey && job.firstChunkKey !== job.audioKey ? headers.get(job.firstChunkKey, sig) : undefined,
+          ext === 'webm' && job.firstChunkKey && job.firstChunkKey !== job.audioKey ? headers.get(job.firstChunkKey, sig) : undefined,
           // Only its leading fragment is used: the next chunk is never read whole for it.
           job.nextChunkKey ? store.get(job.nextChunkKey, sig, { firstBytes: NEXT_READ_BYTES }).catch(() => undefined) : undefined,
         ]);
         if (audio.length === 0) throw new WbError('Decode', `empty audio file (0 bytes): "${job.audioKey}"`, 'The upload may have failed; re-upload the chunk or delete it.');
-        const ext = job.audioKey.slice(job.audioKey.lastIndexOf('.') + 1).toLowerCase();
-        const input = ext === 'webm' ? standaloneChunk(audio, hdr, next) : audio;
+        if (ext === 'webm') headerProblem(job, audio, hdr);
+        const input = ext === 'webm' ? standaloneChunk(audio, hdr?.bytes, next) : audio;
         const transcript = await engine.transcribeChunk({ job, audio: input, ext, signal: sig, maxSeconds: ctx.maxChunkSeconds });
         // Ours, whatever the engine put there; but the chunk's start in the recording is the engine's to know.
         const offset = transcript.batch?.offsetSeconds;
@@ -64,6 +67,25 @@ export async function transcribeChunkByChunk(engine: ChunkTranscriber, jobs: Chu
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(ctx.concurrency, total)) }, worker));
   if (sig.aborted) throw sig.reason ?? new CancelledError();
+}
+
+/**
+ * A WebM chunk without its own header decodes only with chunk 1's: when chunk 1 is missing or is
+ * not WebM, say so (what chunk 1 is, what was expected), rather than ffmpeg's "Invalid data".
+ */
+function headerProblem(job: ChunkJob, audio: Buffer, hdr: ChunkHeader | undefined): void {
+  if (audio.length >= 4 && audio.readUInt32BE(0) === EBML_ID) return; // it has its own header
+  const own = mismatch(audio, 'webm');
+  if (own && !findClusterStart(audio)) throw new WbError('Decode', `Cannot decode "${job.audioKey}": ${own}`, 'It is not read as anything else: re-upload it or delete it.');
+  const what = `"${job.audioKey}" is a WebM chunk without its header (a later chunk of a recording)`;
+  if (!job.firstChunkKey)
+    throw new WbError('Decode', `${what}, and its session has no chunk 1 to take the header from`, 'Upload chunk 1 of the recording (it holds the header), or delete this chunk.');
+  if (hdr && hdr.bytes.length === 0)
+    throw new WbError(
+      'Decode',
+      `${what}, and chunk 1 "${job.firstChunkKey}" is not WebM: found ${hdr.found ?? 'no WebM header'} where a WebM file (beginning with the EBML header) was expected`,
+      "A session's chunks are one recording in one format: chunk 1 must be its first WebM chunk.",
+    );
 }
 
 /** An Engine from a per-chunk transcriber and its check (stand-ins, and engines with no state of their own). */

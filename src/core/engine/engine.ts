@@ -18,7 +18,7 @@ export interface ChunkJob {
   audioKey: string;
   transcriptKey: string;
   size: number;
-  /** Key of chunk 1 of the session (holds the WebM header), if it exists. */
+  /** Key of chunk 1 of the session (holds the WebM header a later WebM chunk needs), if it exists, whatever its format. */
   firstChunkKey?: string;
   /** Key of the next chunk (its leading fragment completes this chunk's last frame), if it exists. */
   nextChunkKey?: string;

@@ -3,8 +3,16 @@
  * session, and only the header (up to the first Cluster, ~150 bytes) is kept, in a cache bounded in
  * bytes (oldest entries go first), so a session's chunk 1 is never held whole.
  */
+import { describeBytes } from '../audioFormats';
 import type { ObjectStore } from '../store/objectStore';
 import { EBML_ID, headerEnd } from '../webm';
+
+export interface ChunkHeader {
+  /** The WebM header (EBML..Tracks); empty when chunk 1 has none. */
+  bytes: Buffer;
+  /** When it has none: what chunk 1 is instead ("Ogg audio", "text"...), for the error of a later chunk. */
+  found?: string;
+}
 
 /** Chunk-1 headers kept for the later chunks of their sessions (a real one is ~150 bytes). */
 export const HEADER_CACHE_BYTES = 4 * 1048576;
@@ -14,7 +22,7 @@ export const HEADER_READ_BYTES = 65536;
 export const NEXT_READ_BYTES = 65536;
 
 export class HeaderCache {
-  private readonly entries = new Map<string, { p: Promise<Buffer>; bytes: number }>();
+  private readonly entries = new Map<string, { p: Promise<ChunkHeader>; bytes: number }>();
   private bytes = 0;
 
   constructor(
@@ -23,16 +31,24 @@ export class HeaderCache {
     private readonly limitBytes = HEADER_CACHE_BYTES,
   ) {}
 
-  /** The WebM header of `key` (empty when it has none); a failed read is not kept. */
-  get(key: string, signal: AbortSignal): Promise<Buffer> {
+  /** The WebM header of `key` (empty, with what the chunk is instead, when it has none); a failed read is not kept. */
+  get(key: string, signal: AbortSignal): Promise<ChunkHeader> {
     let h = this.entries.get(key);
     if (!h) {
-      const entry = { bytes: 0, p: this.read(key, signal).then((b) => Buffer.from(b.subarray(0, Math.max(0, headerEnd(b))))) };
+      const entry = {
+        bytes: 0,
+        p: this.read(key, signal).then((b): ChunkHeader => {
+          const end = headerEnd(b);
+          if (end >= 0) return { bytes: Buffer.from(b.subarray(0, end)) };
+          const found = describeBytes(b);
+          return { bytes: Buffer.alloc(0), found: found?.demuxer === 'matroska' ? 'a WebM file without a Cluster in its first bytes' : (found?.what ?? 'bytes of no known format') };
+        }),
+      };
       this.entries.set(key, (h = entry));
       entry.p.then(
-        (b) => {
-          entry.bytes = b.length;
-          this.bytes += b.length;
+        (h) => {
+          entry.bytes = h.bytes.length;
+          this.bytes += h.bytes.length;
           for (const [k, old] of this.entries) {
             if (this.bytes <= this.limitBytes || old === entry) break;
             this.entries.delete(k);

@@ -230,7 +230,7 @@ export class FasterWhisperEngine implements Engine {
           sessionId: job.sessionId,
           ext: parsed.kind === 'audio' ? parsed.ext.toLowerCase() : 'webm',
         };
-        if (job.firstChunkKey && job.firstChunkKey !== job.audioKey) sj.headerUrl = await get(job.firstChunkKey);
+        if (sj.ext === 'webm' && job.firstChunkKey && job.firstChunkKey !== job.audioKey) sj.headerUrl = await get(job.firstChunkKey);
         if (job.nextChunkKey) sj.nextUrl = await get(job.nextChunkKey);
         return sj;
       }),

@@ -371,10 +371,20 @@ def read_element(buf, pos):
     return ident[0] + size[0], (None if size[2] else size[1])
 
 
+def found_in(data):
+    """What bytes that are not WebM look like, for errors (src/core/audioFormats.ts describes more)."""
+    for magic, what in ((b"OggS", "Ogg audio"), (b"fLaC", "FLAC audio"), (b"RIFF", "a RIFF file (WAV/AVI)"),
+                        (b"ID3", "MP3 audio"), (b"#EXTM3U", "an HLS playlist"), (CLUSTER_ID, "a later WebM chunk")):
+        if data.startswith(magic):
+            return what
+    return "MP4/QuickTime" if data[4:8] == b"ftyp" else "bytes of no known format"
+
+
 def header_of(first_chunk):
     """Chunk 1's bytes up to its first Cluster: EBML header + Segment info + Tracks."""
     if not first_chunk.startswith(EBML_ID):
-        raise ChunkError("chunk 1 has no WebM header", "chunk")
+        raise ChunkError("a WebM chunk without its header, and chunk 1 is not WebM: found %s where a WebM "
+                         "file (beginning with the EBML header) was expected" % found_in(first_chunk), "chunk")
     at = first_chunk.find(CLUSTER_ID)
     if at < 0:
         raise ChunkError("chunk 1 has no Cluster", "chunk")
@@ -592,7 +602,7 @@ class Fetcher:
             if url in self.headers:
                 return self.headers[url]
         data = http_get(url, range_end=NEXT_RANGE_BYTES - 1)
-        if data.find(CLUSTER_ID) < 0:
+        if data.startswith(EBML_ID) and data.find(CLUSTER_ID) < 0:
             data = http_get(url, max_bytes=self.max_bytes, what="chunk 1 (the header)")  # longer than the range: the whole chunk
         # Only the header is kept (up to the first Cluster), not the chunk it came with.
         at = data.find(CLUSTER_ID)
