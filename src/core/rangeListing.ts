@@ -76,11 +76,9 @@ const MIN_WAITING = 0.25;
 /**
  * ...while the event loop was idle at least this share of that time: a stream more can only use
  * time in which the process had nothing to do (a descheduled process on a loaded machine counts
- * as busy). Measured on the skewed bench bucket at load 7 on 2 cores (docs/PERFORMANCE.md, issue
- * 12): one stream idle 19% of the time at +30 ms per request, 8% with no latency. At 25% no range
- * was ever cut on a loaded machine, where the idle time is what another stream could still use.
+ * as busy, rightly: more streams would not get it more CPU).
  */
-const MIN_IDLE = 0.15;
+const MIN_IDLE = 0.25;
 
 /** The event loop's idle share since `since` (process-wide: every stream's parsing and folding count as busy). */
 export type IdleShare = (since: EventLoopUtilization) => number;
