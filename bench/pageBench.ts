@@ -81,10 +81,7 @@ export async function pageBench(o: PageBenchOptions): Promise<ScanRow[]> {
             const after = cpuSecondsOf(server.pids());
             const st = await server.takeStats();
             checkCounts(r, counts, `${layout} ${label} ${s.name}`);
-            runs.set(s.name, [
-              ...(runs.get(s.name) ?? []),
-              { ...r, serverRequests: st.listRequests - (r.kind === 'raw' ? 1 : 0), serverCpuSeconds: before !== undefined && after !== undefined ? after - before : undefined },
-            ]);
+            runs.set(s.name, [...(runs.get(s.name) ?? []), { ...r, serverRequests: st.listRequests - 1, serverCpuSeconds: before !== undefined && after !== undefined ? after - before : undefined }]);
           }
           o.log(
             `${layout} ${label}: round ${i + 1}/${o.reps} (${order.map((s) => s.name.split(',')[1]?.trim() ?? 'raw').join(' -> ')}): ${all.map((s) => `${s.name.replace('raw sequential ListObjectsV2', 'raw')} ${runs.get(s.name)!.at(-1)!.seconds.toFixed(2)} s`).join(', ')}`,
@@ -102,7 +99,7 @@ export async function pageBench(o: PageBenchOptions): Promise<ScanRow[]> {
             seconds: round(r.seconds, 3),
             keysPerSec: Math.round(counts.keys / r.seconds),
             sessionsPerSec: Math.round(counts.sessions / r.seconds),
-            // Counted by the server (raw's warm-up request taken off; the scan's is a HEAD): a request cut short counts too.
+            // Counted by the server (each strategy's one-key warm-up listing taken off): a request cut short counts too.
             requests: r.serverRequests,
             transcriptReads: r.transcriptReads,
             cuts: r.cuts,
@@ -147,7 +144,7 @@ export async function memoryBench(o: { keys: number; log: (m: string) => void })
         seconds: round(r.seconds, 3),
         keysPerSec: Math.round(counts.keys / r.seconds),
         sessionsPerSec: Math.round(counts.sessions / r.seconds),
-        requests: st.listRequests - (r.kind === 'raw' ? 1 : 0),
+        requests: st.listRequests - 1,
         transcriptReads: r.transcriptReads,
         heapAtPeak: r.heapAtPeak,
         peakRssMB: r.peakRssMB,
