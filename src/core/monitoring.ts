@@ -95,7 +95,7 @@ export function evaluateMonitoring(reports: readonly ReportSummary[], pendingAge
     target: `< ${m.pendingAgeTargetHours} h`,
     alert: `> ${m.pendingAgeAlertHours} h`,
     state: pendingAgeHours === null ? 'unknown' : pendingAgeHours > m.pendingAgeAlertHours ? 'alert' : pendingAgeHours > m.pendingAgeTargetHours ? 'warn' : 'ok',
-    detail: pendingAgeHours === null ? 'no scan' : pendingAgeHours === 0 ? 'nothing pending' : `${pendingAgeHours.toFixed(1)} h`,
+    detail: pendingAgeHours === null ? 'no scan' : pendingAgeHours === 0 ? 'nothing pending' : ageText(pendingAgeHours),
   });
 
   return { at: new Date(nowMs).toISOString(), metrics, alerts: metrics.filter((x) => x.state === 'alert') };
@@ -110,4 +110,9 @@ export function monitoringLines(mon: Monitoring): string[] {
 /** The alerts that were not in alert at the previous check: one notification each, not one per check. */
 export function newAlerts(mon: Monitoring, previouslyAlerting: readonly string[]): Metric[] {
   return mon.alerts.filter((a) => !previouslyAlerting.includes(a.id));
+}
+
+/** 5.25 -> "5.3 h"; 318.4 -> "13.3 d (318 h)": past two days, hours are hard to read, and the thresholds are in hours. */
+export function ageText(hours: number): string {
+  return hours < 48 ? `${hours.toFixed(1)} h` : `${(hours / 24).toFixed(1)} d (${Math.round(hours)} h)`;
 }

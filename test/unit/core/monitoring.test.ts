@@ -5,7 +5,7 @@ import path from 'node:path';
 import { alertStateKey, parseAlertState, readAlertState } from '../../../src/core/alertState';
 import { BucketLayout } from '../../../src/core/layout';
 import { checkMonitoring } from '../../../src/core/monitorCheck';
-import { evaluateMonitoring, monitoringLines, newAlerts, oldestPendingAgeHours } from '../../../src/core/monitoring';
+import { ageText, evaluateMonitoring, monitoringLines, newAlerts, oldestPendingAgeHours } from '../../../src/core/monitoring';
 import type { BatchReport, ReportSummary } from '../../../src/core/report/model';
 import { defaultSettings } from '../../../src/core/settings';
 import { FolderStore } from '../../../src/core/store/folderStore';
@@ -66,6 +66,10 @@ describe('monitoring targets (design defaults as settings)', function () {
     assert.equal(oldestPendingAgeHours(doc, T0), 30, 'chunk 1 has a transcript: the session age (50 h) is not the pending age');
     assert.equal(oldestPendingAgeHours({ sessions: [], deferredSessions: [] }, T0), 0);
     assert.equal(oldestPendingAgeHours(undefined, T0), null);
+    const detail = (age: number) => evaluateMonitoring([r({})], age, M, T0).metrics.find((m) => m.id === 'pendingAge')!.detail;
+    assert.equal(detail(5.25), '5.3 h');
+    assert.equal(detail(318.4), '13.3 d (318 h)', 'past two days the age reads in days');
+    assert.equal(ageText(47.9), '47.9 h');
   });
 
   it('thresholds are settings', function () {
