@@ -24,7 +24,7 @@ export interface S3Target {
 export type ListingTask =
   | { kind: 'raw'; target: S3Target }
   /** `default`: the settings' own listConcurrency (what a user gets without tuning). */
-  | { kind: 'scan'; target: S3Target; concurrency: number | 'default'; verifyTranscripts?: 'off' }
+  | { kind: 'scan'; target: S3Target; concurrency: number | 'default'; purpose?: 'scan' | 'run' }
   | { kind: 'scan-folder'; root: string }
   | { kind: 'seed'; target: S3Target; maxSessions?: number }
   | { kind: 'scan-synthetic'; spec: BucketSpec };
@@ -93,11 +93,7 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
   // Each strategy first makes one small request untimed: loading the SDK, resolving credentials and
   // opening the connection are the same for all and not what is compared.
   const settings =
-    task.kind === 'scan'
-      ? benchSettings(`s3://${task.target.bucket}`, task.concurrency, task.target.endpoint, task.verifyTranscripts)
-      : task.kind === 'scan-folder'
-        ? benchSettings(task.root, 'default', '')
-        : undefined;
+    task.kind === 'scan' ? benchSettings(`s3://${task.target.bucket}`, task.concurrency, task.target.endpoint) : task.kind === 'scan-folder' ? benchSettings(task.root, 'default', '') : undefined;
   const store = task.kind === 'scan' ? openStore(settings!, { credentials: { accessKeyId: task.target.accessKeyId, secretAccessKey: task.target.secretAccessKey } }) : undefined;
   const c = task.kind === 'raw' || task.kind === 'seed' ? client(task.target) : undefined;
   if (store) {
@@ -139,7 +135,7 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
       return done({ ...r, sessions: 0 });
     }
     case 'scan': {
-      const doc = await scan({ store: store!, settings: settings!, clock: systemClock });
+      const doc = await scan({ store: store!, settings: settings!, clock: systemClock, purpose: task.purpose });
       return done({
         ranges: doc.stats.ranges,
         cuts: doc.stats.cuts,
@@ -184,13 +180,12 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
   }
 }
 
-export function benchSettings(store: string, listConcurrency: number | 'default', endpoint: string, verifyTranscripts?: 'off'): Settings {
+export function benchSettings(store: string, listConcurrency: number | 'default', endpoint: string): Settings {
   const s = defaultSettings();
   s.store = store;
   s.aws.endpoint = endpoint;
   s.aws.forcePathStyle = true;
   if (listConcurrency !== 'default') s.scan.listConcurrency = listConcurrency;
-  if (verifyTranscripts) s.scan.verifyTranscripts = verifyTranscripts;
   s.scan.gracePeriodMinutes = 0;
   return s;
 }

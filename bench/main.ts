@@ -301,12 +301,13 @@ function headline(r: BenchResults): void {
     const seed = rows.find((s) => s.strategy.startsWith('seed'));
     if (!raw || !one) continue;
     const latency = /\+\d+ ms/.test(server);
-    const off = rows.find((s) => s.strategy === 'scan, default, verifyTranscripts off');
+    const ofRun = rows.find((s) => s.strategy === "a run's scan, default settings");
     if (dflt)
       r.headline.push(
         `${k}: scan with default settings takes ${dflt.vsRaw}x the raw listing (target <= 1.10: ${met(dflt.vsRaw <= 1.1)}), ${dflt.requests} requests against ${raw.requests}${dflt.transcriptReads ? `, and ${dflt.transcriptReads} transcript reads` : ''}`,
       );
-    if (off) r.headline.push(`${k}: the same without the transcript check (scan.verifyTranscripts off) takes ${off.vsRaw}x (target <= 1.10: ${met(off.vsRaw <= 1.1)})`);
+    if (ofRun)
+      r.headline.push(`${k}: a run's scan (it reads ${ofRun.transcriptReads ?? 0} transcripts of sessions with work to check them) takes ${ofRun.vsRaw}x (no target: a run then starts the GPU)`);
     r.headline.push(`${k}: scan (1 stream) takes ${one.vsRaw}x the raw listing time (${latency ? 'with latency; ' : ''}target <= 1.10: ${met(one.vsRaw <= 1.1)})`);
     if (par) {
       const speedup = round(raw.seconds / par.seconds, 2);

@@ -32,12 +32,12 @@ export interface Strategy {
 export function strategies(parallel: number): Strategy[] {
   return [
     { name: 'raw sequential ListObjectsV2', task: (t) => ({ kind: 'raw', target: t }) },
+    // A plain scan (sidebar, `scan`, `status`): with scan.verifyTranscripts = run (the default) it reads no transcript.
     { name: 'scan, default settings', task: (t) => ({ kind: 'scan', target: t, concurrency: 'default' }) },
-    // The listing alone: the default reads the transcripts of sessions with work (scan.verifyTranscripts), a GET each.
-    { name: 'scan, default, verifyTranscripts off', task: (t) => ({ kind: 'scan', target: t, concurrency: 'default', verifyTranscripts: 'off' }) },
-    // The listing goals (one stream on a fast server, parallel at 30 ms) are of the listing: no transcript reads.
-    { name: 'scan, 1 stream, verifyTranscripts off', task: (t) => ({ kind: 'scan', target: t, concurrency: 1, verifyTranscripts: 'off' }) },
-    { name: `scan, ${parallel} streams (key ranges), verifyTranscripts off`, task: (t) => ({ kind: 'scan', target: t, concurrency: parallel, verifyTranscripts: 'off' }) },
+    // The scan a run starts with: the same listing, plus a GET of every transcript of the sessions with work.
+    { name: "a run's scan, default settings", task: (t) => ({ kind: 'scan', target: t, concurrency: 'default', purpose: 'run' }) },
+    { name: 'scan, 1 stream', task: (t) => ({ kind: 'scan', target: t, concurrency: 1 }) },
+    { name: `scan, ${parallel} streams (key ranges)`, task: (t) => ({ kind: 'scan', target: t, concurrency: parallel }) },
   ];
 }
 

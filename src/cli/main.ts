@@ -195,6 +195,10 @@ export function buildProgram(deps: CliDeps = {}): Command {
               `quarantined ${terminalText(q.userId)} / ${terminalText(q.sessionId)} chunk ${q.chunk}: failed ${q.failures} runs in a row${q.lastError ? ` (last: ${terminalText(q.lastError)})` : ''}; left out until \`whisper-batch release\``,
             );
           print(scanSummary(doc, settings));
+          if (doc.transcriptsRead === 'off' && settings.scan.verifyTranscripts === 'run' && doc.sessions.length + doc.deferredSessions.length > 0)
+            out.info(
+              'existing transcripts were not read (scan.verifyTranscripts = run): a run checks those of the sessions it transcribes; --set scan.verifyTranscripts=work checks them in this scan',
+            );
         }
       } finally {
         await rt.dispose();
@@ -245,7 +249,7 @@ export function buildProgram(deps: CliDeps = {}): Command {
           });
           try {
             track.stage = 'scan';
-            const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: sink, signal: controller.signal });
+            const doc = await scan({ store: rt.store, settings, clock: systemClock, emit: sink, signal: controller.signal, purpose: 'run' });
             warnLayoutMisses(out, doc, settings);
             if (a.session !== undefined) requireSession(a.session, doc);
             const filter = a.session !== undefined ? (s: { sessionId: string }) => s.sessionId === a.session : undefined;

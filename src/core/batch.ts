@@ -86,7 +86,7 @@ export async function runBatch(deps: BatchDeps): Promise<BatchResult> {
 
   try {
     phase('scan');
-    if (!doc) doc = await scan({ store, settings, clock, emit: deps.emit, signal });
+    if (!doc) doc = await scan({ store, settings, clock, emit: deps.emit, signal, purpose: 'run' });
     // A manual "next" (an object in the store, set from any runner), then priority users, then the rest; oldest first within each.
     jobs = await orderedJobs({ store, layout, doc, users: settings.priority.users, filter: deps.sessionFilter, signal, warn: (m) => log('warn', m) });
     if (doc.deferredSessions.length)

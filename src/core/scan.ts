@@ -81,6 +81,8 @@ export interface PendingJobs {
    */
   invalidTranscripts?: InvalidTranscript[];
   totalInvalidTranscripts?: number;
+  /** Which transcripts this scan read to check them (`off`: none; empty ones are named anyway). */
+  transcriptsRead?: 'work' | 'all' | 'off';
   lock?: { key: string; holder?: string; since?: string; stale: boolean; coversAll: boolean };
   /**
    * Keys under the users prefix that look like audio (an audio extension in any case, or the chunk
@@ -99,6 +101,17 @@ export interface ScanDeps {
   clock: Clock;
   emit?: EventSink;
   signal?: AbortSignal;
+  /**
+   * `run`: the scan a run starts with. With scan.verifyTranscripts = run (the default), only it reads
+   * transcripts (those of sessions with work); a plain scan (sidebar, `scan`, status) stays one listing.
+   */
+  purpose?: 'scan' | 'run';
+}
+
+/** Which transcripts a scan reads: scan.verifyTranscripts for this purpose. */
+export function transcriptsToRead(setting: Settings['scan']['verifyTranscripts'], purpose: ScanDeps['purpose'] = 'scan'): 'work' | 'all' | 'off' {
+  if (setting === 'run') return purpose === 'run' ? 'work' : 'off';
+  return setting;
 }
 
 /**
@@ -131,7 +144,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
   const [lock, failures] = await Promise.all([readLiveLock(store, layout, settings, clock, signal), readChunkFailures(store, layout, signal)]);
   const quarantineAfter = settings.run.quarantineAfterFailures;
   const quarantined: QuarantinedChunk[] = [];
-  const verify = settings.scan.verifyTranscripts;
+  const verify = transcriptsToRead(settings.scan.verifyTranscripts, deps.purpose);
   /** Reads transcripts while the listing goes on; empty ones are named from the listing alone. */
   const checker = new TranscriptChecker(store, signal);
   const checkLater = (a: Agg) => {
@@ -380,6 +393,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     totalQuarantinedChunks: quarantined.length,
     invalidTranscripts: invalid,
     totalInvalidTranscripts: invalid.length,
+    transcriptsRead: verify,
     lock: lock ? { key: layout.lockKey, holder: lock.holder, since: lock.since, stale: lock.stale, coversAll: lock.coversAll } : undefined,
     stats: { keys, requests, durationMs: clock.now() - t0, streams, ...rangeStats, transcriptReads: checker.reads },
     unmatchedKeys: unmatched,

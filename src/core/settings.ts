@@ -31,7 +31,7 @@ export interface Settings {
     reportsPrefix: string;
     pendingJobsKey: string;
   };
-  scan: { gracePeriodMinutes: number; listConcurrency: number; lockMaxAgeMinutes: number; verifyTranscripts: 'work' | 'all' | 'off' };
+  scan: { gracePeriodMinutes: number; listConcurrency: number; lockMaxAgeMinutes: number; verifyTranscripts: 'run' | 'work' | 'all' | 'off' };
   host: {
     kind: HostKind;
     instanceId: string;
@@ -173,10 +173,10 @@ export const SETTINGS_SCHEMA = {
   },
   'scan.verifyTranscripts': {
     type: 'string',
-    default: 'work',
-    enum: ['work', 'all', 'off'] as const,
+    default: 'run',
+    enum: ['run', 'work', 'all', 'off'] as const,
     description:
-      'Which existing transcripts the scan reads to check they are transcripts (JSON with a segments list): `work`: those of sessions with chunks pending, deferred or quarantined; `all`: every one (one read each); `off`: none. An empty transcript object is named in any case. A bad one is named, never overwritten.',
+      'Which existing transcripts are read to check they are transcripts (JSON with a segments list): `run`: a run reads those of the sessions with work before it transcribes, a plain scan none (a scan stays one listing); `work`: every scan reads those of sessions with chunks pending, deferred or quarantined; `all`: every scan reads every one (one read each); `off`: none. An empty transcript object is named in any case, from the listing. A bad one is named, never overwritten.',
   },
   'scan.lockMaxAgeMinutes': { type: 'number', default: 240, min: 1, max: 10080, description: 'A batch-lock.json older than this is treated as stale and ignored.' },
   'host.kind': { type: 'string', default: 'local', enum: ['local', 'ec2'] as const, description: 'Where the engine runs: this machine, or the EC2 GPU instance.', machineOnly: true },

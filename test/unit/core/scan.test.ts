@@ -22,7 +22,7 @@ describe('scan (folder store)', function () {
 
   /** Sets a key's last-modified time (folder only: S3 decides LastModified itself). */
   const touch = (key: string, ms: number) => fs.utimes(path.join(dir, ...key.split('/')), ms / 1000, ms / 1000);
-  const run = (now: number, raw: RawSettings = {}, extra: { emit?: (e: BatchEvent) => void; signal?: AbortSignal } = {}) =>
+  const run = (now: number, raw: RawSettings = {}, extra: { emit?: (e: BatchEvent) => void; signal?: AbortSignal; purpose?: 'scan' | 'run' } = {}) =>
     scan({ store, settings: resolveSettings(raw), clock: frozenClock(now), ...extra });
 
   beforeEach(async function () {
@@ -275,12 +275,55 @@ describe('scan (folder store)', function () {
       if (layout.parse(key).kind === 'transcript') events.push('read');
       return get(key, signal, opts);
     });
-    const doc = await run(T0 + DAY);
+    const doc = await run(T0 + DAY, {}, { purpose: 'run' });
     sandbox.restore();
     assert.ok(events.includes('read'), 'the fixture has sessions with work and transcripts');
     assert.ok(events.indexOf('read') < events.lastIndexOf('page'), `first transcript read at ${events.indexOf('read')} of ${events.length} events`);
-    assert.deepEqual(comparable(doc), comparable(await run(T0 + DAY)));
-    assert.deepEqual(doc.invalidTranscripts, (await run(T0 + DAY)).invalidTranscripts);
+    assert.deepEqual(comparable(doc), comparable(await run(T0 + DAY, {}, { purpose: 'run' })));
+    assert.deepEqual(doc.invalidTranscripts, (await run(T0 + DAY, {}, { purpose: 'run' })).invalidTranscripts);
+  });
+
+  it('scan.verifyTranscripts = run (the default): a plain scan reads no transcript and names the empty ones; the scan of a run reads those of sessions with work', async function () {
+    const layout = new BucketLayout(resolveSettings({}).layout);
+    const s = { userId: 'carol', sessionId: 'checked' };
+    const put = async (key: string, body: string) => {
+      await store.put(key, body);
+      await touch(key, T0);
+    };
+    await put(layout.audioKey(s, 1), 'a');
+    await put(layout.audioKey(s, 2), 'a');
+    await put(layout.audioKey(s, 3), 'a');
+    await put(layout.transcriptKey(s, 1), '{"hello":"world"}');
+    await put(layout.transcriptKey(s, 2), '');
+    const reads: string[] = [];
+    const get = store.get.bind(store);
+    sandbox.stub(store, 'get').callsFake((key, signal, opts) => {
+      if (layout.parse(key).kind === 'transcript') reads.push(key);
+      return get(key, signal, opts);
+    });
+    const plain = await run(T0 + DAY);
+    assert.equal(plain.transcriptsRead, 'off');
+    assert.equal(plain.stats.transcriptReads, 0);
+    assert.equal(reads.length, 0, reads.join(', '));
+    assert.deepEqual(
+      plain.invalidTranscripts?.filter((t) => t.userId === 'carol').map((t) => [t.chunk, t.problem]),
+      [['002', 'empty (0 bytes)']],
+    );
+    const forRun = await run(T0 + DAY, {}, { purpose: 'run' });
+    assert.equal(forRun.transcriptsRead, 'work');
+    assert.ok(reads.includes(layout.transcriptKey(s, 1)), 'the run reads the transcript of a session with work');
+    assert.deepEqual(
+      forRun.invalidTranscripts?.filter((t) => t.userId === 'carol').map((t) => [t.chunk, t.problem]),
+      [
+        ['001', 'not a transcript: no "segments" list'],
+        ['002', 'empty (0 bytes)'],
+      ],
+    );
+    // `work` keeps the earlier behaviour for every scan.
+    reads.length = 0;
+    const work = await run(T0 + DAY, { scan: { verifyTranscripts: 'work' } });
+    assert.equal(work.transcriptsRead, 'work');
+    assert.ok(reads.includes(layout.transcriptKey(s, 1)));
   });
 
   it('an empty store has nothing to do', async function () {
