@@ -106,6 +106,13 @@ describe('FolderStore never leaves its root (real disk, planted links)', functio
     await assert.rejects(store.delete('batch-reports/.lease.json'), /link out of the store folder/);
     assert.deepEqual(everything(outside), ['.lease.json']);
     assert.equal(readFileSync(path.join(outside, '.lease.json'), 'utf8'), 'outside');
+    // A read through the linked parent folder to a file that exists outside is refused too.
+    await assert.rejects(store.get('batch-reports/.lease.json'), /link out of the store folder/);
+    await assert.rejects(store.head('batch-reports/.lease.json'), /link out of the store folder/);
+    // Through a link to a folder inside the root that itself links out.
+    mkdirSync(path.join(dir, 'hop'));
+    symlinkSync(path.join(dir, 'batch-reports'), path.join(dir, 'hop', 'reports'));
+    await assert.rejects(store.get('hop/reports/.lease.json'), /link out of the store folder/);
     symlinkSync(path.join(outside, '.lease.json'), path.join(dir, 'batch-lock.json'));
     await assert.rejects(store.get('batch-lock.json'), /link out of the store folder/);
     await assert.rejects(store.head('batch-lock.json'), /link out of the store folder/);
