@@ -25,7 +25,7 @@ export type ListingTask =
   | { kind: 'raw'; target: S3Target }
   /** `default`: the settings' own listConcurrency (what a user gets without tuning). */
   | { kind: 'scan'; target: S3Target; concurrency: number | 'default'; purpose?: 'scan' | 'run' }
-  | { kind: 'scan-folder'; root: string }
+  | { kind: 'scan-folder'; root: string; purpose?: 'scan' | 'run' }
   | { kind: 'seed'; target: S3Target; maxSessions?: number }
   | { kind: 'scan-synthetic'; spec: BucketSpec };
 
@@ -170,8 +170,15 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
       return done({ keys, requests, sessions: sessions.size, sessionsMeasured: measured });
     }
     case 'scan-folder': {
-      const doc = await scan({ store: new FolderStore(task.root), settings: settings!, clock: systemClock });
-      return done({ keys: doc.stats.keys, requests: doc.stats.requests, sessions: doc.totalSessions, pendingSessions: doc.sessionsWithMissingChunks, missingChunks: doc.totalMissingChunks });
+      const doc = await scan({ store: new FolderStore(task.root), settings: settings!, clock: systemClock, purpose: task.purpose });
+      return done({
+        keys: doc.stats.keys,
+        requests: doc.stats.requests,
+        sessions: doc.totalSessions,
+        pendingSessions: doc.sessionsWithMissingChunks,
+        missingChunks: doc.totalMissingChunks,
+        transcriptReads: doc.stats.transcriptReads,
+      });
     }
     case 'scan-synthetic': {
       const doc = await scan({ store: new GeneratedStore(() => generated(task.spec)), settings: benchSettings('', 1, ''), clock: systemClock });

@@ -76,6 +76,7 @@ describe('bench --quick @integration', function () {
       'scan, 8 streams (key ranges)',
       'find <root>/users -type f',
       'scan, folder store',
+      "a run's scan, folder store",
     ]);
     assert.deepEqual([...new Set(r.scan.map((s) => s.server))], ['moto', 'page server', 'page server +5 ms', 'folder (tmp disk)']);
     for (const s of r.scan) {
