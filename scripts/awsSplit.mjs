@@ -3,7 +3,8 @@
 // parses ~0.1 MB instead of ~2 MB, and "is the SDK loaded?" is a plain require.cache question.
 import * as esbuild from 'esbuild';
 
-export const AWS_PACKAGES = ['@aws-sdk/client-s3', '@aws-sdk/client-ec2', '@aws-sdk/client-ssm', '@aws-sdk/credential-providers', '@aws-sdk/s3-request-presigner', '@aws-sdk/client-sns'];
+// saxes: the XML reader of S3 listings (src/core/store/s3ListPage.ts), only ever used with the SDK.
+export const AWS_PACKAGES = ['@aws-sdk/client-s3', '@aws-sdk/client-ec2', '@aws-sdk/client-ssm', '@aws-sdk/credential-providers', '@aws-sdk/s3-request-presigner', '@aws-sdk/client-sns', 'saxes'];
 const filter = new RegExp(`^(${AWS_PACKAGES.map((p) => p.replace(/[/.-]/g, '\\$&')).join('|')})$`);
 
 /** esbuild plugin for the extension bundle. */

@@ -10,6 +10,7 @@ import { awsErrorCode, awsErrorToWbError, awsHttpStatus, type AwsErrorContext } 
 import type { GetOptions, ListFoldersOptions, ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './objectStore';
 import { flatten } from './batches';
 import { compareKeys, startAfterFor } from './keyOrder';
+import type { ListPage } from './s3ListPage';
 
 export interface S3Location {
   bucket: string;
@@ -46,9 +47,21 @@ export interface S3StoreOptions extends S3Location {
   endpoint?: string;
   /** Keys per list request (S3 maximum and default: 1000). */
   pageSize?: number;
+  /** Who reads list pages: our streaming reader (default) or the SDK's (tests and the bench compare them). */
+  listReader?: 'fast' | 'sdk';
 }
 
 type Sdk = typeof import('@aws-sdk/client-s3');
+type FastList = typeof import('./s3FastList');
+
+/** A listing answer we cannot use: `action` is what was being done ("list s3://b/users/"). */
+export function badListing(action: string, what: string): WbError {
+  return new WbError(
+    'Store',
+    `Could not ${action}: ${what}`,
+    'Nothing was decided from this listing. If it happens again, the store (or a proxy in front of it) sends broken ListObjectsV2 answers: check aws.endpoint.',
+  );
+}
 
 export class S3Store implements ObjectStore {
   readonly kind = 's3' as const;
@@ -56,6 +69,7 @@ export class S3Store implements ObjectStore {
   readonly bucket: string;
   readonly prefix: string;
   private sdkPromise?: Promise<Sdk>;
+  private fastListPromise?: Promise<FastList>;
 
   constructor(private readonly o: S3StoreOptions) {
     this.bucket = o.bucket;
@@ -70,8 +84,9 @@ export class S3Store implements ObjectStore {
   async *listBatches(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo[]> {
     // A listing asked for under a cancelled signal is cancelled, not an empty listing.
     throwIfAborted(opts.signal);
-    const [{ paginateListObjectsV2 }, client] = await Promise.all([this.sdk(), this.o.client()]);
+    const [{ sendListObjectsV2 }, client] = await Promise.all([this.fastList(), this.o.client()]);
     const full = this.prefix + prefix;
+    const action = `list ${this.description}/${prefix}`;
     // Our own abort: a consumer that stops early (maxKeys, a range bound) cancels the page in flight.
     const stop = new AbortController();
     const onAbort = () => stop.abort();
@@ -80,43 +95,42 @@ export class S3Store implements ObjectStore {
     const from = opts.startAt !== undefined && compareKeys(opts.startAt, prefix) > 0 ? opts.startAt : undefined;
     const below = from !== undefined ? startAfterFor(from) : undefined;
     const startAfter = below !== undefined ? this.prefix + below : undefined;
-    // Extra paginator arguments go to client.send(): the signal aborts a request in flight.
-    const pages = paginateListObjectsV2(
-      { client, pageSize: this.o.pageSize ?? 1000 },
-      { Bucket: this.bucket, Prefix: full, StartAfter: startAfter, EncodingType: 'url' },
-      { abortSignal: stop.signal },
-    );
+    const input = { Bucket: this.bucket, Prefix: full, StartAfter: startAfter, EncodingType: 'url' as const, MaxKeys: this.o.pageSize ?? 1000 };
+    const reader = { abortSignal: stop.signal, reader: this.o.listReader, action };
     let count = 0;
-    const it = pages[Symbol.asyncIterator]();
+    let token: string | undefined;
     const ask = () => {
-      const p = it.next();
+      const p = sendListObjectsV2(client, { ...input, ContinuationToken: token }, reader);
       p.catch(() => undefined); // awaited below; a consumer that stops early must not leave it unhandled
       return p;
     };
     const cut = this.prefix.length;
-    let pending = ask();
+    let pending: Promise<ListPage> | undefined = ask();
     try {
-      for (;;) {
-        let step: IteratorResult<import('@aws-sdk/client-s3').ListObjectsV2CommandOutput>;
+      while (pending) {
+        let page: ListPage;
         const w0 = performance.now();
         try {
-          step = await pending;
+          page = await pending;
         } catch (e) {
-          throw this.error(e, { action: `list ${this.description}/${prefix}`, iamAction: 's3:ListBucket' });
+          throw this.listError(e, action);
         }
         const waited = performance.now() - w0;
-        if (step.done) return;
-        const contents = step.value.Contents ?? [];
-        const url = step.value.EncodingType === 'url';
-        const lastRaw = contents.length ? contents[contents.length - 1].Key : undefined;
-        const last = lastRaw === undefined ? undefined : (url ? decodeS3Key(lastRaw) : lastRaw).slice(cut);
+        const contents = page.contents;
+        const url = page.encodingType === 'url';
+        const lastRaw = contents.length ? contents[contents.length - 1].key : undefined;
+        const last = lastRaw === undefined ? undefined : this.listedKey(lastRaw, url, action).slice(cut);
         // The next page is requested now, so it is in flight while the caller folds this page's keys.
         const enough = opts.maxKeys !== undefined && count + contents.length >= opts.maxKeys;
         const bound = opts.until?.();
         const past = bound !== undefined && last !== undefined && compareKeys(last, bound) >= 0;
-        const more = !!step.value.IsTruncated;
-        if (more && !enough && !past) pending = ask();
-        else pending = Promise.resolve({ done: true, value: undefined });
+        const more = page.isTruncated;
+        if (more && page.nextContinuationToken === token) throw badListing(action, 'the store answered a continuation token with the same token (the listing would never end)');
+        pending = undefined;
+        if (more && !enough && !past) {
+          token = page.nextContinuationToken;
+          pending = ask();
+        }
         opts.onPage?.(contents.length, more, last, waited);
         if (opts.signal?.aborted) return;
         const batch: ObjectInfo[] = [];
@@ -126,8 +140,7 @@ export class S3Store implements ObjectStore {
         let notYet = from;
         const cap = past ? bound : undefined;
         for (const c of contents) {
-          if (!c.Key) continue;
-          const key = (url ? decodeS3Key(c.Key) : c.Key).slice(cut);
+          const key = (url ? this.listedKey(c.key, true, action) : c.key).slice(cut);
           if (notYet !== undefined) {
             if (compareKeys(key, notYet) < 0) continue;
             notYet = undefined;
@@ -136,7 +149,7 @@ export class S3Store implements ObjectStore {
             ended = true;
             break;
           }
-          batch.push({ key, size: c.Size ?? 0, lastModified: c.LastModified?.getTime() ?? 0, etag: c.ETag });
+          batch.push({ key, size: c.size, lastModified: c.lastModified, etag: c.etag });
           if (opts.maxKeys !== undefined && ++count >= opts.maxKeys) {
             ended = true;
             break;
@@ -152,23 +165,33 @@ export class S3Store implements ObjectStore {
   }
 
   async listPrefixes(prefix: string, signal?: AbortSignal, opts: ListFoldersOptions = {}): Promise<string[]> {
-    const [{ paginateListObjectsV2 }, client] = await Promise.all([this.sdk(), this.o.client()]);
+    const [{ sendListObjectsV2 }, client] = await Promise.all([this.fastList(), this.o.client()]);
     const out: string[] = [];
     const limit = opts.limit;
-    try {
-      const startAfter = opts.startAfter !== undefined && compareKeys(opts.startAfter, prefix) > 0 ? this.prefix + opts.startAfter : undefined;
-      const pageSize = Math.min(this.o.pageSize ?? 1000, limit ?? 1000);
-      const pages = paginateListObjectsV2(
-        { client, pageSize },
-        { Bucket: this.bucket, Prefix: this.prefix + prefix, Delimiter: '/', StartAfter: startAfter, EncodingType: 'url' },
-        { abortSignal: signal ?? opts.signal },
-      );
-      for await (const page of pages) {
-        for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push((page.EncodingType === 'url' ? decodeS3Key(p.Prefix) : p.Prefix).slice(this.prefix.length));
-        if (limit !== undefined) break; // one request: a split needs a few boundaries, not all
+    const action = `list folders of ${this.description}/${prefix}`;
+    const startAfter = opts.startAfter !== undefined && compareKeys(opts.startAfter, prefix) > 0 ? this.prefix + opts.startAfter : undefined;
+    const input = {
+      Bucket: this.bucket,
+      Prefix: this.prefix + prefix,
+      Delimiter: '/',
+      StartAfter: startAfter,
+      EncodingType: 'url' as const,
+      MaxKeys: Math.min(this.o.pageSize ?? 1000, limit ?? 1000),
+    };
+    const reader = { abortSignal: signal ?? opts.signal, reader: this.o.listReader, action };
+    let token: string | undefined;
+    for (;;) {
+      let page: ListPage;
+      try {
+        page = await sendListObjectsV2(client, { ...input, ContinuationToken: token }, reader);
+      } catch (e) {
+        throw this.listError(e, action);
       }
-    } catch (e) {
-      throw this.error(e, { action: `list folders of ${this.description}/${prefix}`, iamAction: 's3:ListBucket' });
+      const url = page.encodingType === 'url';
+      for (const p of page.commonPrefixes) out.push(this.listedKey(p, url, action).slice(this.prefix.length));
+      if (limit !== undefined || !page.isTruncated) break; // limit: one request; a split needs a few boundaries, not all
+      if (page.nextContinuationToken === token) throw badListing(action, 'the store answered a continuation token with the same token (the listing would never end)');
+      token = page.nextContinuationToken;
     }
     return out;
   }
@@ -314,6 +337,25 @@ export class S3Store implements ObjectStore {
 
   private sdk(): Promise<Sdk> {
     return (this.sdkPromise ??= import('@aws-sdk/client-s3'));
+  }
+
+  /** Loaded with the SDK, on first use: it brings the XML reader (saxes) along. */
+  private fastList(): Promise<FastList> {
+    return (this.fastListPromise ??= import('./s3FastList'));
+  }
+
+  /** A listed key or prefix as text: URL-decoded when the answer says it is encoded. */
+  private listedKey(raw: string, url: boolean, action: string): string {
+    if (!url) return raw;
+    try {
+      return decodeS3Key(raw);
+    } catch {
+      throw badListing(action, `the store sent a key that is not URL-encoded as asked (${JSON.stringify(raw.slice(0, 200))})`);
+    }
+  }
+
+  private listError(e: unknown, action: string): WbError {
+    return this.error(e, { action, iamAction: 's3:ListBucket' });
   }
 
   private error(e: unknown, ctx: AwsErrorContext): WbError {
