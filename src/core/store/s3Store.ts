@@ -149,7 +149,9 @@ export class S3Store implements ObjectStore {
             ended = true;
             break;
           }
-          batch.push({ key, size: c.size, lastModified: c.lastModified, etag: c.etag });
+          // The page's own record becomes the ObjectInfo (same fields): no second object per key.
+          c.key = key;
+          batch.push(c);
           if (opts.maxKeys !== undefined && ++count >= opts.maxKeys) {
             ended = true;
             break;
