@@ -67,6 +67,9 @@ interface Range {
   waited: number;
   /** The event loop's use when its first page arrived. */
   elu0?: EventLoopUtilization;
+  /** The innermost cut level holding `pos`, and the page count when `pos` entered it. */
+  inner?: string;
+  innerSince?: number;
 }
 
 /** Cut a range only after this many pages of it... */
@@ -79,6 +82,14 @@ const MIN_WAITING = 0.25;
  * as busy, rightly: more streams would not get it more CPU).
  */
 const MIN_IDLE = 0.25;
+/**
+ * The idle share is of the last 0.3-0.6 s, not of the range's whole life: while 8 streams fold at
+ * once the loop is rarely idle, and once most have finished, a heavy range left alone must be cut
+ * soon, not when its idle share since it started has caught up (it took 1.3 s at +30 ms).
+ */
+const IDLE_WINDOW_MS = 300;
+/** A range that has read this many pages inside one innermost folder (a heavy user) is cut inside it first. */
+const HEAVY_FOLDER_PAGES = 2;
 
 /** The event loop's idle share since `since` (process-wide: every stream's parsing and folding count as busy). */
 export type IdleShare = (since: EventLoopUtilization) => number;
@@ -108,6 +119,8 @@ export async function listInRanges(o: RangeListingOptions): Promise<RangeListing
   o.signal?.addEventListener('abort', onAbort, { once: true });
   if (o.signal?.aborted) inner.abort();
   const signal = inner.signal;
+  // Two samples of the event loop's use at least IDLE_WINDOW_MS apart: the idle share is measured since `prev`.
+  let win = { prev: performance.eventLoopUtilization(), prevAt: performance.now(), cur: performance.eventLoopUtilization(), curAt: performance.now() };
 
   const run = async (r: Range) => {
     running.add(r);
@@ -124,7 +137,15 @@ export async function listInRanges(o: RangeListingOptions): Promise<RangeListing
             r.elu0 = performance.eventLoopUtilization();
           } else r.waited += waitedMs ?? 0;
           r.more = more;
-          if (lastKey !== undefined) r.pos = lastKey;
+          if (lastKey !== undefined) {
+            r.pos = lastKey;
+            const lv = o.levels(lastKey);
+            const deepest = lv.length > 1 ? lv[lv.length - 1] : undefined;
+            if (deepest !== r.inner) {
+              r.inner = deepest;
+              r.innerSince = r.pages;
+            }
+          }
           o.onRequest?.();
           wake();
         },
@@ -143,11 +164,12 @@ export async function listInRanges(o: RangeListingOptions): Promise<RangeListing
   const victim = (): Range | undefined => {
     let best: Range | undefined;
     const now = performance.now();
+    if (now - win.curAt >= IDLE_WINDOW_MS) win = { prev: win.cur, prevAt: win.curAt, cur: performance.eventLoopUtilization(), curAt: now };
     for (const r of running) {
       if (r.done || !r.more || r.cutting || r.pos === undefined || r.pages < MIN_PAGES) continue;
       if (r.barrenAt !== undefined && r.pages < r.barrenAt + 2) continue;
       if (r.waited < MIN_WAITING * (now - r.firstAt!)) continue;
-      if (idleShare(r.elu0!) < MIN_IDLE) continue;
+      if (idleShare(r.firstAt! > win.prevAt ? r.elu0! : win.prev) < MIN_IDLE) continue;
       if (!best || r.pages > best.pages) best = r;
     }
     return best;
@@ -158,7 +180,12 @@ export async function listInRanges(o: RangeListingOptions): Promise<RangeListing
     const stop = () => ac.abort();
     signal.addEventListener('abort', stop, { once: true });
     try {
-      for (const level of o.levels(v.pos!)) {
+      // Outermost first (users), unless the range has stayed inside its innermost folder for pages:
+      // that folder (a heavy user) is where the work is, and cutting between the users after it
+      // would leave it whole in this range.
+      const lv = o.levels(v.pos!);
+      const heavy = lv.length > 1 && v.inner === lv[lv.length - 1] && v.pages - v.innerSince! >= HEAVY_FOLDER_PAGES;
+      for (const level of heavy ? [...lv].reverse() : lv) {
         if (!v.pos!.startsWith(level)) continue;
         let folders: string[];
         try {

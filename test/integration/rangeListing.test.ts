@@ -130,6 +130,37 @@ describe('scan in key ranges on S3 (moto) @integration', function () {
     assert.ok(waitOnly.stats.splits > 0, JSON.stringify(waitOnly.stats));
   });
 
+  it("cuts a range that stays inside one heavy user between that user's sessions first", async function () {
+    // "heavy" sorts first and fills the first pages: the first cut must split its sessions, not the
+    // users after it (that would leave the heavy user whole in the first range, listed alone).
+    const layout = new BucketLayout(resolveSettings({}).layout);
+    const firstKeys: string[] = [];
+    let listed = 0;
+    const stats = await listInRanges({
+      store,
+      prefix: 'users/',
+      streams: 4,
+      levels: (pos) => {
+        const slash = pos.indexOf('/', 'users/'.length);
+        return slash > 0 ? ['users/', layout.userSessionsPrefix(pos.slice('users/'.length, slash))] : ['users/'];
+      },
+      idleShare: () => 1,
+      consume: async (it) => {
+        let first = true;
+        for await (const p of it) {
+          if (first && p.length) firstKeys.push(p[0].key);
+          first = false;
+          listed += p.length;
+        }
+      },
+    });
+    assert.equal(listed, keys.length);
+    assert.ok(stats.splits > 0, JSON.stringify(stats));
+    // Ranges start in order of their cut: the second range is the first piece of the first cut.
+    assert.ok(firstKeys[0].startsWith('users/heavy/'), firstKeys[0]);
+    assert.ok(firstKeys[1].startsWith('users/heavy/audio/sessions/'), `second range starts at ${firstKeys[1]}`);
+  });
+
   it('finds the same work as one stream: no session split between two ranges', async function () {
     const clock = frozenClock(Date.now() + 86_400_000);
     const one = await scan({ store, settings: resolveSettings({ scan: { listConcurrency: 1 } }), clock });
