@@ -200,9 +200,14 @@ export async function listInRanges(o: RangeListingOptions): Promise<RangeListing
         const pos = v.pos!;
         const ahead = folders.filter((f) => compareKeys(f, pos) > 0 && (v.hi === undefined || compareKeys(f, v.hi) < 0));
         if (!ahead.length) continue;
+        // Inside a heavy folder, what follows the folder (the users after it) becomes a piece of its
+        // own, cut at the first key past the folder: it would otherwise ride with the last share.
+        const end = heavy && level === lv[lv.length - 1] ? level.slice(0, -1) + '0' : undefined; // '0' follows '/'
+        const tail = end !== undefined && pieces >= 3 && (v.hi === undefined || compareKeys(end, v.hi) < 0) ? end : undefined;
         // Equal shares by folder count; a heavy folder shows as a range that keeps reading, and is cut again.
-        const n = Math.min(pieces - 1, ahead.length);
+        const n = Math.min(pieces - 1 - (tail !== undefined ? 1 : 0), ahead.length);
         const at = [...new Set(Array.from({ length: n }, (_, i) => Math.floor(((i + 1) * ahead.length) / (n + 1))))].map((i) => ahead[i]);
+        if (tail !== undefined) at.push(tail);
         const parts = at.map((lo, i): Range => ({ lo, hi: i + 1 < at.length ? at[i + 1] : v.hi, more: true, pages: 0, done: false, waited: 0 }));
         v.hi = at[0];
         stats.splits++;

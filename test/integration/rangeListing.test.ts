@@ -159,6 +159,8 @@ describe('scan in key ranges on S3 (moto) @integration', function () {
     // Ranges start in order of their cut: the second range is the first piece of the first cut.
     assert.ok(firstKeys[0].startsWith('users/heavy/'), firstKeys[0]);
     assert.ok(firstKeys[1].startsWith('users/heavy/audio/sessions/'), `second range starts at ${firstKeys[1]}`);
+    // ...and what follows the heavy user's sessions is a piece of its own, starting right after them.
+    assert.ok(firstKeys.includes('users/heavy/profile.json'), JSON.stringify(firstKeys));
   });
 
   it('finds the same work as one stream: no session split between two ranges', async function () {
