@@ -7,6 +7,7 @@
 import * as v8 from 'node:v8';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { systemClock } from '../src/core/clock';
+import type { EventSink } from '../src/core/events';
 import { scan } from '../src/core/scan';
 import { defaultSettings, type Settings } from '../src/core/settings';
 import { openStore } from '../src/core/store/openStore';
@@ -135,7 +136,7 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
       return done({ ...r, sessions: 0 });
     }
     case 'scan': {
-      const doc = await scan({ store: store!, settings: settings!, clock: systemClock, purpose: task.purpose });
+      const doc = await scan({ store: store!, settings: settings!, clock: systemClock, purpose: task.purpose, emit: snapshotAt() });
       return done({
         ranges: doc.stats.ranges,
         cuts: doc.stats.cuts,
@@ -185,6 +186,28 @@ export async function runListingTask(task: ListingTask): Promise<ListingResult> 
       return done({ keys: doc.stats.keys, requests: doc.stats.requests, sessions: doc.totalSessions, pendingSessions: doc.sessionsWithMissingChunks, missingChunks: doc.totalMissingChunks });
     }
   }
+}
+
+/**
+ * WB_BENCH_HEAP_SNAPSHOT=DIR (with WB_BENCH_HEAP_SNAPSHOT_AT=N keys, default 900000): one V8 heap
+ * snapshot of the scan when its listing passes N keys (what the used heap is near the peak). The
+ * snapshot collects garbage first, so it shows the live set; the used heap before it, minus that, is
+ * garbage not yet collected (both printed on stderr).
+ */
+function snapshotAt(): EventSink | undefined {
+  const dir = process.env.WB_BENCH_HEAP_SNAPSHOT;
+  if (!dir) return undefined;
+  const at = Number(process.env.WB_BENCH_HEAP_SNAPSHOT_AT ?? 900_000);
+  let taken = false;
+  return (e) => {
+    if (taken || e.type !== 'scan.progress' || e.keys < at) return;
+    taken = true;
+    const before = process.memoryUsage();
+    const file = v8.writeHeapSnapshot(`${dir}/scan-${e.keys}.heapsnapshot`);
+    const after = process.memoryUsage();
+    const mb = (n: number) => Math.round(n / 2 ** 20);
+    process.stderr.write(`heap snapshot ${file} at ${e.keys} keys: rss ${mb(before.rss)} MB, heap used ${mb(before.heapUsed)} MB before, ${mb(after.heapUsed)} MB after (live)\n`);
+  };
 }
 
 export function benchSettings(store: string, listConcurrency: number | 'default', endpoint: string): Settings {
