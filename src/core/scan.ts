@@ -152,7 +152,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
   };
   const addTranscript = (a: Agg, o: ObjectInfo, n: number) => {
     a.done.push(n);
-    if (o.size === 0) checker.empty({ key: o.key, userId: a.ref.userId, sessionId: a.ref.sessionId, chunk: n });
+    if (o.size === 0) checker.empty({ key: own(o.key), userId: a.ref.userId, sessionId: a.ref.sessionId, chunk: n });
     else if (verify !== 'off') {
       a.tkeys.push(o.key);
       a.tnums.push(n);
@@ -175,7 +175,7 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     const dot = name.lastIndexOf('.');
     if (!name.startsWith(chunkPrefix) && !(dot > 0 && exts.has(name.slice(dot + 1)))) return;
     unmatched.count++;
-    if (unmatched.examples.length < EXAMPLES) unmatched.examples.push(key);
+    if (unmatched.examples.length < EXAMPLES) unmatched.examples.push(own(key));
   };
 
   // Chunk file names of pending sessions, one shared string each ("chunk-001.webm"): a kept key is
@@ -186,10 +186,23 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     const name = key.slice(prefix.length);
     let n = names.get(name);
     if (n === undefined) {
-      n = name;
+      n = own(name);
       if (names.size < 10_000) names.set(n, n);
     }
     return prefix + n;
+  };
+  // Lists of padded chunk numbers, one frozen array per distinct list ("001,002,003" is the same in
+  // most sessions): three arrays per pending session were ~6 MB of a 1M-key scan's heap.
+  const lists = new Map<string, string[]>();
+  const numberList = (nums: number[]): string[] => {
+    if (nums.length === 0) return NO_CHUNKS;
+    const id = nums.join(',');
+    let l = lists.get(id);
+    if (l === undefined) {
+      l = Object.freeze(nums.map(pad)) as string[];
+      if (lists.size < 10_000) lists.set(id, l);
+    }
+    return l;
   };
 
   const finish = (a: Agg) => {
@@ -254,16 +267,16 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
       sessionId: a.ref.sessionId,
       userId: a.ref.userId,
       sessionPath: a.prefix,
-      audioChunks: chunks.map((c) => pad(c.chunk)),
-      transcriptionChunks: transcribed.map(pad),
-      missingChunks: missing.map(pad),
+      audioChunks: numberList(chunks.map((c) => c.chunk)),
+      transcriptionChunks: numberList(transcribed),
+      missingChunks: numberList(missing),
       totalAudioSize: total,
       createdAt: isoTime(created),
       ageHours: round((now - created) / 3_600_000, 2),
       newestChunkAt: isoTime(newest),
       chunks,
       complete: a.complete,
-      ...(held.length ? { quarantinedChunks: held.map(pad) } : {}),
+      ...(held.length ? { quarantinedChunks: numberList(held) } : {}),
       ...(Object.keys(prior).length ? { priorFailures: prior } : {}),
     };
     if (lock && !lock.stale && (lock.coversAll || lock.sessions.has(s.sessionId) || lock.users.has(s.userId))) {
@@ -311,11 +324,13 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     }
     const k = layout.parse(key);
     if (k.kind === 'other') return noteUnmatched(key);
-    const prefix = layout.sessionPrefix(k);
+    let prefix = layout.sessionPrefix(k);
     a = open.get(prefix);
     if (!a) {
-      // The ids as pieces of the session's path (one string per session): k's ids are slices of
-      // the key, and would keep the whole first key alive in every pending session.
+      // The session's path as its own string, the ids as pieces of it (one string per session):
+      // k's ids are slices of the key, itself a slice of the page's text, and would keep 64 KB of
+      // XML alive in every pending session.
+      prefix = own(prefix);
       const u = layout.usersPrefix.length;
       const end = prefix.length - 1;
       const ref = { userId: prefix.slice(u, u + k.userId.length), sessionId: prefix.slice(end - k.sessionId.length, end) };
@@ -402,6 +417,18 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
   deps.emit?.({ type: 'scan.done', totalSessions: sessionsSeen, pendingSessions: pending.length, missingChunks: totalMissing, time: clock.now() });
   return doc;
 }
+
+/**
+ * A copy of `s` that shares no memory with the string it was cut from. A listed key is a slice of
+ * the page's text (V8 keeps a substring of 13+ characters as a pointer into its parent), so a key
+ * or a piece of one kept for the answer would keep a whole 64 KB page alive: measured at 1M keys,
+ * ~30 pages. Prepending a character makes V8 copy the text into a new string; the slice past it
+ * points into that copy only.
+ */
+export const own = (s: string): string => (' ' + s).slice(1);
+
+/** The chunk list of a session with none (frozen: shared by every such session). */
+const NO_CHUNKS = Object.freeze([]) as unknown as string[];
 
 const minutesText = (m: number) => `${m} ${m === 1 ? 'minute' : 'minutes'}`;
 
