@@ -12,7 +12,7 @@ import { runInChild } from './child';
 import { isTranscriptKey, layoutCounts, layoutObjects, transcriptBody, type LayoutName } from './layouts';
 import type { ListingResult } from './listing';
 import { checkCounts, rotated } from './pageBench';
-import { median, round, type ScanRow } from './scanBench';
+import { median, round, timing, type ScanRow } from './scanBench';
 
 export async function materialize(root: string, layout: LayoutName, keys: number, log: (m: string) => void): Promise<void> {
   const marker = join(root, '.bench-layout.json');
@@ -83,15 +83,10 @@ export async function folderBench(o: { root: string; layout: LayoutName; keys: n
   const row = (strategy: string, s: ListingResult): ScanRow => ({
     ...base,
     strategy,
-    seconds: round(s.seconds, 3),
-    keysPerSec: Math.round(counts.keys / s.seconds),
-    sessionsPerSec: Math.round(counts.sessions / s.seconds),
+    ...timing({ seconds: s.seconds, cpuSeconds: s.cpuSeconds }, counts, f.seconds),
     peakRssMB: s.peakRssMB,
     heapAtPeak: s.heapAtPeak,
     transcriptReads: s.transcriptReads,
-    clientCpuSeconds: s.cpuSeconds === undefined ? undefined : round(s.cpuSeconds, 2),
-    clientCpuPer100kKeys: s.cpuSeconds === undefined ? undefined : round((s.cpuSeconds / counts.keys) * 1e5, 3),
-    vsRaw: round(s.seconds / f.seconds, 3),
   });
   const base = { server: 'folder (tmp disk)', layout: o.layout, keys: counts.keys, sessions: counts.sessions, requests: 0, note: o.reps > 1 ? `median of ${o.reps}, order rotated` : undefined };
   return [

@@ -10,7 +10,7 @@ import { layoutCounts, type LayoutCounts, type LayoutName } from './layouts';
 import type { ListingResult, ListingTask, S3Target } from './listing';
 import { startPageServer } from './pageServer';
 import { cpuSecondsOf } from './servers';
-import { median, round, type ScanRow } from './scanBench';
+import { median, round, timing, type ScanRow } from './scanBench';
 
 export interface PageBenchOptions {
   layouts: LayoutName[];
@@ -96,19 +96,13 @@ export async function pageBench(o: PageBenchOptions): Promise<ScanRow[]> {
             keys: counts.keys,
             sessions: counts.sessions,
             strategy: s.name,
-            seconds: round(r.seconds, 3),
-            keysPerSec: Math.round(counts.keys / r.seconds),
-            sessionsPerSec: Math.round(counts.sessions / r.seconds),
+            ...timing(r, counts, raw.seconds),
             // Counted by the server (each strategy's one-key warm-up listing taken off): a request cut short counts too.
             requests: r.serverRequests,
             transcriptReads: r.transcriptReads,
             cuts: r.cuts,
             cutsPerRun: runs.get(s.name)!.map((x) => x.cuts ?? 0),
             peakRssMB: r.peakRssMB,
-            clientCpuSeconds: r.cpuSeconds === undefined ? undefined : round(r.cpuSeconds, 2),
-            clientCpuPer100kKeys: r.cpuSeconds === undefined ? undefined : round((r.cpuSeconds / counts.keys) * 1e5, 3),
-            serverCpuSeconds: r.serverCpuSeconds === undefined ? undefined : round(r.serverCpuSeconds, 2),
-            vsRaw: round(r.seconds / raw.seconds, 3),
             note: o.reps === 2 ? 'best of 2' : o.reps > 2 ? `median of ${o.reps}, order rotated` : undefined,
           });
         }

@@ -120,16 +120,10 @@ export async function scanBench(server: S3Server, o: ScanBenchOptions): Promise<
     keys: counts.keys,
     sessions: counts.sessions,
     strategy,
-    seconds: round(r.seconds, 3),
-    keysPerSec: Math.round(counts.keys / r.seconds),
-    sessionsPerSec: Math.round(counts.sessions / r.seconds),
+    ...timing(r, counts, raw.seconds),
     requests: r.requests,
     peakRssMB: r.peakRssMB,
-    clientCpuSeconds: r.cpuSeconds === undefined ? undefined : round(r.cpuSeconds, 2),
-    clientCpuPer100kKeys: r.cpuSeconds === undefined ? undefined : round((r.cpuSeconds / counts.keys) * 1e5, 3),
-    serverCpuSeconds: r.serverCpuSeconds === undefined ? undefined : round(r.serverCpuSeconds, 2),
     proxyCpuSeconds: r.proxyCpuSeconds === undefined ? undefined : round(r.proxyCpuSeconds, 2),
-    vsRaw: round(r.seconds / raw.seconds, 3),
     note,
   });
   const rows = [...runs.entries()].map(([name, rs]) => {
@@ -166,6 +160,20 @@ function check(r: ListingResult, counts: ReturnType<typeof bucketCounts>, what: 
 export function median<T extends { seconds: number }>(xs: T[]): T {
   const s = [...xs].sort((a, b) => a.seconds - b.seconds);
   return s[Math.floor((s.length - 1) / 2)];
+}
+
+/** A row's timing columns: time, rates, CPU (client, per 100k keys, server) and the ratio to the baseline's seconds. */
+export function timing(r: { seconds: number; cpuSeconds?: number; serverCpuSeconds?: number }, counts: { keys: number; sessions: number }, baseSeconds: number) {
+  const cpu = (x: number | undefined, d = 2) => (x === undefined ? undefined : round(x, d));
+  return {
+    seconds: round(r.seconds, 3),
+    keysPerSec: Math.round(counts.keys / r.seconds),
+    sessionsPerSec: Math.round(counts.sessions / r.seconds),
+    clientCpuSeconds: cpu(r.cpuSeconds),
+    clientCpuPer100kKeys: r.cpuSeconds === undefined ? undefined : round((r.cpuSeconds / counts.keys) * 1e5, 3),
+    serverCpuSeconds: cpu(r.serverCpuSeconds),
+    vsRaw: round(r.seconds / baseSeconds, 3),
+  };
 }
 
 export function round(n: number, d: number): number {
