@@ -181,19 +181,24 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
   // Chunk file names of pending sessions, one shared string each ("chunk-001.webm"): a kept key is
   // then the session's path + that name (the same text in 32 bytes, not a ~200-byte copy per chunk).
   const names = new Map<string, string>();
-  const chunkKey = (prefix: string, key: string): string => {
-    if (!key.startsWith(prefix)) return key;
+  const chunkName = (prefix: string, key: string): string | undefined => {
+    if (!key.startsWith(prefix)) return undefined;
     const name = key.slice(prefix.length);
     let n = names.get(name);
     if (n === undefined) {
       n = own(name);
       if (names.size < 10_000) names.set(n, n);
     }
-    return prefix + n;
+    return n;
+  };
+  const chunkKey = (prefix: string, key: string): string => {
+    const n = chunkName(prefix, key);
+    return n === undefined ? key : prefix + n;
   };
   // Lists of padded chunk numbers, one frozen array per distinct list ("001,002,003" is the same in
   // most sessions): three arrays per pending session were ~6 MB of a 1M-key scan's heap.
   const lists = new Map<string, string[]>();
+  const packed = new PackedChunks(layout);
   const numberList = (nums: number[]): string[] => {
     if (nums.length === 0) return NO_CHUNKS;
     const id = nums.join(',');
@@ -252,37 +257,41 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
     let created = Infinity;
     let newest = -Infinity;
     let total = 0;
-    const chunks = keep.map((i): AudioChunkInfo => {
-      const o = a.objs[i];
+    const at = packed.count;
+    const numbers: number[] = new Array(keep.length);
+    for (let j = 0; j < keep.length; j++) {
+      const o = a.objs[keep[j]];
       const t = o.lastModified;
       const size = o.size;
       if (t < created) created = t;
       if (t > newest) newest = t;
       total += size;
-      const key = o.key;
-      const ext = key.slice(key.lastIndexOf('.') + 1);
-      return { chunk: a.nums[i], key: chunkKey(a.prefix, key), size, ext: layout.audioExt(ext) ?? ext, lastModified: t };
-    });
-    const s: PendingSession = {
+      numbers[j] = a.nums[keep[j]];
+      packed.add(numbers[j], size, t, chunkName(a.prefix, o.key), o.key);
+    }
+    const s = {
       sessionId: a.ref.sessionId,
       userId: a.ref.userId,
       sessionPath: a.prefix,
-      audioChunks: numberList(chunks.map((c) => c.chunk)),
+      audioChunks: numberList(numbers),
       transcriptionChunks: numberList(transcribed),
       missingChunks: numberList(missing),
       totalAudioSize: total,
       createdAt: isoTime(created),
       ageHours: round((now - created) / 3_600_000, 2),
       newestChunkAt: isoTime(newest),
-      chunks,
-      complete: a.complete,
-      ...(held.length ? { quarantinedChunks: numberList(held) } : {}),
-      ...(Object.keys(prior).length ? { priorFailures: prior } : {}),
-    };
+    } as PendingSession;
+    packed.attach(s, at, keep.length);
+    s.complete = a.complete;
+    if (held.length) s.quarantinedChunks = numberList(held);
+    if (Object.keys(prior).length) s.priorFailures = prior;
     if (lock && !lock.stale && (lock.coversAll || lock.sessions.has(s.sessionId) || lock.users.has(s.userId))) {
-      deferred.push({ ...s, reason: 'locked', detail: describeLiveLock(lock) });
+      // Added in place, not spread: a spread copy would build the packed chunks as objects.
+      deferred.push(Object.assign(s, { reason: 'locked' as const, detail: describeLiveLock(lock) }));
     } else if (now - newest < graceMs) {
-      deferred.push({ ...s, reason: 'recording', detail: `newest chunk is ${Math.round((now - newest) / 60_000)} min old (grace period ${settings.scan.gracePeriodMinutes} min)` });
+      deferred.push(
+        Object.assign(s, { reason: 'recording' as const, detail: `newest chunk is ${Math.round((now - newest) / 60_000)} min old (grace period ${settings.scan.gracePeriodMinutes} min)` }),
+      );
     } else pending.push(s);
   };
 
@@ -426,6 +435,69 @@ export async function scan(deps: ScanDeps): Promise<PendingJobs> {
  * points into that copy only.
  */
 export const own = (s: string): string => (' ' + s).slice(1);
+
+/**
+ * The chunks of one scan's pending sessions, packed: per chunk its number, size and time in one
+ * array of unboxed doubles and its key as the shared file name (the session's path in front when
+ * read). An object per chunk with its own key string and boxed time was ~115 bytes a chunk, ~16 MB
+ * of a 1M-key scan's heap; this is ~32. A session's `chunks` is an enumerable getter that builds
+ * the usual objects when read (JSON, spreads and deep-equal see a plain array); assigning replaces it.
+ */
+class PackedChunks {
+  /** chunk, size, lastModified of each chunk. */
+  private readonly values: number[] = [];
+  /** The key after the session's path (a shared string), or the whole key (`whole`). */
+  private readonly names: string[] = [];
+  /** Chunks whose key is not under their session's path (not expected; kept whole, never rewritten). */
+  private readonly whole = new Set<number>();
+  count = 0;
+  constructor(private readonly layout: BucketLayout) {}
+
+  /** `name`: the key after the session's path (shared); undefined when the key is not under it. */
+  add(chunk: number, size: number, lastModified: number, name: string | undefined, key: string): void {
+    this.values.push(chunk, size, lastModified);
+    if (name !== undefined) this.names.push(name);
+    else {
+      this.whole.add(this.count);
+      this.names.push(own(key));
+    }
+    this.count++;
+  }
+
+  /** Makes `s.chunks` the `n` chunks from `at`. */
+  attach(s: PendingSession, at: number, n: number): void {
+    Object.defineProperty(s, 'chunks', CHUNKS);
+    Object.defineProperty(s, PACKED, { value: { packed: this, at, n } });
+  }
+
+  chunks(prefix: string, at: number, n: number): AudioChunkInfo[] {
+    const out: AudioChunkInfo[] = new Array(n);
+    const v = this.values;
+    for (let i = 0; i < n; i++) {
+      const j = at + i;
+      const name = this.names[j];
+      const key = this.whole.has(j) ? name : prefix + name;
+      const ext = key.slice(key.lastIndexOf('.') + 1);
+      out[i] = { chunk: v[3 * j], key, size: v[3 * j + 1], ext: this.layout.audioExt(ext) ?? ext, lastModified: v[3 * j + 2] };
+    }
+    return out;
+  }
+}
+
+const PACKED = Symbol('packedChunks');
+type Packed = PendingSession & { [PACKED]: { packed: PackedChunks; at: number; n: number } };
+/** One descriptor for every session (one getter function: the sessions share their hidden class). */
+const CHUNKS: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: Packed): AudioChunkInfo[] {
+    const p = this[PACKED];
+    return p.packed.chunks(this.sessionPath, p.at, p.n);
+  },
+  set(this: PendingSession, value: AudioChunkInfo[]) {
+    Object.defineProperty(this, 'chunks', { value, writable: true, enumerable: true, configurable: true });
+  },
+};
 
 /** The chunk list of a session with none (frozen: shared by every such session). */
 const NO_CHUNKS = Object.freeze([]) as unknown as string[];

@@ -57,11 +57,7 @@ describe('scan output is byte-identical to the golden copy', function () {
       const settings = resolveSettings(c.raw ?? {});
       const doc = await scan({ store, settings, clock: frozenClock(c.now) });
       const fixed = { ...doc, store: '<dir>', stats: { ...doc.stats, durationMs: 0 } };
-      const out = [
-        JSON.stringify(fixed, null, 2),
-        JSON.stringify(jobsOf(doc, new BucketLayout(settings.layout)), null, 2),
-        JSON.stringify(publicPendingJobs(fixed), null, 2),
-      ].join('\n---\n');
+      const out = [JSON.stringify(fixed, null, 2), JSON.stringify(jobsOf(doc, new BucketLayout(settings.layout)), null, 2), JSON.stringify(publicPendingJobs(fixed), null, 2)].join('\n---\n');
       const file = path.join(GOLDEN, `${c.name}.txt`);
       if (process.env.WB_WRITE_GOLDEN === '1') writeFileSync(file, out);
       assert.ok(doc.sessions.length + doc.deferredSessions.length > 0, 'the case has sessions');
