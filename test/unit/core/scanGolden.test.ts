@@ -64,4 +64,27 @@ describe('scan output is byte-identical to the golden copy', function () {
       assert.equal(out, readFileSync(file, 'utf8'));
     });
   }
+  it("a session's chunks read like a plain array: same on every read, in spreads and JSON, replaceable", async function () {
+    const doc = await scan({ store, settings: resolveSettings({}), clock: frozenClock(T0 + 2 * 86_400_000) });
+    const s = doc.sessions.find((x) => x.sessionId === 'dup')!;
+    const want = [
+      { chunk: 1, key: 'users/dave/audio/sessions/dup/chunk-001.m4a', size: 8, ext: 'm4a' },
+      { chunk: 2, key: 'users/dave/audio/sessions/dup/chunk-002.webm', size: 3, ext: 'webm' },
+      { chunk: 3, key: 'users/dave/audio/sessions/dup/chunk-003.WEBM', size: 1, ext: 'WEBM' },
+    ];
+    assert.deepEqual(
+      s.chunks.map(({ lastModified: _t, ...c }) => c),
+      want,
+    );
+    assert.deepEqual(s.chunks, s.chunks);
+    assert.ok(s.chunks.every((c) => Number.isFinite(c.lastModified)));
+    const copy = { ...s };
+    assert.deepEqual(Object.getOwnPropertyDescriptor(copy, 'chunks')?.value, s.chunks, 'a spread copies the chunks as data');
+    assert.deepEqual(Object.keys(s), Object.keys(copy));
+    assert.equal(Object.getOwnPropertySymbols(copy).length, 0, 'nothing hidden is copied');
+    assert.deepEqual(JSON.parse(JSON.stringify(s)).chunks, s.chunks);
+    s.chunks = [];
+    assert.deepEqual(s.chunks, []);
+    assert.equal(Object.keys(s).indexOf('chunks'), Object.keys(copy).indexOf('chunks'), 'a replaced list keeps its place');
+  });
 });
