@@ -15,6 +15,12 @@ import { startMoto, releaseMoto, type MotoServer } from '../support/moto';
 import { createMotoBucket, type MotoBucket } from '../support/motoBucket';
 import { comparable, frozenClock } from '../support/scanFixture';
 
+/** The scan's levels: the users, then the sessions of the user the position is in. */
+const userLevels = (layout: BucketLayout) => (pos: string) => {
+  const slash = pos.indexOf('/', 'users/'.length);
+  return slash > 0 ? ['users/', layout.userSessionsPrefix(pos.slice('users/'.length, slash))] : ['users/'];
+};
+
 const T = 'layers/layer-0-raw-transcription/';
 
 function bucketKeys(): string[] {
@@ -62,10 +68,7 @@ describe('scan in key ranges on S3 (moto) @integration', function () {
       store,
       prefix: 'users/',
       streams: 4,
-      levels: (pos) => {
-        const slash = pos.indexOf('/', 'users/'.length);
-        return slash > 0 ? ['users/', layout.userSessionsPrefix(pos.slice('users/'.length, slash))] : ['users/'];
-      },
+      levels: userLevels(layout),
       consume: async (it: AsyncIterable<ObjectInfo[]>) => {
         const got: string[] = [];
         ranges.push(got);
@@ -140,10 +143,7 @@ describe('scan in key ranges on S3 (moto) @integration', function () {
       store,
       prefix: 'users/',
       streams: 4,
-      levels: (pos) => {
-        const slash = pos.indexOf('/', 'users/'.length);
-        return slash > 0 ? ['users/', layout.userSessionsPrefix(pos.slice('users/'.length, slash))] : ['users/'];
-      },
+      levels: userLevels(layout),
       idleShare: () => 1,
       consume: async (it) => {
         let first = true;
